@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Koa, { type Next } from 'koa';
+import { Router } from '@koa/router';
+import cors from '@koa/cors';
+import helmet from 'koa-helmet';
+import type { Logger } from 'pino';
+import type { Deps } from '../domain/shared/deps.ts';
+import { AppError } from '../domain/shared/errors.ts';
+import type { Metrics } from '../domain/shared/metrics.ts';
+import type { ApiContext, ApiState } from './context.ts';
+import { jsonBody } from './middlewares/body.ts';
+import { errorHandler } from './middlewares/errors.ts';
+import { requestContext } from './middlewares/requestContext.ts';
+import { buildOpenApiDocument, createOpenApiRegistry, renderDocsPage } from './openapi.ts';
+import { createRouteKit } from './routeKit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { devRoutes } from './routes/dev.ts';
+import { meRoutes } from './routes/me.ts';
+
+export const API_PREFIX = '/api/v1';
+
+export interface ApiOptions {
+  logger: Logger;
+  metrics: Metrics;
+  allowedOrigins: string[];
+  trustProxy: boolean;
+  internalSecret: string;
+  bodyLimitBytes: number;
+  authRequestsPerMinute: number;
+  /** Exposes /api/v1/dev/* (outbox viewer) — development without SMTP only. */
+  devRoutes: boolean;
+  /** Named checks for /health/ready; each resolves or throws. */
+  readiness: Record<string, () => Promise<unknown>>;
+  isDraining: () => boolean;
+  /** Handles every path that is not the API (the SvelteKit app). */
+  fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+}
+
+const API_PATHS = /^\/(api|health|metrics)(\/|$)/;
+
+export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
+  const app = new Koa<ApiState>();
+  app.proxy = options.trustProxy;
+
+  const registry = createOpenApiRegistry();
+  const router = new Router<ApiState>({ prefix: API_PREFIX });
+  const route = createRouteKit(router as never, registry, deps, API_PREFIX);
+  const authPerIp = deps.rateLimiterFactory({
+    keyPrefix: 'auth-ip',
+    points: options.authRequestsPerMinute,
+    durationSeconds: 60,
+  });
+  authRoutes(route, deps, authPerIp);
+  meRoutes(route, deps);
+  if (options.devRoutes) devRoutes(route, deps);
+  const openApi = buildOpenApiDocument(registry);
+  const docsPage = renderDocsPage(openApi);
+
+  const ops = new Router<ApiState>();
+  ops.get('/health/live', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  ops.get('/health/ready', async (ctx) => {
+    const checks: Record<string, string> = {};
+    let ok = !options.isDraining();
+    if (!ok) checks.node = 'draining';
+    await Promise.all(
+      Object.entries(options.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          checks[name] = 'ok';
+        } catch (err) {
+          ok = false;
+          checks[name] = `failing: ${(err as Error).message ?? String(err)}`;
+        }
+      }),
+    );
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? { status: 'ready', checks } : { status: 'unavailable', checks, error: { code: 'unavailable', message: describeFailures(checks) } };
+  });
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = options.metrics.registry.contentType;
+    ctx.body = await options.metrics.registry.metrics();
+  });
+  ops.get(`${API_PREFIX}/openapi.json`, (ctx) => {
+    ctx.body = openApi;
+  });
+  ops.get('/api/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = docsPage;
+  });
+
+  const isApiPath = (ctx: ApiContext) => API_PATHS.test(ctx.path);
+  const apiOnly = (mw: (ctx: ApiContext, next: Next) => unknown) => (ctx: ApiContext, next: Next) =>
+    isApiPath(ctx) ? mw(ctx, next) : next();
+
+  app.use(apiOnly(requestContext(options.logger, options.metrics, options) as never));
+  app.use(apiOnly(errorHandler as never));
+  app.use(apiOnly(helmet() as never));
+  app.use(
+    apiOnly(
+      cors({
+        origin: (ctx) => {
+          const origin = ctx.get('origin');
+          return options.allowedOrigins.includes(origin) ? origin : '';
+        },
+        credentials: true,
+        allowHeaders: ['authorization', 'content-type', 'x-request-id'],
+        exposeHeaders: ['x-request-id', 'retry-after'],
+        maxAge: 600,
+      }) as never,
+    ),
+  );
+  app.use(apiOnly(jsonBody({ limitBytes: options.bodyLimitBytes }) as never));
+  app.use(apiOnly(ops.routes() as never));
+  app.use(apiOnly(router.routes() as never));
+  app.use(apiOnly(router.allowedMethods({ throw: true }) as never));
+  app.use(async (ctx: ApiContext, next: Next) => {
+    if (isApiPath(ctx)) {
+      if (ctx.body === undefined && ctx.status === 404) throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      return next();
+    }
+    if (!options.fallback) {
+      ctx.status = 404;
+      ctx.body = 'Not found';
+      return;
+    }
+    ctx.respond = false;
+    options.fallback(ctx.req, ctx.res, () => {
+      ctx.res.statusCode = 404;
+      ctx.res.end('Not found');
+    });
+  });
+  // Koa's default error output is HTML; API errors are already JSON above, so only log here.
+  app.on('error', (err, ctx?: ApiContext) => {
+    if ((err as { expose?: boolean }).expose) return;
+    (ctx?.state.log ?? options.logger).warn({ err: String(err) }, 'response error');
+  });
+  return app;
+}
+
+function describeFailures(checks: Record<string, string>): string {
+  return Object.entries(checks)
+    .filter(([, v]) => v !== 'ok')
+    .map(([name, v]) => `${name} ${v}`)
+    .join('; ');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { OutboxMessageDto } from '../../contracts/auth.ts';
+import { listOutbox } from '../../domain/notifications/outbox.ts';
+import type { Deps } from '../../domain/shared/deps.ts';
+import type { RouteKit } from '../routeKit.ts';
+
+/** Development only (no SMTP, not production): lets a developer read the e-mails the app would have sent. */
+export function devRoutes(route: RouteKit, deps: Deps) {
+  route(
+    {
+      method: 'get',
+      path: '/dev/outbox',
+      summary: 'Queued e-mails (development only)',
+      tags: ['development'],
+      auth: false,
+      responses: { 200: { description: 'Newest first', schema: z.object({ data: z.array(OutboxMessageDto) }) } },
+    },
+    async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { data: await listOutbox(deps) };
+    },
+  );
+}

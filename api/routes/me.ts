@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { UserDto } from '../../contracts/auth.ts';
+import { getMe } from '../../domain/auth/accounts.ts';
+import type { Deps } from '../../domain/shared/deps.ts';
+import { actorOf } from '../middlewares/auth.ts';
+import type { RouteKit } from '../routeKit.ts';
+
+export function meRoutes(route: RouteKit, deps: Deps) {
+  route(
+    {
+      method: 'get',
+      path: '/me',
+      summary: 'The signed-in user',
+      tags: ['account'],
+      auth: true,
+      responses: { 200: { description: 'Me', schema: z.object({ user: UserDto }) } },
+    },
+    async (ctx) => {
+      ctx.body = { user: await getMe(deps, actorOf(ctx)) };
+    },
+  );
+}

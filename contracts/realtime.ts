@@ -1,0 +1,44 @@
+import type { Ack } from './errors.ts';
+
+/** Room names are built in one place so server and client never disagree. */
+export const rooms = {
+  user: (userId: string) => `user:${userId}`,
+  session: (sessionId: string) => `session:${sessionId}`,
+} as const;
+
+export interface SessionRevokedPayload {
+  sessionId: string;
+  reason: 'logout' | 'revoked' | 'reuse_detected' | 'expired';
+}
+
+export interface HelloPayload {
+  userId: string;
+  sessionId: string;
+  serverTime: string;
+}
+
+/** Events the server sends (past tense). */
+export interface ServerToClientEvents {
+  'session:revoked': (payload: SessionRevokedPayload) => void;
+  /** This node is shutting down; the client will reconnect (to another node when clustered). */
+  'server:shutdown': (payload: { reconnect: true }) => void;
+}
+
+/** Events a client sends (imperative); every one takes an ack. */
+export interface ClientToServerEvents {
+  'session:hello': (input: Record<string, never>, ack: Ack<HelloPayload>) => void;
+}
+
+/** Data attached to an authenticated socket. */
+export interface SocketData {
+  userId: string;
+  sessionId: string;
+  displayName: string;
+  role: string;
+}
+
+/** Handshake error codes arrive in `connect_error` as `err.data.code`. */
+export interface ConnectErrorData {
+  code: 'unauthenticated' | 'forbidden' | 'rate_limited';
+  message: string;
+}

@@ -1,0 +1,63 @@
+import type { Orm, Logger } from '../../orm/database.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Publisher } from './publisher.ts';
+import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
+
+export interface AuthSettings {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  loginMaxFailures: number;
+  loginLockoutSeconds: number;
+  /** Origin used in links sent by e-mail, e.g. https://learn.example.com */
+  publicUrl: string;
+}
+
+export interface AuthLimiters {
+  loginFailuresByAccount: RateLimiter;
+  loginFailuresByIp: RateLimiter;
+  verificationResends: RateLimiter;
+}
+
+/** Everything a domain operation may touch, handed in by the composition root (no module singletons). */
+export interface Deps {
+  orm: Orm;
+  tokens: TokenService;
+  revocations: RevocationStore;
+  limiters: AuthLimiters;
+  rateLimiterFactory: RateLimiterFactory;
+  publisher: Publisher;
+  logger: Logger;
+  auth: AuthSettings;
+}
+
+/** Who is calling, as proven by a verified access token. */
+export interface Actor {
+  userId: string;
+  sessionId: string;
+  role: 'user' | 'instructor' | 'moderator' | 'admin';
+}
+
+/** Where a request came from; stored on sessions so users can recognise their devices. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function createAuthLimiters(factory: RateLimiterFactory, auth: AuthSettings): AuthLimiters {
+  return {
+    loginFailuresByAccount: factory({
+      keyPrefix: 'login-fail-account',
+      points: auth.loginMaxFailures,
+      durationSeconds: auth.loginLockoutSeconds,
+      blockSeconds: auth.loginLockoutSeconds,
+    }),
+    // An IP may try a few accounts (shared networks), but not spray many.
+    loginFailuresByIp: factory({
+      keyPrefix: 'login-fail-ip',
+      points: auth.loginMaxFailures * 4,
+      durationSeconds: auth.loginLockoutSeconds,
+      blockSeconds: auth.loginLockoutSeconds,
+    }),
+    verificationResends: factory({ keyPrefix: 'verify-resend', points: 3, durationSeconds: 3600 }),
+  };
+}

@@ -1,0 +1,17 @@
+import type { ServerToClientEvents, SessionRevokedPayload } from '../../contracts/realtime.ts';
+
+/**
+ * The one way the domain reaches connected clients, whatever node they are on. The realtime layer implements it
+ * (Socket.IO rooms through the cluster adapter); the domain calls it only after its transaction has committed.
+ */
+export interface Publisher {
+  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** Tells the session's sockets on every node (`session:revoked`) and then disconnects them. */
+  revokeSession(payload: SessionRevokedPayload): Promise<void>;
+}
+
+/** For processes with no realtime layer (scripts, seeders). */
+export const silentPublisher: Publisher = {
+  toRoom() {},
+  async revokeSession() {},
+};

@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+import { AppError } from './errors.ts';
+
+/** Field path → first message, e.g. `{ password: "Password needs at least 10 characters." }`. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[key] ??= 'Unknown field.';
+      continue;
+    }
+    const key = issue.path.length ? issue.path.join('.') : '_';
+    fields[key] ??= issue.code === 'invalid_type' && issue.input === undefined ? 'Required.' : issue.message;
+  }
+  return fields;
+}
+
+/** Parses input with a contracts/ schema or throws `invalid_input` naming every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = fieldErrors(result.error);
+  const summary = Object.entries(fields)
+    .slice(0, 3)
+    .map(([field, message]) => (field === '_' ? message : `${field}: ${message}`))
+    .join(' ');
+  throw new AppError('invalid_input', summary || 'The request is not valid.', { details: { fields } });
+}

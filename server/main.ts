@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pino from 'pino';
+import type { ApiOptions } from '../api/app.ts';
+import { ensureDataDir, prepareDatabase, resolveDatabase, resolveJwtKeys } from './bootstrap.ts';
+import { loadEnv } from './env.ts';
+import { createNode } from './node.ts';
+import type { DemoAccount } from '../orm/seeders/demoData.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function main() {
+  const env = loadEnv();
+  const logger = pino({ level: env.LOG_LEVEL, base: { pid: process.pid } });
+  const dataDir = await ensureDataDir(env);
+  const database = await resolveDatabase(env, dataDir, logger);
+  const stopDatabase = async () => database.embedded?.stop();
+  try {
+    const jwtKeys = await resolveJwtKeys(env, dataDir, logger);
+    const demoAccounts = await prepareDatabase(env, database, logger);
+    const publicUrl = env.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${env.PORT}`;
+    const allowedOrigins = env.ALLOWED_ORIGINS ?? [
+      new URL(publicUrl).origin,
+      `http://localhost:${env.PORT}`,
+      `http://127.0.0.1:${env.PORT}`,
+    ];
+
+    let fallback: ApiOptions['fallback'];
+    const node = await createNode({
+      env,
+      databaseUrl: database.url,
+      jwtKeys,
+      publicUrl,
+      allowedOrigins,
+      logger,
+      fallback: (req, res, next) => (fallback ? fallback(req, res, next) : next()),
+    });
+    const port = await node.listen(env.PORT);
+    // The web server code calls the API over loopback in this same process.
+    process.env.EDULURE_INTERNAL_API = `http://127.0.0.1:${port}`;
+    process.env.EDULURE_INTERNAL_SECRET = node.internalSecret;
+    fallback = await loadWebHandler(logger);
+
+    logger.info({ port, url: publicUrl, redis: Boolean(env.REDIS_URL), embeddedDatabase: Boolean(database.embedded) }, 'Edulure is ready');
+    printBanner(publicUrl, demoAccounts);
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      try {
+        await node.close();
+        await stopDatabase();
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err: String(err) }, 'shutdown failed');
+        process.exit(1);
+      }
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+  } catch (err) {
+    await stopDatabase().catch(() => {});
+    throw err;
+  }
+}
+
+/** The SvelteKit app built by `npm run build` (adapter-node). Without a build the API still runs. */
+async function loadWebHandler(logger: pino.Logger): Promise<ApiOptions['fallback']> {
+  const handlerFile = path.join(ROOT, 'build', 'handler.js');
+  if (!existsSync(handlerFile)) {
+    logger.warn('no web build found (build/handler.js); run `npm run build` — serving the API only');
+    return (_req, res) => {
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end('The web app is not built yet. Run `npm run build` (npm start does this for you).');
+    };
+  }
+  const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: NonNullable<ApiOptions['fallback']> };
+  return handler;
+}
+
+function printBanner(url: string, demoAccounts: DemoAccount[]) {
+  const lines = [`\n  Edulure is running at ${url}\n`];
+  if (demoAccounts.length) {
+    lines.push('  Demo accounts (created now; DEMO ONLY — these passwords are public):');
+    for (const a of demoAccounts) lines.push(`    ${a.role.padEnd(10)} ${a.email.padEnd(32)} ${a.password}`);
+    lines.push('');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`Edulure failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

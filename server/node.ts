@@ -1,0 +1,152 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { createApiApp, type ApiOptions } from '../api/app.ts';
+import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
+import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
+import { createSmtpTransport, startOutboxWorker } from '../domain/notifications/outboxWorker.ts';
+import { createAuthLimiters, type Deps } from '../domain/shared/deps.ts';
+import { createMetrics } from '../domain/shared/metrics.ts';
+import type { Publisher } from '../domain/shared/publisher.ts';
+import {
+  createMemoryRevocationStore,
+  createRateLimiterFactory,
+  createRedisRevocationStore,
+} from '../domain/shared/stores.ts';
+import { openOrm, type Orm } from '../orm/database.ts';
+import { createRealtime } from '../realtime/server.ts';
+import type { Env } from './env.ts';
+
+export interface NodeConfig {
+  env: Env;
+  databaseUrl: string;
+  jwtKeys: JwtKey[];
+  /** The app's own origin, used in e-mailed links and as the default allowed origin. */
+  publicUrl: string;
+  allowedOrigins: string[];
+  /** Isolates this cluster's keys and channels in a shared Redis. */
+  redisKeyPrefix?: string;
+  logger?: Logger;
+  fallback?: ApiOptions['fallback'];
+}
+
+export interface EdulureNode {
+  deps: Deps;
+  orm: Orm;
+  httpServer: http.Server;
+  /** Loopback secret the in-process web server uses to forward the browser's address. */
+  internalSecret: string;
+  listen(port: number, host?: string): Promise<number>;
+  /** Graceful: stop accepting, tell sockets, drain requests, close Redis and the database. */
+  close(): Promise<void>;
+}
+
+/** Composes one Edulure node: REST, Socket.IO and (optionally) the web handler on one HTTP server. */
+export async function createNode(config: NodeConfig): Promise<EdulureNode> {
+  const { env } = config;
+  const logger = config.logger ?? pino({ level: env.LOG_LEVEL, base: { node: process.pid } });
+  const metrics = createMetrics({ defaultMetrics: env.NODE_ENV !== 'test' });
+  const orm = await openOrm(config.databaseUrl);
+  const redisKeyPrefix = config.redisKeyPrefix ?? 'edulure';
+  const redis = env.REDIS_URL
+    ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'edulure' })
+    : undefined;
+  redis?.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
+
+  const tokens = new TokenService(config.jwtKeys, env.ACCESS_TOKEN_TTL_SECONDS);
+  const rateLimiterFactory = createRateLimiterFactory(redis);
+  const auth = {
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+    loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginLockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
+    publicUrl: config.publicUrl,
+  };
+  // The realtime layer supplies the real publisher below; nothing publishes before the node listens.
+  const publisherSlot: { current?: Publisher } = {};
+  const deps: Deps = {
+    orm,
+    tokens,
+    revocations: redis ? createRedisRevocationStore(redis, `${redisKeyPrefix}:revoked:`) : createMemoryRevocationStore(),
+    limiters: createAuthLimiters(rateLimiterFactory, auth),
+    rateLimiterFactory,
+    publisher: {
+      toRoom: (...args) => publisherSlot.current?.toRoom(...args),
+      revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
+    },
+    logger,
+    auth,
+  };
+  await reloadRecentRevocations(deps);
+
+  const internalSecret = randomBytes(24).toString('base64url');
+  let draining = false;
+  const api = createApiApp(deps, {
+    logger,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: env.TRUST_PROXY,
+    internalSecret,
+    bodyLimitBytes: 1024 * 1024,
+    authRequestsPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
+    devRoutes: env.NODE_ENV !== 'production' && !env.SMTP_URL,
+    readiness: {
+      database: () => orm.em.fork().getConnection().execute('select 1'),
+      ...(redis ? { redis: () => redis.ping() } : {}),
+    },
+    isDraining: () => draining,
+    fallback: config.fallback,
+  });
+  const httpServer = http.createServer(api.callback());
+  httpServer.keepAliveTimeout = 65_000;
+  const realtime = await createRealtime(deps, {
+    httpServer,
+    metrics,
+    logger,
+    allowedOrigins: config.allowedOrigins,
+    eventsPer10Seconds: env.RATE_LIMIT_EVENTS_PER_10S,
+    ...(redis ? { redis: { client: redis, keyPrefix: redisKeyPrefix } } : {}),
+  });
+  publisherSlot.current = realtime.publisher;
+
+  const outbox = env.SMTP_URL
+    ? startOutboxWorker({ orm, transport: await createSmtpTransport(env.SMTP_URL), from: env.MAIL_FROM, logger })
+    : undefined;
+
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    orm,
+    httpServer,
+    internalSecret,
+    listen(port, host = env.HOST) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const httpClosed = new Promise<void>((resolve) => {
+          if (!httpServer.listening) return resolve();
+          httpServer.close(() => resolve());
+        });
+        httpServer.closeIdleConnections();
+        await realtime.close();
+        const forced = setTimeout(() => httpServer.closeAllConnections(), env.SHUTDOWN_GRACE_MS);
+        await httpClosed;
+        clearTimeout(forced);
+        await outbox?.stop();
+        await redis?.quit().catch(() => redis.disconnect());
+        await orm.close(true);
+      })();
+      return closing;
+    },
+  };
+}

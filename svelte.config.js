@@ -1,0 +1,33 @@
+import adapter from '@sveltejs/adapter-node';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/kit').Config} */
+const config = {
+  preprocess: vitePreprocess(),
+  kit: {
+    // The product keeps its web client under web/; the server, API and realtime layers live beside it.
+    files: {
+      src: 'web/src',
+      assets: 'web/static',
+      lib: 'web/src/lib',
+      routes: 'web/src/routes',
+      appTemplate: 'web/src/app.html',
+      errorTemplate: 'web/src/error.html',
+      hooks: {
+        server: 'web/src/hooks.server',
+        client: 'web/src/hooks.client',
+        universal: 'web/src/hooks',
+      },
+      params: 'web/src/params',
+      serviceWorker: 'web/src/service-worker',
+    },
+    // server/main.ts mounts the adapter-node handler behind Koa and Socket.IO on one port.
+    adapter: adapter({ out: 'build', precompress: false }),
+    alias: {
+      $contracts: 'contracts',
+    },
+    csrf: { trustedOrigins: [] },
+  },
+};
+
+export default config;
