@@ -24,6 +24,7 @@ export async function resolveDatabase(env: Env, dataDir: string, logger: Logger)
       `Could not start the embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} with data in ${dataDir}. ` +
         'Is another Edulure already running, or the port taken? Set EMBEDDED_PG_PORT or DATABASE_URL. ' +
         `(${err ? String(err) : 'the server exited during start-up'})`,
+      { cause: err },
     );
   }
 }

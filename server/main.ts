@@ -26,7 +26,8 @@ async function main() {
       `http://127.0.0.1:${env.PORT}`,
     ];
 
-    let fallback: ApiOptions['fallback'];
+    // Filled once the node listens: the web server needs the node's loopback address and secret first.
+    const web: { handler?: ApiOptions['fallback'] } = {};
     const node = await createNode({
       env,
       databaseUrl: database.url,
@@ -34,13 +35,13 @@ async function main() {
       publicUrl,
       allowedOrigins,
       logger,
-      fallback: (req, res, next) => (fallback ? fallback(req, res, next) : next()),
+      fallback: (req, res, next) => (web.handler ? web.handler(req, res, next) : next()),
     });
     const port = await node.listen(env.PORT);
     // The web server code calls the API over loopback in this same process.
     process.env.EDULURE_INTERNAL_API = `http://127.0.0.1:${port}`;
     process.env.EDULURE_INTERNAL_SECRET = node.internalSecret;
-    fallback = await loadWebHandler(logger);
+    web.handler = await loadWebHandler(logger);
 
     logger.info({ port, url: publicUrl, redis: Boolean(env.REDIS_URL), embeddedDatabase: Boolean(database.embedded) }, 'Edulure is ready');
     printBanner(publicUrl, demoAccounts);

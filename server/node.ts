@@ -56,7 +56,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   redis?.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
 
   const tokens = new TokenService(config.jwtKeys, env.ACCESS_TOKEN_TTL_SECONDS);
-  const rateLimiterFactory = createRateLimiterFactory(redis);
+  const rateLimiterFactory = createRateLimiterFactory(redis, redisKeyPrefix);
   const auth = {
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,

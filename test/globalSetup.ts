@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -37,6 +37,8 @@ export default async function setup(project: TestProject) {
     log(`PostgreSQL from TEST_DATABASE_URL (${new URL(adminUrl).host})`);
   } else {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edulure-test-pg-'));
+    // When tests run as root, PostgreSQL runs as the `postgres` user, which must be able to enter this directory.
+    await chmod(dataDir, 0o755);
     const port = await freePort();
     const embedded = await startEmbeddedPostgres({ dataDir, port, database: 'postgres' });
     adminUrl = embedded.url;

@@ -1,7 +1,7 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { AuthResult, SessionDto } from '../../contracts/auth.ts';
 import type { SessionRevokedPayload } from '../../contracts/realtime.ts';
-import { RefreshToken, Session, User, type IUser } from '../../orm/entities/index.ts';
+import { RefreshToken, Session, User, type ISession, type IUser } from '../../orm/entities/index.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, ClientInfo, Deps } from '../shared/deps.ts';
 import { presentSession, presentUser } from './presenters.ts';
@@ -22,7 +22,7 @@ export function openSession(deps: Deps, em: EntityManager, user: IUser, client: 
   return { session, refreshToken };
 }
 
-function issueRefreshToken(em: EntityManager, session: typeof Session.infer, expiresAt: Date): string {
+function issueRefreshToken(em: EntityManager, session: ISession, expiresAt: Date): string {
   const id = crypto.randomUUID();
   const { token, secretHash } = mintOpaqueToken(id);
   em.create(RefreshToken, { id, session, secretHash, expiresAt });

@@ -58,10 +58,10 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
-export function createRateLimiterFactory(redis: Redis | undefined): RateLimiterFactory {
+export function createRateLimiterFactory(redis: Redis | undefined, namespace = 'edulure'): RateLimiterFactory {
   return (spec) => {
     const options = {
-      keyPrefix: spec.keyPrefix,
+      keyPrefix: `${namespace}:rl:${spec.keyPrefix}`,
       points: spec.points,
       duration: spec.durationSeconds,
       blockDuration: spec.blockSeconds ?? 0,

@@ -1,4 +1,4 @@
-import { defineEntity, p } from '@mikro-orm/core';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { Session } from './Session.ts';
 
 /** A single-use refresh token; only the SHA-256 of its secret is stored. */
@@ -15,4 +15,4 @@ export const RefreshToken = defineEntity({
   },
 });
 
-export type IRefreshToken = typeof RefreshToken.infer;
+export type IRefreshToken = InferEntity<typeof RefreshToken>;

@@ -1,4 +1,4 @@
-import { defineEntity, p } from '@mikro-orm/core';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './User.ts';
 
 /** One signed-in device. Its refresh tokens form one rotation family. */
@@ -18,4 +18,4 @@ export const Session = defineEntity({
   },
 });
 
-export type ISession = typeof Session.infer;
+export type ISession = InferEntity<typeof Session>;

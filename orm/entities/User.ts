@@ -1,4 +1,4 @@
-import { defineEntity, p } from '@mikro-orm/core';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PLATFORM_ROLES } from '../../contracts/auth.ts';
 
 export const User = defineEntity({
@@ -17,4 +17,4 @@ export const User = defineEntity({
   },
 });
 
-export type IUser = typeof User.infer;
+export type IUser = InferEntity<typeof User>;

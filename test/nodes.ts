@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { parseEnv, type Env } from '../server/env.ts';
+import { createNode, type EdulureNode } from '../server/node.ts';
+import { testDatabaseUrl, testRedisUrl } from './db.ts';
+
+const TEST_JWT_KEYS = [{ kid: 'test', secret: 'test-secret-that-is-long-enough-0123456789' }];
+
+export function testEnv(overrides: Record<string, string | undefined> = {}): Env {
+  // Every test client comes from 127.0.0.1, so per-IP budgets are lifted unless a test sets them.
+  const parsed = parseEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    ...overrides,
+  });
+  if ('problems' in parsed) throw new Error(`bad test env: ${JSON.stringify(parsed.problems)}`);
+  return parsed.env;
+}
+
+export interface RunningNode {
+  node: EdulureNode;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  env?: Record<string, string | undefined>;
+  /** Share a Redis key prefix to form one cluster; omit for a node on its own. */
+  clusterId?: string;
+  redis?: boolean;
+}
+
+/** Starts a real node (Koa + Socket.IO) on an ephemeral port against this worker's database. */
+export async function startNode(options: StartNodeOptions = {}): Promise<RunningNode> {
+  const redisUrl = options.redis ? testRedisUrl() : undefined;
+  if (options.redis && !redisUrl) throw new Error('this test needs Redis');
+  const env = testEnv({ REDIS_URL: redisUrl, ...options.env });
+  const node = await createNode({
+    env,
+    databaseUrl: await testDatabaseUrl(),
+    jwtKeys: TEST_JWT_KEYS,
+    publicUrl: 'http://localhost:3000',
+    allowedOrigins: ['http://localhost:3000'],
+    redisKeyPrefix: `edulure-test-${options.clusterId ?? randomBytes(6).toString('hex')}`,
+    logger: pino({ level: 'silent' }),
+  });
+  const port = await node.listen(0, '127.0.0.1');
+  return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };
+}
+
+/** Several nodes sharing PostgreSQL and Redis: one cluster, as behind a load balancer. */
+export async function startCluster(size: number, options: Omit<StartNodeOptions, 'clusterId' | 'redis'> = {}) {
+  const clusterId = randomBytes(6).toString('hex');
+  const nodes = await Promise.all(Array.from({ length: size }, () => startNode({ ...options, clusterId, redis: true })));
+  return { nodes, close: () => Promise.all(nodes.map((n) => n.close())).then(() => undefined) };
+}
