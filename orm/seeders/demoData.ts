@@ -1,29 +1,50 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlatformRole } from '../../contracts/auth.ts';
 import { hashPassword } from '../../domain/auth/passwords.ts';
-import { User } from '../entities/index.ts';
+import { Channel, ChannelMember, Community, CommunityMember, User, type IUser } from '../entities/index.ts';
 
 export interface DemoAccount {
   email: string;
   password: string;
   displayName: string;
   role: PlatformRole;
+  communityRole: 'owner' | 'admin' | 'moderator' | 'member';
 }
 
 /** Known credentials for local exploration only; every row is marked is_demo. */
 export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
-  { email: 'learner@demo.edulure.test', password: 'learn-with-edulure', displayName: 'Demo Learner', role: 'user' },
-  { email: 'instructor@demo.edulure.test', password: 'teach-with-edulure', displayName: 'Demo Instructor', role: 'instructor' },
-  { email: 'moderator@demo.edulure.test', password: 'keep-edulure-kind', displayName: 'Demo Moderator', role: 'moderator' },
-  { email: 'admin@demo.edulure.test', password: 'run-edulure-well', displayName: 'Demo Admin', role: 'admin' },
+  { email: 'learner@demo.edulure.test', password: 'learn-with-edulure', displayName: 'Demo Learner', role: 'user', communityRole: 'member' },
+  { email: 'instructor@demo.edulure.test', password: 'teach-with-edulure', displayName: 'Demo Instructor', role: 'instructor', communityRole: 'owner' },
+  { email: 'moderator@demo.edulure.test', password: 'keep-edulure-kind', displayName: 'Demo Moderator', role: 'moderator', communityRole: 'moderator' },
+  { email: 'admin@demo.edulure.test', password: 'run-edulure-well', displayName: 'Demo Admin', role: 'admin', communityRole: 'admin' },
 ];
 
-/** Inserts the demo accounts that are missing; returns the ones it created. Safe to run repeatedly. */
+export const DEMO_COMMUNITY = {
+  slug: 'demo-academy',
+  name: 'Edulure Demo Academy',
+  description: 'A sample learning community to explore Edulure: chat, live classes and more.',
+  channels: [
+    { name: 'general', topic: 'Say hello and talk about anything course-related.', visibility: 'public' },
+    { name: 'introductions', topic: 'New here? Tell us what you are learning.', visibility: 'public' },
+    { name: 'study-hall', topic: 'Work together, ask for help, share notes.', visibility: 'public' },
+    { name: 'staff-room', topic: 'Instructors and moderators only.', visibility: 'private' },
+  ],
+} as const;
+
+/**
+ * Inserts the demo accounts and the demo community that are missing; returns the accounts it created.
+ * Safe to run repeatedly.
+ */
 export async function seedDemoData(em: EntityManager): Promise<DemoAccount[]> {
   const created: DemoAccount[] = [];
+  const users = new Map<DemoAccount, IUser>();
   for (const account of DEMO_ACCOUNTS) {
-    if (await em.count(User, { email: account.email })) continue;
-    em.create(User, {
+    const existing = await em.findOne(User, { email: account.email });
+    if (existing) {
+      users.set(account, existing);
+      continue;
+    }
+    const user = em.create(User, {
       email: account.email,
       passwordHash: await hashPassword(account.password),
       displayName: account.displayName,
@@ -31,7 +52,26 @@ export async function seedDemoData(em: EntityManager): Promise<DemoAccount[]> {
       emailVerifiedAt: new Date(),
       isDemo: true,
     });
+    users.set(account, user);
     created.push(account);
+  }
+  if (!(await em.count(Community, { slug: DEMO_COMMUNITY.slug }))) {
+    const owner = [...users].find(([a]) => a.communityRole === 'owner')![1];
+    const community = em.create(Community, {
+      slug: DEMO_COMMUNITY.slug,
+      name: DEMO_COMMUNITY.name,
+      description: DEMO_COMMUNITY.description,
+      visibility: 'public',
+      createdBy: owner,
+      isDemo: true,
+    });
+    for (const [account, user] of users) em.create(CommunityMember, { community, user, role: account.communityRole });
+    for (const spec of DEMO_COMMUNITY.channels) {
+      const channel = em.create(Channel, { community, kind: 'channel', name: spec.name, topic: spec.topic, visibility: spec.visibility, createdBy: owner });
+      if (spec.visibility === 'private') {
+        for (const [account, user] of users) if (account.communityRole !== 'member') em.create(ChannelMember, { channel, user });
+      }
+    }
   }
   await em.flush();
   return created;

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOrm, type Orm } from '../database.ts';
+import { Channel, ChannelMember, Community, CommunityMember, User } from '../entities/index.ts';
+import { DEMO_ACCOUNTS, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
+import { testDatabaseUrl } from '../../test/db.ts';
+import { verifyPassword } from '../../domain/auth/passwords.ts';
+
+let orm: Orm;
+beforeAll(async () => {
+  orm = await openOrm(await testDatabaseUrl(), { poolMax: 2 });
+});
+afterAll(async () => orm?.close(true));
+
+describe('demo seed', () => {
+  it('creates verified demo accounts with their printed passwords, a community and channels, once', async () => {
+    const first = await seedDemoData(orm.em.fork());
+    const second = await seedDemoData(orm.em.fork());
+    expect(second).toEqual([]);
+    // Another test file may have seeded this worker's database first; either way every account exists now.
+    expect(first.length === 0 || first.length === DEMO_ACCOUNTS.length).toBe(true);
+
+    const em = orm.em.fork();
+    for (const account of DEMO_ACCOUNTS) {
+      const user = await em.findOneOrFail(User, { email: account.email });
+      expect(user.isDemo).toBe(true);
+      expect(user.role).toBe(account.role);
+      expect(user.emailVerifiedAt).not.toBeNull();
+      expect(await verifyPassword(user.passwordHash, account.password)).toBe(true);
+    }
+    const community = await em.findOneOrFail(Community, { slug: DEMO_COMMUNITY.slug });
+    expect(await em.count(CommunityMember, { community })).toBe(DEMO_ACCOUNTS.length);
+    const channels = await em.find(Channel, { community }, { orderBy: { name: 'asc' } });
+    expect(channels.map((c) => c.name)).toEqual(['general', 'introductions', 'staff-room', 'study-hall']);
+    const staffRoom = channels.find((c) => c.name === 'staff-room')!;
+    expect(staffRoom.visibility).toBe('private');
+    const learner = await em.findOneOrFail(User, { email: DEMO_ACCOUNTS[0]!.email });
+    expect(await em.count(ChannelMember, { channel: staffRoom, user: learner })).toBe(0);
+    expect(await em.count(ChannelMember, { channel: staffRoom })).toBe(3);
+  });
+});
