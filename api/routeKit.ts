@@ -81,7 +81,7 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
       ...(spec.before ?? []),
       async (ctx: ApiContext) => {
         const input = {
-          body: spec.body ? parseInput(spec.body, ctx.state.body ?? {}) : undefined,
+          body: spec.body ? parseInput(spec.body, ctx.state.body) : undefined,
           params: spec.params ? parseInput(spec.params, ctx.params ?? {}) : undefined,
           query: spec.query ? parseInput(spec.query, ctx.query) : undefined,
         } as RouteInput<z.output<B>, z.output<P>, z.output<Q>>;

@@ -102,7 +102,9 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
       await client.query(`create database ${ident(database)}${template ? ` template ${ident(template)}` : ''}`);
     } catch (err) {
       // Another node created it between our check and our create.
-      if ((err as { code?: string }).code !== '42P04') throw err;
+      // 42P04: already exists; 23505: a concurrent CREATE DATABASE of the same name won the race.
+      const code = (err as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw err;
       return false;
     }
     return true;

@@ -10,6 +10,7 @@ import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { Logger } from '../orm/database.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
+import { closeClient, publisherClient, subscriberClient, withObservedFailures } from './redisClients.ts';
 import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
 import type { IoServer } from './types.ts';
 import type { AckKit } from './withAck.ts';
@@ -59,10 +60,13 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
   const pubsub: Redis[] = [];
   let bus: SessionBus;
   if (options.redis) {
-    const pub = options.redis.client.duplicate();
-    const sub = options.redis.client.duplicate();
+    const pub = publisherClient(options.redis.client, logger, 'socket.io adapter pub');
+    const sub = subscriberClient(options.redis.client, logger, 'socket.io adapter sub');
     pubsub.push(pub, sub);
-    io.adapter(createAdapter(pub, sub, { key: `${options.redis.keyPrefix}:socket.io` }));
+    // The adapter does not handle its own command failures; these views log them (see withObservedFailures).
+    const adapterPub = withObservedFailures(pub, logger, 'socket.io adapter pub');
+    const adapterSub = withObservedFailures(sub, logger, 'socket.io adapter sub');
+    io.adapter(createAdapter(adapterPub, adapterSub, { key: `${options.redis.keyPrefix}:socket.io` }));
     bus = await createRedisSessionBus(io, options.redis.client, `${options.redis.keyPrefix}:session-revoked`, logger);
   } else {
     bus = createLocalSessionBus(io);
@@ -116,7 +120,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       io.local.emit('server:shutdown', { reconnect: true });
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await bus.close();
-      await Promise.all(pubsub.map((client) => client.quit().catch(() => client.disconnect())));
+      await Promise.all(pubsub.map(closeClient));
     },
   };
 }

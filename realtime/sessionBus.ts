@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { rooms, type SessionRevokedPayload } from '../contracts/realtime.ts';
 import type { Logger } from '../orm/database.ts';
+import { closeClient, subscriberClient, untilDoneOrUnreachable } from './redisClients.ts';
 import type { IoServer } from './types.ts';
 
 /**
@@ -28,7 +29,7 @@ export function createLocalSessionBus(io: IoServer): SessionBus {
 }
 
 export async function createRedisSessionBus(io: IoServer, redis: Redis, channel: string, logger: Logger): Promise<SessionBus> {
-  const subscriber = redis.duplicate();
+  const subscriber = subscriberClient(redis, logger, 'session bus');
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
     try {
@@ -37,13 +38,15 @@ export async function createRedisSessionBus(io: IoServer, redis: Redis, channel:
       logger.error({ err: String(err) }, 'bad session bus message');
     }
   });
-  await subscriber.subscribe(channel);
+  // Subscribed before the node listens, so no revocation published after that is missed; a Redis that is down at
+  // start does not keep the node from starting (it reports not ready until Redis is back).
+  await untilDoneOrUnreachable(subscriber, subscriber.subscribe(channel), logger, 'session bus subscribe');
   return {
     async revoke(payload) {
       await redis.publish(channel, JSON.stringify(payload));
     },
     async close() {
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      await closeClient(subscriber);
     },
   };
 }

@@ -79,7 +79,12 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     logger,
     auth,
   };
-  await reloadRecentRevocations(deps);
+  // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
+  // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
+  const reload = () =>
+    reloadRecentRevocations(deps).catch((err) => logger.warn({ err: String(err) }, 'could not reload revocations yet'));
+  redis?.on('ready', () => void reload());
+  await reload();
 
   const internalSecret = randomBytes(24).toString('base64url');
   let draining = false;

@@ -3,16 +3,20 @@ import { AppError } from './errors.ts';
 
 /** Field path → first message, e.g. `{ password: "Password needs at least 10 characters." }`. */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // A Map, not an object literal: field names such as "constructor" or "__proto__" must be reported too.
+  const fields = new Map<string, string>();
+  const note = (key: string, message: string) => {
+    if (!fields.has(key)) fields.set(key, message);
+  };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields[key] ??= 'Unknown field.';
+      for (const key of issue.keys) note(key, 'Unknown field.');
       continue;
     }
     const key = issue.path.length ? issue.path.join('.') : '_';
-    fields[key] ??= issue.code === 'invalid_type' && issue.input === undefined ? 'Required.' : issue.message;
+    note(key, issue.code === 'invalid_type' && issue.input === undefined ? 'Required.' : issue.message);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 /** Parses input with a contracts/ schema or throws `invalid_input` naming every bad field. */

@@ -1,0 +1,145 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { rooms, type SessionRevokedPayload } from '../contracts/realtime.ts';
+import { ensureDatabase } from '../orm/database.ts';
+import { createNode } from '../server/node.ts';
+import { api, connectSocket, nextEvent, registerUser, type ClientSocket } from '../test/factories.ts';
+import { testEnv, type RunningNode } from '../test/nodes.ts';
+import { freePort } from '../test/ports.ts';
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+/**
+ * A node whose Redis is down when it starts: it must start (and say it is not ready), survive broadcasts meanwhile,
+ * and join the cluster once Redis comes up — rooms and revocations included. Needs its own redis-server to control.
+ */
+describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis-server binary on PATH)', () => {
+  const nodes: RunningNode[] = [];
+  const sockets: ClientSocket[] = [];
+  let redis: ChildProcess | undefined;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+
+  const databases: string[] = [];
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    for (const socket of sockets) socket.close();
+    await Promise.all(nodes.map((n) => n.close()));
+    redis?.kill('SIGTERM');
+    const client = new pg.Client({ connectionString: inject('databaseAdminUrl') });
+    await client.connect();
+    try {
+      for (const name of databases) await client.query(`drop database if exists "${name}" with (force)`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  /** A database of this test's own, cloned from the migrated template. */
+  async function freshDatabase(): Promise<string> {
+    const adminUrl = inject('databaseAdminUrl');
+    const name = `${inject('templateDatabase')}_outage_${randomBytes(4).toString('hex')}`;
+    await ensureDatabase(adminUrl, name, inject('templateDatabase'));
+    databases.push(name);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+
+  it('starts without Redis, then serves cluster broadcasts and revocations once Redis is back', async () => {
+    const port = await freePort();
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const clusterId = randomBytes(6).toString('hex');
+
+    // Own database: createNode() cannot start while Redis is down once the database holds a recently revoked
+    // session (reloadRecentRevocations writes to Redis at start — reported), which the worker's shared one may.
+    const databaseUrl = await freshDatabase();
+    const early = await startNodeOn(databaseUrl, { REDIS_URL: redisUrl }, clusterId);
+    nodes.push(early);
+    // Broadcasting while Redis is down must neither throw nor leave a rejected promise behind.
+    const ghost: SessionRevokedPayload = { sessionId: crypto.randomUUID(), reason: 'revoked' };
+    expect(() => early.node.deps.publisher.toRoom(rooms.user(crypto.randomUUID()), 'session:revoked', ghost)).not.toThrow();
+    // The readiness check fails once ioredis gives up on the queued PING, by which time the adapter's PUBLISH
+    // (same retry limit) has failed too.
+    expect((await api(early.url, 'GET', '/health/ready')).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(unhandled, 'no unhandled rejections while Redis is down').toEqual([]);
+
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    await waitFor(async () => (await api(early.url, 'GET', '/health/ready')).status === 200, 10_000, 'node to become ready');
+
+    const late = await startNodeOn(databaseUrl, { REDIS_URL: redisUrl }, clusterId);
+    nodes.push(late);
+    const user = await registerUser(late.url);
+    const socket = await connectSocket(early.url, user.accessToken);
+    sockets.push(socket);
+
+    // Room broadcast from the other node reaches the node that started without Redis. Its subscription may still be
+    // on the way right after reconnecting, so publish until one arrives.
+    const payload: SessionRevokedPayload = { sessionId: crypto.randomUUID(), reason: 'revoked' };
+    const received = nextEvent<SessionRevokedPayload>(socket, 'session:revoked', 5000);
+    const publishing = setInterval(() => late.node.deps.publisher.toRoom(rooms.user(user.user.id), 'session:revoked', payload), 50);
+    try {
+      expect(await received).toEqual(payload);
+    } finally {
+      clearInterval(publishing);
+    }
+
+    // So does a revocation through the session bus.
+    const revoked = eventMatching<SessionRevokedPayload>(socket, 'session:revoked', (p) => p.sessionId === user.sessionId, 3000);
+    const disconnected = nextEvent<string>(socket, 'disconnect', 3000);
+    expect((await api(late.url, 'POST', '/api/v1/auth/logout', { token: user.accessToken })).status).toBe(204);
+    expect(await revoked).toEqual({ sessionId: user.sessionId, reason: 'logout' });
+    expect(await disconnected).toBe('io server disconnect');
+    expect(unhandled).toEqual([]);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`waited ${timeoutMs} ms for ${what}`);
+}
+
+/** Like startNode() from test/nodes.ts, on a given database (startNode always uses the worker's). */
+async function startNodeOn(databaseUrl: string, env: Record<string, string>, clusterId: string): Promise<RunningNode> {
+  const node = await createNode({
+    env: testEnv(env),
+    databaseUrl,
+    jwtKeys: [{ kid: 'outage-test', secret: 'outage-test-secret-that-is-long-enough-0123' }],
+    publicUrl: 'http://localhost:3000',
+    allowedOrigins: ['http://localhost:3000'],
+    redisKeyPrefix: `edulure-test-${clusterId}`,
+    logger: pino({ level: 'silent' }),
+  });
+  const port = await node.listen(0, '127.0.0.1');
+  return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };
+}
+
+/** The first `event` whose payload passes `accept` (earlier, unrelated deliveries are skipped). */
+function eventMatching<T>(socket: ClientSocket, event: string, accept: (payload: T) => boolean, timeoutMs: number): Promise<T> {
+  const target = socket as unknown as { on(e: string, cb: (p: T) => void): void; off(e: string, cb: (p: T) => void): void };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.off(event, listener);
+      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: T) => {
+      if (!accept(payload)) return;
+      clearTimeout(timer);
+      target.off(event, listener);
+      resolve(payload);
+    };
+    target.on(event, listener);
+  });
+}
