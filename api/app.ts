@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Deps } from '../domain/shared/deps.ts';
 import { AppError } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
+import { withTimeout } from '../domain/shared/time.ts';
 import type { ApiContext, ApiState } from './context.ts';
 import { jsonBody } from './middlewares/body.ts';
 import { errorHandler } from './middlewares/errors.ts';
@@ -144,20 +145,4 @@ function describeFailures(checks: Record<string, string>): string {
     .filter(([, v]) => v !== 'ok')
     .map(([name, v]) => `${name} ${v}`)
     .join('; ');
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,11 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureDatabase } from '../orm/database.ts';
-import { createNode } from '../server/node.ts';
 import { api, connectSocket, registerUser } from '../test/factories.ts';
-import { startNode, testEnv, type RunningNode } from '../test/nodes.ts';
+import { startNode, type RunningNode } from '../test/nodes.ts';
 import { freePort } from '../test/ports.ts';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
@@ -25,42 +20,13 @@ const KNOWN_OPERATIONS = [
 ];
 
 let node: RunningNode;
-const freshDatabases: string[] = [];
 beforeAll(async () => {
   node = await startNode();
 });
 afterAll(async () => {
   await node?.close();
-  if (freshDatabases.length === 0) return;
-  const client = new pg.Client({ connectionString: inject('databaseAdminUrl') });
-  await client.connect();
-  try {
-    for (const name of freshDatabases) await client.query(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await client.end();
-  }
 });
 
-/** Like startNode(), on a database of its own cloned from the migrated template. */
-async function startNodeOnFreshDatabase(env: Record<string, string>): Promise<RunningNode> {
-  const adminUrl = inject('databaseAdminUrl');
-  const name = `${inject('templateDatabase')}_ops_${randomBytes(4).toString('hex')}`;
-  await ensureDatabase(adminUrl, name, inject('templateDatabase'));
-  freshDatabases.push(name);
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${name}`;
-  const created = await createNode({
-    env: testEnv(env),
-    databaseUrl: databaseUrl.toString(),
-    jwtKeys: [{ kid: 'ops-test', secret: randomBytes(32).toString('hex') }],
-    publicUrl: ALLOWED_ORIGIN,
-    allowedOrigins: [ALLOWED_ORIGIN],
-    redisKeyPrefix: `edulure-test-${randomBytes(6).toString('hex')}`,
-    logger: pino({ level: 'silent' }),
-  });
-  const port = await created.listen(0, '127.0.0.1');
-  return { node: created, url: `http://127.0.0.1:${port}`, close: () => created.close() };
-}
 
 describe('health', () => {
   it('/health/live answers 200 without touching dependencies', async () => {
@@ -90,10 +56,10 @@ describe('health', () => {
     // A port nothing listens on: connections are refused at once, so this stays fast.
     const deadPort = await freePort();
     const started = Date.now();
-    // A database with no recently revoked sessions: createNode() currently cannot start while Redis is down once
-    // the database holds one (reloadRecentRevocations writes to Redis at start — reported), and the worker's shared
-    // database does whenever another test file logged out first.
-    const broken = await startNodeOnFreshDatabase({ REDIS_URL: `redis://127.0.0.1:${deadPort}` });
+    // A recently revoked session makes start-up reload revocations into Redis; a dead Redis must not stop the node.
+    const user = await registerUser(node.url);
+    expect((await api(node.url, 'POST', '/api/v1/auth/logout', { token: user.accessToken })).status).toBe(204);
+    const broken = await startNode({ env: { REDIS_URL: `redis://127.0.0.1:${deadPort}` } });
     try {
       const res = await api(broken.url, 'GET', '/health/ready');
       expect(res.status).toBe(503);

@@ -3,6 +3,7 @@ import type { ConnectErrorData, SessionRevokedPayload } from '../contracts/realt
 import { rooms } from '../contracts/realtime.ts';
 import { api, connectSocket, nextEvent, registerUser, type ClientSocket } from '../test/factories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
+import { withTimeout } from '../domain/shared/time.ts';
 
 /** How long a revocation may take to reach a socket on another node, measured from the HTTP response. */
 const REVOCATION_BUDGET_MS = 1000;
@@ -161,19 +162,3 @@ describe.skipIf(!inject('redisUrl'))(
     });
   },
 );
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}

@@ -4,6 +4,7 @@ import type { ConnectErrorData } from '../contracts/realtime.ts';
 import { api, connectSocket, registerUser, type ClientSocket } from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 import { MAX_SOCKET_PAYLOAD_BYTES } from './server.ts';
+import { withTimeout } from '../domain/shared/time.ts';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
 
@@ -176,20 +177,4 @@ async function openSocketGauge(): Promise<number> {
   const match = /^edulure_socket_connections_open (\d+)$/m.exec(await res.text());
   if (!match) throw new Error('edulure_socket_connections_open missing from /metrics');
   return Number(match[1]);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

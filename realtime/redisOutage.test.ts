@@ -1,13 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import pino from 'pino';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rooms, type SessionRevokedPayload } from '../contracts/realtime.ts';
-import { ensureDatabase } from '../orm/database.ts';
-import { createNode } from '../server/node.ts';
+import { freshTestDatabase } from '../test/db.ts';
 import { api, connectSocket, nextEvent, registerUser, type ClientSocket } from '../test/factories.ts';
-import { testEnv, type RunningNode } from '../test/nodes.ts';
+import { startNode, type RunningNode } from '../test/nodes.ts';
 import { freePort } from '../test/ports.ts';
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
@@ -24,42 +21,27 @@ describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
 
-  const databases: string[] = [];
+  const databases: Awaited<ReturnType<typeof freshTestDatabase>>[] = [];
 
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
     for (const socket of sockets) socket.close();
     await Promise.all(nodes.map((n) => n.close()));
     redis?.kill('SIGTERM');
-    const client = new pg.Client({ connectionString: inject('databaseAdminUrl') });
-    await client.connect();
-    try {
-      for (const name of databases) await client.query(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await client.end();
-    }
+    for (const database of databases) await database.drop();
   });
 
-  /** A database of this test's own, cloned from the migrated template. */
-  async function freshDatabase(): Promise<string> {
-    const adminUrl = inject('databaseAdminUrl');
-    const name = `${inject('templateDatabase')}_outage_${randomBytes(4).toString('hex')}`;
-    await ensureDatabase(adminUrl, name, inject('templateDatabase'));
-    databases.push(name);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  }
 
   it('starts without Redis, then serves cluster broadcasts and revocations once Redis is back', async () => {
     const port = await freePort();
     const redisUrl = `redis://127.0.0.1:${port}`;
     const clusterId = randomBytes(6).toString('hex');
 
-    // Own database: createNode() cannot start while Redis is down once the database holds a recently revoked
-    // session (reloadRecentRevocations writes to Redis at start — reported), which the worker's shared one may.
-    const databaseUrl = await freshDatabase();
-    const early = await startNodeOn(databaseUrl, { REDIS_URL: redisUrl }, clusterId);
+    // A database of its own, so nothing else touches the sessions this test revokes.
+    const database = await freshTestDatabase('outage');
+    databases.push(database);
+    const databaseUrl = database.url;
+    const early = await startNode({ databaseUrl, env: { REDIS_URL: redisUrl }, clusterId });
     nodes.push(early);
     // Broadcasting while Redis is down must neither throw nor leave a rejected promise behind.
     const ghost: SessionRevokedPayload = { sessionId: crypto.randomUUID(), reason: 'revoked' };
@@ -75,7 +57,7 @@ describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis
     });
     await waitFor(async () => (await api(early.url, 'GET', '/health/ready')).status === 200, 10_000, 'node to become ready');
 
-    const late = await startNodeOn(databaseUrl, { REDIS_URL: redisUrl }, clusterId);
+    const late = await startNode({ databaseUrl, env: { REDIS_URL: redisUrl }, clusterId });
     nodes.push(late);
     const user = await registerUser(late.url);
     const socket = await connectSocket(early.url, user.accessToken);
@@ -112,19 +94,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 /** Like startNode() from test/nodes.ts, on a given database (startNode always uses the worker's). */
-async function startNodeOn(databaseUrl: string, env: Record<string, string>, clusterId: string): Promise<RunningNode> {
-  const node = await createNode({
-    env: testEnv(env),
-    databaseUrl,
-    jwtKeys: [{ kid: 'outage-test', secret: 'outage-test-secret-that-is-long-enough-0123' }],
-    publicUrl: 'http://localhost:3000',
-    allowedOrigins: ['http://localhost:3000'],
-    redisKeyPrefix: `edulure-test-${clusterId}`,
-    logger: pino({ level: 'silent' }),
-  });
-  const port = await node.listen(0, '127.0.0.1');
-  return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };
-}
 
 /** The first `event` whose payload passes `accept` (earlier, unrelated deliveries are skipped). */
 function eventMatching<T>(socket: ClientSocket, event: string, accept: (payload: T) => boolean, timeoutMs: number): Promise<T> {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { ensureDatabase } from '../orm/database.ts';
 
@@ -19,4 +21,26 @@ export function testDatabaseUrl(): Promise<string> {
 
 export function testRedisUrl(): string | undefined {
   return inject('redisUrl') || undefined;
+}
+
+/** A database of the caller's own, cloned from the migrated template; `drop()` removes it. */
+export async function freshTestDatabase(label = 'fresh'): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject('databaseAdminUrl');
+  const template = inject('templateDatabase');
+  const name = `${template}_${label}_${randomBytes(4).toString('hex')}`;
+  await ensureDatabase(adminUrl, name, template);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }

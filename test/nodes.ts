@@ -30,6 +30,8 @@ export interface StartNodeOptions {
   /** Share a Redis key prefix to form one cluster; omit for a node on its own. */
   clusterId?: string;
   redis?: boolean;
+  /** Defaults to this worker's database. */
+  databaseUrl?: string;
 }
 
 /** Starts a real node (Koa + Socket.IO) on an ephemeral port against this worker's database. */
@@ -39,7 +41,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
   const env = testEnv({ REDIS_URL: redisUrl, ...options.env });
   const node = await createNode({
     env,
-    databaseUrl: await testDatabaseUrl(),
+    databaseUrl: options.databaseUrl ?? (await testDatabaseUrl()),
     jwtKeys: TEST_JWT_KEYS,
     publicUrl: 'http://localhost:3000',
     allowedOrigins: ['http://localhost:3000'],
