@@ -19,6 +19,9 @@ import { devRoutes } from './routes/dev.ts';
 import { meRoutes } from './routes/me.ts';
 
 export const API_PREFIX = '/api/v1';
+/** Headers through which the composed web handler (SvelteKit adapter-node) learns the scheme and client address. */
+export const WEB_PROTOCOL_HEADER = 'x-edulure-proto';
+export const WEB_ADDRESS_HEADER = 'x-edulure-remote-ip';
 
 export interface ApiOptions {
   logger: Logger;
@@ -127,6 +130,10 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
       return;
     }
     ctx.respond = false;
+    // The web handler learns the scheme and client address from these (set as PROTOCOL_HEADER / ADDRESS_HEADER for
+    // adapter-node). Overwritten on every request, so a client cannot supply its own; Koa honours TRUST_PROXY.
+    ctx.req.headers[WEB_PROTOCOL_HEADER] = ctx.protocol;
+    ctx.req.headers[WEB_ADDRESS_HEADER] = ctx.state.client?.ip ?? ctx.ip;
     options.fallback(ctx.req, ctx.res, () => {
       ctx.res.statusCode = 404;
       ctx.res.end('Not found');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { ApiOptions } from '../api/app.ts';
+import { WEB_ADDRESS_HEADER, WEB_PROTOCOL_HEADER, type ApiOptions } from '../api/app.ts';
 import { ensureDataDir, prepareDatabase, resolveDatabase, resolveJwtKeys } from './bootstrap.ts';
 import { loadEnv } from './env.ts';
 import { createNode } from './node.ts';
@@ -82,6 +82,9 @@ async function loadWebHandler(logger: pino.Logger): Promise<ApiOptions['fallback
       res.end('The web app is not built yet. Run `npm run build` (npm start does this for you).');
     };
   }
+  // adapter-node reads these once at import; without them it assumes https and CSRF checks refuse form posts.
+  process.env.PROTOCOL_HEADER = WEB_PROTOCOL_HEADER;
+  process.env.ADDRESS_HEADER = WEB_ADDRESS_HEADER;
   const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: NonNullable<ApiOptions['fallback']> };
   return handler;
 }

@@ -1,0 +1,26 @@
+import { error, redirect, type Handle } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { authenticate } from '$lib/server/session.ts';
+
+const authenticateRequest: Handle = async ({ event, resolve }) => {
+  const outcome = await authenticate(event);
+  // Rendering the signed-out UI while the API is down would look like a logout; say what is happening instead.
+  if (outcome === 'unavailable') error(503, 'Edulure is not reachable right now. Please try again in a moment.');
+  return resolve(event);
+};
+
+/**
+ * Guarding here rather than in the /app layout load also covers form actions and page loads under /app, which
+ * SvelteKit runs without waiting for layout loads.
+ */
+const guardApp: Handle = async ({ event, resolve }) => {
+  const { pathname, search } = event.url;
+  const inApp = pathname === '/app' || pathname.startsWith('/app/');
+  if (inApp && !event.locals.user) {
+    const next = event.request.method === 'GET' ? `?next=${encodeURIComponent(pathname + search)}` : '';
+    redirect(303, `/signin${next}`);
+  }
+  return resolve(event);
+};
+
+export const handle = sequence(authenticateRequest, guardApp);
