@@ -15,6 +15,8 @@ import { requestContext } from './middlewares/requestContext.ts';
 import { buildOpenApiDocument, createOpenApiRegistry, renderDocsPage } from './openapi.ts';
 import { createRouteKit } from './routeKit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { communityRoutes } from './routes/communities.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { devRoutes } from './routes/dev.ts';
 import { meRoutes } from './routes/me.ts';
 
@@ -56,6 +58,8 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   });
   authRoutes(route, deps, authPerIp);
   meRoutes(route, deps);
+  communityRoutes(route, deps);
+  messageRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);

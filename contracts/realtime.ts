@@ -1,9 +1,13 @@
 import type { Ack } from './errors.ts';
+import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 
 /** Room names are built in one place so server and client never disagree. */
 export const rooms = {
   user: (userId: string) => `user:${userId}`,
   session: (sessionId: string) => `session:${sessionId}`,
+  channel: (channelId: string) => `channel:${channelId}`,
+  /** Members of a community who want its presence updates. */
+  communityPresence: (communityId: string) => `presence:${communityId}`,
 } as const;
 
 export interface SessionRevokedPayload {
@@ -18,14 +22,14 @@ export interface HelloPayload {
 }
 
 /** Events the server sends (past tense). */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends ChatServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;
 }
 
 /** Events a client sends (imperative); every one takes an ack. */
-export interface ClientToServerEvents {
+export interface ClientToServerEvents extends ChatClientEvents {
   'session:hello': (input: Record<string, never>, ack: Ack<HelloPayload>) => void;
 }
 

@@ -9,6 +9,7 @@ import { toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { Logger } from '../orm/database.ts';
+import { registerChatHandlers } from './handlers/chat.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
 import { closeClient, publisherClient, subscriberClient, withObservedFailures } from './redisClients.ts';
 import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
@@ -77,6 +78,9 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       io.to(room).emit(event, ...args);
     },
     revokeSession: (payload) => bus.revoke(payload),
+    leaveRoom(whoRoom, room) {
+      io.in(whoRoom).socketsLeave(room);
+    },
   };
 
   io.use(async (socket, next) => {
@@ -108,6 +112,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     metrics.openSockets.inc();
     void socket.join([rooms.user(socket.data.userId), rooms.session(socket.data.sessionId)]);
     registerSessionHandlers(kit, socket);
+    registerChatHandlers(kit, socket, deps);
     socket.on('disconnect', () => metrics.openSockets.dec());
   });
 

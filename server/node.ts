@@ -75,6 +75,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     publisher: {
       toRoom: (...args) => publisherSlot.current?.toRoom(...args),
       revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
+      leaveRoom: (...args) => publisherSlot.current?.leaveRoom(...args),
     },
     logger,
     auth,

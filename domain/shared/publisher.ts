@@ -8,10 +8,13 @@ export interface Publisher {
   toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   /** Tells the session's sockets on every node (`session:revoked`) and then disconnects them. */
   revokeSession(payload: SessionRevokedPayload): Promise<void>;
+  /** Makes every socket in `whoRoom` (e.g. a user's room) leave `room`, on every node. */
+  leaveRoom(whoRoom: string, room: string): void;
 }
 
 /** For processes with no realtime layer (scripts, seeders). */
 export const silentPublisher: Publisher = {
   toRoom() {},
   async revokeSession() {},
+  leaveRoom() {},
 };

@@ -23,6 +23,8 @@ export const Channel = defineEntity({
     createdBy: () => p.manyToOne(User).nullable().deleteRule('set null'),
     createdAt: p.datetime().onCreate(() => new Date()),
     archivedAt: p.datetime().nullable(),
+    /** 1:1 DMs only: the two user ids, sorted, joined by ':'. */
+    dmKey: p.string().length(80).nullable(),
   },
 });
 export type IChannel = InferEntity<typeof Channel>;

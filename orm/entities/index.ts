@@ -5,6 +5,7 @@ export { EmailVerificationToken } from './EmailVerificationToken.ts';
 export { EmailOutbox } from './EmailOutbox.ts';
 export { Community, CommunityMember, type ICommunity } from './Community.ts';
 export { Channel, ChannelMember, type IChannel } from './Channel.ts';
+export { Message, CommunityInvite, UserBlock, ChannelReadState, type IMessage } from './Chat.ts';
 
 import { User } from './User.ts';
 import { Session } from './Session.ts';
@@ -13,6 +14,7 @@ import { EmailVerificationToken } from './EmailVerificationToken.ts';
 import { EmailOutbox } from './EmailOutbox.ts';
 import { Community, CommunityMember } from './Community.ts';
 import { Channel, ChannelMember } from './Channel.ts';
+import { Message, CommunityInvite, UserBlock, ChannelReadState } from './Chat.ts';
 
 export const entities = [
   User,
@@ -24,4 +26,8 @@ export const entities = [
   CommunityMember,
   Channel,
   ChannelMember,
+  Message,
+  CommunityInvite,
+  UserBlock,
+  ChannelReadState,
 ];

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { Ack } from './errors.ts';
+import { UserRef } from './communities.ts';
+
+export const MESSAGE_MAX_LENGTH = 4000;
+/** Messages may be edited by their author for this long (seconds). */
+export const EDIT_WINDOW_SECONDS = 15 * 60;
+/** Catch-up returned with channel:join; beyond it the client pages over REST. */
+export const JOIN_CATCH_UP_LIMIT = 500;
+
+export const ReactionDto = z.object({ emoji: z.string(), count: z.number().int(), userIds: z.array(z.uuid()) });
+export type ReactionDto = z.infer<typeof ReactionDto>;
+
+export const MessageDto = z
+  .object({
+    id: z.uuid(),
+    channelId: z.uuid(),
+    /** The channel seq of the message's creation. */
+    seq: z.number().int(),
+    clientId: z.string(),
+    author: UserRef,
+    /** Empty once deleted. */
+    body: z.string(),
+    replyToId: z.uuid().nullable(),
+    threadCount: z.number().int(),
+    reactions: z.array(ReactionDto),
+    mentions: z.array(z.uuid()),
+    pinned: z.boolean(),
+    createdAt: z.iso.datetime(),
+    editedAt: z.iso.datetime().nullable(),
+    deletedAt: z.iso.datetime().nullable(),
+  })
+  .describe('Message');
+export type MessageDto = z.infer<typeof MessageDto>;
+
+const body = z
+  .string()
+  .trim()
+  .min(1, 'Write something first.')
+  .max(MESSAGE_MAX_LENGTH, `Messages can be at most ${MESSAGE_MAX_LENGTH} characters.`);
+const emoji = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[^\s<>]+$/u, 'Not an emoji.');
+
+export const SendMessageInput = z.strictObject({
+  channelId: z.uuid(),
+  /** Chosen by the client; a retry with the same clientId returns the original message. */
+  clientId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, 'clientId: letters, digits, - and _ only.'),
+  body,
+  replyToId: z.uuid().optional(),
+});
+export type SendMessageInput = z.infer<typeof SendMessageInput>;
+
+export const EditMessageInput = z.strictObject({ messageId: z.uuid(), body });
+export const MessageIdInput = z.strictObject({ messageId: z.uuid() });
+export const ToggleReactionInput = z.strictObject({ messageId: z.uuid(), emoji });
+export const JoinChannelInput = z.strictObject({ channelId: z.uuid(), afterSeq: z.number().int().min(0).optional() });
+export const ChannelIdInput = z.strictObject({ channelId: z.uuid() });
+export const MarkReadInput = z.strictObject({ channelId: z.uuid(), seq: z.number().int().min(0) });
+export const PresenceSetInput = z.strictObject({ status: z.enum(['online', 'away', 'dnd']) });
+
+export const HistoryQuery = z.strictObject({
+  afterSeq: z.coerce.number().int().min(0).optional(),
+  beforeSeq: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const SearchQuery = z.strictObject({
+  q: z.string().trim().min(2, 'Search for at least 2 characters.').max(200),
+  communityId: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+
+/**
+ * Every change in a channel is a channel event with the channel's next seq (1, 2, 3… without gaps). Message events
+ * carry the message as it is now, so replaying them in order ends in exactly the current state.
+ */
+export type ChannelEvent =
+  | { type: 'message:created'; channelId: string; seq: number; message: MessageDto; thread: { parentId: string; threadCount: number } | null }
+  | { type: 'message:updated'; channelId: string; seq: number; message: MessageDto }
+  | { type: 'message:deleted'; channelId: string; seq: number; message: MessageDto }
+  | { type: 'reaction:updated'; channelId: string; seq: number; messageId: string; reactions: ReactionDto[] };
+export type ChannelEventType = ChannelEvent['type'];
+type EventOf<T extends ChannelEventType> = Extract<ChannelEvent, { type: T }>;
+
+export interface JoinResult {
+  channelId: string;
+  lastSeq: number;
+  events: ChannelEvent[];
+  /** True when more events exist after the returned ones: page the rest over REST. */
+  hasMore: boolean;
+}
+
+export interface ReadState {
+  channelId: string;
+  seq: number;
+  unreadCount: number;
+  mentionCount: number;
+}
+
+export type PresenceStatus = 'online' | 'away' | 'dnd' | 'offline';
+
+export interface ChatServerEvents {
+  'message:created': (event: EventOf<'message:created'>) => void;
+  'message:updated': (event: EventOf<'message:updated'>) => void;
+  'message:deleted': (event: EventOf<'message:deleted'>) => void;
+  'reaction:updated': (event: EventOf<'reaction:updated'>) => void;
+  typing: (payload: { channelId: string; userId: string; displayName: string }) => void;
+  'read:updated': (payload: ReadState) => void;
+  /** DM read receipts: who has read up to which seq. */
+  'receipt:updated': (payload: { channelId: string; userId: string; seq: number }) => void;
+  'mention:created': (payload: { channelId: string; messageId: string; seq: number; author: UserRef }) => void;
+  'presence:updated': (payload: { userId: string; status: PresenceStatus }) => void;
+  /** You no longer have access (removed from the channel or community); the server has taken you out of the room. */
+  'channel:removed': (payload: { channelId: string }) => void;
+}
+
+export interface ChatClientEvents {
+  'channel:join': (input: z.input<typeof JoinChannelInput>, ack: Ack<JoinResult>) => void;
+  'channel:leave': (input: z.input<typeof ChannelIdInput>, ack: Ack<{ channelId: string }>) => void;
+  'message:send': (input: z.input<typeof SendMessageInput>, ack: Ack<MessageDto>) => void;
+  'message:edit': (input: z.input<typeof EditMessageInput>, ack: Ack<MessageDto>) => void;
+  'message:delete': (input: z.input<typeof MessageIdInput>, ack: Ack<MessageDto>) => void;
+  'message:pin': (input: z.input<typeof MessageIdInput> & { pinned: boolean }, ack: Ack<MessageDto>) => void;
+  'reaction:toggle': (input: z.input<typeof ToggleReactionInput>, ack: Ack<{ messageId: string; reactions: ReactionDto[] }>) => void;
+  'typing:start': (input: z.input<typeof ChannelIdInput>, ack?: Ack<null>) => void;
+  'read:mark': (input: z.input<typeof MarkReadInput>, ack: Ack<ReadState>) => void;
+  'presence:set': (input: z.input<typeof PresenceSetInput>, ack: Ack<{ status: PresenceStatus }>) => void;
+}

@@ -1,0 +1,117 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CommunityRole } from '../../contracts/communities.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Actor } from '../shared/deps.ts';
+
+/** Everything the channel policies need, loaded in one query. */
+export interface ChannelAccess {
+  channelId: string;
+  communityId: string | null;
+  kind: 'channel' | 'dm' | 'group_dm';
+  visibility: 'public' | 'private';
+  archived: boolean;
+  lastSeq: number;
+  /** The actor's role in the channel's community, or null. */
+  communityRole: CommunityRole | null;
+  /** Explicit channel membership (private channels, DMs). */
+  channelMember: boolean;
+  /** DMs: another member has blocked the actor or the actor has blocked another member. */
+  blockedInDm: boolean;
+}
+
+const MODERATING_ROLES: readonly CommunityRole[] = ['owner', 'admin', 'moderator'];
+const MANAGING_ROLES: readonly CommunityRole[] = ['owner', 'admin'];
+
+/** Pure rules over loaded data, shared by REST and sockets so they cannot disagree. */
+export const ChannelPolicy = {
+  read(actor: Actor, access: ChannelAccess): boolean {
+    if (access.kind !== 'channel') return access.channelMember;
+    if (!access.communityRole) return false;
+    return access.visibility === 'public' || access.channelMember || MANAGING_ROLES.includes(access.communityRole);
+  },
+  post(actor: Actor, access: ChannelAccess): boolean {
+    return ChannelPolicy.read(actor, access) && !access.archived && !access.blockedInDm;
+  },
+  /** Delete others' messages, pin. */
+  moderate(actor: Actor, access: ChannelAccess): boolean {
+    if (!ChannelPolicy.read(actor, access)) return false;
+    if (access.kind !== 'channel') return false;
+    return MODERATING_ROLES.includes(access.communityRole!) || actor.role === 'moderator' || actor.role === 'admin';
+  },
+  /** Rename, archive, manage private membership. */
+  manage(actor: Actor, access: ChannelAccess): boolean {
+    return access.kind === 'channel' && access.communityRole !== null && MANAGING_ROLES.includes(access.communityRole);
+  },
+} as const;
+
+export type ChannelAction = keyof typeof ChannelPolicy;
+
+interface AccessRow {
+  channel_id: string;
+  community_id: string | null;
+  kind: ChannelAccess['kind'];
+  visibility: ChannelAccess['visibility'];
+  archived: boolean;
+  last_seq: string | number;
+  community_role: CommunityRole | null;
+  channel_member: boolean;
+  blocked_in_dm: boolean;
+}
+
+const ACCESS_SQL = `
+  select c.id as channel_id, c.community_id, c.kind, c.visibility, c.archived_at is not null as archived, c.last_seq,
+         cm.role as community_role,
+         exists (select 1 from channel_members m where m.channel_id = c.id and m.user_id = ?) as channel_member,
+         (c.kind <> 'channel' and exists (
+            select 1 from channel_members other
+            join user_blocks b on (b.blocker_id = other.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = other.user_id)
+            where other.channel_id = c.id and other.user_id <> ?)) as blocked_in_dm
+  from channels c
+  left join community_members cm on cm.community_id = c.community_id and cm.user_id = ?
+  where c.id = ?`;
+
+export async function loadChannelAccess(em: EntityManager, userId: string, channelId: string): Promise<ChannelAccess | null> {
+  const rows = (await em
+    .getConnection()
+    .execute(ACCESS_SQL, [userId, userId, userId, userId, userId, channelId], 'all', em.getTransactionContext())) as AccessRow[];
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    channelId: row.channel_id,
+    communityId: row.community_id,
+    kind: row.kind,
+    visibility: row.visibility,
+    archived: row.archived,
+    lastSeq: Number(row.last_seq),
+    communityRole: row.community_role,
+    channelMember: row.channel_member,
+    blockedInDm: row.blocked_in_dm,
+  };
+}
+
+const REFUSALS: Record<ChannelAction, string> = {
+  read: 'You cannot see this channel.',
+  post: 'You cannot post in this channel.',
+  moderate: 'Only moderators can do that here.',
+  manage: 'Only community admins can manage this channel.',
+};
+
+/**
+ * Loads access and checks one action. A channel the actor may not even read answers `not_found`, so its existence
+ * is not revealed; readable-but-refused answers `forbidden` (archived channels and blocked DMs say why).
+ */
+export async function authorizeChannel(
+  em: EntityManager,
+  actor: Actor,
+  channelId: string,
+  action: ChannelAction,
+): Promise<ChannelAccess> {
+  const access = await loadChannelAccess(em, actor.userId, channelId);
+  if (!access || !ChannelPolicy.read(actor, access)) throw new AppError('not_found', 'No such channel.');
+  if (!ChannelPolicy[action](actor, access)) {
+    if (action === 'post' && access.archived) throw new AppError('forbidden', 'This channel is archived.');
+    if (action === 'post' && access.blockedInDm) throw new AppError('forbidden', 'You cannot message this person.');
+    throw new AppError('forbidden', REFUSALS[action]);
+  }
+  return access;
+}
