@@ -56,6 +56,11 @@ export type SendMessageInput = z.infer<typeof SendMessageInput>;
 export const EditMessageInput = z.strictObject({ messageId: z.uuid(), body });
 export const MessageIdInput = z.strictObject({ messageId: z.uuid() });
 export const ToggleReactionInput = z.strictObject({ messageId: z.uuid(), emoji });
+/**
+ * `afterSeq`: the last seq the client applied; the ack carries every event after it (up to JOIN_CATCH_UP_LIMIT).
+ * Without it the client has no state yet: the ack carries no events, only `lastSeq`, and the client loads recent
+ * history over REST (`GET /channels/:id/messages`), applying live events with seq > lastSeq on top.
+ */
 export const JoinChannelInput = z.strictObject({ channelId: z.uuid(), afterSeq: z.number().int().min(0).optional() });
 export const ChannelIdInput = z.strictObject({ channelId: z.uuid() });
 export const MarkReadInput = z.strictObject({ channelId: z.uuid(), seq: z.number().int().min(0) });

@@ -9,7 +9,7 @@ import { toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { Logger } from '../orm/database.ts';
-import { registerChatHandlers } from './handlers/chat.ts';
+import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
 import { closeClient, publisherClient, subscriberClient, withObservedFailures } from './redisClients.ts';
 import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
@@ -24,6 +24,7 @@ export interface RealtimeOptions {
   logger: Logger;
   allowedOrigins: string[];
   eventsPer10Seconds: number;
+  messagesPer10Seconds: number;
   /** When set, rooms and revocations span every node sharing this Redis. */
   redis?: { client: Redis; keyPrefix: string };
 }
@@ -108,11 +109,13 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     }),
   };
 
+  const chatKit = createChatKit(deps, { messagesPer10Seconds: options.messagesPer10Seconds });
+
   io.on('connection', (socket) => {
     metrics.openSockets.inc();
     void socket.join([rooms.user(socket.data.userId), rooms.session(socket.data.sessionId)]);
     registerSessionHandlers(kit, socket);
-    registerChatHandlers(kit, socket, deps);
+    registerChatHandlers(kit, socket, chatKit);
     socket.on('disconnect', () => metrics.openSockets.dec());
   });
 

@@ -83,6 +83,7 @@ export const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: positiveInt(5),
   LOGIN_LOCKOUT_SECONDS: positiveInt(900),
   RATE_LIMIT_EVENTS_PER_10S: positiveInt(60),
+  RATE_LIMIT_MESSAGES_PER_10S: positiveInt(20),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -113,6 +113,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     logger,
     allowedOrigins: config.allowedOrigins,
     eventsPer10Seconds: env.RATE_LIMIT_EVENTS_PER_10S,
+    messagesPer10Seconds: env.RATE_LIMIT_MESSAGES_PER_10S,
     ...(redis ? { redis: { client: redis, keyPrefix: redisKeyPrefix } } : {}),
   });
   publisherSlot.current = realtime.publisher;

@@ -90,3 +90,34 @@ export function nextEvent<T = unknown>(socket: ClientSocket, event: string, time
     });
   });
 }
+
+/** Emits a client event and resolves with its ack ({ok,data} or {ok:false,error}). */
+export function emitAck<T = any>(socket: ClientSocket, event: string, payload: unknown, timeoutMs = 5000): Promise<{ ok: true; data: T } | { ok: false; error: { code: string; message: string; retryAfter?: number } }> {
+  return (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<any> } })
+    .timeout(timeoutMs)
+    .emitWithAck(event, payload);
+}
+
+/** Like emitAck, but fails the test unless the ack is ok; returns its data. */
+export async function emitOk<T = any>(socket: ClientSocket, event: string, payload: unknown): Promise<T> {
+  const result = await emitAck<T>(socket, event, payload);
+  if (!result.ok) throw new Error(`${event} failed: ${result.error.code} ${result.error.message}`);
+  return result.data;
+}
+
+/** Collects every `event` emitted on `socket` from now on. */
+export function collect<T = any>(socket: ClientSocket, event: string): T[] {
+  const seen: T[] = [];
+  (socket as unknown as { on(e: string, cb: (p: T) => void): void }).on(event, (payload: T) => seen.push(payload));
+  return seen;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${what} not met within ${timeoutMs} ms`);
+}

@@ -46,7 +46,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     publicUrl: 'http://localhost:3000',
     allowedOrigins: ['http://localhost:3000'],
     redisKeyPrefix: `edulure-test-${options.clusterId ?? randomBytes(6).toString('hex')}`,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const port = await node.listen(0, '127.0.0.1');
   return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CommunityRole } from '../../contracts/communities.ts';
 import { AppError } from '../shared/errors.ts';
+import { sqlOf } from '../shared/sql.ts';
 import type { Actor } from '../shared/deps.ts';
 
 /** Everything the channel policies need, loaded in one query. */
@@ -71,9 +72,7 @@ const ACCESS_SQL = `
   where c.id = ?`;
 
 export async function loadChannelAccess(em: EntityManager, userId: string, channelId: string): Promise<ChannelAccess | null> {
-  const rows = (await em
-    .getConnection()
-    .execute(ACCESS_SQL, [userId, userId, userId, userId, userId, channelId], 'all', em.getTransactionContext())) as AccessRow[];
+  const rows = await sqlOf(em)<AccessRow>(ACCESS_SQL, [userId, userId, userId, userId, userId, channelId]);
   const row = rows[0];
   if (!row) return null;
   return {

@@ -1,6 +1,87 @@
+import {
+  ChannelIdInput,
+  EditMessageInput,
+  JoinChannelInput,
+  MarkReadInput,
+  MessageIdInput,
+  SendMessageInput,
+  ToggleReactionInput,
+} from '../../contracts/chat.ts';
+import { rooms } from '../../contracts/realtime.ts';
+import { deleteMessage, editMessage, pinMessage, sendMessage, toggleReaction } from '../../domain/chat/messages.ts';
+import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
+import { AppError } from '../../domain/shared/errors.ts';
+import type { RateLimiter } from '../../domain/shared/stores.ts';
+import { z } from 'zod';
 import type { IoSocket } from '../types.ts';
-import type { AckKit } from '../withAck.ts';
+import { withAck, type AckKit } from '../withAck.ts';
 
-/** Channel rooms, messages, reactions, typing and read state. */
-export function registerChatHandlers(_kit: AckKit, _socket: IoSocket, _deps: Deps) {}
+export interface ChatKit {
+  deps: Deps;
+  messageLimiter: RateLimiter;
+  /** typing:start is throttled to one broadcast per user per 2 s. */
+  typingLimiter: RateLimiter;
+}
+
+export function createChatKit(deps: Deps, options: { messagesPer10Seconds: number }): ChatKit {
+  return {
+    deps,
+    messageLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-send', points: options.messagesPer10Seconds, durationSeconds: 10 }),
+    typingLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-typing', points: 1, durationSeconds: 2 }),
+  };
+}
+
+const PinInput = MessageIdInput.extend({ pinned: z.boolean() });
+
+/** Channel rooms, messages, reactions, typing and read state. Thin: validate → domain operation → ack. */
+export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKit) {
+  const { deps } = chat;
+  const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void;
+
+  on(
+    'channel:join',
+    withAck(kit, socket, 'channel:join', JoinChannelInput, async (input, { actor }) => {
+      const result = await joinChannel(deps, actor, input);
+      // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
+      // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
+      await socket.join(rooms.channel(input.channelId));
+      return result;
+    }),
+  );
+  on(
+    'channel:leave',
+    withAck(kit, socket, 'channel:leave', ChannelIdInput, async (input) => {
+      await socket.leave(rooms.channel(input.channelId));
+      return { channelId: input.channelId };
+    }),
+  );
+  on(
+    'message:send',
+    withAck(kit, socket, 'message:send', SendMessageInput, async (input, { actor }) => {
+      await chat.messageLimiter.consume(actor.userId, 1, 'You are sending messages too fast.');
+      return sendMessage(deps, actor, input);
+    }),
+  );
+  on('message:edit', withAck(kit, socket, 'message:edit', EditMessageInput, (input, { actor }) => editMessage(deps, actor, input)));
+  on('message:delete', withAck(kit, socket, 'message:delete', MessageIdInput, (input, { actor }) => deleteMessage(deps, actor, input)));
+  on('message:pin', withAck(kit, socket, 'message:pin', PinInput, (input, { actor }) => pinMessage(deps, actor, input)));
+  on('reaction:toggle', withAck(kit, socket, 'reaction:toggle', ToggleReactionInput, (input, { actor }) => toggleReaction(deps, actor, input)));
+  on('read:mark', withAck(kit, socket, 'read:mark', MarkReadInput, (input, { actor }) => markRead(deps, actor, input)));
+  on(
+    'typing:start',
+    withAck(kit, socket, 'typing:start', ChannelIdInput, async (input, { actor }) => {
+      const room = rooms.channel(input.channelId);
+      // Joining the room was the authorization decision; removal makes the socket leave it.
+      if (!socket.rooms.has(room)) throw new AppError('forbidden', 'Join the channel first.');
+      try {
+        await chat.typingLimiter.consume(actor.userId);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'rate_limited') return null; // already announced within 2 s
+        throw err;
+      }
+      socket.volatile.to(room).emit('typing', { channelId: input.channelId, userId: actor.userId, displayName: socket.data.displayName });
+      return null;
+    }),
+  );
+}

@@ -1,0 +1,234 @@
+import { EDIT_WINDOW_SECONDS, type ChannelEvent, type MessageDto, type SendMessageInput } from '../../contracts/chat.ts';
+import { rooms } from '../../contracts/realtime.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Actor, Deps } from '../shared/deps.ts';
+import { isUniqueViolation, sqlOf, type Sql } from '../shared/sql.ts';
+import { authorizeChannel, ChannelPolicy, type ChannelAccess } from './access.ts';
+import { resolveMentions } from './mentions.ts';
+import { loadMessage, toEvent } from './presentMessages.ts';
+
+/** Takes the channel's next seq(s) inside the caller's transaction; the row lock orders concurrent writers. */
+export async function allocateSeq(sql: Sql, channelId: string, count = 1): Promise<number> {
+  const [row] = await sql<{ last_seq: string }>('update channels set last_seq = last_seq + ? where id = ? returning last_seq', [
+    count,
+    channelId,
+  ]);
+  if (!row) throw new AppError('not_found', 'No such channel.');
+  return Number(row.last_seq) - count + 1;
+}
+
+async function recordEvent(sql: Sql, channelId: string, type: ChannelEvent['type'], messageId: string): Promise<number> {
+  const seq = await allocateSeq(sql, channelId);
+  await sql('insert into channel_events (channel_id, seq, type, message_id) values (?, ?, ?, ?)', [channelId, seq, type, messageId]);
+  return seq;
+}
+
+function publishEvent(deps: Deps, event: ChannelEvent) {
+  // The union is matched by the event name, which TypeScript cannot narrow through a variable.
+  (deps.publisher.toRoom as (room: string, name: string, payload: ChannelEvent) => void)(rooms.channel(event.channelId), event.type, event);
+}
+
+async function findByClientId(sql: Sql, authorId: string, clientId: string) {
+  const [row] = await sql<{ id: string; channel_id: string }>('select id, channel_id from messages where author_id = ? and client_id = ?', [
+    authorId,
+    clientId,
+  ]);
+  return row;
+}
+
+/**
+ * Stores a message and its `message:created` event under the channel's next seq in one transaction, then
+ * publishes after commit. Idempotent on (author, clientId): a retry returns the stored original, never a duplicate.
+ */
+export async function sendMessage(deps: Deps, actor: Actor, input: SendMessageInput): Promise<MessageDto> {
+  const em = deps.orm.em.fork();
+  const sql = sqlOf(em);
+  const existing = await findByClientId(sql, actor.userId, input.clientId);
+  if (existing) return originalFor(sql, existing, input.channelId);
+
+  let outcome: { message: MessageDto; event: ChannelEvent; mentioned: string[] };
+  try {
+    outcome = await em.transactional(async (tx) => {
+      const q = sqlOf(tx);
+      const access = await authorizeChannel(tx, actor, input.channelId, 'post');
+      let replyToId: string | null = null;
+      if (input.replyToId) {
+        const [parent] = await q<{ id: string; reply_to_id: string | null; deleted_at: Date | null }>(
+          'select id, reply_to_id, deleted_at from messages where id = ? and channel_id = ?',
+          [input.replyToId, input.channelId],
+        );
+        if (!parent) throw new AppError('not_found', 'The message you reply to is not in this channel.');
+        // Threads are one level deep: a reply to a reply joins the root's thread.
+        replyToId = parent.reply_to_id ?? parent.id;
+      }
+      const mentioned = await resolveMentions(q, access, actor.userId, input.body);
+      const id = crypto.randomUUID();
+      const seq = await allocateSeq(q, input.channelId);
+      await q('insert into messages (id, channel_id, seq, author_id, client_id, body, reply_to_id) values (?, ?, ?, ?, ?, ?, ?)', [
+        id,
+        input.channelId,
+        seq,
+        actor.userId,
+        input.clientId,
+        input.body,
+        replyToId,
+      ]);
+      await q('insert into channel_events (channel_id, seq, type, message_id) values (?, ?, ?, ?)', [input.channelId, seq, 'message:created', id]);
+      if (mentioned.length) {
+        await q(
+          `insert into message_mentions (message_id, user_id, channel_id, seq) select ?, unnest(?::uuid[]), ?, ?`,
+          [id, mentioned, input.channelId, seq],
+        );
+      }
+      const threadCounts = new Map<string, number>();
+      if (replyToId) {
+        const [parent] = await q<{ thread_count: number }>('update messages set thread_count = thread_count + 1 where id = ? returning thread_count', [
+          replyToId,
+        ]);
+        threadCounts.set(replyToId, parent!.thread_count);
+      }
+      const message = (await loadMessage(q, id))!;
+      return { message, event: toEvent(input.channelId, seq, 'message:created', message, threadCounts), mentioned };
+    });
+  } catch (err) {
+    // A concurrent retry with the same clientId won the race: answer with its message.
+    if (isUniqueViolation(err, 'messages_author_client_unique')) {
+      const winner = await findByClientId(sql, actor.userId, input.clientId);
+      if (winner) return originalFor(sql, winner, input.channelId);
+    }
+    throw err;
+  }
+  publishEvent(deps, outcome.event);
+  for (const userId of outcome.mentioned) {
+    deps.publisher.toRoom(rooms.user(userId), 'mention:created', {
+      channelId: input.channelId,
+      messageId: outcome.message.id,
+      seq: outcome.message.seq,
+      author: outcome.message.author,
+    });
+  }
+  return outcome.message;
+}
+
+async function originalFor(sql: Sql, existing: { id: string; channel_id: string }, channelId: string): Promise<MessageDto> {
+  if (existing.channel_id !== channelId) {
+    throw new AppError('conflict', 'This clientId was already used for a message in another channel.');
+  }
+  return (await loadMessage(sql, existing.id))!;
+}
+
+interface LockedMessage {
+  id: string;
+  channel_id: string;
+  author_id: string;
+  body: string;
+  created_at: Date | string;
+  deleted_at: Date | string | null;
+  pinned_at: Date | string | null;
+}
+
+/** Runs `change` on a locked message in one transaction with a new channel event, then publishes it. */
+async function changeMessage(
+  deps: Deps,
+  actor: Actor,
+  messageId: string,
+  type: ChannelEvent['type'],
+  action: 'read' | 'post',
+  change: (ctx: { sql: Sql; message: LockedMessage; access: ChannelAccess }) => Promise<{ mentioned?: string[] } | void>,
+): Promise<MessageDto> {
+  const em = deps.orm.em.fork();
+  const result = await em.transactional(async (tx) => {
+    const q = sqlOf(tx);
+    const [message] = await q<LockedMessage>(
+      'select id, channel_id, author_id, body, created_at, deleted_at, pinned_at from messages where id = ? for update',
+      [messageId],
+    );
+    if (!message) throw new AppError('not_found', 'No such message.');
+    const access = await authorizeChannel(tx, actor, message.channel_id, action);
+    if (message.deleted_at) throw new AppError('conflict', 'This message was deleted.');
+    const extra = await change({ sql: q, message, access });
+    const seq = await recordEvent(q, message.channel_id, type, message.id);
+    const dto = (await loadMessage(q, message.id))!;
+    return { dto, event: toEvent(message.channel_id, seq, type, dto), mentioned: (extra && extra.mentioned) ?? [] };
+  });
+  publishEvent(deps, result.event);
+  for (const userId of result.mentioned) {
+    deps.publisher.toRoom(rooms.user(userId), 'mention:created', {
+      channelId: result.dto.channelId,
+      messageId: result.dto.id,
+      seq: result.event.seq,
+      author: result.dto.author,
+    });
+  }
+  return result.dto;
+}
+
+/** The author edits within the edit window; mentions are re-resolved and only newly mentioned people are told. */
+export function editMessage(deps: Deps, actor: Actor, input: { messageId: string; body: string }): Promise<MessageDto> {
+  return changeMessage(deps, actor, input.messageId, 'message:updated', 'post', async ({ sql, message, access }) => {
+    if (message.author_id !== actor.userId) throw new AppError('forbidden', 'You can only edit your own messages.');
+    if (Date.now() - new Date(message.created_at).getTime() > EDIT_WINDOW_SECONDS * 1000) {
+      throw new AppError('forbidden', `Messages can be edited for ${EDIT_WINDOW_SECONDS / 60} minutes after sending.`);
+    }
+    if (message.body === input.body) throw new AppError('conflict', 'Nothing changed.');
+    const mentioned = await resolveMentions(sql, access, actor.userId, input.body);
+    const [previous] = await sql<{ user_ids: string[] | null }>(
+      'select array_agg(user_id) as user_ids from message_mentions where message_id = ?',
+      [message.id],
+    );
+    await sql('update messages set body = ?, edited_at = now() where id = ?', [input.body, message.id]);
+    await sql('delete from message_mentions where message_id = ? and not (user_id = any(?::uuid[]))', [message.id, mentioned]);
+    await sql(
+      `insert into message_mentions (message_id, user_id, channel_id, seq)
+       select m.id, u, m.channel_id, m.seq from messages m, unnest(?::uuid[]) as u where m.id = ? on conflict do nothing`,
+      [mentioned, message.id],
+    );
+    const before = new Set(previous?.user_ids ?? []);
+    return { mentioned: mentioned.filter((id) => !before.has(id)) };
+  });
+}
+
+/** The author or a moderator deletes: the content is gone for everyone; a tombstone keeps the seq. */
+export function deleteMessage(deps: Deps, actor: Actor, input: { messageId: string }): Promise<MessageDto> {
+  return changeMessage(deps, actor, input.messageId, 'message:deleted', 'read', async ({ sql, message, access }) => {
+    if (message.author_id !== actor.userId && !ChannelPolicy.moderate(actor, access)) {
+      throw new AppError('forbidden', 'Only the author or a moderator can delete this message.');
+    }
+    await sql(`update messages set body = '', deleted_at = now(), pinned_at = null, pinned_by_id = null where id = ?`, [message.id]);
+    await sql('delete from message_reactions where message_id = ?', [message.id]);
+    await sql('delete from message_mentions where message_id = ?', [message.id]);
+  });
+}
+
+/** Moderators pin and unpin. */
+export function pinMessage(deps: Deps, actor: Actor, input: { messageId: string; pinned: boolean }): Promise<MessageDto> {
+  return changeMessage(deps, actor, input.messageId, 'message:updated', 'read', async ({ sql, message, access }) => {
+    if (!ChannelPolicy.moderate(actor, access)) throw new AppError('forbidden', 'Only moderators can pin messages.');
+    if ((message.pinned_at !== null) === input.pinned) throw new AppError('conflict', input.pinned ? 'Already pinned.' : 'Not pinned.');
+    await sql('update messages set pinned_at = ?, pinned_by_id = ? where id = ?', [
+      input.pinned ? new Date() : null,
+      input.pinned ? actor.userId : null,
+      message.id,
+    ]);
+  });
+}
+
+const MAX_DISTINCT_EMOJI = 20;
+
+export async function toggleReaction(deps: Deps, actor: Actor, input: { messageId: string; emoji: string }) {
+  const dto = await changeMessage(deps, actor, input.messageId, 'reaction:updated', 'post', async ({ sql, message }) => {
+    const removed = await sql('delete from message_reactions where message_id = ? and user_id = ? and emoji = ? returning 1', [
+      message.id,
+      actor.userId,
+      input.emoji,
+    ]);
+    if (removed.length) return;
+    const [{ n } = { n: 0 }] = await sql<{ n: number }>(
+      'select count(distinct emoji)::int as n from message_reactions where message_id = ? and emoji <> ?',
+      [message.id, input.emoji],
+    );
+    if (n >= MAX_DISTINCT_EMOJI) throw new AppError('conflict', `A message can carry at most ${MAX_DISTINCT_EMOJI} different reactions.`);
+    await sql('insert into message_reactions (message_id, user_id, emoji) values (?, ?, ?)', [message.id, actor.userId, input.emoji]);
+  });
+  return { messageId: dto.id, reactions: dto.reactions };
+}
