@@ -81,6 +81,9 @@ export const SearchQuery = z.strictObject({
 /**
  * Every change in a channel is a channel event with the channel's next seq (1, 2, 3… without gaps). Message events
  * carry the message as it is now, so replaying them in order ends in exactly the current state.
+ * Events are published after their transaction commits, so two changes committed a moment apart (on one node or
+ * two) can arrive in either order: clients apply strictly by seq — hold an early event until its predecessor
+ * arrives, and catch up (`channel:join` with afterSeq) if the gap persists (e.g. the publishing node died).
  */
 export type ChannelEvent =
   | { type: 'message:created'; channelId: string; seq: number; message: MessageDto; thread: { parentId: string; threadCount: number } | null }

@@ -44,6 +44,8 @@ describe('sending', () => {
     await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
     await emitOk(b, 'channel:join', { channelId: channels.general, afterSeq: 0 });
     const received = collect<ChannelEvent>(b, 'message:created');
+    const replica = new ChannelReplica();
+    follow(b, replica);
 
     const acks = await Promise.all(
       Array.from({ length: 20 }, (_, i) => emitOk<MessageDto>(a, 'message:send', { channelId: channels.general, clientId: `send-${i}-${alice.user.id}`, body: `  hello ${i}  ` })),
@@ -53,7 +55,8 @@ describe('sending', () => {
     expect(acks[0]!.author).toEqual({ id: alice.user.id, displayName: 'Alice Send' });
     expect(JSON.stringify(acks[0])).not.toContain('@example.test');
     await eventually(() => received.length === 20, 3000, 'all deliveries');
-    expect(received.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(received.map((e) => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(replica.applied).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
 
     // Stored: the REST history shows exactly what was acknowledged.
     const history = await api(node.url, 'GET', `/api/v1/channels/${channels.general}/messages?afterSeq=0&limit=100`, { token: bob.accessToken });

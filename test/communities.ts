@@ -55,23 +55,36 @@ export async function seedDm(node: RunningNode, userIds: string[]): Promise<stri
 }
 
 /**
- * What a client holds for one channel, built only from channel events applied by seq: an event at or below the last
- * applied seq is ignored, a gap is an error (a real client would catch up).
+ * What a client holds for one channel, built only from channel events applied strictly in seq order, as the web
+ * client does: an event at or below the last applied seq is a duplicate and ignored; one that arrives early (its
+ * predecessor was published a moment later by another transaction or node) waits in `pending` until the gap fills.
  */
 export class ChannelReplica {
   lastSeq = 0;
   readonly messages = new Map<string, MessageDto>();
   readonly applied: number[] = [];
+  readonly pending = new Map<number, ChannelEvent>();
+  duplicates = 0;
 
   constructor(startSeq = 0) {
     this.lastSeq = startSeq;
   }
 
   apply(event: ChannelEvent): void {
-    if (event.seq <= this.lastSeq) return;
-    if (event.seq !== this.lastSeq + 1) throw new Error(`gap: expected seq ${this.lastSeq + 1}, got ${event.seq}`);
-    this.lastSeq = event.seq;
-    this.applied.push(event.seq);
+    if (event.seq <= this.lastSeq || this.pending.has(event.seq)) {
+      this.duplicates++;
+      return;
+    }
+    this.pending.set(event.seq, event);
+    for (let next = this.pending.get(this.lastSeq + 1); next; next = this.pending.get(this.lastSeq + 1)) {
+      this.pending.delete(next.seq);
+      this.lastSeq = next.seq;
+      this.applied.push(next.seq);
+      this.applyInOrder(next);
+    }
+  }
+
+  private applyInOrder(event: ChannelEvent): void {
     switch (event.type) {
       case 'message:created':
         this.messages.set(event.message.id, event.message);
