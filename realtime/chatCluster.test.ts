@@ -147,8 +147,14 @@ describe.skipIf(!inject('redisUrl'))('chat across two nodes (needs Redis)', () =
     expect(traveller1.lastSeq).toBe(lastSeq);
     expect(traveller1.snapshot()).toEqual(stayer.snapshot());
     // And the same as a fresh reader of the REST history.
-    const history = await api(nodes[1]!.url, 'GET', `/api/v1/channels/${channelId}/messages?afterSeq=0&limit=100`, { token: mod.accessToken });
-    expect(history.body.data).toEqual(stayer.snapshot());
+    const history: MessageDto[] = [];
+    for (let hasMore = true; hasMore; ) {
+      const after = history.at(-1)?.seq ?? 0;
+      const page = await api(nodes[1]!.url, 'GET', `/api/v1/channels/${channelId}/messages?afterSeq=${after}&limit=100`, { token: mod.accessToken });
+      history.push(...page.body.data);
+      hasMore = page.body.hasMore;
+    }
+    expect(history).toEqual(stayer.snapshot());
     expect(JSON.stringify(traveller1.snapshot())).not.toContain('before the trip');
   }, 120_000);
 

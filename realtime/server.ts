@@ -9,8 +9,11 @@ import { toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { Logger } from '../orm/database.ts';
+import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
 import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
+import { registerPresenceHandlers } from './handlers/presence.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
+import { createRealtimePresence } from './presence.ts';
 import { closeClient, publisherClient, subscriberClient, withObservedFailures } from './redisClients.ts';
 import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
 import type { IoServer } from './types.ts';
@@ -27,6 +30,8 @@ export interface RealtimeOptions {
   messagesPer10Seconds: number;
   /** When set, rooms and revocations span every node sharing this Redis. */
   redis?: { client: Redis; keyPrefix: string };
+  /** Presence state (Redis-backed when clustered) and its timings. */
+  presence: { store: PresenceStore; timings: PresenceTimings };
 }
 
 export interface Realtime {
@@ -99,6 +104,10 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     }
   });
 
+  // After authentication: presence needs the user.
+  const presence = createRealtimePresence({ io, orm: deps.orm, logger, ...options.presence });
+  io.use(presence.prepare);
+
   const kit: AckKit = {
     metrics,
     logger,
@@ -116,6 +125,8 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     void socket.join([rooms.user(socket.data.userId), rooms.session(socket.data.sessionId)]);
     registerSessionHandlers(kit, socket);
     registerChatHandlers(kit, socket, chatKit);
+    presence.attach(socket);
+    registerPresenceHandlers(kit, socket, presence);
     socket.on('disconnect', () => metrics.openSockets.dec());
   });
 
@@ -126,6 +137,10 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       // Local sockets only: other nodes keep serving theirs. Closing the transports (rather than a server-side
       // disconnect) makes clients reconnect on their own, to a surviving node behind the load balancer.
       io.local.emit('server:shutdown', { reconnect: true });
+      // Messages already accepted are stored and acked before the sockets go.
+      await chatKit.batcher.close();
+      // While the adapter still runs: removes this node's connections and announces who went offline.
+      await presence.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await bus.close();
       await Promise.all(pubsub.map(closeClient));

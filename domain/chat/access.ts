@@ -48,6 +48,7 @@ export const ChannelPolicy = {
 export type ChannelAction = keyof typeof ChannelPolicy;
 
 interface AccessRow {
+  user_id: string;
   channel_id: string;
   community_id: string | null;
   kind: ChannelAccess['kind'];
@@ -60,33 +61,49 @@ interface AccessRow {
 }
 
 const ACCESS_SQL = `
-  select c.id as channel_id, c.community_id, c.kind, c.visibility, c.archived_at is not null as archived, c.last_seq,
+  select p.user_id, c.id as channel_id, c.community_id, c.kind, c.visibility, c.archived_at is not null as archived, c.last_seq,
          cm.role as community_role,
-         exists (select 1 from channel_members m where m.channel_id = c.id and m.user_id = ?) as channel_member,
+         exists (select 1 from channel_members m where m.channel_id = c.id and m.user_id = p.user_id) as channel_member,
          (c.kind <> 'channel' and exists (
             select 1 from channel_members other
-            join user_blocks b on (b.blocker_id = other.user_id and b.blocked_id = ?) or (b.blocker_id = ? and b.blocked_id = other.user_id)
-            where other.channel_id = c.id and other.user_id <> ?)) as blocked_in_dm
-  from channels c
-  left join community_members cm on cm.community_id = c.community_id and cm.user_id = ?
-  where c.id = ?`;
+            join user_blocks b on (b.blocker_id = other.user_id and b.blocked_id = p.user_id)
+                               or (b.blocker_id = p.user_id and b.blocked_id = other.user_id)
+            where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_in_dm
+  from unnest(?::uuid[], ?::uuid[]) as p(user_id, channel_id)
+  join channels c on c.id = p.channel_id
+  left join community_members cm on cm.community_id = c.community_id and cm.user_id = p.user_id`;
+
+const accessKey = (userId: string, channelId: string) => `${userId}:${channelId}`;
+
+/** Access for many (user, channel) pairs in one query; keyed by `${userId}:${channelId}`, missing channels absent. */
+export async function loadChannelAccessMany(
+  em: EntityManager,
+  pairs: readonly { userId: string; channelId: string }[],
+): Promise<Map<string, ChannelAccess>> {
+  const result = new Map<string, ChannelAccess>();
+  if (!pairs.length) return result;
+  const rows = await sqlOf(em)<AccessRow>(ACCESS_SQL, [pairs.map((p) => p.userId), pairs.map((p) => p.channelId)]);
+  for (const row of rows) {
+    result.set(accessKey(row.user_id, row.channel_id), {
+      channelId: row.channel_id,
+      communityId: row.community_id,
+      kind: row.kind,
+      visibility: row.visibility,
+      archived: row.archived,
+      lastSeq: Number(row.last_seq),
+      communityRole: row.community_role,
+      channelMember: row.channel_member,
+      blockedInDm: row.blocked_in_dm,
+    });
+  }
+  return result;
+}
 
 export async function loadChannelAccess(em: EntityManager, userId: string, channelId: string): Promise<ChannelAccess | null> {
-  const rows = await sqlOf(em)<AccessRow>(ACCESS_SQL, [userId, userId, userId, userId, userId, channelId]);
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    channelId: row.channel_id,
-    communityId: row.community_id,
-    kind: row.kind,
-    visibility: row.visibility,
-    archived: row.archived,
-    lastSeq: Number(row.last_seq),
-    communityRole: row.community_role,
-    channelMember: row.channel_member,
-    blockedInDm: row.blocked_in_dm,
-  };
+  return (await loadChannelAccessMany(em, [{ userId, channelId }])).get(accessKey(userId, channelId)) ?? null;
 }
+
+export { accessKey };
 
 const REFUSALS: Record<ChannelAction, string> = {
   read: 'You cannot see this channel.',
@@ -105,7 +122,11 @@ export async function authorizeChannel(
   channelId: string,
   action: ChannelAction,
 ): Promise<ChannelAccess> {
-  const access = await loadChannelAccess(em, actor.userId, channelId);
+  return checkChannelAccess(actor, await loadChannelAccess(em, actor.userId, channelId), action);
+}
+
+/** The checks of authorizeChannel over access loaded beforehand (e.g. in bulk). */
+export function checkChannelAccess(actor: Actor, access: ChannelAccess | null | undefined, action: ChannelAction): ChannelAccess {
   if (!access || !ChannelPolicy.read(actor, access)) throw new AppError('not_found', 'No such channel.');
   if (!ChannelPolicy[action](actor, access)) {
     if (action === 'post' && access.archived) throw new AppError('forbidden', 'This channel is archived.');

@@ -98,16 +98,22 @@ export async function sendMessage(deps: Deps, actor: Actor, input: SendMessageIn
     }
     throw err;
   }
-  publishEvent(deps, outcome.event);
-  for (const userId of outcome.mentioned) {
+  announceCreated(deps, outcome.event, outcome.mentioned);
+  return outcome.message;
+}
+
+/** After commit: the channel hears of the new message, and each mentioned user is told in their own room. */
+export function announceCreated(deps: Deps, event: ChannelEvent, mentioned: readonly string[]): void {
+  publishEvent(deps, event);
+  if (event.type !== 'message:created') return;
+  for (const userId of mentioned) {
     deps.publisher.toRoom(rooms.user(userId), 'mention:created', {
-      channelId: input.channelId,
-      messageId: outcome.message.id,
-      seq: outcome.message.seq,
-      author: outcome.message.author,
+      channelId: event.channelId,
+      messageId: event.message.id,
+      seq: event.seq,
+      author: event.message.author,
     });
   }
-  return outcome.message;
 }
 
 async function originalFor(sql: Sql, existing: { id: string; channel_id: string }, channelId: string): Promise<MessageDto> {

@@ -6,7 +6,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  */
 function toParam(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
-  return `{${value.map((item) => `"${String(item).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+  return `{${value.map((item) => (item === null || item === undefined ? 'NULL' : `"${String(item).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
 }
 
 /** Raw SQL bound to an EntityManager's current transaction (if any). Placeholders are `?`. */

@@ -8,7 +8,8 @@ import {
   ToggleReactionInput,
 } from '../../contracts/chat.ts';
 import { rooms } from '../../contracts/realtime.ts';
-import { deleteMessage, editMessage, pinMessage, sendMessage, toggleReaction } from '../../domain/chat/messages.ts';
+import { deleteMessage, editMessage, pinMessage, toggleReaction } from '../../domain/chat/messages.ts';
+import { createSendBatcher, type SendBatcher } from '../../domain/chat/sendBatcher.ts';
 import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';
@@ -19,6 +20,8 @@ import { withAck, type AckKit } from '../withAck.ts';
 
 export interface ChatKit {
   deps: Deps;
+  /** message:send goes through micro-batches: one transaction per few ms of messages, acks after commit. */
+  batcher: SendBatcher;
   messageLimiter: RateLimiter;
   /** typing:start is throttled to one broadcast per user per 2 s. */
   typingLimiter: RateLimiter;
@@ -27,6 +30,7 @@ export interface ChatKit {
 export function createChatKit(deps: Deps, options: { messagesPer10Seconds: number }): ChatKit {
   return {
     deps,
+    batcher: createSendBatcher(deps),
     messageLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-send', points: options.messagesPer10Seconds, durationSeconds: 10 }),
     typingLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-typing', points: 1, durationSeconds: 2 }),
   };
@@ -60,7 +64,7 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
     'message:send',
     withAck(kit, socket, 'message:send', SendMessageInput, async (input, { actor }) => {
       await chat.messageLimiter.consume(actor.userId, 1, 'You are sending messages too fast.');
-      return sendMessage(deps, actor, input);
+      return chat.batcher.send(actor, input);
     }),
   );
   on('message:edit', withAck(kit, socket, 'message:edit', EditMessageInput, (input, { actor }) => editMessage(deps, actor, input)));

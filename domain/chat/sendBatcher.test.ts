@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../shared/deps.ts';
+import { registerUser } from '../../test/factories.ts';
+import { seedCommunity } from '../../test/communities.ts';
+import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { sqlOf } from '../shared/sql.ts';
+import { createSendBatcher } from './sendBatcher.ts';
+
+let node: RunningNode;
+beforeAll(async () => {
+  node = await startNode();
+});
+afterAll(async () => node?.close());
+
+const actorOf = (u: { user: { id: string }; sessionId: string }): Actor => ({ userId: u.user.id, sessionId: u.sessionId, role: 'user' });
+
+describe('send batcher', () => {
+  it('stores a mixed batch in one go: each message gets its own outcome and seqs stay gapless per channel', async () => {
+    const alice = await registerUser(node.url, { displayName: 'Batch Alice' });
+    const bob = await registerUser(node.url, { displayName: 'Batch Bob' });
+    const outsider = await registerUser(node.url);
+    const { channels } = await seedCommunity(node, {
+      members: [{ userId: alice.user.id }, { userId: bob.user.id }],
+      channels: [{ name: 'one' }, { name: 'two' }],
+    });
+    const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 50 });
+    const a = actorOf(alice);
+    const b = actorOf(bob);
+    const root = await batcher.send(a, { channelId: channels.one!, clientId: `root-${a.userId}`, body: 'root' });
+    const results = await Promise.allSettled([
+      batcher.send(a, { channelId: channels.one!, clientId: `a1-${a.userId}`, body: 'first @Batch Bob' }),
+      batcher.send(b, { channelId: channels.two!, clientId: `b1-${b.userId}`, body: 'in two' }),
+      batcher.send(actorOf(outsider), { channelId: channels.one!, clientId: `x-${outsider.user.id}`, body: 'let me in' }),
+      batcher.send(b, { channelId: channels.one!, clientId: `b2-${b.userId}`, body: 'reply', replyToId: root.id }),
+      batcher.send(a, { channelId: channels.one!, clientId: `a1-${a.userId}`, body: 'first @Batch Bob' }),
+      batcher.send(a, { channelId: channels.one!, clientId: `root-${a.userId}`, body: 'root' }),
+      batcher.send(a, { channelId: channels.two!, clientId: `a1-${a.userId}`, body: 'same clientId, other channel' }),
+    ]);
+    const [first, inTwo, refused, reply, duplicate, retry, clash] = results;
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'not_found' } });
+    expect(clash).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } });
+    const ok = (r: PromiseSettledResult<any>) => (r.status === 'fulfilled' ? r.value : undefined);
+    expect(ok(duplicate).id).toBe(ok(first).id);
+    expect(ok(retry).id).toBe(root.id);
+    expect(ok(first).mentions).toEqual([bob.user.id]);
+    expect(ok(reply).replyToId).toBe(root.id);
+    expect([root.seq, ok(first).seq, ok(reply).seq].sort()).toEqual([1, 2, 3]);
+    expect(ok(inTwo).seq).toBe(1);
+    const sql = sqlOf(node.node.orm.em.fork());
+    const [counts] = await sql<{ messages: number; events: number; last_seq: string; thread_count: number }>(
+      `select (select count(*)::int from messages where channel_id = ?) as messages,
+              (select count(*)::int from channel_events where channel_id = ?) as events,
+              (select last_seq from channels where id = ?) as last_seq,
+              (select thread_count from messages where id = ?) as thread_count`,
+      [channels.one, channels.one, channels.one, root.id],
+    );
+    expect(counts).toEqual({ messages: 3, events: 3, last_seq: '3', thread_count: 1 });
+    await batcher.close();
+  });
+
+  it('falls back to one-by-one when two nodes race the same clientId, and neither message is lost', async () => {
+    const alice = await registerUser(node.url);
+    const { channels } = await seedCommunity(node, { members: [{ userId: alice.user.id }], channels: [{ name: 'race' }] });
+    const left = createSendBatcher(node.node.deps, { maxDelayMs: 5 });
+    const right = createSendBatcher(node.node.deps, { maxDelayMs: 5 });
+    const a = actorOf(alice);
+    const input = { channelId: channels.race!, clientId: `race-${a.userId}`, body: 'racing' };
+    const others = Array.from({ length: 5 }, (_, i) => ({ channelId: channels.race!, clientId: `other-${i}-${a.userId}`, body: `other ${i}` }));
+    const settled = await Promise.all([
+      left.send(a, input),
+      right.send(a, input),
+      ...others.map((o, i) => (i % 2 ? left : right).send(a, o)),
+    ]);
+    expect(settled[1]!.id).toBe(settled[0]!.id);
+    const seqs = settled.slice(2).map((m) => m.seq).concat(settled[0]!.seq).sort((x, y) => x - y);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    await Promise.all([left.close(), right.close()]);
+  });
+
+  it('refuses new messages once closed, after storing what it had', async () => {
+    const alice = await registerUser(node.url);
+    const { channels } = await seedCommunity(node, { members: [{ userId: alice.user.id }], channels: [{ name: 'closing' }] });
+    const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 1000 });
+    const pending = batcher.send(actorOf(alice), { channelId: channels.closing!, clientId: `last-${alice.user.id}`, body: 'last words' });
+    await batcher.close();
+    await expect(pending).resolves.toMatchObject({ seq: 1 });
+    await expect(batcher.send(actorOf(alice), { channelId: channels.closing!, clientId: `late-${alice.user.id}`, body: 'late' })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+  });
+});
