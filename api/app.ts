@@ -19,6 +19,7 @@ import { communityRoutes } from './routes/communities.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { devRoutes } from './routes/dev.ts';
 import { meRoutes } from './routes/me.ts';
+import { presenceRoutes } from './routes/presence.ts';
 
 export const API_PREFIX = '/api/v1';
 /** Headers through which the composed web handler (SvelteKit adapter-node) learns the scheme and client address. */
@@ -59,6 +60,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   authRoutes(route, deps, authPerIp);
   meRoutes(route, deps);
   communityRoutes(route, deps);
+  presenceRoutes(route, deps);
   messageRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);

@@ -59,6 +59,11 @@ export const EnvSchema = z.object({
   DATABASE_URL: optionalUrl(/^postgres(ql)?$/, 'postgres://'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   REDIS_URL: optionalUrl(/^rediss?$/, 'redis://'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (up to 64)')
+    .default('edulure'),
   ALLOWED_ORIGINS: z
     .string()
     .trim()
@@ -92,6 +97,10 @@ export const EnvSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   TRUST_PROXY: booleanish.default(false),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // Presence: a SIGKILLed node's users show offline within about NODE_TTL + SWEEP_INTERVAL + COALESCE.
+  PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(300).max(120_000).default(10_000),
+  PRESENCE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  PRESENCE_COALESCE_MS: z.coerce.number().int().min(0).max(5_000).default(300),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -7,6 +7,9 @@ import { createApiApp, type ApiOptions } from '../api/app.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { createSmtpTransport, startOutboxWorker } from '../domain/notifications/outboxWorker.ts';
+import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
+import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
+import { presenceTimings } from '../domain/presence/store.ts';
 import { createAuthLimiters, type Deps } from '../domain/shared/deps.ts';
 import { createMetrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
@@ -49,7 +52,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const logger = config.logger ?? pino({ level: env.LOG_LEVEL, base: { node: process.pid } });
   const metrics = createMetrics({ defaultMetrics: env.NODE_ENV !== 'test' });
   const orm = await openOrm(config.databaseUrl);
-  const redisKeyPrefix = config.redisKeyPrefix ?? 'edulure';
+  const redisKeyPrefix = config.redisKeyPrefix ?? env.REDIS_KEY_PREFIX;
   const redis = env.REDIS_URL
     ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'edulure' })
     : undefined;
@@ -64,6 +67,14 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     loginLockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
     publicUrl: config.publicUrl,
   };
+  const presenceConfig = presenceTimings({
+    coalesceMs: env.PRESENCE_COALESCE_MS,
+    nodeTtlMs: env.PRESENCE_NODE_TTL_MS,
+    sweepIntervalMs: env.PRESENCE_SWEEP_INTERVAL_MS,
+  });
+  const presence = redis
+    ? createRedisPresenceStore(redis, `${redisKeyPrefix}:presence:`, presenceConfig)
+    : createMemoryPresenceStore(presenceConfig);
   // The realtime layer supplies the real publisher below; nothing publishes before the node listens.
   const publisherSlot: { current?: Publisher } = {};
   const deps: Deps = {
@@ -77,6 +88,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
       leaveRoom: (...args) => publisherSlot.current?.leaveRoom(...args),
     },
+    presence,
     logger,
     auth,
   };
@@ -115,6 +127,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     eventsPer10Seconds: env.RATE_LIMIT_EVENTS_PER_10S,
     messagesPer10Seconds: env.RATE_LIMIT_MESSAGES_PER_10S,
     ...(redis ? { redis: { client: redis, keyPrefix: redisKeyPrefix } } : {}),
+    presence: { store: presence, timings: presenceConfig },
   });
   publisherSlot.current = realtime.publisher;
 

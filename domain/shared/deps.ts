@@ -1,5 +1,6 @@
 import type { Orm, Logger } from '../../orm/database.ts';
 import type { TokenService } from '../auth/tokens.ts';
+import type { PresenceReader } from '../presence/store.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
 
@@ -26,6 +27,8 @@ export interface Deps {
   limiters: AuthLimiters;
   rateLimiterFactory: RateLimiterFactory;
   publisher: Publisher;
+  /** Who is online (Redis when clustered, in-process otherwise). */
+  presence: PresenceReader;
   logger: Logger;
   auth: AuthSettings;
 }
