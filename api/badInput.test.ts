@@ -192,7 +192,9 @@ describe('every documented operation refuses bad input cleanly', () => {
     expect(strict.length).toBeGreaterThan(0);
     for (const op of strict) {
       const token = await tokenFor(op);
-      for (const field of ['isAdmin', 'role', 'unexpected_field', '__proto__', 'constructor']) {
+      const declared = Object.keys(resolve(op.bodySchema)?.properties ?? {});
+      // A probe name the schema declares (UpdateMemberInput has `role`) is not an unknown field there.
+      for (const field of ['isAdmin', 'role', 'unexpected_field', '__proto__', 'constructor'].filter((f) => !declared.includes(f))) {
         const res = await api(node.url, op.method.toUpperCase(), fill(op.template), {
           token,
           rawBody: `{${JSON.stringify(field)}: true}`,
@@ -226,6 +228,9 @@ describe('every documented operation refuses bad input cleanly', () => {
         const query = names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(value)}&${encodeURIComponent(n)}=2`).join('&');
         const res = await api(node.url, op.method.toUpperCase(), `${fill(op.template)}?${query}`, { token });
         expect(res.status, `${label(op)} ?${query.slice(0, 60)}`).toBeLessThan(500);
+        // Node's HTTP parser refuses a request line over its 16 KB header limit (431, no body) before the app runs;
+        // operations with several query parameters reach it with the 4000-character values.
+        if (res.status === 431) continue;
         if (res.status >= 400) expectRefused(res, `${label(op)} query`);
       }
     }

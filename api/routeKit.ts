@@ -80,11 +80,11 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
       ...(spec.auth ? [auth] : []),
       ...(spec.before ?? []),
       async (ctx: ApiContext) => {
-        const input = {
-          body: spec.body ? parseInput(spec.body, ctx.state.body) : undefined,
-          params: spec.params ? parseInput(spec.params, ctx.params ?? {}) : undefined,
-          query: spec.query ? parseInput(spec.query, ctx.query) : undefined,
-        } as RouteInput<z.output<B>, z.output<P>, z.output<Q>>;
+        // Path first: a bad id is reported as such even when the body is missing or wrong too.
+        const params = spec.params ? parseInput(spec.params, ctx.params ?? {}) : undefined;
+        const query = spec.query ? parseInput(spec.query, ctx.query) : undefined;
+        const body = spec.body ? parseInput(spec.body, ctx.state.body) : undefined;
+        const input = { body, params, query } as RouteInput<z.output<B>, z.output<P>, z.output<Q>>;
         await handler(ctx, input);
       },
     ];

@@ -1,0 +1,46 @@
+import { rooms } from '../../contracts/realtime.ts';
+import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../chat/access.ts';
+import type { Actor, Deps } from '../shared/deps.ts';
+import { sqlOf } from '../shared/sql.ts';
+
+/**
+ * Takes a user out of channels live, on every node: each of their sockets is told `channel:removed` and then leaves
+ * the channel room (through the cluster adapter). Call only after the change that revoked access has committed, so a
+ * client that re-joins at once is refused by the policy.
+ */
+export function revokeChannelAccess(deps: Deps, userId: string, channelIds: Iterable<string>): void {
+  const userRoom = rooms.user(userId);
+  for (const channelId of channelIds) {
+    deps.publisher.toRoom(userRoom, 'channel:removed', { channelId });
+    deps.publisher.leaveRoom(userRoom, rooms.channel(channelId));
+  }
+}
+
+/** After leaving or being removed from a community: no channel of it is readable any more, nor its presence. */
+export function revokeCommunityAccess(deps: Deps, userId: string, communityId: string, channelIds: Iterable<string>): void {
+  revokeChannelAccess(deps, userId, channelIds);
+  deps.publisher.leaveRoom(rooms.user(userId), rooms.communityPresence(communityId));
+}
+
+/**
+ * For changes after which access may or may not remain (a community admin reads private channels without being a
+ * channel member; a demoted admin may still be one): asks ChannelPolicy.read about each channel as it is now and
+ * revokes only those the user lost. Returns the revoked channel ids.
+ */
+export async function revokeLostChannelAccess(deps: Deps, userId: string, channelIds: readonly string[]): Promise<string[]> {
+  if (channelIds.length === 0) return [];
+  const em = deps.orm.em.fork();
+  const [user] = await sqlOf(em)<{ role: Actor['role'] }>('select role from users where id = ?', [userId]);
+  // ChannelPolicy.read looks at the loaded access and the platform role only; there is no session here.
+  const subject: Actor = { userId, sessionId: '', role: user?.role ?? 'user' };
+  const accesses = await loadChannelAccessMany(
+    em,
+    channelIds.map((channelId) => ({ userId, channelId })),
+  );
+  const lost = channelIds.filter((channelId) => {
+    const access = accesses.get(accessKey(userId, channelId));
+    return !access || !ChannelPolicy.read(subject, access);
+  });
+  revokeChannelAccess(deps, userId, lost);
+  return lost;
+}
