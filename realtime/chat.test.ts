@@ -275,25 +275,33 @@ describe('authorization', () => {
     expect(!res.ok && res.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/archived/) });
   });
 
-  it('a blocked user cannot message the person who blocked them in a DM, and the DM is private to its members', async () => {
+  it('a DM is private to its members; a block stops the blocked person writing and reading it', async () => {
     const alice = await registerUser(node.url);
     const bob = await registerUser(node.url);
     const eve = await registerUser(node.url);
     const dm = await seedDm(node, [alice.user.id, bob.user.id]);
+    const a = await socketFor(alice.accessToken);
     const b = await socketFor(bob.accessToken);
     await emitOk(b, 'message:send', { channelId: dm, clientId: `dm1-${bob.user.id}`, body: 'hi alice' });
     const e = await socketFor(eve.accessToken);
     expect((await emitAck(e, 'channel:join', { channelId: dm, afterSeq: 0 })).ok).toBe(false);
-    await sqlOf(node.node.orm.em.fork())('insert into user_blocks (blocker_id, blocked_id) values (?, ?)', [alice.user.id, bob.user.id]);
-    const res = await emitAck(b, 'message:send', { channelId: dm, clientId: `dm2-${bob.user.id}`, body: 'hello??' });
-    expect(!res.ok && res.error.code).toBe('forbidden');
     // Receipts are visible to DM members.
-    const a = await socketFor(alice.accessToken);
     const receipts = collect(b, 'receipt:updated');
     await emitOk(b, 'channel:join', { channelId: dm });
     await emitOk(a, 'read:mark', { channelId: dm, seq: 1 });
     await eventually(() => receipts.length === 1, 2000, 'receipt');
     expect(receipts[0]).toEqual({ channelId: dm, userId: alice.user.id, seq: 1 });
+
+    await sqlOf(node.node.orm.em.fork())('insert into user_blocks (blocker_id, blocked_id) values (?, ?)', [alice.user.id, bob.user.id]);
+    const send = await emitAck(b, 'message:send', { channelId: dm, clientId: `dm2-${bob.user.id}`, body: 'hello??' });
+    expect(!send.ok && send.error.code).toBe('not_found');
+    const rejoin = await emitAck(b, 'channel:join', { channelId: dm, afterSeq: 0 });
+    expect(!rejoin.ok && rejoin.error.code).toBe('not_found');
+    expect((await api(node.url, 'GET', `/api/v1/channels/${dm}/messages`, { token: bob.accessToken })).status).toBe(404);
+    // The blocker keeps the history but cannot write into it either.
+    expect((await api(node.url, 'GET', `/api/v1/channels/${dm}/messages`, { token: alice.accessToken })).body.data).toHaveLength(1);
+    const reply = await emitAck(a, 'message:send', { channelId: dm, clientId: `dm3-${alice.user.id}`, body: 'no' });
+    expect(!reply.ok && reply.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/cannot message/) });
   });
 });
 

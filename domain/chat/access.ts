@@ -18,6 +18,8 @@ export interface ChannelAccess {
   channelMember: boolean;
   /** DMs: another member has blocked the actor or the actor has blocked another member. */
   blockedInDm: boolean;
+  /** DMs: another member has blocked the actor (one way). */
+  blockedByOther: boolean;
 }
 
 const MODERATING_ROLES: readonly CommunityRole[] = ['owner', 'admin', 'moderator'];
@@ -26,6 +28,8 @@ const MANAGING_ROLES: readonly CommunityRole[] = ['owner', 'admin'];
 /** Pure rules over loaded data, shared by REST and sockets so they cannot disagree. */
 export const ChannelPolicy = {
   read(actor: Actor, access: ChannelAccess): boolean {
+    // Someone who blocked you takes your 1:1 DM with them away from you; they keep its history themselves.
+    if (access.kind === 'dm') return access.channelMember && !access.blockedByOther;
     if (access.kind !== 'channel') return access.channelMember;
     if (!access.communityRole) return false;
     return access.visibility === 'public' || access.channelMember || MANAGING_ROLES.includes(access.communityRole);
@@ -58,6 +62,7 @@ interface AccessRow {
   community_role: CommunityRole | null;
   channel_member: boolean;
   blocked_in_dm: boolean;
+  blocked_by_other: boolean;
 }
 
 const ACCESS_SQL = `
@@ -68,7 +73,11 @@ const ACCESS_SQL = `
             select 1 from channel_members other
             join user_blocks b on (b.blocker_id = other.user_id and b.blocked_id = p.user_id)
                                or (b.blocker_id = p.user_id and b.blocked_id = other.user_id)
-            where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_in_dm
+            where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_in_dm,
+         (c.kind <> 'channel' and exists (
+            select 1 from channel_members other
+            join user_blocks b on b.blocker_id = other.user_id and b.blocked_id = p.user_id
+            where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_by_other
   from unnest(?::uuid[], ?::uuid[]) as p(user_id, channel_id)
   join channels c on c.id = p.channel_id
   left join community_members cm on cm.community_id = c.community_id and cm.user_id = p.user_id`;
@@ -94,6 +103,7 @@ export async function loadChannelAccessMany(
       communityRole: row.community_role,
       channelMember: row.channel_member,
       blockedInDm: row.blocked_in_dm,
+      blockedByOther: row.blocked_by_other,
     });
   }
   return result;

@@ -39,7 +39,7 @@ export async function loadChannelSummary(sql: Sql, userId: string, channelId: st
   return row;
 }
 
-/** The ChannelPolicy view of a summary row (DM block state is irrelevant to reading, so it is not loaded here). */
+/** The ChannelPolicy view of a community channel's summary row (block state only concerns DMs, which list elsewhere). */
 export function accessOfRow(row: ChannelSummaryRow, communityRole: CommunityRole | null): ChannelAccess {
   return {
     channelId: row.id,
@@ -51,5 +51,6 @@ export function accessOfRow(row: ChannelSummaryRow, communityRole: CommunityRole
     communityRole,
     channelMember: row.channel_member,
     blockedInDm: false,
+    blockedByOther: false,
   };
 }

@@ -10,6 +10,7 @@ import {
 import { rooms } from '../../contracts/realtime.ts';
 import { deleteMessage, editMessage, pinMessage, toggleReaction } from '../../domain/chat/messages.ts';
 import { createSendBatcher, type SendBatcher } from '../../domain/chat/sendBatcher.ts';
+import { authorizeChannel } from '../../domain/chat/access.ts';
 import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';
@@ -49,7 +50,16 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
       const result = await joinChannel(deps, actor, input);
       // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
       // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
-      await socket.join(rooms.channel(input.channelId));
+      const room = rooms.channel(input.channelId);
+      await socket.join(room);
+      // A removal that landed between the check and the join made everyone leave the room before we were in it:
+      // check again now that we are, so a removed member never stays.
+      try {
+        await authorizeChannel(deps.orm.em.fork(), actor, input.channelId, 'read');
+      } catch (err) {
+        await socket.leave(room);
+        throw err;
+      }
       return result;
     }),
   );
