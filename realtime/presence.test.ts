@@ -56,6 +56,18 @@ describe('presence on one node (in-process store)', () => {
     });
   }
 
+  it('someone who joins a community while connected hears its presence at once, without reconnecting', async () => {
+    const { communityId, users } = await community(1);
+    const [member] = users as [(typeof users)[0]];
+    const newcomer = await registerUser(node.url);
+    const newcomerSocket = await open(newcomer.accessToken);
+    const joined = await api(node.url, 'POST', `/api/v1/communities/${communityId}/join`, { token: newcomer.accessToken });
+    expect(joined.status).toBe(200);
+    const heard = nextUpdateAbout(newcomerSocket, member.user.id);
+    await open(member.accessToken);
+    expect(await heard).toEqual({ userId: member.user.id, status: 'online' });
+  });
+
   it('a member sees another member come online, by event and over REST; a non-member gets 404', async () => {
     const { communityId, users } = await community(2);
     const [alice, bob] = users as [(typeof users)[0], (typeof users)[0]];

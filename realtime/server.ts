@@ -87,6 +87,9 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     leaveRoom(whoRoom, room) {
       io.in(whoRoom).socketsLeave(room);
     },
+    joinRoom(whoRoom, room) {
+      io.in(whoRoom).socketsJoin(room);
+    },
   };
 
   io.use(async (socket, next) => {

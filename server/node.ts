@@ -87,6 +87,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       toRoom: (...args) => publisherSlot.current?.toRoom(...args),
       revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
       leaveRoom: (...args) => publisherSlot.current?.leaveRoom(...args),
+      joinRoom: (...args) => publisherSlot.current?.joinRoom(...args),
     },
     presence,
     logger,

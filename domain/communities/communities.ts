@@ -7,7 +7,7 @@ import { sqlOf, type Sql } from '../shared/sql.ts';
 import { decodeCursor, encodeCursor, likeContains } from './cursor.ts';
 import { CommunityPolicy, type CommunityAccess } from './policies.ts';
 import { presentCommunity, type CommunityRow } from './presenters.ts';
-import { revokeCommunityAccess } from './revoke.ts';
+import { grantCommunityAccess, revokeCommunityAccess } from './revoke.ts';
 
 export interface Page<T> {
   data: T[];
@@ -66,7 +66,7 @@ export function slugify(name: string): string {
 
 export async function createCommunity(deps: Deps, actor: Actor, input: CreateCommunityInput): Promise<CommunityDto> {
   const em = deps.orm.em.fork();
-  return em.transactional(async (tx) => {
+  const community = await em.transactional(async (tx) => {
     const sql = sqlOf(tx);
     const id = crypto.randomUUID();
     const base = slugify(input.name);
@@ -91,6 +91,8 @@ export async function createCommunity(deps: Deps, actor: Actor, input: CreateCom
     await sql(`insert into community_members (community_id, user_id, role) values (?, ?, 'owner')`, [id, actor.userId]);
     return loadCommunityDto(sql, actor.userId, id);
   });
+  grantCommunityAccess(deps, actor.userId, community.id);
+  return community;
 }
 
 const CommunityCursor = z.tuple([z.string(), z.uuid()]);
@@ -148,6 +150,7 @@ export async function joinCommunity(deps: Deps, actor: Actor, communityId: strin
       communityId,
       actor.userId,
     ]);
+    grantCommunityAccess(deps, actor.userId, communityId);
   }
   return loadCommunityDto(sql, actor.userId, communityId);
 }

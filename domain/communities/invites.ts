@@ -6,6 +6,7 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
 import { loadCommunityAccess, loadCommunityDto } from './communities.ts';
 import { CommunityPolicy } from './policies.ts';
+import { grantCommunityAccess } from './revoke.ts';
 
 export const INVITE_TTL_DAYS = 7;
 
@@ -31,7 +32,7 @@ export async function createInvite(deps: Deps, actor: Actor, communityId: string
  */
 export async function acceptInvite(deps: Deps, actor: Actor, code: string): Promise<CommunityDto> {
   const em = deps.orm.em.fork();
-  return em.transactional(async (tx) => {
+  const community = await em.transactional(async (tx) => {
     const sql = sqlOf(tx);
     const [invite] = await sql<{ community_id: string; expired: boolean; used_up: boolean; member: boolean }>(
       `select i.community_id, i.expires_at <= now() as expired, i.uses >= i.max_uses as used_up,
@@ -53,4 +54,6 @@ export async function acceptInvite(deps: Deps, actor: Actor, code: string): Prom
     }
     return loadCommunityDto(sql, actor.userId, invite.community_id);
   });
+  grantCommunityAccess(deps, actor.userId, community.id);
+  return community;
 }

@@ -16,6 +16,11 @@ export function revokeChannelAccess(deps: Deps, userId: string, channelIds: Iter
   }
 }
 
+/** After joining a community (after commit): the new member's open sockets start hearing its presence at once. */
+export function grantCommunityAccess(deps: Deps, userId: string, communityId: string): void {
+  deps.publisher.joinRoom(rooms.user(userId), rooms.communityPresence(communityId));
+}
+
 /** After leaving or being removed from a community: no channel of it is readable any more, nor its presence. */
 export function revokeCommunityAccess(deps: Deps, userId: string, communityId: string, channelIds: Iterable<string>): void {
   revokeChannelAccess(deps, userId, channelIds);

@@ -10,6 +10,8 @@ export interface Publisher {
   revokeSession(payload: SessionRevokedPayload): Promise<void>;
   /** Makes every socket in `whoRoom` (e.g. a user's room) leave `room`, on every node. */
   leaveRoom(whoRoom: string, room: string): void;
+  /** Makes every socket in `whoRoom` join `room`, on every node (e.g. a new member's presence room). */
+  joinRoom(whoRoom: string, room: string): void;
 }
 
 /** For processes with no realtime layer (scripts, seeders). */
@@ -17,4 +19,5 @@ export const silentPublisher: Publisher = {
   toRoom() {},
   async revokeSession() {},
   leaveRoom() {},
+  joinRoom() {},
 };
