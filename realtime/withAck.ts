@@ -30,13 +30,15 @@ export function withAck<S extends z.ZodType, R>(
   event: string,
   schema: S,
   handler: (input: z.output<S>, ctx: HandlerContext) => Promise<R> | R,
+  /** `ownLimit`: the handler enforces a stricter budget of its own (message:send), so the generic one is skipped. */
+  options: { ownLimit?: boolean } = {},
 ) {
   return async (payload: unknown, ack: unknown) => {
     const respond = typeof ack === 'function' ? (ack as (result: AckResult<R>) => void) : undefined;
     let outcome = 'ok';
     try {
       const { userId, sessionId, role } = socket.data;
-      await kit.eventLimiter.consume(`${userId}:${event}`);
+      if (!options.ownLimit) await kit.eventLimiter.consume(`${userId}:${event}`);
       const input = parseInput(schema, payload);
       const data = await handler(input, { socket, actor: { userId, sessionId, role: role as Actor['role'] } });
       respond?.({ ok: true, data });

@@ -22,5 +22,6 @@ export async function resolveMentions(sql: Sql, access: ChannelAccess, authorId:
   );
   return candidates
     .filter((c) => new RegExp(`(^|[^\\p{L}\\p{N}_])@${escapeRegExp(c.display_name)}(?![\\p{L}\\p{N}_])`, 'iu').test(body))
-    .map((c) => c.id);
+    .map((c) => c.id)
+    .sort(); // the same order presentMessages reads them back in
 }

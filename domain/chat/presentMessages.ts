@@ -36,7 +36,7 @@ export async function loadMessages(sql: Sql, ids: readonly string[]): Promise<Ma
       [unique],
     ),
     sql<{ message_id: string; user_ids: string[] }>(
-      `select message_id, array_agg(user_id) as user_ids from message_mentions where message_id = any(?::uuid[]) group by message_id`,
+      `select message_id, array_agg(user_id order by user_id) as user_ids from message_mentions where message_id = any(?::uuid[]) group by message_id`,
       [unique],
     ),
   ]);

@@ -185,9 +185,10 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
       nextSeq.set(p.channelId, p.seq + 1);
     }
 
-    await q(
+    const inserted = await q<{ id: string; created_at: Date | string }>(
       `insert into messages (id, channel_id, seq, author_id, client_id, body, reply_to_id)
-       select * from unnest(?::uuid[], ?::uuid[], ?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::uuid[])`,
+       select * from unnest(?::uuid[], ?::uuid[], ?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::uuid[])
+       returning id, created_at`,
       [
         planned.map((p) => p.id),
         planned.map((p) => p.channelId),
@@ -213,29 +214,50 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
     }
     const replyCounts = new Map<string, number>();
     for (const p of planned) if (p.replyToId) replyCounts.set(p.replyToId, (replyCounts.get(p.replyToId) ?? 0) + 1);
+    const threadCounts = new Map<string, number>();
     if (replyCounts.size) {
-      await q(
-        `update messages m set thread_count = m.thread_count + v.n from unnest(?::uuid[], ?::int[]) as v(id, n) where m.id = v.id`,
+      const updated = await q<{ id: string; thread_count: number }>(
+        `update messages m set thread_count = m.thread_count + v.n from unnest(?::uuid[], ?::int[]) as v(id, n)
+         where m.id = v.id returning m.id, m.thread_count`,
         [[...replyCounts.keys()], [...replyCounts.values()]],
       );
+      for (const row of updated) threadCounts.set(row.id, row.thread_count);
     }
-    return planned;
+    // Everything a new message shows is known here: no read-back after commit.
+    const authors = new Map(
+      (await q<{ id: string; display_name: string }>('select id, display_name from users where id = any(?::uuid[])', [
+        [...new Set(planned.map((p) => p.item.actor.userId))],
+      ])).map((u) => [u.id, u.display_name]),
+    );
+    const createdAt = new Map(inserted.map((row) => [row.id, new Date(row.created_at).toISOString()]));
+    return planned.map((p) => ({ p, message: newMessageDto(p, authors.get(p.item.actor.userId)!, createdAt.get(p.id)!), threadCounts }));
   });
   if (!committed.length) return outcomes;
 
-  // After commit: present, publish in seq order, then ack.
-  const loaded = await loadMessages(sql, committed.map((p) => p.id));
-  const parentIds = [...new Set(committed.map((p) => p.replyToId).filter((id): id is string => !!id))];
-  const threadCounts = new Map(
-    (parentIds.length ? await sql<{ id: string; thread_count: number }>('select id, thread_count from messages where id = any(?::uuid[])', [parentIds]) : []).map(
-      (r) => [r.id, r.thread_count],
-    ),
-  );
-  for (const p of [...committed].sort((a, b) => a.seq! - b.seq!)) {
-    const message = loaded.get(p.id)!;
+  // After commit: publish in seq order, then ack.
+  for (const { p, message, threadCounts } of [...committed].sort((a, b) => a.p.seq! - b.p.seq!)) {
     const event: ChannelEvent = toEvent(p.channelId, p.seq!, 'message:created', message, threadCounts);
     announceCreated(deps, event, p.mentioned);
     outcomes.set(p.item, Promise.resolve(message));
   }
   return outcomes;
+}
+
+function newMessageDto(p: Planned, displayName: string, createdAt: string): MessageDto {
+  return {
+    id: p.id,
+    channelId: p.channelId,
+    seq: p.seq!,
+    clientId: p.item.input.clientId,
+    author: { id: p.item.actor.userId, displayName },
+    body: p.item.input.body,
+    replyToId: p.replyToId,
+    threadCount: 0,
+    reactions: [],
+    mentions: p.mentioned,
+    pinned: false,
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+  };
 }

@@ -75,7 +75,7 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
     withAck(kit, socket, 'message:send', SendMessageInput, async (input, { actor }) => {
       await chat.messageLimiter.consume(actor.userId, 1, 'You are sending messages too fast.');
       return chat.batcher.send(actor, input);
-    }),
+    }, { ownLimit: true }),
   );
   on('message:edit', withAck(kit, socket, 'message:edit', EditMessageInput, (input, { actor }) => editMessage(deps, actor, input)));
   on('message:delete', withAck(kit, socket, 'message:delete', MessageIdInput, (input, { actor }) => deleteMessage(deps, actor, input)));
