@@ -27,9 +27,15 @@ export interface SendBatcher {
  * fails alone; if the batch as a whole fails (e.g. a concurrent retry on another node), each message is retried on
  * its own through sendMessage, so one bad apple never loses the others.
  */
-export function createSendBatcher(deps: Deps, options: { maxDelayMs?: number; maxBatch?: number } = {}): SendBatcher {
+export function createSendBatcher(
+  deps: Deps,
+  options: { maxDelayMs?: number; maxBatch?: number; maxInFlight?: number } = {},
+): SendBatcher {
   const maxDelayMs = options.maxDelayMs ?? 2;
   const maxBatch = options.maxBatch ?? 200;
+  // Like a group commit: while a batch is being stored, new messages gather into the next one instead of each taking
+  // its own transaction, so batches grow with load and the commit rate stays bounded.
+  const maxInFlight = options.maxInFlight ?? 1;
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -38,10 +44,13 @@ export function createSendBatcher(deps: Deps, options: { maxDelayMs?: number; ma
   const flushNow = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const batch = queue;
-    queue = [];
-    if (!batch.length) return;
-    const run = storeBatch(deps, batch).finally(() => inFlight.delete(run));
+    if (!queue.length || inFlight.size >= maxInFlight) return;
+    const batch = queue.splice(0, maxBatch);
+    const run = storeBatch(deps, batch).finally(() => {
+      inFlight.delete(run);
+      // What arrived meanwhile goes out now, as one batch.
+      if (queue.length) flushNow();
+    });
     inFlight.add(run);
   };
 
@@ -57,7 +66,7 @@ export function createSendBatcher(deps: Deps, options: { maxDelayMs?: number; ma
     async close() {
       closed = true;
       flushNow();
-      await Promise.all(inFlight);
+      while (inFlight.size) await Promise.all(inFlight);
     },
   };
 }
