@@ -36,7 +36,7 @@ export function createSendBatcher(
   // Like a group commit: while a batch is being stored, new messages gather into the next one instead of each taking
   // its own transaction, so batches grow with load and the commit rate stays bounded.
   const maxInFlight = options.maxInFlight ?? 1;
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const inFlight = new Set<Promise<void>>();
