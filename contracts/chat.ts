@@ -123,6 +123,8 @@ export interface ChatServerEvents {
   'presence:updated': (payload: { userId: string; status: PresenceStatus }) => void;
   /** You no longer have access (removed from the channel or community); the server has taken you out of the room. */
   'channel:removed': (payload: { channelId: string }) => void;
+  /** A channel or DM you can read now exists (new public channel, added to a private one, a DM opened with you). */
+  'channel:added': (payload: { channelId: string; communityId: string | null }) => void;
 }
 
 export interface ChatClientEvents {

@@ -323,3 +323,38 @@ describe('history over REST', () => {
     expect((await get('limit=101')).status).toBe(400);
   });
 });
+
+describe('channel:added', () => {
+  it('tells people live when a DM is opened with them, a public channel appears, or they are added to a private one', async () => {
+    const owner = await registerUser(node.url);
+    const member = await registerUser(node.url);
+    const { communityId } = await seedCommunity(node, {
+      members: [{ userId: owner.user.id, role: 'owner' }, { userId: member.user.id }],
+      channels: [],
+    });
+    const s = await socketFor(member.accessToken);
+    const added = collect<{ channelId: string; communityId: string | null }>(s, 'channel:added');
+
+    const dm = await api(node.url, 'POST', '/api/v1/dms', { token: owner.accessToken, body: { userIds: [member.user.id] } });
+    expect(dm.status).toBe(201);
+    await eventually(() => added.length === 1, 2000, 'DM announced');
+    expect(added[0]).toEqual({ channelId: dm.body.channel.id, communityId: null });
+    // Opening the same DM again is not news.
+    expect((await api(node.url, 'POST', '/api/v1/dms', { token: owner.accessToken, body: { userIds: [member.user.id] } })).status).toBe(200);
+
+    const pub = await api(node.url, 'POST', `/api/v1/communities/${communityId}/channels`, { token: owner.accessToken, body: { name: 'announcements' } });
+    expect(pub.status).toBe(201);
+    await eventually(() => added.length === 2, 2000, 'public channel announced');
+    expect(added[1]).toEqual({ channelId: pub.body.channel.id, communityId });
+
+    const priv = await api(node.url, 'POST', `/api/v1/communities/${communityId}/channels`, {
+      token: owner.accessToken,
+      body: { name: 'inner-circle', visibility: 'private' },
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(added).toHaveLength(2); // a private channel is not announced to those who cannot read it
+    expect((await api(node.url, 'POST', `/api/v1/channels/${priv.body.channel.id}/members`, { token: owner.accessToken, body: { userId: member.user.id } })).status).toBe(204);
+    await eventually(() => added.length === 3, 2000, 'added to the private channel');
+    expect(added[2]).toEqual({ channelId: priv.body.channel.id, communityId });
+  });
+});

@@ -1,4 +1,5 @@
 import type { ChannelDto, CommunityRole, CreateChannelInput } from '../../contracts/communities.ts';
+import { rooms } from '../../contracts/realtime.ts';
 import { authorizeChannel, ChannelPolicy } from '../chat/access.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
@@ -7,14 +8,14 @@ import { accessOfRow, channelSummarySql, loadChannelSummary, type ChannelSummary
 import { loadCommunityAccess } from './communities.ts';
 import { CommunityPolicy } from './policies.ts';
 import { presentChannel } from './presenters.ts';
-import { revokeLostChannelAccess } from './revoke.ts';
+import { announceChannelAdded, revokeLostChannelAccess } from './revoke.ts';
 
 const NAME_TAKEN = (name: string) => new AppError('conflict', `A channel named #${name} already exists in this community.`);
 const MANAGING: readonly (CommunityRole | null)[] = ['owner', 'admin'];
 
 export async function createChannel(deps: Deps, actor: Actor, communityId: string, input: CreateChannelInput): Promise<ChannelDto> {
   const em = deps.orm.em.fork();
-  return em.transactional(async (tx) => {
+  const channel = await em.transactional(async (tx) => {
     const sql = sqlOf(tx);
     const access = await loadCommunityAccess(sql, actor.userId, communityId);
     if (!CommunityPolicy.createChannel(access)) throw new AppError('forbidden', 'Only community owners and admins can create channels.');
@@ -32,6 +33,10 @@ export async function createChannel(deps: Deps, actor: Actor, communityId: strin
     }
     return presentChannel((await loadChannelSummary(sql, actor.userId, id))!);
   });
+  // Public: every connected member (they are all in the community's presence room); private: the creator's devices.
+  const room = channel.visibility === 'public' ? rooms.communityPresence(communityId) : rooms.user(actor.userId);
+  announceChannelAdded(deps, room, channel.id, communityId);
+  return channel;
 }
 
 /** The community's channels the caller may read, with unread and mention counts, in one query. */
@@ -87,7 +92,7 @@ export async function updateChannel(
 /** Private channels only: public ones are open to every community member. The user must belong to the community. */
 export async function addChannelMember(deps: Deps, actor: Actor, channelId: string, userId: string): Promise<void> {
   const em = deps.orm.em.fork();
-  await em.transactional(async (tx) => {
+  const communityId = await em.transactional(async (tx) => {
     const sql = sqlOf(tx);
     const access = await authorizeChannel(tx, actor, channelId, 'manage');
     if (access.visibility === 'public') {
@@ -96,7 +101,9 @@ export async function addChannelMember(deps: Deps, actor: Actor, channelId: stri
     const [member] = await sql('select 1 as ok from community_members where community_id = ? and user_id = ?', [access.communityId, userId]);
     if (!member) throw new AppError('not_found', 'That user is not a member of this community.');
     await sql('insert into channel_members (channel_id, user_id) values (?, ?) on conflict do nothing', [channelId, userId]);
+    return access.communityId;
   });
+  announceChannelAdded(deps, rooms.user(userId), channelId, communityId);
 }
 
 /**

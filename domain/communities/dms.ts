@@ -1,10 +1,12 @@
 import type { ChannelDto, UserRef } from '../../contracts/communities.ts';
+import { rooms } from '../../contracts/realtime.ts';
 import { ChannelPolicy } from '../chat/access.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import { accessOfRow, channelSummarySql, loadChannelSummary, type ChannelSummaryRow } from './channelQueries.ts';
 import { presentChannel } from './presenters.ts';
+import { announceChannelAdded } from './revoke.ts';
 
 /** Group DMs hold at most this many people, the caller included. */
 export const GROUP_DM_MAX_PEOPLE = 10;
@@ -41,7 +43,7 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
     throw new AppError('invalid_input', `Group DMs have at most ${GROUP_DM_MAX_PEOPLE} people.`);
   }
   const em = deps.orm.em.fork();
-  return em.transactional(async (tx) => {
+  const result = await em.transactional(async (tx) => {
     const sql = sqlOf(tx);
     const found = await sql<{ id: string }>('select id from users where id = any(?::uuid[])', [others]);
     if (found.length !== others.length) throw new AppError('not_found', others.length === 1 ? 'No such user.' : 'One of these people does not exist.');
@@ -81,6 +83,10 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
     const members = await membersOf(sql, [channelId], actor.userId);
     return { channel: presentChannel(row, members.get(channelId)), created };
   });
+  if (result.created) {
+    for (const userId of [actor.userId, ...others]) announceChannelAdded(deps, rooms.user(userId), result.channel.id, null);
+  }
+  return result;
 }
 
 /**

@@ -16,6 +16,11 @@ export function revokeChannelAccess(deps: Deps, userId: string, channelIds: Iter
   }
 }
 
+/** After commit: tell the sockets in `room` that a channel they can read exists, so sidebars and inboxes update live. */
+export function announceChannelAdded(deps: Deps, room: string, channelId: string, communityId: string | null): void {
+  deps.publisher.toRoom(room, 'channel:added', { channelId, communityId });
+}
+
 /** After joining a community (after commit): the new member's open sockets start hearing its presence at once. */
 export function grantCommunityAccess(deps: Deps, userId: string, communityId: string): void {
   deps.publisher.joinRoom(rooms.user(userId), rooms.communityPresence(communityId));
