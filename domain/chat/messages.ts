@@ -1,20 +1,17 @@
-import { EDIT_WINDOW_SECONDS, type ChannelEvent, type MessageDto, type SendMessageInput } from '../../contracts/chat.ts';
+import { EDIT_WINDOW_SECONDS, type ChannelEvent, type MessageDto } from '../../contracts/chat.ts';
 import { rooms } from '../../contracts/realtime.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { isUniqueViolation, sqlOf, type Sql } from '../shared/sql.ts';
+import { sqlOf, type Sql } from '../shared/sql.ts';
 import { authorizeChannel, ChannelPolicy, type ChannelAccess } from './access.ts';
 import { resolveMentions } from './mentions.ts';
 import { loadMessage, toEvent } from './presentMessages.ts';
 
-/** Takes the channel's next seq(s) inside the caller's transaction; the row lock orders concurrent writers. */
-export async function allocateSeq(sql: Sql, channelId: string, count = 1): Promise<number> {
-  const [row] = await sql<{ last_seq: string }>('update channels set last_seq = last_seq + ? where id = ? returning last_seq', [
-    count,
-    channelId,
-  ]);
+/** Takes the channel's next seq inside the caller's transaction; the row lock orders concurrent writers. */
+async function allocateSeq(sql: Sql, channelId: string): Promise<number> {
+  const [row] = await sql<{ last_seq: string }>('update channels set last_seq = last_seq + 1 where id = ? returning last_seq', [channelId]);
   if (!row) throw new AppError('not_found', 'No such channel.');
-  return Number(row.last_seq) - count + 1;
+  return Number(row.last_seq);
 }
 
 async function recordEvent(sql: Sql, channelId: string, type: ChannelEvent['type'], messageId: string): Promise<number> {
@@ -26,80 +23,6 @@ async function recordEvent(sql: Sql, channelId: string, type: ChannelEvent['type
 function publishEvent(deps: Deps, event: ChannelEvent) {
   // The union is matched by the event name, which TypeScript cannot narrow through a variable.
   (deps.publisher.toRoom as (room: string, name: string, payload: ChannelEvent) => void)(rooms.channel(event.channelId), event.type, event);
-}
-
-async function findByClientId(sql: Sql, authorId: string, clientId: string) {
-  const [row] = await sql<{ id: string; channel_id: string }>('select id, channel_id from messages where author_id = ? and client_id = ?', [
-    authorId,
-    clientId,
-  ]);
-  return row;
-}
-
-/**
- * Stores a message and its `message:created` event under the channel's next seq in one transaction, then
- * publishes after commit. Idempotent on (author, clientId): a retry returns the stored original, never a duplicate.
- */
-export async function sendMessage(deps: Deps, actor: Actor, input: SendMessageInput): Promise<MessageDto> {
-  const em = deps.orm.em.fork();
-  const sql = sqlOf(em);
-  const existing = await findByClientId(sql, actor.userId, input.clientId);
-  if (existing) return originalFor(sql, existing, input.channelId);
-
-  let outcome: { message: MessageDto; event: ChannelEvent; mentioned: string[] };
-  try {
-    outcome = await em.transactional(async (tx) => {
-      const q = sqlOf(tx);
-      const access = await authorizeChannel(tx, actor, input.channelId, 'post');
-      let replyToId: string | null = null;
-      if (input.replyToId) {
-        const [parent] = await q<{ id: string; reply_to_id: string | null; deleted_at: Date | null }>(
-          'select id, reply_to_id, deleted_at from messages where id = ? and channel_id = ?',
-          [input.replyToId, input.channelId],
-        );
-        if (!parent) throw new AppError('not_found', 'The message you reply to is not in this channel.');
-        // Threads are one level deep: a reply to a reply joins the root's thread.
-        replyToId = parent.reply_to_id ?? parent.id;
-      }
-      const mentioned = await resolveMentions(q, access, actor.userId, input.body);
-      const id = crypto.randomUUID();
-      const seq = await allocateSeq(q, input.channelId);
-      await q('insert into messages (id, channel_id, seq, author_id, client_id, body, reply_to_id) values (?, ?, ?, ?, ?, ?, ?)', [
-        id,
-        input.channelId,
-        seq,
-        actor.userId,
-        input.clientId,
-        input.body,
-        replyToId,
-      ]);
-      await q('insert into channel_events (channel_id, seq, type, message_id) values (?, ?, ?, ?)', [input.channelId, seq, 'message:created', id]);
-      if (mentioned.length) {
-        await q(
-          `insert into message_mentions (message_id, user_id, channel_id, seq) select ?, unnest(?::uuid[]), ?, ?`,
-          [id, mentioned, input.channelId, seq],
-        );
-      }
-      const threadCounts = new Map<string, number>();
-      if (replyToId) {
-        const [parent] = await q<{ thread_count: number }>('update messages set thread_count = thread_count + 1 where id = ? returning thread_count', [
-          replyToId,
-        ]);
-        threadCounts.set(replyToId, parent!.thread_count);
-      }
-      const message = (await loadMessage(q, id))!;
-      return { message, event: toEvent(input.channelId, seq, 'message:created', message, threadCounts), mentioned };
-    });
-  } catch (err) {
-    // A concurrent retry with the same clientId won the race: answer with its message.
-    if (isUniqueViolation(err, 'messages_author_client_unique')) {
-      const winner = await findByClientId(sql, actor.userId, input.clientId);
-      if (winner) return originalFor(sql, winner, input.channelId);
-    }
-    throw err;
-  }
-  announceCreated(deps, outcome.event, outcome.mentioned);
-  return outcome.message;
 }
 
 /** After commit: the channel hears of the new message, and each mentioned user is told in their own room. */
@@ -114,13 +37,6 @@ export function announceCreated(deps: Deps, event: ChannelEvent, mentioned: read
       author: event.message.author,
     });
   }
-}
-
-async function originalFor(sql: Sql, existing: { id: string; channel_id: string }, channelId: string): Promise<MessageDto> {
-  if (existing.channel_id !== channelId) {
-    throw new AppError('conflict', 'This clientId was already used for a message in another channel.');
-  }
-  return (await loadMessage(sql, existing.id))!;
 }
 
 interface LockedMessage {

@@ -1,10 +1,10 @@
 import type { ChannelEvent, MessageDto, SendMessageInput } from '../../contracts/chat.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
+import { isUniqueViolation, sqlOf } from '../shared/sql.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany } from './access.ts';
 import { resolveMentions } from './mentions.ts';
-import { announceCreated, sendMessage } from './messages.ts';
+import { announceCreated } from './messages.ts';
 import { loadMessages, toEvent } from './presentMessages.ts';
 
 interface Pending {
@@ -25,7 +25,7 @@ export interface SendBatcher {
  * transaction — access checked for all senders in one query, seqs allocated per channel with one row lock, rows
  * inserted with set-based statements — and every sender is acked only after that commit. A message refused by policy
  * fails alone; if the batch as a whole fails (e.g. a concurrent retry on another node), each message is retried on
- * its own through sendMessage, so one bad apple never loses the others.
+ * its own, so one bad apple never loses the others.
  */
 export function createSendBatcher(
   deps: Deps,
@@ -88,7 +88,7 @@ async function storeBatch(deps: Deps, batch: Pending[]): Promise<void> {
     for (const [item, outcome] of stored) results.set(item, outcome);
   } catch (err) {
     deps.logger.warn({ err: String(err), size: leaders.length }, 'chat batch failed; storing its messages one by one');
-    for (const item of leaders) results.set(item, sendMessage(deps, item.actor, item.input));
+    for (const item of leaders) results.set(item, storeAlone(deps, item));
   }
   for (const item of leaders) results.get(item)!.then(item.resolve, item.reject);
   for (const { item, leader } of followers) {
@@ -104,6 +104,20 @@ function refused(err: unknown): Promise<never> {
   const promise = Promise.reject(err);
   promise.catch(() => {});
   return promise;
+}
+
+/**
+ * One message as a batch of its own. If a concurrent retry of the same clientId (another node) committed first, the
+ * second attempt's idempotency check finds that message and answers with it.
+ */
+async function storeAlone(deps: Deps, item: Pending): Promise<MessageDto> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await (await storeLeaders(deps, [item])).get(item)!;
+    } catch (err) {
+      if (attempt > 0 || !isUniqueViolation(err, 'messages_author_client_unique')) throw err;
+    }
+  }
 }
 
 const conflictingClientId = () => new AppError('conflict', 'This clientId was already used for a message in another channel.');
