@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelEvent, JoinResult, MessageDto } from '../contracts/chat.ts';
-import { ChannelReplica, seedCommunity, seedDm } from '../test/communities.ts';
+import { ChannelReplica, follow, seedCommunity, seedDm } from '../test/communities.ts';
 import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 import { sqlOf } from '../domain/shared/sql.ts';
 
-const EVENT_TYPES = ['message:created', 'message:updated', 'message:deleted', 'reaction:updated'] as const;
-
-/** Feeds every live channel event of `socket` into `replica`. */
-function follow(socket: ClientSocket, replica: ChannelReplica) {
-  for (const type of EVENT_TYPES) (socket as any).on(type, (event: ChannelEvent) => replica.apply(event));
-}
 
 let node: RunningNode;
 const sockets: ClientSocket[] = [];

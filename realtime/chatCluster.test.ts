@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChannelEvent, JoinResult, MessageDto } from '../contracts/chat.ts';
-import { ChannelReplica, seedCommunity } from '../test/communities.ts';
+import { ChannelReplica, follow, seedCommunity } from '../test/communities.ts';
 import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 
-const EVENT_TYPES = ['message:created', 'message:updated', 'message:deleted', 'reaction:updated'] as const;
 /** How long the catch-up client stays away while others keep talking; CHAT_OFFLINE_MS=30000 for the full-length run. */
 const OFFLINE_MS = Number(process.env.CHAT_OFFLINE_MS ?? 3000);
-
-function follow(socket: ClientSocket, replica: ChannelReplica) {
-  for (const type of EVENT_TYPES) (socket as any).on(type, (event: ChannelEvent) => replica.apply(event));
-}
 
 describe.skipIf(!inject('redisUrl'))('chat across two nodes (needs Redis)', () => {
   let nodes: RunningNode[];

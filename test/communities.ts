@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChannelEvent, MessageDto } from '../contracts/chat.ts';
 import type { CommunityRole } from '../contracts/communities.ts';
 import { sqlOf } from '../domain/shared/sql.ts';
+import type { ClientSocket } from './factories.ts';
 import type { RunningNode } from './nodes.ts';
 
 export interface SeededCommunity {
@@ -109,4 +110,11 @@ export class ChannelReplica {
   snapshot() {
     return [...this.messages.values()].sort((a, b) => a.seq - b.seq);
   }
+}
+
+const CHANNEL_EVENT_TYPES = ['message:created', 'message:updated', 'message:deleted', 'reaction:updated'] as const;
+
+/** Feeds every live channel event that reaches `socket` into `replica`. */
+export function follow(socket: ClientSocket, replica: ChannelReplica): void {
+  for (const type of CHANNEL_EVENT_TYPES) (socket as any).on(type, (event: ChannelEvent) => replica.apply(event));
 }
