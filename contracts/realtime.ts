@@ -1,5 +1,6 @@
 import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
+import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
 
 /** Room names are built in one place so server and client never disagree. */
 export const rooms = {
@@ -8,6 +9,10 @@ export const rooms = {
   channel: (channelId: string) => `channel:${channelId}`,
   /** Members of a community who want its presence updates. */
   communityPresence: (communityId: string) => `presence:${communityId}`,
+  /** Everyone admitted into a live classroom's room (state patches). */
+  classroom: (classroomId: string) => `classroom:${classroomId}`,
+  /** The host and co-hosts in the room (live poll results). */
+  classroomStaff: (classroomId: string) => `classroom-staff:${classroomId}`,
 } as const;
 
 export interface SessionRevokedPayload {
@@ -22,14 +27,14 @@ export interface HelloPayload {
 }
 
 /** Events the server sends (past tense). */
-export interface ServerToClientEvents extends ChatServerEvents {
+export interface ServerToClientEvents extends ChatServerEvents, ClassroomServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;
 }
 
 /** Events a client sends (imperative); every one takes an ack. */
-export interface ClientToServerEvents extends ChatClientEvents {
+export interface ClientToServerEvents extends ChatClientEvents, ClassroomClientEvents {
   'session:hello': (input: Record<string, never>, ack: Ack<HelloPayload>) => void;
 }
 

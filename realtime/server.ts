@@ -81,7 +81,8 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
 
   const publisher: Publisher = {
     toRoom(room, event, ...args) {
-      io.to(room).emit(event, ...args);
+      if (typeof room !== 'string' && room.length === 0) return;
+      io.to(typeof room === 'string' ? room : [...room]).emit(event, ...args);
     },
     revokeSession: (payload) => bus.revoke(payload),
     leaveRoom(whoRoom, room) {

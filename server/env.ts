@@ -101,12 +101,18 @@ export const EnvSchema = z.object({
   PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(300).max(120_000).default(10_000),
   PRESENCE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   PRESENCE_COALESCE_MS: z.coerce.number().int().min(0).max(5_000).default(300),
+  // Live classrooms. Without both Agora values, video tokens answer `unavailable`; everything else works.
+  AGORA_APP_ID: z.string().trim().regex(/^[0-9a-f]{32}$/i, 'an Agora App ID is 32 hex characters').optional(),
+  AGORA_APP_CERTIFICATE: z.string().trim().regex(/^[0-9a-f]{32}$/i, 'an Agora App Certificate is 32 hex characters').optional(),
+  RTC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
+  CLASSROOM_ATTENDANCE_THRESHOLD_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  CLASSROOM_RECONNECT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Never echoed back in error output: they may hold credentials. */
-const SECRET_VARIABLES = new Set(['JWT_KEYS', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL']);
+const SECRET_VARIABLES = new Set(['JWT_KEYS', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'AGORA_APP_CERTIFICATE']);
 
 export interface EnvProblem {
   variable: string;

@@ -13,6 +13,7 @@ import { presenceTimings } from '../domain/presence/store.ts';
 import { createAuthLimiters, type Deps } from '../domain/shared/deps.ts';
 import { createMetrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
+import { systemClock, type Clock } from '../domain/shared/time.ts';
 import {
   createMemoryRevocationStore,
   createRateLimiterFactory,
@@ -33,6 +34,8 @@ export interface NodeConfig {
   redisKeyPrefix?: string;
   logger?: Logger;
   fallback?: ApiOptions['fallback'];
+  /** Tests hand in a controllable clock; defaults to the system clock. */
+  clock?: Clock;
 }
 
 export interface EdulureNode {
@@ -92,6 +95,16 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     presence,
     logger,
     auth,
+    classrooms: {
+      agora:
+        env.AGORA_APP_ID && env.AGORA_APP_CERTIFICATE
+          ? { appId: env.AGORA_APP_ID, appCertificate: env.AGORA_APP_CERTIFICATE }
+          : null,
+      rtcTokenTtlSeconds: env.RTC_TOKEN_TTL_SECONDS,
+      attendanceThresholdPercent: env.CLASSROOM_ATTENDANCE_THRESHOLD_PERCENT,
+      reconnectGraceMs: env.CLASSROOM_RECONNECT_GRACE_SECONDS * 1000,
+    },
+    clock: config.clock ?? systemClock,
   };
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.

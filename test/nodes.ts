@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { parseEnv, type Env } from '../server/env.ts';
 import { createNode, type EdulureNode } from '../server/node.ts';
+import type { Clock } from '../domain/shared/time.ts';
 import { testDatabaseUrl, testRedisUrl } from './db.ts';
 
 const TEST_JWT_KEYS = [{ kid: 'test', secret: 'test-secret-that-is-long-enough-0123456789' }];
@@ -32,6 +33,8 @@ export interface StartNodeOptions {
   redis?: boolean;
   /** Defaults to this worker's database. */
   databaseUrl?: string;
+  /** Shared by every node of a cluster when given to startCluster (attendance, early starts). */
+  clock?: Clock;
 }
 
 /** Starts a real node (Koa + Socket.IO) on an ephemeral port against this worker's database. */
@@ -47,6 +50,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     allowedOrigins: ['http://localhost:3000'],
     redisKeyPrefix: `edulure-test-${options.clusterId ?? randomBytes(6).toString('hex')}`,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const port = await node.listen(0, '127.0.0.1');
   return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };

@@ -8,7 +8,7 @@ import type { Actor } from '../shared/deps.ts';
 export interface ChannelAccess {
   channelId: string;
   communityId: string | null;
-  kind: 'channel' | 'dm' | 'group_dm';
+  kind: 'channel' | 'dm' | 'group_dm' | 'classroom';
   visibility: 'public' | 'private';
   archived: boolean;
   lastSeq: number;
@@ -30,6 +30,8 @@ export const ChannelPolicy = {
   read(actor: Actor, access: ChannelAccess): boolean {
     // Someone who blocked you takes your 1:1 DM with them away from you; they keep its history themselves.
     if (access.kind === 'dm') return access.channelMember && !access.blockedByOther;
+    // In-class chat: the class's admitted participants, while they belong to its community.
+    if (access.kind === 'classroom') return access.channelMember && access.communityRole !== null;
     if (access.kind !== 'channel') return access.channelMember;
     if (!access.communityRole) return false;
     return access.visibility === 'public' || access.channelMember || MANAGING_ROLES.includes(access.communityRole);
@@ -40,7 +42,7 @@ export const ChannelPolicy = {
   /** Delete others' messages, pin. */
   moderate(actor: Actor, access: ChannelAccess): boolean {
     if (!ChannelPolicy.read(actor, access)) return false;
-    if (access.kind !== 'channel') return false;
+    if (access.kind !== 'channel' && access.kind !== 'classroom') return false;
     return MODERATING_ROLES.includes(access.communityRole!) || actor.role === 'moderator' || actor.role === 'admin';
   },
   /** Rename, archive, manage private membership. */
@@ -69,12 +71,12 @@ const ACCESS_SQL = `
   select p.user_id, c.id as channel_id, c.community_id, c.kind, c.visibility, c.archived_at is not null as archived, c.last_seq,
          cm.role as community_role,
          exists (select 1 from channel_members m where m.channel_id = c.id and m.user_id = p.user_id) as channel_member,
-         (c.kind <> 'channel' and exists (
+         (c.kind in ('dm', 'group_dm') and exists (
             select 1 from channel_members other
             join user_blocks b on (b.blocker_id = other.user_id and b.blocked_id = p.user_id)
                                or (b.blocker_id = p.user_id and b.blocked_id = other.user_id)
             where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_in_dm,
-         (c.kind <> 'channel' and exists (
+         (c.kind in ('dm', 'group_dm') and exists (
             select 1 from channel_members other
             join user_blocks b on b.blocker_id = other.user_id and b.blocked_id = p.user_id
             where other.channel_id = c.id and other.user_id <> p.user_id)) as blocked_by_other

@@ -114,9 +114,11 @@ export async function searchMessages(
        and case when c.kind = 'channel'
          then cm.user_id is not null and (c.visibility = 'public' or cm.role in ('owner', 'admin')
               or exists (select 1 from channel_members x where x.channel_id = c.id and x.user_id = ?))
+         when c.kind = 'classroom'
+         then cm.user_id is not null and exists (select 1 from channel_members x where x.channel_id = c.id and x.user_id = ?)
          else exists (select 1 from channel_members x where x.channel_id = c.id and x.user_id = ?) end
      order by m.created_at desc limit ?`,
-    [actor.userId, query.q, query.communityId ?? null, query.communityId ?? null, actor.userId, actor.userId, query.limit],
+    [actor.userId, query.q, query.communityId ?? null, query.communityId ?? null, actor.userId, actor.userId, actor.userId, query.limit],
   );
   const messages = await loadMessages(sql, rows.map((r) => r.id));
   return rows.map((r) => messages.get(r.id)!);

@@ -3,6 +3,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
+import type { Clock } from './time.ts';
 
 export interface AuthSettings {
   accessTokenTtlSeconds: number;
@@ -11,6 +12,16 @@ export interface AuthSettings {
   loginLockoutSeconds: number;
   /** Origin used in links sent by e-mail, e.g. https://learn.example.com */
   publicUrl: string;
+}
+
+export interface ClassroomSettings {
+  /** Agora project; null → video tokens answer `unavailable`. */
+  agora: { appId: string; appCertificate: string } | null;
+  rtcTokenTtlSeconds: number;
+  /** Share of the class (0–100) a learner must attend to count as attended. */
+  attendanceThresholdPercent: number;
+  /** A drop shorter than this does not end an attendance interval. */
+  reconnectGraceMs: number;
 }
 
 export interface AuthLimiters {
@@ -31,6 +42,8 @@ export interface Deps {
   presence: PresenceReader;
   logger: Logger;
   auth: AuthSettings;
+  classrooms: ClassroomSettings;
+  clock: Clock;
 }
 
 /** Who is calling, as proven by a verified access token. */

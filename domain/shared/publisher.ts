@@ -5,7 +5,12 @@ import type { ServerToClientEvents, SessionRevokedPayload } from '../../contract
  * (Socket.IO rooms through the cluster adapter); the domain calls it only after its transaction has committed.
  */
 export interface Publisher {
-  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** One emit to the union of the rooms (a socket in several of them gets it once). */
+  toRoom<E extends keyof ServerToClientEvents>(
+    room: string | readonly string[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void;
   /** Tells the session's sockets on every node (`session:revoked`) and then disconnects them. */
   revokeSession(payload: SessionRevokedPayload): Promise<void>;
   /** Makes every socket in `whoRoom` (e.g. a user's room) leave `room`, on every node. */

@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { Community } from './Community.ts';
 import { User } from './User.ts';
 
-export const CHANNEL_KINDS = ['channel', 'dm', 'group_dm'] as const;
+export const CHANNEL_KINDS = ['channel', 'dm', 'group_dm', 'classroom'] as const;
 export const CHANNEL_VISIBILITIES = ['public', 'private'] as const;
 
 /**
