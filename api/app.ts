@@ -15,6 +15,7 @@ import { requestContext } from './middlewares/requestContext.ts';
 import { buildOpenApiDocument, createOpenApiRegistry, renderDocsPage } from './openapi.ts';
 import { createRouteKit } from './routeKit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { classroomRoutes } from './routes/classrooms.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -62,6 +63,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   communityRoutes(route, deps);
   presenceRoutes(route, deps);
   messageRoutes(route, deps);
+  classroomRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);

@@ -120,6 +120,10 @@ export class Migration20261125030000_classrooms extends Migration {
         created_at timestamptz not null default now()
       );`);
     this.addSql(`create index classroom_polls_classroom_idx on classroom_polls (classroom_id, created_at);`);
+    // Every node looks for time-limited polls past their end that nobody closed (their node went away).
+    this.addSql(
+      `create index classroom_polls_open_deadline_idx on classroom_polls (closes_at) where closed_at is null and closes_at is not null;`,
+    );
     this.addSql(`
       create table classroom_poll_answers (
         poll_id uuid not null references classroom_polls (id) on delete cascade,

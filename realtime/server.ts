@@ -10,7 +10,9 @@ import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { Logger } from '../orm/database.ts';
 import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
+import { createClassroomRooms } from './classrooms.ts';
 import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
+import { registerClassroomHandlers } from './handlers/classrooms.ts';
 import { registerPresenceHandlers } from './handlers/presence.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
 import { createRealtimePresence } from './presence.ts';
@@ -123,6 +125,12 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
   };
 
   const chatKit = createChatKit(deps, { messagesPer10Seconds: options.messagesPer10Seconds });
+  // Classroom connections carry the presence node id, so the presence store's liveness tells when a node died.
+  const classrooms = createClassroomRooms(deps, {
+    nodeId: presence.nodeId,
+    presence: options.presence.store,
+    sweepIntervalMs: options.presence.timings.sweepIntervalMs,
+  });
 
   io.on('connection', (socket) => {
     metrics.openSockets.inc();
@@ -131,6 +139,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     registerChatHandlers(kit, socket, chatKit);
     presence.attach(socket);
     registerPresenceHandlers(kit, socket, presence);
+    registerClassroomHandlers(kit, socket, classrooms);
     socket.on('disconnect', () => metrics.openSockets.dec());
   });
 
@@ -143,6 +152,9 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       io.local.emit('server:shutdown', { reconnect: true });
       // Messages already accepted are stored and acked before the sockets go.
       await chatKit.batcher.close();
+      // While the adapter still runs: this node's classroom connections leave their rooms (attendance closed, rosters
+      // patched for everyone on the other nodes) before the sockets go.
+      await classrooms.close();
       // While the adapter still runs: removes this node's connections and announces who went offline.
       await presence.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -67,7 +67,11 @@ export async function rtcTokenFor(
 ): Promise<RtcTokenDto> {
   if (!ClassroomPolicy.rtcToken(actor, access, now)) {
     const c = access.classroom;
-    if (!ClassroomPolicy.participate(actor, access)) checkClassroomAccess(actor, access, 'participate');
+    if (!ClassroomPolicy.participate(actor, access)) {
+      // `enter` first: someone with no place in the class is told to register, not to wait for admission.
+      checkClassroomAccess(actor, access, 'enter');
+      checkClassroomAccess(actor, access, 'participate');
+    }
     if (c.status === 'ended' || c.status === 'cancelled') throw new AppError('conflict', `This class has ${c.status === 'ended' ? 'ended' : 'been cancelled'}: no more video tokens.`);
     throw new AppError('conflict', ClassroomPolicy.staff(actor, access) ? `Video opens ${EARLY_START_MINUTES} minutes before the start.` : 'Video opens when the host starts the class.');
   }

@@ -24,18 +24,11 @@ export interface RoomChange<T> {
   after?: () => void | Promise<void>;
 }
 
-class NoChange<T> extends Error {
-  readonly outcome: RoomChange<T>;
-  constructor(outcome: RoomChange<T>) {
-    super('no change');
-    this.outcome = outcome;
-  }
-}
-
 /**
  * The one way room state changes. Locks the classroom row by taking the next state version (so changes to one room are
  * serialized and numbered without gaps, whichever node makes them), runs `change` in that transaction, and after
- * commit publishes the patch to the room on every node. A change that throws rolls back and uses no version.
+ * commit publishes the patch to the room on every node. A change that throws rolls back and uses no version; one that
+ * returns a null patch keeps its writes and uses no version either.
  */
 export async function changeRoom<T>(
   deps: Deps,
@@ -43,26 +36,24 @@ export async function changeRoom<T>(
   change: (tx: EntityManager, room: { classroom: Classroom; version: number; sql: Sql }) => Promise<RoomChange<T>>,
 ): Promise<{ version: number; result: T }> {
   let version = 0;
-  let outcome: RoomChange<T>;
-  try {
-    outcome = await deps.orm.em.fork().transactional(async (tx) => {
-      const sql = sqlOf(tx);
-      const [row] = await sql<ClassroomRow>(
-        'update classrooms set state_version = state_version + 1 where id = ? returning *',
-        [classroomId],
-      );
-      if (!row) throw new AppError('not_found', 'No such classroom.');
-      const classroom = toClassroom(row);
-      version = classroom.stateVersion;
-      const out = await change(tx, { classroom, version, sql });
-      if (!out.patch) throw new NoChange(out);
-      return out;
-    });
-  } catch (err) {
-    if (!(err instanceof NoChange)) throw err;
-    outcome = err.outcome as RoomChange<T>;
-    version -= 1;
-  }
+  const outcome = await deps.orm.em.fork().transactional(async (tx) => {
+    const sql = sqlOf(tx);
+    const [row] = await sql<ClassroomRow>(
+      'update classrooms set state_version = state_version + 1 where id = ? returning *',
+      [classroomId],
+    );
+    if (!row) throw new AppError('not_found', 'No such classroom.');
+    const classroom = toClassroom(row);
+    version = classroom.stateVersion;
+    const out = await change(tx, { classroom, version, sql });
+    if (!out.patch) {
+      // Nothing anyone sees changed, but the change's own writes (another device's connection row) must stay: give
+      // the version back instead of rolling back. The row lock is still held, so nobody has taken the next one.
+      await sql('update classrooms set state_version = state_version - 1 where id = ?', [classroomId]);
+      version -= 1;
+    }
+    return out;
+  });
   if (outcome.patch) {
     deps.publisher.toRoom(rooms.classroom(classroomId), 'classroom:state', { classroomId, version, ...outcome.patch });
   }

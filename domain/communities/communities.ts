@@ -188,5 +188,5 @@ export async function leaveCommunity(deps: Deps, actor: Actor, communityId: stri
     }
     return deleteMembership(sql, communityId, actor.userId);
   });
-  revokeCommunityAccess(deps, actor.userId, communityId, channelIds);
+  await revokeCommunityAccess(deps, actor.userId, communityId, channelIds);
 }

@@ -96,5 +96,5 @@ export async function removeMember(deps: Deps, actor: Actor, communityId: string
     if (!CommunityPolicy.remove(access.role, role)) throw new AppError('forbidden', 'You cannot remove this member.');
     return deleteMembership(sql, communityId, userId);
   });
-  revokeCommunityAccess(deps, userId, communityId, channelIds);
+  await revokeCommunityAccess(deps, userId, communityId, channelIds);
 }

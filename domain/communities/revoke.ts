@@ -1,4 +1,5 @@
 import { rooms } from '../../contracts/realtime.ts';
+import { removeFromCommunityClassrooms } from '../classrooms/eviction.ts';
 import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../chat/access.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
@@ -26,10 +27,14 @@ export function grantCommunityAccess(deps: Deps, userId: string, communityId: st
   deps.publisher.joinRoom(rooms.user(userId), rooms.communityPresence(communityId));
 }
 
-/** After leaving or being removed from a community: no channel of it is readable any more, nor its presence. */
-export function revokeCommunityAccess(deps: Deps, userId: string, communityId: string, channelIds: Iterable<string>): void {
+/**
+ * After leaving or being removed from a community: no channel of it is readable any more, nor its presence, and they
+ * are out of its live classrooms on every node.
+ */
+export async function revokeCommunityAccess(deps: Deps, userId: string, communityId: string, channelIds: Iterable<string>): Promise<void> {
   revokeChannelAccess(deps, userId, channelIds);
   deps.publisher.leaveRoom(rooms.user(userId), rooms.communityPresence(communityId));
+  await removeFromCommunityClassrooms(deps, userId, communityId);
 }
 
 /**

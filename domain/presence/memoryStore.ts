@@ -123,6 +123,10 @@ export function createMemoryPresenceStore(
         sweeping = false;
       }
     },
+    async aliveNodes(nodeIds) {
+      const t = now();
+      return new Set(nodeIds.filter((id) => (nodes.get(id) ?? 0) > t));
+    },
     async removeNode(nodeId) {
       nodes.delete(nodeId);
       return dropWhere((owner) => owner === nodeId);

@@ -235,6 +235,19 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, timings: 
         await redis.eval(RELEASE_LOCK, 1, lock, sweeperId).catch(() => undefined);
       }
     },
+    async aliveNodes(nodeIds) {
+      if (!connected()) throw new Error('Redis is unreachable: cannot tell which nodes are alive');
+      const unique = [...new Set(nodeIds)];
+      const alive = new Set<string>();
+      for (let i = 0; i < unique.length; i += BATCH) {
+        const chunk = unique.slice(i, i + BATCH);
+        const exists = (await redis.mget(chunk.map((id) => `${P}node:${id}`))) as (string | null)[];
+        chunk.forEach((id, k) => {
+          if (exists[k] !== null) alive.add(id);
+        });
+      }
+      return alive;
+    },
     async removeNode(nodeId) {
       if (!connected()) throw new Error('Redis is unreachable; the other nodes will remove this node\'s connections');
       await redis.del(`${P}node:${nodeId}`);

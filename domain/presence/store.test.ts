@@ -151,6 +151,18 @@ describe.each(implementations)('%s', (_name, available, makeStore) => {
       expect(await store.settle([user])).toEqual([{ userId: user, status: 'online' }]);
     });
 
+    it('tells which nodes are alive: refreshed within the TTL and not shut down', async () => {
+      const store = makeStore();
+      await store.connect('a', device(randomUUID()));
+      await store.heartbeat('a', []);
+      await store.heartbeat('b', []);
+      expect(await store.aliveNodes(['a', 'b', 'never-seen'])).toEqual(new Set(['a', 'b']));
+      await store.removeNode('b');
+      expect(await store.aliveNodes(['a', 'b'])).toEqual(new Set(['a']));
+      await sleep(timings.nodeTtlMs + 50);
+      expect(await store.aliveNodes(['a'])).toEqual(new Set());
+    });
+
     it("removing a node (graceful shutdown) removes only that node's connections", async () => {
       const store = makeStore();
       const [leaving, staying] = [randomUUID(), randomUUID()];

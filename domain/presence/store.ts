@@ -48,6 +48,12 @@ export interface PresenceStore extends PresenceReader {
    * the users to settle, or null when another node holds the lock.
    */
   sweep(sweeperId: string): Promise<string[] | null>;
+  /**
+   * Which of these nodes are alive (refreshed their liveness within nodeTtlMs), for state kept outside this store —
+   * classroom connections — that must be cleaned up after a dead node. Throws when it cannot tell (store unreachable),
+   * so nobody is presumed dead for lack of an answer.
+   */
+  aliveNodes(nodeIds: readonly string[]): Promise<Set<string>>;
   /** Graceful shutdown of a node: removes its liveness and every connection it held; resolves with the users to settle. */
   removeNode(nodeId: string): Promise<string[]>;
   /** Records and returns the changes to announce: users whose current status differs from the last announced one. */

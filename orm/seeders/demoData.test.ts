@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../database.ts';
 import { Channel, ChannelMember, Community, CommunityMember, User } from '../entities/index.ts';
-import { DEMO_ACCOUNTS, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
+import { DEMO_ACCOUNTS, DEMO_CLASSROOM, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
+import { sqlOf } from '../../domain/shared/sql.ts';
 import { testDatabaseUrl } from '../../test/db.ts';
 import { verifyPassword } from '../../domain/auth/passwords.ts';
 
@@ -29,12 +30,27 @@ describe('demo seed', () => {
     }
     const community = await em.findOneOrFail(Community, { slug: DEMO_COMMUNITY.slug });
     expect(await em.count(CommunityMember, { community })).toBe(DEMO_ACCOUNTS.length);
-    const channels = await em.find(Channel, { community }, { orderBy: { name: 'asc' } });
+    const channels = await em.find(Channel, { community, kind: 'channel' }, { orderBy: { name: 'asc' } });
     expect(channels.map((c) => c.name)).toEqual(['general', 'introductions', 'staff-room', 'study-hall']);
     const staffRoom = channels.find((c) => c.name === 'staff-room')!;
     expect(staffRoom.visibility).toBe('private');
     const learner = await em.findOneOrFail(User, { email: DEMO_ACCOUNTS[0]!.email });
     expect(await em.count(ChannelMember, { channel: staffRoom, user: learner })).toBe(0);
     expect(await em.count(ChannelMember, { channel: staffRoom })).toBe(3);
+
+    // One upcoming class, hosted by the owner, with the demo learner registered — seeded once.
+    const classes = await sqlOf(em)<{ title: string; starts_at: Date | string; status: string; host_email: string; learners: string[] }>(
+      `select k.title, k.starts_at, k.status, u.email as host_email,
+              array(select ru.email from classroom_registrations r join users ru on ru.id = r.user_id
+                    where r.classroom_id = k.id and r.status = 'registered') as learners
+       from classrooms k join users u on u.id = k.host_id where k.community_id = ?`,
+      [community.id],
+    );
+    expect(classes).toHaveLength(1);
+    expect(classes[0]!.title).toBe(DEMO_CLASSROOM.title);
+    expect(classes[0]!.status).toBe('scheduled');
+    expect(new Date(classes[0]!.starts_at).getTime()).toBeGreaterThan(Date.now());
+    expect(classes[0]!.host_email).toBe(DEMO_ACCOUNTS.find((a) => a.communityRole === 'owner')!.email);
+    expect(classes[0]!.learners).toEqual([DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!.email]);
   });
 });
