@@ -152,6 +152,8 @@ export type AttendanceReportDto = z.infer<typeof AttendanceReportDto>;
 
 export const ParticipantDto = z.object({
   user: UserRef,
+  /** The person's video uid (RtcTokenDto.uid), so video tiles can be labelled with names. */
+  rtcUid: z.number().int().positive(),
   role: z.enum(ROOM_ROLES),
   /** At least one of the user's devices is in the room now. */
   present: z.boolean(),

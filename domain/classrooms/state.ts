@@ -68,6 +68,7 @@ const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOS
 interface ParticipantRow {
   user_id: string;
   display_name: string;
+  rtc_uid: number;
   role: 'host' | 'cohost' | 'speaker' | 'learner';
   present: boolean;
   stage_invited: boolean;
@@ -85,7 +86,7 @@ export async function loadParticipants(sql: Sql, classroomId: string, userIds?: 
        union select h.user_id from classroom_cohosts h where h.classroom_id = ?
        union select p.user_id from classroom_participants p where p.classroom_id = ? and p.admission = 'admitted'
      )
-     select u.id as user_id, u.display_name,
+     select u.id as user_id, u.display_name, u.rtc_uid,
             case when u.id = k.host_id then 'host'
                  when h.user_id is not null then 'cohost'
                  when p.stage = 'speaker' then 'speaker'
@@ -104,6 +105,7 @@ export async function loadParticipants(sql: Sql, classroomId: string, userIds?: 
   );
   return rows.map((r) => ({
     user: { id: r.user_id, displayName: r.display_name },
+    rtcUid: Number(r.rtc_uid),
     role: r.role,
     present: r.present,
     stageInvited: r.stage_invited,

@@ -30,16 +30,7 @@ export function internalApiOrigin(): string {
 
 export async function apiRequest<T>(caller: ApiCaller, path: string, options: ApiRequestOptions = {}): Promise<ApiResult<T>> {
   const { method = 'GET', body, token, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
-  const headers = new Headers({ accept: 'application/json' });
-  const secret = process.env.EDULURE_INTERNAL_SECRET;
-  if (secret) {
-    headers.set('x-edulure-internal', secret);
-    const ip = clientAddress(caller);
-    if (ip) headers.set('x-edulure-client-ip', ip);
-  }
-  const userAgent = caller.request.headers.get('user-agent');
-  if (userAgent) headers.set('user-agent', userAgent);
-  if (token) headers.set('authorization', `Bearer ${token}`);
+  const headers = apiHeaders(caller, token, 'application/json');
   if (body !== undefined) headers.set('content-type', 'application/json');
 
   let response: Response;
@@ -58,6 +49,42 @@ export async function apiRequest<T>(caller: ApiCaller, path: string, options: Ap
   const payload = await readJson(response);
   if (response.ok) return { ok: true, status: response.status, data: payload as T };
   return { ok: false, status: response.status, error: toErrorBody(response.status, payload) };
+}
+
+function apiHeaders(caller: ApiCaller, token: string | null | undefined, accept: string): Headers {
+  const headers = new Headers({ accept });
+  const secret = process.env.EDULURE_INTERNAL_SECRET;
+  if (secret) {
+    headers.set('x-edulure-internal', secret);
+    const ip = clientAddress(caller);
+    if (ip) headers.set('x-edulure-client-ip', ip);
+  }
+  const userAgent = caller.request.headers.get('user-agent');
+  if (userAgent) headers.set('user-agent', userAgent);
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  return headers;
+}
+
+/**
+ * A GET whose answer is not JSON (a CSV export): the raw response on success, the shared error shape otherwise.
+ */
+export async function apiDownload(
+  caller: ApiCaller,
+  path: string,
+  options: { token?: string | null; accept: string; timeoutMs?: number },
+): Promise<{ ok: true; response: Response } | { ok: false; status: number; error: ErrorBody }> {
+  let response: Response;
+  try {
+    response = await fetch(internalApiOrigin() + path, {
+      headers: apiHeaders(caller, options.token, options.accept),
+      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      redirect: 'manual',
+    });
+  } catch {
+    return { ok: false, status: 503, error: { code: 'unavailable', message: 'The Edulure API is not reachable.' } };
+  }
+  if (response.ok) return { ok: true, response };
+  return { ok: false, status: response.status, error: toErrorBody(response.status, await readJson(response)) };
 }
 
 function clientAddress(caller: ApiCaller): string | null {
