@@ -1,6 +1,8 @@
 import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
+import type { FeedClientEvents, FeedServerEvents } from './feed.ts';
+import type { ModerationClientEvents, ModerationServerEvents } from './moderation.ts';
 
 /** Room names are built in one place so server and client never disagree. */
 export const rooms = {
@@ -13,6 +15,10 @@ export const rooms = {
   classroom: (classroomId: string) => `classroom:${classroomId}`,
   /** The host and co-hosts in the room (live poll results). */
   classroomStaff: (classroomId: string) => `classroom-staff:${classroomId}`,
+  /** Sockets viewing a community's feed (after feed:subscribe). */
+  feed: (communityId: string) => `feed:${communityId}`,
+  /** The community's moderators with the console open (after moderation:subscribe). */
+  moderation: (communityId: string) => `moderation:${communityId}`,
 } as const;
 
 export interface SessionRevokedPayload {
@@ -27,14 +33,14 @@ export interface HelloPayload {
 }
 
 /** Events the server sends (past tense). */
-export interface ServerToClientEvents extends ChatServerEvents, ClassroomServerEvents {
+export interface ServerToClientEvents extends ChatServerEvents, ClassroomServerEvents, FeedServerEvents, ModerationServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;
 }
 
 /** Events a client sends (imperative); every one takes an ack. */
-export interface ClientToServerEvents extends ChatClientEvents, ClassroomClientEvents {
+export interface ClientToServerEvents extends ChatClientEvents, ClassroomClientEvents, FeedClientEvents, ModerationClientEvents {
   'session:hello': (input: Record<string, never>, ack: Ack<HelloPayload>) => void;
 }
 

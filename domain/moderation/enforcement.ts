@@ -1,0 +1,108 @@
+import type { CommunityRole } from '../../contracts/communities.ts';
+import { NEW_MEMBER_DAYS } from '../../contracts/moderation.ts';
+import type { Actor, Deps } from '../shared/deps.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Sql } from '../shared/sql.ts';
+import type { RateLimiter, RateLimiterFactory } from '../shared/stores.ts';
+import { ModerationPolicy } from './policy.ts';
+import { countLinks, matchedWords } from './wordFilter.ts';
+
+export type ContributionKind = 'message' | 'post' | 'comment' | 'reaction';
+
+export interface Contribution {
+  communityId: string;
+  kind: ContributionKind;
+  /** The text added (messages, posts, comments); reactions have none. */
+  body?: string;
+  /** Messages: the channel, for slow mode. */
+  channelId?: string;
+}
+
+export interface ContributionVerdict {
+  /** Words of the community's filter found in a contribution let through in `flag` mode: report it for review. */
+  flaggedWords: string[];
+}
+
+interface RulesRow {
+  community_role: CommunityRole | null;
+  joined_at: Date | string | null;
+  suspended_at: Date | string | null;
+  timed_out_until: Date | string | null;
+  word_filter_words: string[] | null;
+  word_filter_mode: 'block' | 'flag' | null;
+  new_member_link_limit: number | null;
+  slow_mode_seconds: number | null;
+}
+
+/** Slow mode limiters by interval, per factory (one per node): created on first use of each interval. */
+const slowModeLimiters = new WeakMap<RateLimiterFactory, Map<number, RateLimiter>>();
+
+function slowModeLimiter(factory: RateLimiterFactory, seconds: number): RateLimiter {
+  let byInterval = slowModeLimiters.get(factory);
+  if (!byInterval) slowModeLimiters.set(factory, (byInterval = new Map()));
+  let limiter = byInterval.get(seconds);
+  if (!limiter) byInterval.set(seconds, (limiter = factory({ keyPrefix: `slow-mode-${seconds}s`, points: 1, durationSeconds: seconds })));
+  return limiter;
+}
+
+/**
+ * The server-side rules for anything a member adds to a community, enforced the same on every node: a suspended
+ * account adds nothing; a timed-out member cannot send, post, comment or react until the timeout ends (`forbidden`
+ * with `retryAfter`); the word filter refuses (`block`) or lets through for review (`flag`); members who joined less
+ * than NEW_MEMBER_DAYS ago are held to the link limit; slow mode allows one message per interval per member and
+ * channel (`rate_limited` with `retryAfter`). Moderators are exempt from the filter, the link limit and slow mode.
+ * Membership itself (and so bans, which remove it) is the caller's policy check.
+ */
+export async function checkContribution(deps: Deps, sql: Sql, actor: Actor, contribution: Contribution): Promise<ContributionVerdict> {
+  const now = deps.clock.now();
+  const [rules] = await sql<RulesRow>(
+    `select cm.role as community_role, cm.joined_at, u.suspended_at,
+            (select t.until from community_timeouts t
+              where t.community_id = ?::uuid and t.user_id = u.id and t.until > ?::timestamptz) as timed_out_until,
+            s.word_filter_words, s.word_filter_mode, s.new_member_link_limit,
+            (select c.slow_mode_seconds from channels c where c.id = ?::uuid) as slow_mode_seconds
+     from users u
+     left join community_members cm on cm.community_id = ?::uuid and cm.user_id = u.id
+     left join community_moderation_settings s on s.community_id = ?::uuid
+     where u.id = ?`,
+    [contribution.communityId, now, contribution.channelId ?? null, contribution.communityId, contribution.communityId, actor.userId],
+  );
+  if (!rules || rules.suspended_at) throw new AppError('forbidden', 'This account is suspended.');
+  if (rules.timed_out_until) {
+    const until = new Date(rules.timed_out_until);
+    throw new AppError('forbidden', `You are timed out in this community until ${until.toISOString()}.`, {
+      retryAfter: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)),
+      details: { timedOutUntil: until.toISOString() },
+    });
+  }
+  if (ModerationPolicy.exemptFromAutomod(actor, rules.community_role)) return { flaggedWords: [] };
+
+  const body = contribution.body ?? '';
+  const words = matchedWords(body, rules.word_filter_words ?? []);
+  if (words.length && rules.word_filter_mode === 'block') {
+    throw new AppError('forbidden', `This community does not allow: ${words.join(', ')}.`, { details: { blockedWords: words } });
+  }
+  const limit = rules.new_member_link_limit;
+  if (limit !== null && rules.joined_at) {
+    const isNew = now.getTime() - new Date(rules.joined_at).getTime() < NEW_MEMBER_DAYS * 86_400_000;
+    const links = countLinks(body);
+    if (isNew && links > limit) {
+      throw new AppError(
+        'forbidden',
+        limit === 0
+          ? `New members cannot post links for their first ${NEW_MEMBER_DAYS} days here.`
+          : `New members can post at most ${limit} link${limit === 1 ? '' : 's'} at a time for their first ${NEW_MEMBER_DAYS} days here.`,
+      );
+    }
+  }
+  // Last: a contribution refused above must not use up the member's slow-mode turn.
+  const slowMode = rules.slow_mode_seconds ?? 0;
+  if (contribution.kind === 'message' && contribution.channelId && slowMode > 0) {
+    await slowModeLimiter(deps.rateLimiterFactory, slowMode).consume(
+      `${contribution.channelId}:${actor.userId}`,
+      1,
+      `Slow mode is on: one message every ${slowMode} seconds.`,
+    );
+  }
+  return { flaggedWords: words.length && rules.word_filter_mode === 'flag' ? words : [] };
+}
