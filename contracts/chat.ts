@@ -29,6 +29,11 @@ export const MessageDto = z
     createdAt: z.iso.datetime(),
     editedAt: z.iso.datetime().nullable(),
     deletedAt: z.iso.datetime().nullable(),
+    /**
+     * Hidden by a moderator. Members get it as a tombstone (empty body, no reactions or mentions, like a deleted
+     * one); the community's moderators get the content with this marker in history, threads and catch-up.
+     */
+    hidden: z.boolean(),
   })
   .describe('Message');
 export type MessageDto = z.infer<typeof MessageDto>;

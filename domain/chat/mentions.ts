@@ -7,7 +7,12 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * `@Display Name` in a body, resolved to users who can read the channel, excluding the author and anyone on either
  * side of a block with the author. Names match case-insensitively and only as whole words.
  */
-export async function resolveMentions(sql: Sql, access: ChannelAccess, authorId: string, body: string): Promise<string[]> {
+export async function resolveMentions(
+  sql: Sql,
+  access: Pick<ChannelAccess, 'channelId' | 'communityId' | 'kind' | 'visibility'>,
+  authorId: string,
+  body: string,
+): Promise<string[]> {
   if (!body.includes('@')) return [];
   const candidates = await sql<{ id: string; display_name: string }>(
     `select u.id, u.display_name from users u

@@ -15,16 +15,29 @@ interface MessageRow {
   created_at: Date | string;
   edited_at: Date | string | null;
   deleted_at: Date | string | null;
+  hidden_at: Date | string | null;
 }
 
 /** Raw queries may hand timestamps back as Date or as text. */
 const iso = (value: Date | string) => new Date(value).toISOString();
 
 const MESSAGE_COLUMNS = `m.id, m.channel_id, m.seq, m.client_id, m.author_id, u.display_name as author_name, m.body,
-  m.reply_to_id, m.thread_count, m.pinned_at, m.created_at, m.edited_at, m.deleted_at`;
+  m.reply_to_id, m.thread_count, m.pinned_at, m.created_at, m.edited_at, m.deleted_at, m.hidden_at`;
 
-/** Loads messages as the clients see them now: author, reactions and mentions in three queries for any count. */
-export async function loadMessages(sql: Sql, ids: readonly string[]): Promise<Map<string, MessageDto>> {
+/**
+ * Who is looking at hidden messages. Members never see their content: `false` (the default) presents them as
+ * tombstones. `true` reveals them with the `hidden` marker — only for someone who moderates the channel. A set
+ * reveals them in those channel ids only, for reads that span channels (search).
+ */
+export type HiddenView = boolean | ReadonlySet<string>;
+
+const reveals = (view: HiddenView, channelId: string) => (typeof view === 'boolean' ? view : view.has(channelId));
+
+/**
+ * Loads messages as the clients see them now: author, reactions and mentions in three queries for any count.
+ * Hidden messages are tombstones unless `view` reveals them.
+ */
+export async function loadMessages(sql: Sql, ids: readonly string[], view: HiddenView = false): Promise<Map<string, MessageDto>> {
   const result = new Map<string, MessageDto>();
   if (ids.length === 0) return result;
   const unique = [...new Set(ids)];
@@ -48,13 +61,20 @@ export async function loadMessages(sql: Sql, ids: readonly string[]): Promise<Ma
   }
   const mentionsByMessage = new Map(mentions.map((m) => [m.message_id, m.user_ids]));
   for (const row of rows) {
-    result.set(row.id, presentMessageRow(row, reactionsByMessage.get(row.id) ?? [], mentionsByMessage.get(row.id) ?? []));
+    const message = presentMessageRow(row, reactionsByMessage.get(row.id) ?? [], mentionsByMessage.get(row.id) ?? []);
+    result.set(row.id, reveals(view, row.channel_id) ? message : concealHidden(message));
   }
   return result;
 }
 
-export async function loadMessage(sql: Sql, id: string): Promise<MessageDto | undefined> {
-  return (await loadMessages(sql, [id])).get(id);
+export async function loadMessage(sql: Sql, id: string, view: HiddenView = false): Promise<MessageDto | undefined> {
+  return (await loadMessages(sql, [id], view)).get(id);
+}
+
+/** A hidden message as members get it: nothing of its content, like a deleted one (what goes to a whole room). */
+export function concealHidden(message: MessageDto): MessageDto {
+  if (!message.hidden) return message;
+  return { ...message, body: '', reactions: [], mentions: [], pinned: false };
 }
 
 function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: string[]): MessageDto {
@@ -74,6 +94,7 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
     createdAt: iso(row.created_at),
     editedAt: row.edited_at === null ? null : iso(row.edited_at),
     deletedAt: row.deleted_at === null ? null : iso(row.deleted_at),
+    hidden: row.hidden_at !== null,
   };
 }
 
@@ -85,13 +106,14 @@ interface EventRow {
 
 /**
  * Channel events after `afterSeq`, each carrying the message as it is now. Replaying them in order ends in exactly
- * the current channel state, and deleted content never reappears through an old event.
+ * the current channel state, and deleted or hidden content never reappears through an old event.
  */
 export async function loadChannelEvents(
   sql: Sql,
   channelId: string,
   afterSeq: number,
   limit: number,
+  view: HiddenView = false,
 ): Promise<{ events: ChannelEvent[]; hasMore: boolean }> {
   const rows = await sql<EventRow>(
     'select seq, type, message_id from channel_events where channel_id = ? and seq > ? order by seq limit ?',
@@ -99,7 +121,7 @@ export async function loadChannelEvents(
   );
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
-  const messages = await loadMessages(sql, page.map((r) => r.message_id));
+  const messages = await loadMessages(sql, page.map((r) => r.message_id), view);
   const parentIds = [...messages.values()].map((m) => m.replyToId).filter((id): id is string => id !== null);
   const parents = await loadThreadCounts(sql, parentIds);
   const events = page.map((row) => toEvent(channelId, Number(row.seq), row.type, messages.get(row.message_id)!, parents));

@@ -3,7 +3,7 @@ import { rooms } from '../../contracts/realtime.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
-import { authorizeChannel } from './access.ts';
+import { authorizeChannel, ChannelPolicy } from './access.ts';
 import { loadChannelEvents, loadMessages } from './presentMessages.ts';
 
 /** Authorizes reading and returns the events after `afterSeq` (the caller joins the room afterwards). */
@@ -11,13 +11,17 @@ export async function joinChannel(deps: Deps, actor: Actor, input: { channelId: 
   const em = deps.orm.em.fork();
   const access = await authorizeChannel(em, actor, input.channelId, 'read');
   if (input.afterSeq === undefined) return { channelId: input.channelId, lastSeq: access.lastSeq, events: [], hasMore: false };
-  const { events, hasMore } = await loadChannelEvents(sqlOf(em), input.channelId, input.afterSeq, JOIN_CATCH_UP_LIMIT);
+  const view = ChannelPolicy.moderate(actor, access);
+  const { events, hasMore } = await loadChannelEvents(sqlOf(em), input.channelId, input.afterSeq, JOIN_CATCH_UP_LIMIT, view);
   // lastSeq as of the events returned: the client applies live events above it.
   const lastSeq = hasMore ? events[events.length - 1]!.seq : Math.max(access.lastSeq, events.at(-1)?.seq ?? 0);
   return { channelId: input.channelId, lastSeq, events, hasMore };
 }
 
-/** Messages by creation seq: after `afterSeq` ascending, before `beforeSeq`, or the latest page. */
+/**
+ * Messages by creation seq: after `afterSeq` ascending, before `beforeSeq`, or the latest page. Hidden messages are
+ * tombstones, except for the channel's moderators (content with the `hidden` marker) — as in threads and catch-up.
+ */
 export async function channelHistory(
   deps: Deps,
   actor: Actor,
@@ -25,7 +29,7 @@ export async function channelHistory(
   query: { afterSeq?: number; beforeSeq?: number; limit: number },
 ): Promise<{ data: MessageDto[]; hasMore: boolean }> {
   const em = deps.orm.em.fork();
-  await authorizeChannel(em, actor, channelId, 'read');
+  const access = await authorizeChannel(em, actor, channelId, 'read');
   const sql = sqlOf(em);
   const limit = query.limit;
   let rows: { id: string }[];
@@ -37,7 +41,7 @@ export async function channelHistory(
   }
   const hasMore = rows.length > limit;
   const ids = rows.slice(0, limit).map((r) => r.id);
-  const messages = await loadMessages(sql, ids);
+  const messages = await loadMessages(sql, ids, ChannelPolicy.moderate(actor, access));
   const data = ids.map((id) => messages.get(id)!).sort((a, b) => a.seq - b.seq);
   return { data, hasMore };
 }
@@ -51,10 +55,10 @@ export async function messageThread(deps: Deps, actor: Actor, messageId: string)
     [messageId],
   );
   if (!root) throw new AppError('not_found', 'No such message.');
-  await authorizeChannel(em, actor, root.channel_id, 'read');
+  const access = await authorizeChannel(em, actor, root.channel_id, 'read');
   const rootId = root.reply_to_id ?? root.id;
   const rows = await sql<{ id: string }>('select id from messages where id = ? or reply_to_id = ? order by seq limit 1001', [rootId, rootId]);
-  const messages = await loadMessages(sql, rows.map((r) => r.id));
+  const messages = await loadMessages(sql, rows.map((r) => r.id), ChannelPolicy.moderate(actor, access));
   return rows.map((r) => messages.get(r.id)!);
 }
 
@@ -80,7 +84,7 @@ export async function markRead(deps: Deps, actor: Actor, input: { channelId: str
 
 async function readStateOf(deps: Deps, userId: string, channelId: string, lastRead: number): Promise<ReadState> {
   const [counts] = await sqlOf(deps.orm.em.fork())<{ unread: number; mentions: number }>(
-    `select (select count(*)::int from messages where channel_id = ? and seq > ? and deleted_at is null and author_id <> ?) as unread,
+    `select (select count(*)::int from messages where channel_id = ? and seq > ? and deleted_at is null and hidden_at is null and author_id <> ?) as unread,
             (select count(*)::int from message_mentions where channel_id = ? and user_id = ? and seq > ?) as mentions`,
     [channelId, lastRead, userId, channelId, userId, lastRead],
   );
@@ -98,18 +102,25 @@ export async function channelReceipts(deps: Deps, actor: Actor, channelId: strin
   return rows.map((r) => ({ userId: r.user_id, seq: Number(r.last_read_seq) }));
 }
 
-/** Full-text search over every message the caller can read (PostgreSQL `simple` configuration). */
+/**
+ * Full-text search over every message the caller can read (PostgreSQL `simple` configuration). Hidden messages are
+ * found only by those who moderate their channel (ChannelPolicy.moderate), and come back with the `hidden` marker.
+ */
 export async function searchMessages(
   deps: Deps,
   actor: Actor,
   query: { q: string; communityId?: string; limit: number },
 ): Promise<MessageDto[]> {
   const sql = sqlOf(deps.orm.em.fork());
-  const rows = await sql<{ id: string }>(
-    `select m.id from messages m
+  const platformModerator = actor.role === 'moderator' || actor.role === 'admin';
+  const rows = await sql<{ id: string; channel_id: string; moderates: boolean }>(
+    `select m.id, m.channel_id, moderates from messages m
      join channels c on c.id = m.channel_id
      left join community_members cm on cm.community_id = c.community_id and cm.user_id = ?
+     cross join lateral (select c.kind in ('channel', 'classroom')
+                           and (cm.role in ('owner', 'admin', 'moderator') or ?::boolean) as moderates) v
      where m.search @@ plainto_tsquery('simple', ?) and m.deleted_at is null
+       and (m.hidden_at is null or v.moderates)
        and (?::uuid is null or c.community_id = ?::uuid)
        and case when c.kind = 'channel'
          then cm.user_id is not null and (c.visibility = 'public' or cm.role in ('owner', 'admin')
@@ -118,8 +129,19 @@ export async function searchMessages(
          then cm.user_id is not null and exists (select 1 from channel_members x where x.channel_id = c.id and x.user_id = ?)
          else exists (select 1 from channel_members x where x.channel_id = c.id and x.user_id = ?) end
      order by m.created_at desc limit ?`,
-    [actor.userId, query.q, query.communityId ?? null, query.communityId ?? null, actor.userId, actor.userId, actor.userId, query.limit],
+    [
+      actor.userId,
+      platformModerator,
+      query.q,
+      query.communityId ?? null,
+      query.communityId ?? null,
+      actor.userId,
+      actor.userId,
+      actor.userId,
+      query.limit,
+    ],
   );
-  const messages = await loadMessages(sql, rows.map((r) => r.id));
+  const moderated = new Set(rows.filter((r) => r.moderates).map((r) => r.channel_id));
+  const messages = await loadMessages(sql, rows.map((r) => r.id), moderated);
   return rows.map((r) => messages.get(r.id)!);
 }

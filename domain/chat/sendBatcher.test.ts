@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../shared/deps.ts';
-import { registerUser } from '../../test/factories.ts';
+import { eventually, registerUser } from '../../test/factories.ts';
 import { seedCommunity } from '../../test/communities.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 import { sqlOf } from '../shared/sql.ts';
@@ -75,6 +75,54 @@ describe('send batcher', () => {
     const seqs = settled.slice(2).map((m) => m.seq).concat(settled[0]!.seq).sort((x, y) => x - y);
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
     await Promise.all([left.close(), right.close()]);
+  });
+
+  it('a batch retried message by message keeps each verdict: slow mode is not spent twice', async () => {
+    const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const { channels } = await seedCommunity(node, { members: [{ userId: alice.user.id }, { userId: bob.user.id }], channels: [{ name: 'slow' }] });
+    const channelId = channels.slow!;
+    const sql = sqlOf(node.node.orm.em.fork());
+    await sql('update channels set slow_mode_seconds = 600 where id = ?', [channelId]);
+    const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 5 });
+
+    // Another writer holds the channel and, before committing, stores Alice's clientId: the batch judges both
+    // messages, waits for the channel, then fails on the duplicate and falls back to one by one.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const writer = node.node.orm.em.fork().transactional(async (tx) => {
+      const q = sqlOf(tx);
+      const [row] = await q<{ last_seq: string }>('update channels set last_seq = last_seq + 1 where id = ? returning last_seq', [channelId]);
+      await q('insert into messages (id, channel_id, seq, author_id, client_id, body) values (?, ?, ?, ?, ?, ?)', [
+        crypto.randomUUID(),
+        channelId,
+        row!.last_seq,
+        alice.user.id,
+        `dup-${alice.user.id}`,
+        'first copy',
+      ]);
+      locked();
+      await committed;
+    });
+    await holding;
+    const sends = Promise.allSettled([
+      batcher.send(actorOf(alice), { channelId, clientId: `dup-${alice.user.id}`, body: 'first copy' }),
+      batcher.send(actorOf(bob), { channelId, clientId: `bob-${bob.user.id}`, body: 'my one message' }),
+    ]);
+    const waitingForChannel = async () => {
+      const [row] = await sql<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      return row!.n > 0;
+    };
+    await eventually(waitingForChannel, 5000, 'the batch to wait for the channel');
+    commit();
+    await writer;
+    const [aliceResult, bobResult] = await sends;
+    expect(aliceResult).toMatchObject({ status: 'fulfilled', value: { body: 'first copy', seq: 1 } });
+    expect(bobResult).toMatchObject({ status: 'fulfilled', value: { body: 'my one message', seq: 2 } });
+    await batcher.close();
   });
 
   it('refuses new messages once closed, after storing what it had', async () => {

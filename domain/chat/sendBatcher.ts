@@ -1,8 +1,10 @@
 import type { ChannelEvent, MessageDto, SendMessageInput } from '../../contracts/chat.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { isUniqueViolation, sqlOf } from '../shared/sql.ts';
-import { accessKey, checkChannelAccess, loadChannelAccessMany } from './access.ts';
+import { checkContributions, type ContributionVerdict } from '../moderation/enforcement.ts';
+import { openAutomodCase } from '../moderation/cases.ts';
+import { isUniqueViolation, sqlOf, type Sql } from '../shared/sql.ts';
+import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from './access.ts';
 import { resolveMentions } from './mentions.ts';
 import { announceCreated } from './messages.ts';
 import { loadMessages, toEvent } from './presentMessages.ts';
@@ -12,6 +14,11 @@ interface Pending {
   input: SendMessageInput;
   resolve(message: MessageDto): void;
   reject(err: unknown): void;
+  /**
+   * The community's verdict on this message, taken once: when a failed batch is retried message by message, the
+   * retry reuses it instead of spending the sender's slow-mode turn a second time (and refusing its own message).
+   */
+  verdict?: Promise<ContributionVerdict>;
 }
 
 export interface SendBatcher {
@@ -23,9 +30,10 @@ export interface SendBatcher {
 /**
  * Stores chat messages in micro-batches: everything sent within `maxDelayMs` (or `maxBatch` messages) goes into ONE
  * transaction — access checked for all senders in one query, seqs allocated per channel with one row lock, rows
- * inserted with set-based statements — and every sender is acked only after that commit. A message refused by policy
- * fails alone; if the batch as a whole fails (e.g. a concurrent retry on another node), each message is retried on
- * its own, so one bad apple never loses the others.
+ * inserted with set-based statements, the community's rules judged in one query — and every sender is acked only
+ * after that commit. A message refused by policy or by its community's rules fails alone; if the batch as a whole
+ * fails (e.g. a concurrent retry on another node), each message is retried on its own, so one bad apple never loses
+ * the others.
  */
 export function createSendBatcher(
   deps: Deps,
@@ -128,6 +136,9 @@ interface Planned {
   channelId: string;
   replyToId: string | null;
   mentioned: string[];
+  /** Let through by the word filter in `flag` mode: reported for review after commit. */
+  flaggedWords: string[];
+  communityId: string | null;
   seq?: number;
 }
 
@@ -171,7 +182,7 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
         : []
       ).map((p) => [p.id, p]),
     );
-    const planned: Planned[] = [];
+    const allowed: { item: Pending; access: ChannelAccess; replyToId: string | null }[] = [];
     for (const item of fresh) {
       try {
         const access = checkChannelAccess(item.actor, accessByPair.get(accessKey(item.actor.userId, item.input.channelId)), 'post');
@@ -183,8 +194,18 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
           }
           replyToId = parent.reply_to_id ?? parent.id;
         }
+        allowed.push({ item, access, replyToId });
+      } catch (err) {
+        outcomes.set(item, refused(err));
+      }
+    }
+    await judgeMessages(deps, q, allowed);
+    const planned: Planned[] = [];
+    for (const { item, access, replyToId } of allowed) {
+      try {
+        const flaggedWords = item.verdict ? (await item.verdict).flaggedWords : [];
         const mentioned = await resolveMentions(q, access, item.actor.userId, item.input.body);
-        planned.push({ item, id: crypto.randomUUID(), channelId: item.input.channelId, replyToId, mentioned });
+        planned.push({ item, id: crypto.randomUUID(), channelId: item.input.channelId, replyToId, mentioned, flaggedWords, communityId: access.communityId });
       } catch (err) {
         outcomes.set(item, refused(err));
       }
@@ -257,13 +278,38 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
   });
   if (!committed.length) return outcomes;
 
-  // After commit: publish in seq order, then ack.
+  // After commit: publish in seq order, then ack (a flagged message once its case is open).
   for (const { p, message, threadCounts } of [...committed].sort((a, b) => a.p.seq! - b.p.seq!)) {
     const event: ChannelEvent = toEvent(p.channelId, p.seq!, 'message:created', message, threadCounts);
     announceCreated(deps, event, p.mentioned);
-    outcomes.set(p.item, Promise.resolve(message));
+    const reported =
+      p.flaggedWords.length && p.communityId
+        ? openAutomodCase(deps, { communityId: p.communityId, type: 'message', id: p.id, authorId: p.item.actor.userId }, p.flaggedWords)
+        : undefined;
+    outcomes.set(p.item, reported ? reported.then(() => message) : Promise.resolve(message));
   }
   return outcomes;
+}
+
+/**
+ * The community's rules (timeouts, word filter, link limit, slow mode) for every message the channel policy let
+ * through, in one query for the batch; DMs belong to no community. A refusal rejects that message alone (in the
+ * planning loop). Each verdict is kept on its message, so a batch retried message by message does not judge again.
+ */
+async function judgeMessages(deps: Deps, sql: Sql, allowed: readonly { item: Pending; access: ChannelAccess }[]): Promise<void> {
+  const toJudge = allowed.filter(({ item, access }) => access.communityId && !item.verdict);
+  const outcomes = await checkContributions(
+    deps,
+    sql,
+    toJudge.map(({ item, access }) => ({
+      actor: item.actor,
+      contribution: { communityId: access.communityId!, kind: 'message' as const, body: item.input.body, channelId: item.input.channelId },
+    })),
+  );
+  toJudge.forEach(({ item }, i) => {
+    const outcome = outcomes[i]!;
+    item.verdict = outcome.status === 'fulfilled' ? Promise.resolve(outcome.value) : refused(outcome.reason);
+  });
 }
 
 function newMessageDto(p: Planned, displayName: string, createdAt: string): MessageDto {
@@ -282,5 +328,6 @@ function newMessageDto(p: Planned, displayName: string, createdAt: string): Mess
     createdAt,
     editedAt: null,
     deletedAt: null,
+    hidden: false,
   };
 }

@@ -54,19 +54,53 @@ function slowModeLimiter(factory: RateLimiterFactory, seconds: number): RateLimi
  * Membership itself (and so bans, which remove it) is the caller's policy check.
  */
 export async function checkContribution(deps: Deps, sql: Sql, actor: Actor, contribution: Contribution): Promise<ContributionVerdict> {
+  const [outcome] = await checkContributions(deps, sql, [{ actor, contribution }]);
+  if (outcome!.status === 'rejected') throw outcome!.reason;
+  return outcome!.value;
+}
+
+/**
+ * checkContribution for many contributions at once (a batch of chat messages): the rules of every distinct
+ * (member, community, channel) in one query, then each contribution judged on its own. Outcomes in input order; a
+ * refusal is that contribution's alone.
+ */
+export async function checkContributions(
+  deps: Deps,
+  sql: Sql,
+  items: readonly { actor: Actor; contribution: Contribution }[],
+): Promise<PromiseSettledResult<ContributionVerdict>[]> {
+  if (!items.length) return [];
   const now = deps.clock.now();
-  const [rules] = await sql<RulesRow>(
-    `select cm.role as community_role, cm.joined_at, u.suspended_at,
+  // Each distinct (member, community, channel) once; rows come back numbered by `with ordinality`, so ids match
+  // however the caller spelled them.
+  const keyOf = (userId: string, c: Contribution) => `${userId}:${c.communityId}:${c.channelId ?? ''}`;
+  const slots = new Map<string, number>();
+  const keys: { userId: string; communityId: string; channelId: string | null }[] = [];
+  for (const { actor, contribution } of items) {
+    const key = keyOf(actor.userId, contribution);
+    if (slots.has(key)) continue;
+    slots.set(key, keys.length);
+    keys.push({ userId: actor.userId, communityId: contribution.communityId, channelId: contribution.channelId ?? null });
+  }
+  const rows = await sql<RulesRow & { slot: string | number }>(
+    `select p.slot, cm.role as community_role, cm.joined_at, u.suspended_at,
             (select t.until from community_timeouts t
-              where t.community_id = ?::uuid and t.user_id = u.id and t.until > ?::timestamptz) as timed_out_until,
+              where t.community_id = p.community_id and t.user_id = u.id and t.until > ?::timestamptz) as timed_out_until,
             s.word_filter_words, s.word_filter_mode, s.new_member_link_limit,
-            (select c.slow_mode_seconds from channels c where c.id = ?::uuid) as slow_mode_seconds
-     from users u
-     left join community_members cm on cm.community_id = ?::uuid and cm.user_id = u.id
-     left join community_moderation_settings s on s.community_id = ?::uuid
-     where u.id = ?`,
-    [contribution.communityId, now, contribution.channelId ?? null, contribution.communityId, contribution.communityId, actor.userId],
+            (select c.slow_mode_seconds from channels c where c.id = p.channel_id) as slow_mode_seconds
+     from unnest(?::uuid[], ?::uuid[], ?::uuid[]) with ordinality as p(user_id, community_id, channel_id, slot)
+     join users u on u.id = p.user_id
+     left join community_members cm on cm.community_id = p.community_id and cm.user_id = u.id
+     left join community_moderation_settings s on s.community_id = p.community_id`,
+    [now, keys.map((k) => k.userId), keys.map((k) => k.communityId), keys.map((k) => k.channelId)],
   );
+  const rulesBySlot = new Map(rows.map((row) => [Number(row.slot) - 1, row]));
+  return Promise.allSettled(
+    items.map(({ actor, contribution }) => judge(deps, now, actor, contribution, rulesBySlot.get(slots.get(keyOf(actor.userId, contribution))!))),
+  );
+}
+
+async function judge(deps: Deps, now: Date, actor: Actor, contribution: Contribution, rules: RulesRow | undefined): Promise<ContributionVerdict> {
   if (!rules || rules.suspended_at) throw new AppError('forbidden', 'This account is suspended.');
   if (rules.timed_out_until) {
     const until = new Date(rules.timed_out_until);

@@ -19,10 +19,31 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
   return Object.fromEntries(fields);
 }
 
-/** Parses input with a contracts/ schema or throws `invalid_input` naming every bad field. */
+/** Paths of strings holding NUL, which PostgreSQL text cannot store. */
+function nulPaths(value: unknown, path: string, found: string[]): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) found.push(path || '_');
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => nulPaths(item, path ? `${path}.${i}` : String(i), found));
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) nulPaths(item, path ? `${path}.${key}` : key, found);
+  }
+}
+
+/**
+ * Parses input with a contracts/ schema or throws `invalid_input` naming every bad field. Strings holding NUL are
+ * refused here, for every REST body, query and socket event alike, rather than failing later in the database.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const nul: string[] = [];
+    nulPaths(result.data, '', nul);
+    if (!nul.length) return result.data;
+    throw new AppError('invalid_input', 'Text cannot contain NUL characters.', {
+      details: { fields: Object.fromEntries(nul.map((field) => [field, 'Contains a NUL character.'])) },
+    });
+  }
   const fields = fieldErrors(result.error);
   const summary = Object.entries(fields)
     .slice(0, 3)

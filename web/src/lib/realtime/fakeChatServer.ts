@@ -197,6 +197,7 @@ export class FakeChatServer {
       createdAt: this.#now(),
       editedAt: null,
       deletedAt: null,
+      hidden: false,
     };
     record.messages.set(message.id, message);
     let thread: { parentId: string; threadCount: number } | null = null;
@@ -366,6 +367,7 @@ export function created(channelId: string, seq: number, author: UserRef, body: s
     createdAt: new Date(Date.UTC(2026, 0, 1, 10, 0, seq)).toISOString(),
     editedAt: null,
     deletedAt: null,
+    hidden: false,
   };
   return { type: 'message:created', channelId, seq, message, thread: null };
 }
