@@ -1,0 +1,69 @@
+import type { CommunityRole } from '../../contracts/communities.ts';
+import { ModerationPolicy } from '../moderation/policy.ts';
+import type { Actor, Deps } from '../shared/deps.ts';
+import { AppError } from '../shared/errors.ts';
+import { sqlOf, type Sql } from '../shared/sql.ts';
+
+/** What the feed rules need about the caller and a community, loaded in one query. */
+export interface FeedAccess {
+  communityId: string;
+  visibility: 'public' | 'private';
+  /** The caller's role, or null when not a member. */
+  role: CommunityRole | null;
+  /** Banned or kicked (until the kick expires) from this community. */
+  banned: boolean;
+}
+
+/**
+ * Pure rules over loaded data, shared by REST and sockets. A public community's feed can be read before joining (and
+ * followed people's posts there reach the home feed); a private one only by its members. Banned and kicked people read
+ * nothing. Taking part — posting, commenting, reacting, voting — is for members. Moderators as ModerationPolicy says.
+ */
+export const FeedPolicy = {
+  read(actor: Actor, a: FeedAccess): boolean {
+    if (ModerationPolicy.moderate(actor, a.role)) return true;
+    return !a.banned && (a.visibility === 'public' || a.role !== null);
+  },
+  contribute(actor: Actor, a: FeedAccess): boolean {
+    return a.role !== null && FeedPolicy.read(actor, a);
+  },
+  moderate(actor: Actor, a: FeedAccess): boolean {
+    return ModerationPolicy.moderate(actor, a.role);
+  },
+} as const;
+
+export type FeedAction = keyof typeof FeedPolicy;
+
+export async function loadFeedAccess(sql: Sql, userId: string, communityId: string, now: Date): Promise<FeedAccess | null> {
+  const [row] = await sql<{ visibility: FeedAccess['visibility']; role: CommunityRole | null; banned: boolean }>(
+    `select c.visibility, me.role,
+            exists (select 1 from community_bans b where b.community_id = c.id and b.user_id = ?
+                    and (b.expires_at is null or b.expires_at > ?::timestamptz)) as banned
+     from communities c
+     left join community_members me on me.community_id = c.id and me.user_id = ?
+     where c.id = ? and c.archived_at is null`,
+    [userId, now, userId, communityId],
+  );
+  return row ? { communityId, visibility: row.visibility, role: row.role, banned: row.banned } : null;
+}
+
+/**
+ * Checks one action on loaded access. A community the caller may not read answers `not_found` (private communities are
+ * not revealed); readable-but-refused answers `forbidden`.
+ */
+export function checkFeedAccess(actor: Actor, access: FeedAccess | null, action: FeedAction, notFound = 'No such community.'): FeedAccess {
+  if (!access || !FeedPolicy.read(actor, access)) throw new AppError('not_found', notFound);
+  if (!FeedPolicy[action](actor, access)) {
+    throw new AppError('forbidden', action === 'contribute' ? 'Join the community to take part.' : 'Only moderators can do that here.');
+  }
+  return access;
+}
+
+export async function authorizeFeed(sql: Sql, actor: Actor, communityId: string, action: FeedAction, now: Date): Promise<FeedAccess> {
+  return checkFeedAccess(actor, await loadFeedAccess(sql, actor.userId, communityId, now), action);
+}
+
+/** `feed:subscribe`: joining a community's feed room is reading it. */
+export async function authorizeFeedSubscription(deps: Deps, actor: Actor, communityId: string): Promise<void> {
+  await authorizeFeed(sqlOf(deps.orm.em.fork()), actor, communityId, 'read', deps.clock.now());
+}
