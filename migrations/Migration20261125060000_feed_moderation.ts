@@ -103,8 +103,9 @@ export class Migration20261125060000_feed_moderation extends Migration {
         target_user_id uuid null references users (id) on delete set null,
         status varchar(16) not null default 'open' check (status in ('open', 'claimed', 'resolved', 'dismissed')),
         report_count integer not null default 0,
-        -- Opened by the word filter (mode 'flag') rather than by a member's report.
+        -- Opened by the word filter (mode 'flag') rather than by a member's report, and the words it matched.
         automod boolean not null default false,
+        automod_words text[] not null default '{}',
         claimed_by_id uuid null references users (id) on delete set null,
         claimed_at timestamptz null,
         resolution_action varchar(16) null,

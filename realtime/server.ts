@@ -13,6 +13,8 @@ import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts
 import { createClassroomRooms } from './classrooms.ts';
 import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
 import { registerClassroomHandlers } from './handlers/classrooms.ts';
+import { registerFeedHandlers } from './handlers/feed.ts';
+import { registerModerationHandlers } from './handlers/moderation.ts';
 import { registerPresenceHandlers } from './handlers/presence.ts';
 import { registerSessionHandlers } from './handlers/session.ts';
 import { createRealtimePresence } from './presence.ts';
@@ -140,6 +142,8 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     presence.attach(socket);
     registerPresenceHandlers(kit, socket, presence);
     registerClassroomHandlers(kit, socket, classrooms);
+    registerFeedHandlers(kit, socket, deps);
+    registerModerationHandlers(kit, socket, deps);
     socket.on('disconnect', () => metrics.openSockets.dec());
   });
 

@@ -1,9 +1,11 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import type { AuthResult, LoginInput, RegisterInput, UserDto } from '../../contracts/auth.ts';
 import { EmailVerificationToken, User, type IUser } from '../../orm/entities/index.ts';
+import { assertNotSuspended } from '../moderation/suspensions.ts';
 import { queueEmail } from '../notifications/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, ClientInfo, Deps } from '../shared/deps.ts';
+import { sqlOf } from '../shared/sql.ts';
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { presentUser } from './presenters.ts';
 import { buildAuthResult, openSession } from './sessions.ts';
@@ -50,7 +52,10 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo): 
     throw new AppError('unauthenticated', BAD_CREDENTIALS);
   }
   await loginFailuresByAccount.reset(input.email);
-  const { session, refreshToken } = await em.transactional(async (tx) => openSession(deps, tx, user, client));
+  const { session, refreshToken } = await em.transactional(async (tx) => {
+    await assertNotSuspended(sqlOf(tx), user.id);
+    return openSession(deps, tx, user, client);
+  });
   return buildAuthResult(deps, user, session.id, refreshToken);
 }
 

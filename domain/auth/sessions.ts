@@ -100,7 +100,7 @@ async function markRevoked(deps: Deps, userId: string, sessionId: string, reason
 }
 
 /** After commit: refuse the session's access tokens everywhere and cut its sockets on every node. */
-async function announceRevocation(deps: Deps, payload: SessionRevokedPayload) {
+export async function announceRevocation(deps: Deps, payload: SessionRevokedPayload) {
   await deps.revocations.revoke(payload.sessionId, deps.tokens.ttlSeconds);
   await deps.publisher.revokeSession(payload);
 }

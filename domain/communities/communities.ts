@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { CommunityDto, CommunityRole, CreateCommunityInput } from '../../contracts/communities.ts';
+import { assertNotBanned } from '../moderation/bans.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
@@ -140,16 +141,20 @@ export async function getCommunity(deps: Deps, actor: Actor, communityId: string
   return loadCommunityDto(sql, actor.userId, communityId);
 }
 
-/** Public communities: anyone may join (idempotent). Private ones need an invite. */
+/** Public communities: anyone may join (idempotent) unless banned or recently kicked. Private ones need an invite. */
 export async function joinCommunity(deps: Deps, actor: Actor, communityId: string): Promise<CommunityDto> {
   const sql = sqlOf(deps.orm.em.fork());
   const access = await loadCommunityAccess(sql, actor.userId, communityId, { requireView: false });
   if (access.role === null) {
     if (!CommunityPolicy.join(access)) throw new AppError('forbidden', 'This community is invite only.');
-    await sql(`insert into community_members (community_id, user_id, role) values (?, ?, 'member') on conflict do nothing`, [
-      communityId,
-      actor.userId,
-    ]);
+    await deps.orm.em.fork().transactional(async (tx) => {
+      const txSql = sqlOf(tx);
+      await assertNotBanned(txSql, communityId, actor.userId, deps.clock.now());
+      await txSql(`insert into community_members (community_id, user_id, role) values (?, ?, 'member') on conflict do nothing`, [
+        communityId,
+        actor.userId,
+      ]);
+    });
     grantCommunityAccess(deps, actor.userId, communityId);
   }
   return loadCommunityDto(sql, actor.userId, communityId);

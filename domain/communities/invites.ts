@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { CommunityDto, InviteDto as InviteSchema } from '../../contracts/communities.ts';
+import { assertNotBanned } from '../moderation/bans.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
@@ -46,6 +47,8 @@ export async function acceptInvite(deps: Deps, actor: Actor, code: string): Prom
     if (!invite.member) {
       if (invite.expired) throw new AppError('conflict', 'This invite has expired; ask for a new one.');
       if (invite.used_up) throw new AppError('conflict', 'This invite has been used up; ask for a new one.');
+      // An invite does not override a ban or a kick's block.
+      await assertNotBanned(sql, invite.community_id, actor.userId, deps.clock.now());
       const joined = await sql(
         `insert into community_members (community_id, user_id, role) values (?, ?, 'member') on conflict do nothing returning user_id`,
         [invite.community_id, actor.userId],

@@ -7,7 +7,7 @@ import { assertNotLastOwner, deleteMembership, leaveCommunity, loadCommunityAcce
 import { decodeCursor } from './cursor.ts';
 import { CommunityPolicy } from './policies.ts';
 import { presentMember, type MemberRow } from './presenters.ts';
-import { revokeCommunityAccess, revokeLostChannelAccess } from './revoke.ts';
+import { revokeCommunityAccess, revokeLostChannelAccess, revokeModerationAccess } from './revoke.ts';
 
 const MEMBER_SELECT = `
   select m.user_id, u.display_name, m.role, m.joined_at,
@@ -45,6 +45,7 @@ async function targetRole(sql: Sql, communityId: string, userId: string): Promis
 }
 
 const MANAGING: readonly CommunityRole[] = ['owner', 'admin'];
+const MODERATING: readonly CommunityRole[] = ['owner', 'admin', 'moderator'];
 
 export async function updateMemberRole(
   deps: Deps,
@@ -70,6 +71,8 @@ export async function updateMemberRole(
     const [member] = await sql<MemberRow>(`${MEMBER_SELECT} where m.community_id = ? and m.user_id = ?`, [communityId, userId]);
     return { member: presentMember(member!), previous };
   });
+  // A moderator demoted to member stops hearing the moderation queue at once.
+  if (MODERATING.includes(previous) && !MODERATING.includes(role)) await revokeModerationAccess(deps, userId, communityId);
   // Owners and admins read every private channel; a demotion may take some away.
   if (MANAGING.includes(previous) && !MANAGING.includes(role)) {
     const channels = await sqlOf(deps.orm.em.fork())<{ id: string }>(

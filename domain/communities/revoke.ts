@@ -1,6 +1,7 @@
 import { rooms } from '../../contracts/realtime.ts';
 import { removeFromCommunityClassrooms } from '../classrooms/eviction.ts';
 import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../chat/access.ts';
+import { ModerationPolicy } from '../moderation/policy.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
 
@@ -34,7 +35,20 @@ export function grantCommunityAccess(deps: Deps, userId: string, communityId: st
 export async function revokeCommunityAccess(deps: Deps, userId: string, communityId: string, channelIds: Iterable<string>): Promise<void> {
   revokeChannelAccess(deps, userId, channelIds);
   deps.publisher.leaveRoom(rooms.user(userId), rooms.communityPresence(communityId));
+  // Their open feeds stop hearing it too; a public community's feed can be subscribed to again (FeedPolicy.read).
+  deps.publisher.leaveRoom(rooms.user(userId), rooms.feed(communityId));
+  await revokeModerationAccess(deps, userId, communityId);
   await removeFromCommunityClassrooms(deps, userId, communityId);
+}
+
+/**
+ * After someone stops moderating a community (demoted, removed, left): their open consoles stop receiving its queue, on
+ * every node. Platform moderators and admins moderate every community, so they stay.
+ */
+export async function revokeModerationAccess(deps: Deps, userId: string, communityId: string): Promise<void> {
+  const [user] = await sqlOf(deps.orm.em.fork())<{ role: Actor['role'] }>('select role from users where id = ?', [userId]);
+  if (user && ModerationPolicy.moderate({ userId, sessionId: '', role: user.role }, null)) return;
+  deps.publisher.leaveRoom(rooms.user(userId), rooms.moderation(communityId));
 }
 
 /**

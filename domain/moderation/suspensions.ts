@@ -1,0 +1,104 @@
+import type { Actor, Deps } from '../shared/deps.ts';
+import { announceRevocation } from '../auth/sessions.ts';
+import { AppError } from '../shared/errors.ts';
+import { sqlOf, type Sql } from '../shared/sql.ts';
+import { recordAudit } from './audit.ts';
+import { ModerationPolicy } from './policy.ts';
+import { iso } from './presenters.ts';
+
+export interface SuspensionDto {
+  user: { id: string; displayName: string };
+  reason: string;
+  suspendedAt: string;
+  /** Sessions signed out by the suspension (every device the person was using). */
+  sessionsRevoked: number;
+}
+
+/**
+ * Sign-in refuses a suspended account — asked only after the password was proven, so guessing reveals nothing. Run it
+ * in the transaction that opens the session: the share lock makes a suspension committing at the same moment wait for
+ * the new session and revoke it too.
+ */
+export async function assertNotSuspended(sql: Sql, userId: string): Promise<void> {
+  const [user] = await sql<{ suspended_at: Date | string | null }>('select suspended_at from users where id = ? for share', [userId]);
+  if (user?.suspended_at) throw new AppError('forbidden', 'This account is suspended. Contact support if you think this is a mistake.');
+}
+
+function authorizeSuspension(actor: Actor, userId: string): void {
+  if (!ModerationPolicy.suspend(actor)) throw new AppError('forbidden', 'Only platform admins can suspend accounts.');
+  if (userId === actor.userId) throw new AppError('forbidden', 'You cannot suspend your own account.');
+}
+
+/**
+ * A platform admin suspends an account: it is marked, every session is revoked in the same transaction, and after
+ * commit each session's access tokens are refused and its sockets cut on every node. Sign-in stays refused until the
+ * suspension is lifted.
+ */
+export async function suspendUser(deps: Deps, actor: Actor, userId: string, reason: string): Promise<SuspensionDto> {
+  authorizeSuspension(actor, userId);
+  const { suspension, sessionIds } = await deps.orm.em.fork().transactional(async (tx) => {
+    const sql = sqlOf(tx);
+    const [user] = await sql<{ display_name: string; suspended_at: Date | string | null }>(
+      'select display_name, suspended_at from users where id = ? for update',
+      [userId],
+    );
+    if (!user) throw new AppError('not_found', 'No such user.');
+    if (user.suspended_at) throw new AppError('conflict', 'This account is already suspended.');
+    const at = deps.clock.now();
+    await sql('update users set suspended_at = ?, suspended_reason = ? where id = ?', [at, reason, userId]);
+    const sessions = await sql<{ id: string }>(
+      `update sessions set revoked_at = ?, revoked_reason = 'revoked' where user_id = ? and revoked_at is null returning id`,
+      [at, userId],
+    );
+    await recordAudit(
+      sql,
+      {
+        communityId: null,
+        actorId: actor.userId,
+        action: 'suspend',
+        targetType: 'user',
+        targetId: userId,
+        targetUserId: userId,
+        reason,
+        before: { suspendedAt: null },
+        after: { suspendedAt: at.toISOString(), sessionsRevoked: sessions.length },
+      },
+      at,
+    );
+    return {
+      suspension: { user: { id: userId, displayName: user.display_name }, reason, suspendedAt: iso(at), sessionsRevoked: sessions.length },
+      sessionIds: sessions.map((s) => s.id),
+    };
+  });
+  await Promise.all(sessionIds.map((sessionId) => announceRevocation(deps, { sessionId, reason: 'revoked' })));
+  return suspension;
+}
+
+/** Lifts a suspension: the person may sign in again (their old sessions stay revoked). */
+export async function unsuspendUser(deps: Deps, actor: Actor, userId: string): Promise<void> {
+  authorizeSuspension(actor, userId);
+  await deps.orm.em.fork().transactional(async (tx) => {
+    const sql = sqlOf(tx);
+    const [user] = await sql<{ suspended_at: Date | string | null; suspended_reason: string | null }>(
+      'select suspended_at, suspended_reason from users where id = ? for update',
+      [userId],
+    );
+    if (!user) throw new AppError('not_found', 'No such user.');
+    if (!user.suspended_at) throw new AppError('conflict', 'This account is not suspended.');
+    await sql('update users set suspended_at = null, suspended_reason = null where id = ?', [userId]);
+    await recordAudit(
+      sql,
+      {
+        communityId: null,
+        actorId: actor.userId,
+        action: 'unsuspend',
+        targetType: 'user',
+        targetId: userId,
+        targetUserId: userId,
+        before: { suspendedAt: iso(user.suspended_at), reason: user.suspended_reason },
+        after: { suspendedAt: null },
+      },
+      deps.clock.now(),
+    );
+  });
+}
