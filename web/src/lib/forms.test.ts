@@ -7,6 +7,7 @@ import {
   fieldErrorsFromIssues,
   generalMessage,
   safeNextPath,
+  timeoutSentence,
 } from './forms.ts';
 
 describe('fieldErrorsFromApi', () => {
@@ -96,5 +97,19 @@ describe('safeNextPath', () => {
       expect(safeNextPath(hostile)).toBe('/app');
     }
     expect(safeNextPath('/app/../admin')).toBe('/app');
+  });
+});
+
+describe('timeouts', () => {
+  it('says until when in words, and leaves other refusals as the API put them', () => {
+    const timedOut = {
+      code: 'forbidden' as const,
+      message: 'You are timed out in this community until 2026-01-01T12:00:00.000Z.',
+      details: { timedOutUntil: '2026-01-01T12:00:00.000Z' },
+    };
+    expect(timeoutSentence(timedOut)).toMatch(/^You are timed out in this community until .*2026.*\.$/);
+    expect(timeoutSentence(timedOut)).not.toContain('T12:00:00');
+    expect(generalMessage(timedOut)).toBe(timeoutSentence(timedOut));
+    expect(generalMessage({ code: 'forbidden', message: 'Only admins can do that.' })).toBe('Only admins can do that.');
   });
 });

@@ -56,9 +56,23 @@ export function generalMessage(error: ErrorBody): string {
       return 'Edulure is not reachable right now. Please try again in a moment.';
     case 'invalid_input':
       return error.message || CHECK_FIELDS_MESSAGE;
+    case 'forbidden':
+      return timeoutSentence(error) ?? error.message;
     default:
       return error.message;
   }
+}
+
+const UNTIL_FORMAT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * A moderator's timeout, in the reader's time: the server's sentence carries a machine timestamp, and the same
+ * instant in `details.timedOutUntil`. Null for any other refusal.
+ */
+export function timeoutSentence(error: ErrorBody): string | null {
+  const until = (error.details as { timedOutUntil?: unknown } | null | undefined)?.timedOutUntil;
+  if (typeof until !== 'string' || Number.isNaN(Date.parse(until))) return null;
+  return `You are timed out in this community until ${UNTIL_FORMAT.format(new Date(until))}.`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Ack, AckResult, ErrorBody } from '$contracts/errors.ts';
+import { timeoutSentence } from '$lib/forms.ts';
 import type { AppSocket } from './connection.svelte.ts';
 
 /**
@@ -51,6 +52,8 @@ export function chatErrorMessage(error: ErrorBody): string {
     case 'unavailable':
     case 'internal':
       return error.message || 'Edulure is not reachable right now.';
+    case 'forbidden':
+      return timeoutSentence(error) ?? (error.message || 'That is not allowed.');
     default:
       return error.message || 'That did not work.';
   }

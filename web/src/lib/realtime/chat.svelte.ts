@@ -108,6 +108,14 @@ export class ChatClient {
     return this.#channels.get(channelId);
   }
 
+  /**
+   * The person was removed from a community: its channels stop at once (the server's `channel:removed` for each one
+   * follows, and finds them stopped already).
+   */
+  communityRemoved(communityId: string): void {
+    for (const state of this.#channels.values()) if (state.info.communityId === communityId) state.handleRemoved();
+  }
+
   /** Leaves a channel's room and forgets it. */
   close(channelId: string): void {
     const state = this.#channels.get(channelId);

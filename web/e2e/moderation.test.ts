@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  connectionStatus,
+  haveChromium,
+  reportMissingChromium,
+  seriousA11yViolations,
+  signUp,
+  startProduct,
+  uniqueEmail,
+  type Product,
+} from './harness.ts';
+
+reportMissingChromium('the moderation journey');
+
+const UUID = '[0-9a-f-]{36}';
+/** What moderators do reaches the people concerned at once: these waits are the product's promise, not CI slack. */
+const AT_ONCE = { timeout: 2_000 };
+
+async function waitForChannel(page: Page): Promise<void> {
+  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
+  await page.locator('section[data-joined="true"]').waitFor({ timeout: 15_000 });
+}
+
+function message(page: Page, text: string) {
+  return page.getByRole('log', { name: /^Messages in / }).getByTestId('message').filter({ hasText: text });
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  const composer = page.getByRole('textbox', { name: 'Message #general' });
+  await composer.fill(text);
+  await composer.press('Enter');
+  await message(page, text).waitFor();
+}
+
+/** Reports a chat message through its Report button and dialog. */
+async function report(page: Page, text: string, author: string, reason: string, note: string): Promise<void> {
+  await message(page, text).getByRole('button', { name: `Report message by ${author}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Report message by ${author}` });
+  await dialog.getByRole('radio', { name: reason }).check();
+  await dialog.getByLabel('Anything moderators should know? (optional)').fill(note);
+  await dialog.getByRole('button', { name: 'Send report' }).click();
+  await dialog.getByTestId('report-sent').waitFor();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+}
+
+function queueCase(page: Page, text: string) {
+  return page.getByRole('list', { name: 'Cases' }).getByTestId('case').filter({ hasText: text });
+}
+
+/** Opens a case from the queue, claims it and acts with a reason. */
+async function act(page: Page, caseText: string, action: string, reason: string, minutes?: string): Promise<void> {
+  await queueCase(page, caseText).click();
+  await page.waitForURL(new RegExp(`/moderation/cases/${UUID}$`));
+  const detail = page.getByTestId('case-detail');
+  await detail.getByRole('button', { name: 'Claim' }).click();
+  await detail.getByText('You claimed this case').waitFor();
+  await detail.getByLabel('Reason (required)').fill(reason);
+  if (minutes) await detail.getByLabel('Minutes (time out; how long a kick lasts)').fill(minutes);
+  await detail.getByRole('button', { name: action, exact: true }).click();
+}
+
+describe.skipIf(!haveChromium)('moderation in real browsers', () => {
+  let product: Product;
+
+  beforeAll(async () => {
+    product = await startProduct();
+  });
+
+  afterAll(async () => {
+    await product?.close();
+  });
+
+  it('reports reach the live console; a timeout and a ban reach the people concerned at once', async () => {
+    const owner = await product.newDevice();
+    const mia = await product.newDevice();
+    const sam = await product.newDevice();
+    const community = `Safe Space ${Date.now().toString(36)}`;
+    const pageErrors: string[] = [];
+    for (const { page } of [owner, mia, sam]) {
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      // Refused sends and loads show up as failed requests in the console; the pages say what happened instead.
+      page.on('console', (msg) => msg.type() === 'error' && !/Failed to load resource/.test(msg.text()) && pageErrors.push(msg.text()));
+    }
+    try {
+      await signUp(owner.page, product.baseUrl, uniqueEmail('olga'), 'Olga Owner');
+      await signUp(mia.page, product.baseUrl, uniqueEmail('mia'), 'Mia Member');
+      await signUp(sam.page, product.baseUrl, uniqueEmail('sam'), 'Sam Spammer');
+
+      // The owner creates a community with a channel; two members join and open it.
+      await owner.page.goto('/app/c');
+      await owner.page.getByLabel('Name', { exact: true }).fill(community);
+      await owner.page.getByRole('button', { name: 'Create community' }).click();
+      await owner.page.waitForURL(new RegExp(`/app/c/${UUID}$`));
+      const communityUrl = owner.page.url();
+      await owner.page.getByRole('button', { name: 'New channel' }).click();
+      await owner.page.getByLabel('Channel name').fill('general');
+      await owner.page.getByRole('button', { name: 'Create channel' }).click();
+      await owner.page.waitForURL(new RegExp(`/app/c/${UUID}/${UUID}$`));
+      const channelUrl = owner.page.url();
+      for (const { page } of [mia, sam]) {
+        await page.goto(`/app/c?q=${encodeURIComponent(community)}`);
+        await page.getByRole('button', { name: `Join ${community}` }).click();
+        await page.waitForURL(communityUrl);
+        // Members have no console.
+        expect(await page.getByRole('navigation', { name: 'Community sections' }).getByRole('link', { name: 'Moderation' }).count()).toBe(0);
+        await page.goto(channelUrl);
+        await waitForChannel(page);
+      }
+      await say(sam.page, 'Buy cheap followers now!!!');
+      await say(mia.page, 'Hello everyone');
+      await message(mia.page, 'Buy cheap followers now!!!').waitFor();
+      await message(sam.page, 'Hello everyone').waitFor();
+
+      // The owner opens the console from the community's sections; it is live before anyone reports.
+      await owner.page.getByRole('navigation', { name: 'Community sections' }).getByRole('link', { name: 'Moderation' }).click();
+      await owner.page.waitForURL(`${communityUrl}/moderation`);
+      await expect.poll(() => owner.page.getByTestId('queue-live').textContent(), { timeout: 15_000 }).toBe('Live');
+      expect(await seriousA11yViolations(owner.page)).toEqual([]);
+
+      // Mia reports Sam's message; Sam reports Mia's. Both cases appear in the open console by themselves.
+      await report(mia.page, 'Buy cheap followers now!!!', 'Sam Spammer', 'Spam or advertising', 'Posted in every channel');
+      await queueCase(owner.page, 'Buy cheap followers now!!!').waitFor(AT_ONCE);
+      await expect.poll(() => owner.page.getByTestId('queue-announcement').textContent(), AT_ONCE).toBe('New case: A message by Sam Spammer reported.');
+      await report(sam.page, 'Hello everyone', 'Mia Member', 'Harassment or bullying', 'Retaliation');
+      await queueCase(owner.page, 'Hello everyone').waitFor(AT_ONCE);
+      expect(await queueCase(owner.page, 'Buy cheap followers now!!!').textContent()).toContain('Message by Sam Spammer');
+
+      // Sam's report is retaliation; the owner times Mia out anyway, to see the timeout land: Mia is told at once,
+      // and a message she tries to send is refused with the server's reason.
+      await act(owner.page, 'Hello everyone', 'Time out', 'Testing the timeout', '10');
+      await owner.page.getByTestId('action-result').getByText('Done: timed out.').waitFor();
+      await mia.page.getByTestId('notice-timed_out').waitFor(AT_ONCE);
+      expect(await mia.page.getByTestId('notice-timed_out').textContent()).toContain(`A moderator of ${community} timed you out`);
+      await mia.page.getByRole('textbox', { name: 'Message #general' }).fill('Can I still talk?');
+      await mia.page.getByRole('textbox', { name: 'Message #general' }).press('Enter');
+      const refused = mia.page.getByTestId('pending-message').filter({ hasText: 'Can I still talk?' });
+      await expect.poll(() => refused.getAttribute('data-status'), AT_ONCE).toBe('failed');
+      expect(await refused.getByRole('alert').textContent()).toMatch(/timed out in this community until/);
+
+      // The owner opens Sam's case: the reported message with its context, then bans Sam.
+      await queueCase(owner.page, 'Buy cheap followers now!!!').click();
+      await owner.page.waitForURL(new RegExp(`/moderation/cases/${UUID}$`));
+      const detail = owner.page.getByTestId('case-detail');
+      await detail.getByRole('heading', { name: 'Message by Sam Spammer' }).waitFor();
+      expect(await detail.getByTestId('case-target-body').textContent()).toContain('Buy cheap followers now!!!');
+      await detail.getByText('Posted in every channel').waitFor();
+      await detail.getByRole('region', { name: 'Around the message' }).getByText('Hello everyone').waitFor();
+      expect(await seriousA11yViolations(owner.page)).toEqual([]);
+      await act(owner.page, 'Buy cheap followers now!!!', 'Ban', 'Spam after a warning in DMs');
+
+      // Sam's open chat page loses the community at once: a clear message, and nothing left to type into.
+      const lost = sam.page.getByTestId('community-access-lost');
+      await lost.waitFor(AT_ONCE);
+      expect(await lost.getByRole('heading').textContent()).toBe(`You no longer have access to ${community}`);
+      expect(await lost.textContent()).toContain('A moderator banned you from this community.');
+      expect(await sam.page.getByRole('textbox', { name: 'Message #general' }).count()).toBe(0);
+      expect(await sam.page.getByRole('navigation', { name: 'Channels' }).count()).toBe(0);
+
+      // The console shows the outcome, and the queue updated live: nothing in it needs action any more.
+      await owner.page.getByTestId('case-resolution').getByText(/banned/).waitFor(AT_ONCE);
+      await expect.poll(() => owner.page.getByRole('list', { name: 'Cases' }).getByTestId('case').count(), AT_ONCE).toBe(0);
+      await owner.page.getByRole('button', { name: 'Resolved' }).click();
+      await queueCase(owner.page, 'Buy cheap followers now!!!').waitFor();
+
+      // Sam cannot come back: the community page offers no way in.
+      await sam.page.goto(communityUrl);
+      expect(await sam.page.getByRole('textbox', { name: 'Message #general' }).count()).toBe(0);
+
+      // The audit log has both actions; the ban can be lifted from there.
+      await owner.page.getByRole('navigation', { name: 'Moderation sections' }).getByRole('link', { name: 'Audit log' }).click();
+      await owner.page.waitForURL(`${communityUrl}/moderation/audit`);
+      const entries = owner.page.getByTestId('audit-entry');
+      await entries.filter({ hasText: 'banned Sam Spammer' }).waitFor();
+      await entries.filter({ hasText: 'timed out Mia Member' }).waitFor();
+      const unban = owner.page.getByRole('list', { name: 'Banned people' }).getByRole('button', { name: 'Unban Sam Spammer' });
+      await unban.waitFor();
+      expect(await seriousA11yViolations(owner.page)).toEqual([]);
+      await unban.click();
+      await owner.page.getByText('Unbanned. They can join again.').waitFor();
+      await entries.filter({ hasText: 'unbanned Sam Spammer' }).waitFor();
+
+      // Unbanned, Sam can join again and his open tab gets the community back.
+      await sam.page.goto(communityUrl);
+      await sam.page.getByRole('button', { name: 'Join community' }).click();
+      await sam.page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: /general/ }).click();
+      await sam.page.waitForURL(channelUrl);
+      await waitForChannel(sam.page);
+      expect(await sam.page.getByTestId('community-access-lost').count()).toBe(0);
+
+      // Automod settings: a word filter that refuses, and slow mode on #general.
+      await owner.page.getByRole('navigation', { name: 'Moderation sections' }).getByRole('link', { name: 'Settings' }).click();
+      await owner.page.waitForURL(`${communityUrl}/moderation/settings`);
+      await owner.page.getByLabel('Words and phrases').fill('followers\ncasino');
+      await owner.page.getByLabel('#general').fill('5');
+      await owner.page.getByRole('button', { name: 'Save settings' }).click();
+      await owner.page.getByRole('status').getByText('Saved.').waitFor();
+      await owner.page.reload();
+      expect(await owner.page.getByLabel('Words and phrases').inputValue()).toBe('followers\ncasino');
+      expect(await owner.page.getByLabel('#general').inputValue()).toBe('5');
+      expect(await seriousA11yViolations(owner.page)).toEqual([]);
+
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await owner.context.close();
+      await mia.context.close();
+      await sam.context.close();
+    }
+  });
+});

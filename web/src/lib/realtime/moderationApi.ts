@@ -1,0 +1,23 @@
+import type { AckResult } from '$contracts/errors.ts';
+import type { CaseDto, CaseStatus, CreateReportInput } from '$contracts/moderation.ts';
+import { callApi, listOf } from './restClient.ts';
+
+/** The moderation calls the browser stores make; a seam so unit tests run without a server. */
+export interface ModerationApi {
+  cases(communityId: string, status: CaseStatus | undefined): Promise<AckResult<CaseDto[]>>;
+}
+
+export const moderationApi: ModerationApi = {
+  async cases(communityId, status) {
+    const query = new URLSearchParams({ limit: '100' });
+    if (status) query.set('status', status);
+    const result = await callApi<unknown>('GET', `communities/${communityId}/moderation/cases?${query}`);
+    return result.ok ? { ok: true, data: listOf<CaseDto>(result.data, 'cases') } : result;
+  },
+};
+
+/** Files a report; the answer's content does not matter to the reporter. */
+export async function fileReport(input: CreateReportInput): Promise<AckResult<null>> {
+  const result = await callApi<unknown>('POST', 'reports', input);
+  return result.ok ? { ok: true, data: null } : result;
+}

@@ -1,0 +1,51 @@
+/**
+ * The REST calls the browser may make through the web server (`/app/api/v1/...`), with the session's token added
+ * there. Anything else — accounts, sessions, community administration — goes through pages and form actions.
+ */
+const ID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+const ROUTES: readonly [methods: string, pattern: string][] = [
+  // Feed
+  ['GET', 'feed'],
+  ['GET', `communities/${ID}/feed`],
+  ['POST', `communities/${ID}/posts`],
+  ['GET PATCH DELETE', `posts/${ID}`],
+  ['GET POST', `posts/${ID}/comments`],
+  ['POST', `posts/${ID}/pin`],
+  ['POST', `posts/${ID}/reactions`],
+  ['POST', `posts/${ID}/poll/vote`],
+  ['PATCH DELETE', `comments/${ID}`],
+  ['POST', `comments/${ID}/reactions`],
+  // People
+  ['POST DELETE', `users/${ID}/(follow|mute|block)`],
+  ['GET', `users/${ID}/relationship`],
+  ['GET', 'users/blocks'],
+  // Reports and moderation
+  ['POST', 'reports'],
+  ['GET', `communities/${ID}/moderation/cases`],
+  ['GET', `moderation/cases/${ID}`],
+  ['POST', `moderation/cases/${ID}/(claim|actions)`],
+  ['GET POST', `communities/${ID}/bans`],
+  ['DELETE', `communities/${ID}/bans/${ID}`],
+  ['GET', `communities/${ID}/audit-log`],
+  ['GET PATCH', `communities/${ID}/moderation/settings`],
+];
+
+const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
+
+export function allowedApiCall(method: string, path: string): boolean {
+  return COMPILED.some((r) => r.methods.includes(method) && r.pattern.test(path));
+}
+
+const QUERY_KEYS = ['cursor', 'limit', 'status'];
+
+/** The query parameters the listed GETs take; everything else is dropped. */
+export function forwardedQuery(params: URLSearchParams): string {
+  const query = new URLSearchParams();
+  for (const key of QUERY_KEYS) {
+    const value = params.get(key);
+    if (value !== null && value.length <= 500) query.set(key, value);
+  }
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
