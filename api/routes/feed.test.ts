@@ -260,7 +260,7 @@ describe('bad input', () => {
       ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'link' }, 'linkUrl'],
       ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'link', linkUrl: 'javascript:alert(1)' }, 'linkUrl'],
       ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'poll', poll: { question: 'q', options: ['only one'] } }, 'poll.options'],
-      ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'poll', poll: { question: 'q\u0000', options: ['a', 'b'] } }, 'poll'],
+      ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'poll', poll: { question: 'q\u0000', options: ['a', 'b'] } }, 'poll.question'],
       ['PATCH', `/posts/${post.id}`, { body: '\u0000' }, 'body'],
       ['POST', `/posts/${post.id}/comments`, { body: 'a\u0000' }, 'body'],
       ['POST', `/posts/${post.id}/comments`, { body: '   ' }, 'body'],
