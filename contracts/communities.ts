@@ -26,6 +26,8 @@ export const CommunityDto = z
     memberCount: z.number().int(),
     /** The caller's role, or null when not a member. */
     myRole: z.enum(COMMUNITY_ROLES).nullable(),
+    /** The caller is banned (until null) or kicked (until when rejoining opens again); null when free to join. */
+    myBan: z.object({ until: z.iso.datetime().nullable(), reason: z.string() }).nullable(),
     createdAt: z.iso.datetime(),
   })
   .describe('Community');

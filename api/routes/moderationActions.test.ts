@@ -172,6 +172,9 @@ describe('actions on people', () => {
     const refused = await join();
     expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden', details: { rejoinAfter } } } });
     expect(refused.body.error.message).toContain(rejoinAfter);
+    // The community page knows why there is no way in.
+    const seen = await call(node, 'GET', `/communities/${world.communityId}`, person);
+    expect(seen.body.community).toMatchObject({ myRole: null, myBan: { until: rejoinAfter, reason: 'out for now' } });
     const invite = await call(node, 'POST', `/communities/${world.communityId}/invites`, world.owner);
     expect((await call(node, 'POST', `/invites/${invite.body.code}/accept`, person)).status).toBe(403);
 
@@ -203,6 +206,10 @@ describe('actions on people', () => {
     expect((await call(node, 'POST', `/invites/${invite.body.code}/accept`, person)).status).toBe(403);
     clock.advance(365 * 86_400_000);
     expect((await join()).status).toBe(403);
+    expect((await call(node, 'GET', `/communities/${world.communityId}`, person)).body.community).toMatchObject({
+      myRole: null,
+      myBan: { until: null, reason: 'spam bot' },
+    });
 
     const bans = await call(node, 'GET', `/communities/${world.communityId}/bans`, world.moderator);
     expect(bans.body.data).toContainEqual(
@@ -211,6 +218,8 @@ describe('actions on people', () => {
     expect((await call(node, 'DELETE', `/communities/${world.communityId}/bans/${person.user.id}`, world.moderator)).status).toBe(204);
     expect((await call(node, 'DELETE', `/communities/${world.communityId}/bans/${person.user.id}`, world.moderator)).status).toBe(404);
     expect((await join()).status).toBe(200);
+    const community = async () => (await call(node, 'GET', `/communities/${world.communityId}`, person)).body.community;
+    expect(await community()).toMatchObject({ myRole: 'member', myBan: null });
     const entries = await auditRows(node, { targetUserId: person.user.id });
     expect(entries.map((e) => e.action)).toEqual(['ban', 'unban']);
     expect(entries[0]).toMatchObject({ before: { role: 'member', ban: null }, after: { role: null, ban: { reason: 'spam bot', expiresAt: null } } });

@@ -16,11 +16,14 @@ export interface Page<T> {
 }
 
 const COMMUNITY_SELECT = `
-  select c.id, c.slug, c.name, c.description, c.visibility, c.created_at,
+  select c.id, c.slug, c.name, c.description, c.visibility, c.created_at, lower(c.name) as sort_name,
          (select count(*) from community_members n where n.community_id = c.id) as member_count,
-         me.role as my_role
+         me.role as my_role, ban.expires_at as my_ban_until, ban.reason as my_ban_reason
   from communities c
-  left join community_members me on me.community_id = c.id and me.user_id = ?`;
+  cross join (select ?::uuid as id, ?::timestamptz as now) viewer
+  left join community_members me on me.community_id = c.id and me.user_id = viewer.id
+  left join community_bans ban on ban.community_id = c.id and ban.user_id = viewer.id
+                              and (ban.expires_at is null or ban.expires_at > viewer.now)`;
 
 /**
  * Loads the caller's standing in a live community. Communities the caller may not view answer `not_found`, so private
@@ -46,8 +49,9 @@ export async function loadCommunityAccess(
   return access;
 }
 
-export async function loadCommunityDto(sql: Sql, userId: string, communityId: string): Promise<CommunityDto> {
-  const [row] = await sql<CommunityRow>(`${COMMUNITY_SELECT} where c.id = ?`, [userId, communityId]);
+/** `now`: the domain clock's time, for whether a kick's rejoin block still stands. */
+export async function loadCommunityDto(sql: Sql, userId: string, communityId: string, now: Date): Promise<CommunityDto> {
+  const [row] = await sql<CommunityRow>(`${COMMUNITY_SELECT} where c.id = ?`, [userId, now, communityId]);
   if (!row) throw new AppError('not_found', 'No such community.');
   return presentCommunity(row);
 }
@@ -90,7 +94,7 @@ export async function createCommunity(deps: Deps, actor: Actor, input: CreateCom
     }
     if (!inserted) throw new AppError('conflict', 'Could not find a free address for this community; try another name.');
     await sql(`insert into community_members (community_id, user_id, role) values (?, ?, 'owner')`, [id, actor.userId]);
-    return loadCommunityDto(sql, actor.userId, id);
+    return loadCommunityDto(sql, actor.userId, id, deps.clock.now());
   });
   grantCommunityAccess(deps, actor.userId, community.id);
   return community;
@@ -106,7 +110,7 @@ export async function listCommunities(
 ): Promise<Page<CommunityDto>> {
   const after = decodeCursor(CommunityCursor, query.cursor);
   const conditions = [`c.archived_at is null`, `(c.visibility = 'public' or me.user_id is not null)`];
-  const params: unknown[] = [actor.userId];
+  const params: unknown[] = [actor.userId, deps.clock.now()];
   if (query.q) {
     conditions.push('c.name ilike ?');
     params.push(likeContains(query.q));
@@ -117,11 +121,7 @@ export async function listCommunities(
   }
   params.push(query.limit + 1);
   const rows = await sqlOf(deps.orm.em.fork())<CommunityRow & { sort_name: string }>(
-    `select c.id, c.slug, c.name, c.description, c.visibility, c.created_at, lower(c.name) as sort_name,
-            (select count(*) from community_members n where n.community_id = c.id) as member_count,
-            me.role as my_role
-     from communities c
-     left join community_members me on me.community_id = c.id and me.user_id = ?
+    `${COMMUNITY_SELECT}
      where ${conditions.join(' and ')}
      order by lower(c.name), c.id limit ?`,
     params,
@@ -138,7 +138,7 @@ export function pageOf<R, T>(rows: R[], limit: number, keyOf: (row: R) => (strin
 export async function getCommunity(deps: Deps, actor: Actor, communityId: string): Promise<CommunityDto> {
   const sql = sqlOf(deps.orm.em.fork());
   await loadCommunityAccess(sql, actor.userId, communityId);
-  return loadCommunityDto(sql, actor.userId, communityId);
+  return loadCommunityDto(sql, actor.userId, communityId, deps.clock.now());
 }
 
 /** Public communities: anyone may join (idempotent) unless banned or recently kicked. Private ones need an invite. */
@@ -157,7 +157,7 @@ export async function joinCommunity(deps: Deps, actor: Actor, communityId: strin
     });
     grantCommunityAccess(deps, actor.userId, communityId);
   }
-  return loadCommunityDto(sql, actor.userId, communityId);
+  return loadCommunityDto(sql, actor.userId, communityId, deps.clock.now());
 }
 
 /**

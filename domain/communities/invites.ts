@@ -55,7 +55,7 @@ export async function acceptInvite(deps: Deps, actor: Actor, code: string): Prom
       );
       if (joined.length) await sql('update community_invites set uses = uses + 1 where code = ?', [code]);
     }
-    return loadCommunityDto(sql, actor.userId, invite.community_id);
+    return loadCommunityDto(sql, actor.userId, invite.community_id, deps.clock.now());
   });
   grantCommunityAccess(deps, actor.userId, community.id);
   return community;

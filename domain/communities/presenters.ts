@@ -14,6 +14,8 @@ export interface CommunityRow {
   created_at: Time;
   member_count: Num;
   my_role: CommunityRole | null;
+  my_ban_until: Time | null;
+  my_ban_reason: string | null;
 }
 
 export function presentCommunity(row: CommunityRow): CommunityDto {
@@ -25,6 +27,7 @@ export function presentCommunity(row: CommunityRow): CommunityDto {
     visibility: row.visibility,
     memberCount: Number(row.member_count),
     myRole: row.my_role,
+    myBan: row.my_ban_reason === null ? null : { until: row.my_ban_until === null ? null : iso(row.my_ban_until), reason: row.my_ban_reason },
     createdAt: iso(row.created_at),
   };
 }

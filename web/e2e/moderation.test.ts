@@ -166,6 +166,8 @@ describe.skipIf(!haveChromium)('moderation in real browsers', () => {
       // Sam cannot come back: the community page offers no way in.
       await sam.page.goto(communityUrl);
       expect(await sam.page.getByRole('textbox', { name: 'Message #general' }).count()).toBe(0);
+      expect(await sam.page.getByTestId('community-ban').textContent()).toContain('You are banned from this community.');
+      expect(await sam.page.getByRole('button', { name: 'Join community' }).count()).toBe(0);
 
       // The audit log has both actions; the ban can be lifted from there.
       await owner.page.getByRole('navigation', { name: 'Moderation sections' }).getByRole('link', { name: 'Audit log' }).click();
