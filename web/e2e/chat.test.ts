@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
+  channelMessage as message,
   connectionStatus,
+  waitForChannel,
   haveChromium,
   reportMissingChromium,
   seriousA11yViolations,
@@ -16,17 +18,6 @@ reportMissingChromium('the chat journeys');
 const UUID = '[0-9a-f-]{36}';
 /** Live updates normally land in milliseconds; the margin is for a loaded CI machine. */
 const LIVE = { timeout: 10_000 };
-
-/** Waits until the channel view has joined its room over the socket (live events flow from then on). */
-async function waitForChannel(page: Page): Promise<void> {
-  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
-  await page.locator('section[data-joined="true"]').waitFor({ timeout: 15_000 });
-}
-
-/** A message in the channel's main list (the thread panel repeats the thread's root). */
-function message(page: Page, text: string) {
-  return page.getByRole('log', { name: /^Messages in / }).getByTestId('message').filter({ hasText: text });
-}
 
 /** What the main list shows, message by message: id, body and reactions. */
 function channelSnapshot(page: Page) {

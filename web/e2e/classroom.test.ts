@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
-  connectionStatus,
+  waitUntilLive,
   haveChromium,
   reportMissingChromium,
   seriousA11yViolations,
@@ -18,9 +18,8 @@ const UUID = '[0-9a-f-]{36}';
 const LIVE = { timeout: 10_000 };
 
 /** Waits until the live page has joined the room over the socket. */
-async function waitForRoom(page: Page): Promise<void> {
-  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
-  await page.getByRole('list', { name: 'Participants' }).waitFor({ timeout: 15_000 });
+function waitForRoom(page: Page): Promise<void> {
+  return waitUntilLive(page, page.getByRole('list', { name: 'Participants' }));
 }
 
 function participant(page: Page, name: string) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
-  connectionStatus,
+  waitUntilLive,
   haveChromium,
   reportMissingChromium,
   seriousA11yViolations,
@@ -18,9 +18,8 @@ const UUID = '[0-9a-f-]{36}';
 const LIVE = { timeout: 2_000 };
 
 /** Waits until the feed has subscribed over the socket (live events flow from then on). */
-async function waitForFeed(page: Page): Promise<void> {
-  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
-  await page.locator('section[data-live="true"]').waitFor({ timeout: 15_000 });
+function waitForFeed(page: Page): Promise<void> {
+  return waitUntilLive(page, page.locator('section[data-live="true"]'));
 }
 
 function post(page: Page, text: string) {

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { testDatabaseUrl, testRedisUrl } from '../../test/db.ts';
 import { freePort } from '../../test/ports.ts';
 import { spawnServer, waitForOk, type ServerProcess } from '../../test/processes.ts';
@@ -168,4 +169,20 @@ export async function signIn(page: Page, baseUrl: string, email: string): Promis
 
 export function connectionStatus(page: Page) {
   return page.getByTestId('connection-status');
+}
+
+/** Waits until the tab's socket is connected and `ready` shows the page has subscribed: live events flow from then on. */
+export async function waitUntilLive(page: Page, ready: Locator): Promise<void> {
+  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
+  await ready.waitFor({ timeout: 15_000 });
+}
+
+/** Waits until the channel view has joined its room over the socket. */
+export function waitForChannel(page: Page): Promise<void> {
+  return waitUntilLive(page, page.locator('section[data-joined="true"]'));
+}
+
+/** A message in the channel's main list (the thread panel repeats the thread's root). */
+export function channelMessage(page: Page, text: string) {
+  return page.getByRole('log', { name: /^Messages in / }).getByTestId('message').filter({ hasText: text });
 }

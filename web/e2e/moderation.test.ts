@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
-  connectionStatus,
+  channelMessage as message,
+  waitForChannel,
   haveChromium,
   reportMissingChromium,
   seriousA11yViolations,
@@ -16,15 +17,6 @@ reportMissingChromium('the moderation journey');
 const UUID = '[0-9a-f-]{36}';
 /** What moderators do reaches the people concerned at once: these waits are the product's promise, not CI slack. */
 const AT_ONCE = { timeout: 2_000 };
-
-async function waitForChannel(page: Page): Promise<void> {
-  await expect.poll(() => connectionStatus(page).textContent(), { timeout: 15_000 }).toBe('connected');
-  await page.locator('section[data-joined="true"]').waitFor({ timeout: 15_000 });
-}
-
-function message(page: Page, text: string) {
-  return page.getByRole('log', { name: /^Messages in / }).getByTestId('message').filter({ hasText: text });
-}
 
 async function say(page: Page, text: string): Promise<void> {
   const composer = page.getByRole('textbox', { name: 'Message #general' });
