@@ -1,10 +1,13 @@
 import { mkdir, chown, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM, type PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { createOrmConfig } from './mikro-orm.config.ts';
 
-export type Orm = MikroORM;
+import type { entities } from './entities/index.ts';
+
+/** The ORM typed with its entity list, so `em.getKysely()` and repositories know every table. */
+export type Orm = MikroORM<EntityManager, typeof entities>;
 
 export interface Logger {
   info(obj: object | string, msg?: string): void;
@@ -114,7 +117,7 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
 }
 
 export async function openOrm(databaseUrl: string, options: { poolMax?: number; debug?: boolean } = {}): Promise<Orm> {
-  return MikroORM.init(createOrmConfig({ databaseUrl, ...options }));
+  return MikroORM.init<PostgreSqlDriver, EntityManager, typeof entities>(createOrmConfig({ databaseUrl, ...options }));
 }
 
 /**
@@ -127,6 +130,15 @@ export async function migrateWithLock(orm: Orm, databaseUrl: string): Promise<st
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const applied = await orm.migrator.up();
+    // The job queue's schema (graphile_worker) beside ours: graphile-worker versions and applies its own migrations,
+    // and a database cloned from this one (the test template) starts with it.
+    const { runMigrations } = await import('graphile-worker');
+    const jobQueuePool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    try {
+      await runMigrations({ pgPool: jobQueuePool });
+    } finally {
+      await jobQueuePool.end();
+    }
     return applied.map((m) => m.name);
   } finally {
     await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});

@@ -1,10 +1,21 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { defineConfig, UnderscoreNamingStrategy, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { SeedManager } from '@mikro-orm/seeder';
 import { entities } from './entities/index.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/**
+ * PostgreSQL's own constraint names: the migrations declare foreign keys inline (`references users (id)`), so they are
+ * named `<table>_<column>_fkey` by the server, and the entities must expect the same names for the schema diff to agree.
+ */
+class PostgresNamingStrategy extends UnderscoreNamingStrategy {
+  override indexName(...[table, columns, type]: Parameters<UnderscoreNamingStrategy['indexName']>): string {
+    if (type === 'foreign') return super.indexName(table, columns, 'fkey' as never);
+    return super.indexName(table, columns, type);
+  }
+}
 
 export interface OrmConfigInput {
   databaseUrl: string;
@@ -13,10 +24,17 @@ export interface OrmConfigInput {
   debug?: boolean;
 }
 
-export function createOrmConfig({ databaseUrl, poolMax = 10, debug = false }: OrmConfigInput): Options {
+export function createOrmConfig({
+  databaseUrl,
+  poolMax = 10,
+  debug = false,
+}: OrmConfigInput): Options<EntityManager, typeof entities> {
   return defineConfig({
     clientUrl: databaseUrl,
     entities,
+    namingStrategy: PostgresNamingStrategy,
+    // The job queue (graphile-worker) keeps its own schema and migrates it itself.
+    schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     extensions: [Migrator, SeedManager],
     pool: { min: 0, max: poolMax },
     debug,

@@ -23,12 +23,17 @@ export function testRedisUrl(): string | undefined {
   return inject('redisUrl') || undefined;
 }
 
-/** A database of the caller's own, cloned from the migrated template; `drop()` removes it. */
-export async function freshTestDatabase(label = 'fresh'): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A database of the caller's own, cloned from the migrated template (or `empty`: no tables at all); `drop()` removes it.
+ */
+export async function freshTestDatabase(
+  label = 'fresh',
+  options: { empty?: boolean } = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = inject('databaseAdminUrl');
   const template = inject('templateDatabase');
   const name = `${template}_${label}_${randomBytes(4).toString('hex')}`;
-  await ensureDatabase(adminUrl, name, template);
+  await ensureDatabase(adminUrl, name, options.empty ? undefined : template);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {

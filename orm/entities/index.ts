@@ -1,21 +1,37 @@
-export { User, type IUser } from './User.ts';
-export { Session, type ISession } from './Session.ts';
-export { RefreshToken, type IRefreshToken } from './RefreshToken.ts';
-export { EmailVerificationToken } from './EmailVerificationToken.ts';
-export { EmailOutbox } from './EmailOutbox.ts';
-export { Community, CommunityMember, type ICommunity } from './Community.ts';
-export { Channel, ChannelMember, type IChannel } from './Channel.ts';
-export { Message, CommunityInvite, UserBlock, ChannelReadState, type IMessage } from './Chat.ts';
+import { EmailOutbox, EmailVerificationToken, RefreshToken, Session, User } from './auth.ts';
+import { Channel, ChannelEvent, ChannelMember, ChannelReadState, Message, MessageMention, MessageReaction } from './chat.ts';
+import {
+  Classroom,
+  ClassroomAttendance,
+  ClassroomCohost,
+  ClassroomConnection,
+  ClassroomParticipant,
+  ClassroomPoll,
+  ClassroomPollAnswer,
+  ClassroomRegistration,
+} from './classrooms.ts';
+import { Community, CommunityInvite, CommunityMember, UserBlock } from './communities.ts';
+import { Comment, CommentReaction, Post, PostPollVote, PostReaction, UserFollow, UserMute } from './feed.ts';
+import {
+  CommunityBan,
+  CommunityModerationSettings,
+  CommunityTimeout,
+  ModerationAuditEntry,
+  ModerationCase,
+  Report,
+} from './moderation.ts';
 
-import { User } from './User.ts';
-import { Session } from './Session.ts';
-import { RefreshToken } from './RefreshToken.ts';
-import { EmailVerificationToken } from './EmailVerificationToken.ts';
-import { EmailOutbox } from './EmailOutbox.ts';
-import { Community, CommunityMember } from './Community.ts';
-import { Channel, ChannelMember } from './Channel.ts';
-import { Message, CommunityInvite, UserBlock, ChannelReadState } from './Chat.ts';
+export * from './auth.ts';
+export * from './chat.ts';
+export * from './classrooms.ts';
+export * from './communities.ts';
+export * from './feed.ts';
+export * from './moderation.ts';
 
+/**
+ * Every table the migrations create has its entity here; orm/schemaDrift.test.ts fails when the two disagree.
+ * The tuple keeps each entity's type, so `InferKyselyDB` (orm/db.ts) types queries from it.
+ */
 export const entities = [
   User,
   Session,
@@ -24,10 +40,34 @@ export const entities = [
   EmailOutbox,
   Community,
   CommunityMember,
+  CommunityInvite,
+  UserBlock,
   Channel,
   ChannelMember,
   Message,
-  CommunityInvite,
-  UserBlock,
+  ChannelEvent,
+  MessageReaction,
+  MessageMention,
   ChannelReadState,
-];
+  Classroom,
+  ClassroomCohost,
+  ClassroomRegistration,
+  ClassroomParticipant,
+  ClassroomConnection,
+  ClassroomAttendance,
+  ClassroomPoll,
+  ClassroomPollAnswer,
+  Post,
+  PostPollVote,
+  Comment,
+  PostReaction,
+  CommentReaction,
+  UserFollow,
+  UserMute,
+  ModerationCase,
+  Report,
+  ModerationAuditEntry,
+  CommunityBan,
+  CommunityTimeout,
+  CommunityModerationSettings,
+] as const;

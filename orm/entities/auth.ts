@@ -1,0 +1,101 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { PLATFORM_ROLES } from '../../contracts/auth.ts';
+
+/** Accounts, signed-in devices (sessions) with their single-use refresh tokens, e-mail verification and outgoing mail. */
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  checks: [{ name: 'users_email_lowercase', expression: 'email = lower(email)' }],
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    email: p.string().length(254).unique('users_email_unique'),
+    passwordHash: p.string().hidden(),
+    displayName: p.string().length(60),
+    role: p.enum(PLATFORM_ROLES).default('user'),
+    emailVerifiedAt: p.datetime().nullable(),
+    isDemo: p.boolean().default(false),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    updatedAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()).onUpdate(() => new Date()),
+    rtcUid: p.integer().autoincrement().unique('users_rtc_uid_unique'),
+    suspendedAt: p.datetime().nullable(),
+    suspendedReason: p.text().nullable(),
+  },
+});
+export type IUser = InferEntity<typeof User>;
+
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'sessions',
+  indexes: [
+    {
+      name: 'sessions_user_active_idx',
+      where: 'revoked_at IS NULL',
+      properties: ['user'],
+    },
+  ],
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    user: () => p.manyToOne(User).deleteRule('cascade'),
+    userAgent: p.string().length(512).nullable(),
+    ip: p.string().length(64).nullable(),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    lastUsedAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    revokedAt: p.datetime().nullable(),
+    revokedReason: p.string().length(32).nullable(),
+  },
+});
+export type ISession = InferEntity<typeof Session>;
+
+export const RefreshToken = defineEntity({
+  name: 'RefreshToken',
+  tableName: 'refresh_tokens',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    session: () => p.manyToOne(Session).deleteRule('cascade').index('refresh_tokens_session_idx'),
+    secretHash: p.string().length(64),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+  },
+});
+export type IRefreshToken = InferEntity<typeof RefreshToken>;
+
+export const EmailVerificationToken = defineEntity({
+  name: 'EmailVerificationToken',
+  tableName: 'email_verification_tokens',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    user: () => p.manyToOne(User).deleteRule('cascade').index('email_verification_tokens_user_idx'),
+    secretHash: p.string().length(64),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+  },
+});
+export type IEmailVerificationToken = InferEntity<typeof EmailVerificationToken>;
+
+export const EmailOutbox = defineEntity({
+  name: 'EmailOutbox',
+  tableName: 'email_outbox',
+  indexes: [
+    {
+      name: 'email_outbox_pending_idx',
+      where: 'sent_at IS NULL',
+      properties: ['nextAttemptAt'],
+    },
+  ],
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    to: p.string().length(254).fieldName('recipient'),
+    subject: p.string().length(200),
+    body: p.text(),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    sentAt: p.datetime().nullable(),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+    nextAttemptAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+  },
+});
+export type IEmailOutbox = InferEntity<typeof EmailOutbox>;
