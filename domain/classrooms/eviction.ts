@@ -3,8 +3,8 @@ import type { Deps } from '../shared/deps.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import type { Classroom } from './access.ts';
 import { closeAttendance } from './connections.ts';
-import { notifyPromoted, promoteWaitlisted } from './registrations.ts';
 import { changeRoom, loadHandQueue, loadParticipants, loadWaiting, participantsPatch, type PatchFields } from './state.ts';
+import { notifyPromoted, promoteWaitlisted } from './waitlist.ts';
 
 export type EvictionReason = 'removed' | 'unregistered' | 'denied';
 

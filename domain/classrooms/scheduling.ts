@@ -1,6 +1,6 @@
 import type { ClassroomDto, CreateClassroomInput, UpdateClassroomInput } from '../../contracts/classrooms.ts';
 import { rooms } from '../../contracts/realtime.ts';
-import { loadCommunityAccess } from '../communities/communities.ts';
+import { loadCommunityAccess } from '../communities/membership.ts';
 import { announceChannelAdded, revokeChannelAccess } from '../communities/revoke.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -8,8 +8,9 @@ import { sqlOf } from '../shared/sql.ts';
 import { authorizeClassroom, checkClassroomAccess, ClassroomPolicy, loadClassroomAccess, type Classroom } from './access.ts';
 import { loadClassroomDto, loadClassroomDtos } from './presenters.ts';
 import { pushRtcToken } from './actions.ts';
-import { evictAfterCommit, notifyPromoted, promoteWaitlisted } from './registrations.ts';
+import { evictAfterCommit } from './registrations.ts';
 import { changeRoom, loadHandQueue, loadWaiting, participantsPatch } from './state.ts';
+import { notifyPromoted, promoteWaitlisted } from './waitlist.ts';
 
 function assertNotPast(startsAt: string, now: Date): void {
   if (new Date(startsAt).getTime() >= now.getTime()) return;

@@ -5,7 +5,7 @@ import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { isUniqueViolation, sqlOf } from '../shared/sql.ts';
 import { accessOfRow, channelSummarySql, loadChannelSummary, type ChannelSummaryRow } from './channelQueries.ts';
-import { loadCommunityAccess } from './communities.ts';
+import { loadCommunityAccess } from './membership.ts';
 import { CommunityPolicy } from './policies.ts';
 import { presentChannel } from './presenters.ts';
 import { announceChannelAdded, revokeLostChannelAccess } from './revoke.ts';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { CommunityDto, CommunityRole, CreateCommunityInput } from '../../contracts/communities.ts';
-import { assertNotBanned } from '../moderation/bans.ts';
+import type { CommunityDto, CreateCommunityInput } from '../../contracts/communities.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import { decodeCursor, encodeCursor, likeContains } from './cursor.ts';
-import { CommunityPolicy, type CommunityAccess } from './policies.ts';
+import { assertNotBanned, assertNotLastOwner, deleteMembership, loadCommunityAccess } from './membership.ts';
+import { CommunityPolicy } from './policies.ts';
 import { presentCommunity, type CommunityRow } from './presenters.ts';
 import { grantCommunityAccess, revokeCommunityAccess } from './revoke.ts';
 
@@ -24,30 +24,6 @@ const COMMUNITY_SELECT = `
   left join community_members me on me.community_id = c.id and me.user_id = viewer.id
   left join community_bans ban on ban.community_id = c.id and ban.user_id = viewer.id
                               and (ban.expires_at is null or ban.expires_at > viewer.now)`;
-
-/**
- * Loads the caller's standing in a live community. Communities the caller may not view answer `not_found`, so private
- * ones are not revealed. `lock` takes the community row FOR UPDATE: membership changes that depend on counting owners
- * run one at a time per community.
- */
-export async function loadCommunityAccess(
-  sql: Sql,
-  userId: string,
-  communityId: string,
-  options: { lock?: boolean; requireView?: boolean } = {},
-): Promise<CommunityAccess> {
-  const [row] = await sql<{ visibility: CommunityAccess['visibility']; role: CommunityRole | null }>(
-    `select c.visibility, me.role from communities c
-     left join community_members me on me.community_id = c.id and me.user_id = ?
-     where c.id = ? and c.archived_at is null ${options.lock ? 'for update of c' : ''}`,
-    [userId, communityId],
-  );
-  const access = row ? { communityId, visibility: row.visibility, role: row.role } : null;
-  if (!access || ((options.requireView ?? true) && !CommunityPolicy.view(access))) {
-    throw new AppError('not_found', 'No such community.');
-  }
-  return access;
-}
 
 /** `now`: the domain clock's time, for whether a kick's rejoin block still stands. */
 export async function loadCommunityDto(sql: Sql, userId: string, communityId: string, now: Date): Promise<CommunityDto> {
@@ -158,28 +134,6 @@ export async function joinCommunity(deps: Deps, actor: Actor, communityId: strin
     grantCommunityAccess(deps, actor.userId, communityId);
   }
   return loadCommunityDto(sql, actor.userId, communityId, deps.clock.now());
-}
-
-/**
- * Deletes a membership with the user's private-channel memberships in that community; returns the community's channel
- * ids, all of which the user can no longer read. Runs inside the caller's transaction (community row locked).
- */
-export async function deleteMembership(sql: Sql, communityId: string, userId: string): Promise<string[]> {
-  const channels = await sql<{ id: string }>(`select id from channels where community_id = ?`, [communityId]);
-  await sql(`delete from channel_members where user_id = ? and channel_id in (select id from channels where community_id = ?)`, [
-    userId,
-    communityId,
-  ]);
-  await sql(`delete from community_members where community_id = ? and user_id = ?`, [communityId, userId]);
-  return channels.map((c) => c.id);
-}
-
-export async function assertNotLastOwner(sql: Sql, communityId: string, message: string): Promise<void> {
-  const [row] = await sql<{ owners: string | number }>(
-    `select count(*) as owners from community_members where community_id = ? and role = 'owner'`,
-    [communityId],
-  );
-  if (Number(row?.owners ?? 0) <= 1) throw new AppError('conflict', message);
 }
 
 export async function leaveCommunity(deps: Deps, actor: Actor, communityId: string): Promise<void> {

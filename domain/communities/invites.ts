@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { CommunityDto, InviteDto as InviteSchema } from '../../contracts/communities.ts';
-import { assertNotBanned } from '../moderation/bans.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { sqlOf } from '../shared/sql.ts';
-import { loadCommunityAccess, loadCommunityDto } from './communities.ts';
+import { loadCommunityDto } from './communities.ts';
+import { assertNotBanned, loadCommunityAccess } from './membership.ts';
 import { CommunityPolicy } from './policies.ts';
 import { grantCommunityAccess } from './revoke.ts';
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { CommunityRole } from '../../contracts/communities.ts';
 import type { BanDto } from '../../contracts/moderation.ts';
 import { rooms } from '../../contracts/realtime.ts';
-import { assertNotLastOwner, deleteMembership } from '../communities/communities.ts';
+import { assertNotLastOwner, deleteMembership } from '../communities/membership.ts';
 import { revokeCommunityAccess } from '../communities/revoke.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -17,27 +17,6 @@ type Ban = z.infer<typeof BanDto>;
 interface BanRow {
   reason: string;
   expires_at: Date | string | null;
-}
-
-/**
- * Joining (publicly or by invite) refuses someone the community barred: for good after a ban, until the kick's block
- * runs out after a kick. Checked with the domain clock, the one that set the block. Call it in the transaction that
- * adds the membership: the share lock on the community waits for a ban being written (which holds the row for update),
- * so a join cannot slip in between a ban's check and its removal of the membership.
- */
-export async function assertNotBanned(sql: Sql, communityId: string, userId: string, now: Date): Promise<void> {
-  await sql('select 1 from communities where id = ? for share', [communityId]);
-  const [ban] = await sql<BanRow>(
-    'select reason, expires_at from community_bans where community_id = ? and user_id = ? and (expires_at is null or expires_at > ?)',
-    [communityId, userId, now],
-  );
-  if (!ban) return;
-  if (ban.expires_at === null) throw new AppError('forbidden', 'You are banned from this community.', { details: { banned: true } });
-  const until = iso(ban.expires_at);
-  throw new AppError('forbidden', `You were removed from this community and can rejoin after ${until}.`, {
-    details: { rejoinAfter: until },
-    retryAfter: Math.max(1, Math.ceil((new Date(until).getTime() - now.getTime()) / 1000)),
-  });
 }
 
 /** The target's role in the community (null: not a member), for the rank rule. */

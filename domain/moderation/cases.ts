@@ -1,7 +1,7 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
 import type { CaseDto, CaseStatus, ReportTargetType } from '../../contracts/moderation.ts';
 import { rooms } from '../../contracts/realtime.ts';
-import { loadCommunityAccess } from '../communities/communities.ts';
+import { loadCommunityAccess } from '../communities/membership.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';

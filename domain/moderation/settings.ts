@@ -1,5 +1,5 @@
 import type { ModerationSettingsDto, ModerationSettingsInput } from '../../contracts/moderation.ts';
-import { loadCommunityAccess } from '../communities/communities.ts';
+import { loadCommunityAccess } from '../communities/membership.ts';
 import { CommunityPolicy, type CommunityAccess } from '../communities/policies.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';

@@ -29,3 +29,11 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (isAppError(err)) return err.toBody();
   return { code: 'internal', message: 'Something went wrong on our side. Please try again.' };
 }
+
+/** A unique violation, whether the ORM translated it or it came raw from the driver; optionally a named constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; name?: string; cause?: unknown };
+  if (e?.name === 'UniqueConstraintViolationException') return constraint === undefined || isUniqueViolation(e.cause, constraint);
+  if (e?.code !== '23505') return false;
+  return constraint === undefined || e.constraint === constraint;
+}
