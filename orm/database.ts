@@ -132,8 +132,12 @@ export async function migrateWithLock(orm: Orm, databaseUrl: string): Promise<st
     const applied = await orm.migrator.up();
     // The job queue's schema (graphile_worker) beside ours: graphile-worker versions and applies its own migrations,
     // and a database cloned from this one (the test template) starts with it.
+    // Our own pool, ended (and so disconnected) before this returns: a template database must have no sessions left.
     const { runMigrations } = await import('graphile-worker');
-    const jobQueuePool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    const jobQueuePool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    // A lost connection fails the migration's query; it must not also crash the process as an unhandled 'error'.
+    jobQueuePool.on('error', () => {});
+    jobQueuePool.on('connect', (client) => client.on('error', () => {}));
     try {
       await runMigrations({ pgPool: jobQueuePool });
     } finally {

@@ -4,14 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createApiApp, type ApiOptions } from '../api/app.ts';
+import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
-import { createSmtpTransport, startOutboxWorker } from '../domain/notifications/outboxWorker.ts';
+import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
+import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
 import { createAuthLimiters, type Deps } from '../domain/shared/deps.ts';
-import { createMetrics } from '../domain/shared/metrics.ts';
+import { createEventBus, type EventBus } from '../domain/shared/events.ts';
+import { startJobRunner } from '../domain/shared/jobRunner.ts';
+import { countFailedJobs, type JobHandlers } from '../domain/shared/jobs.ts';
+import { countDomainEvents, createMetrics, type Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import { systemClock, type Clock } from '../domain/shared/time.ts';
 import {
@@ -36,6 +41,8 @@ export interface NodeConfig {
   fallback?: ApiOptions['fallback'];
   /** Tests hand in a controllable clock; defaults to the system clock. */
   clock?: Clock;
+  /** The job runner on this node; tests shorten the poll for due retries. */
+  jobs?: { concurrency?: number; pollIntervalMs?: number };
 }
 
 export interface EdulureNode {
@@ -49,12 +56,18 @@ export interface EdulureNode {
   close(): Promise<void>;
 }
 
+/** Jobs run at once per node: e-mail and durable listeners wait on the network, not on this CPU. */
+const JOB_CONCURRENCY = 4;
+
 /** Composes one Edulure node: REST, Socket.IO and (optionally) the web handler on one HTTP server. */
 export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const { env } = config;
   const logger = config.logger ?? pino({ level: env.LOG_LEVEL, base: { node: process.pid } });
-  const metrics = createMetrics({ defaultMetrics: env.NODE_ENV !== 'test' });
   const orm = await openOrm(config.databaseUrl);
+  const metrics = createMetrics({
+    defaultMetrics: env.NODE_ENV !== 'test',
+    countFailedJobs: () => countFailedJobs(orm.em.fork()),
+  });
   const redisKeyPrefix = config.redisKeyPrefix ?? env.REDIS_KEY_PREFIX;
   const redis = env.REDIS_URL
     ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'edulure' })
@@ -80,6 +93,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     : createMemoryPresenceStore(presenceConfig);
   // The realtime layer supplies the real publisher below; nothing publishes before the node listens.
   const publisherSlot: { current?: Publisher } = {};
+  const events = createEventBus(logger);
   const deps: Deps = {
     orm,
     tokens,
@@ -92,6 +106,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       leaveRoom: (...args) => publisherSlot.current?.leaveRoom(...args),
       joinRoom: (...args) => publisherSlot.current?.joinRoom(...args),
     },
+    events,
     presence,
     logger,
     auth,
@@ -106,6 +121,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     },
     clock: config.clock ?? systemClock,
   };
+  registerListeners(events, { publisher: deps.publisher, metrics });
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
   const reload = () =>
@@ -145,9 +161,24 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   });
   publisherSlot.current = realtime.publisher;
 
-  const outbox = env.SMTP_URL
-    ? startOutboxWorker({ orm, transport: await createSmtpTransport(env.SMTP_URL), from: env.MAIL_FROM, logger })
-    : undefined;
+  // Without SMTP this node leaves e-mail jobs queued (the development outbox page lists the messages).
+  const mail: MailTransport | undefined = env.SMTP_URL ? await createSmtpTransport(env.SMTP_URL) : undefined;
+  const jobHandlers: JobHandlers = {
+    'domain-event': events.deliverDurable,
+    ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
+  };
+  const jobs = await startJobRunner({
+    databaseUrl: config.databaseUrl,
+    handlers: jobHandlers,
+    logger,
+    concurrency: config.jobs?.concurrency ?? JOB_CONCURRENCY,
+    ...(config.jobs?.pollIntervalMs ? { pollIntervalMs: config.jobs.pollIntervalMs } : {}),
+  });
+  // Failed jobs wait for a person; say so at every start, not only in /metrics.
+  const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
+  if (failedJobs > 0) {
+    logger.warn({ failedJobs }, 'jobs failed for good and wait in graphile_worker.jobs (see last_error); retry or remove them');
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -176,11 +207,22 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
         const forced = setTimeout(() => httpServer.closeAllConnections(), env.SHUTDOWN_GRACE_MS);
         await httpClosed;
         clearTimeout(forced);
-        await outbox?.stop();
+        // Jobs already running finish before the database goes away; queued ones wait for the next runner.
+        await jobs.stop();
         await redis?.quit().catch(() => redis.disconnect());
         await orm.close(true);
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Every listener of domain events, in one place: the client publisher (one registration per feature), metrics, and
+ * later notifications and search. Adding a listener here touches no operation.
+ */
+function registerListeners(bus: EventBus, { publisher, metrics }: { publisher: Publisher; metrics: Metrics }): void {
+  registerAuthClientEvents(bus, publisher);
+  registerFeedClientEvents(bus, publisher);
+  countDomainEvents(bus, metrics);
 }

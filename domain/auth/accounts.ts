@@ -21,7 +21,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   try {
     const { user, session, refreshToken } = await em.transactional(async (tx) => {
       const user = tx.create(User, { email: input.email, passwordHash, displayName: input.displayName });
-      queueVerificationEmail(deps, tx, user);
+      await queueVerificationEmail(deps, tx, user);
       return { user, ...openSession(deps, tx, user, client) };
     });
     return await buildAuthResult(deps, user, session.id, refreshToken);
@@ -65,12 +65,12 @@ export async function getMe(deps: Deps, actor: Actor): Promise<UserDto> {
   return presentUser(user);
 }
 
-function queueVerificationEmail(deps: Deps, em: EntityManager, user: IUser): void {
+async function queueVerificationEmail(deps: Deps, em: EntityManager, user: IUser): Promise<void> {
   const id = crypto.randomUUID();
   const { token, secretHash } = mintOpaqueToken(id);
   em.create(EmailVerificationToken, { id, user, secretHash, expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS) });
   const link = new URL(`/verify-email?token=${encodeURIComponent(token)}`, deps.auth.publicUrl).toString();
-  queueEmail(em, {
+  await queueEmail(em, {
     to: user.email,
     subject: 'Confirm your e-mail for Edulure',
     body: `Hi ${user.displayName},\n\nConfirm your e-mail address by opening this link within 48 hours:\n\n${link}\n\nIf you did not create an Edulure account, ignore this message.\n`,

@@ -99,10 +99,13 @@ async function markRevoked(deps: Deps, userId: string, sessionId: string, reason
   return changed > 0;
 }
 
-/** After commit: refuse the session's access tokens everywhere and cut its sockets on every node. */
+/**
+ * After commit: refuse the session's access tokens everywhere, then announce it (the client listener cuts the
+ * session's sockets on every node). Awaited, so the caller answers only once the sockets have been told.
+ */
 export async function announceRevocation(deps: Deps, payload: SessionRevokedPayload) {
   await deps.revocations.revoke(payload.sessionId, deps.tokens.ttlSeconds);
-  await deps.publisher.revokeSession(payload);
+  await deps.events.emit('session.revoked', payload);
 }
 
 export async function logout(deps: Deps, actor: Actor): Promise<void> {

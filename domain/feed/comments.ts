@@ -5,7 +5,6 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import type { FeedAction } from './access.ts';
-import { publishComment, publishCommentDeleted } from './events.ts';
 import { flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadComment, withoutCommunity } from './presenters.ts';
 import { blockedBetween, recountComments, VISIBLE_COMMENT } from './visibility.ts';
@@ -106,7 +105,7 @@ export async function createComment(
     await recountComments(sql, post.id);
     return { comment: (await loadComment(sql, id))!, visible: await visibleToMembers(sql, id), flaggedWords, communityId: post.community_id };
   });
-  if (visible) publishComment(deps, 'feed:comment_created', comment);
+  if (visible) await deps.events.emit('comment.created', { comment });
   await flagForReview(deps, flaggedWords, { communityId, type: 'comment', id: comment.id, authorId: actor.userId });
   return withoutCommunity(comment);
 }
@@ -127,7 +126,7 @@ export async function editComment(deps: Deps, actor: Actor, commentId: string, i
     }
     return { dto: (await loadComment(sql, comment.id))!, changed, flaggedWords };
   });
-  if (result.changed) publishComment(deps, 'feed:comment_updated', result.dto);
+  if (result.changed) await deps.events.emit('comment.updated', { comment: result.dto });
   await flagForReview(deps, result.flaggedWords, {
     communityId: result.dto.communityId,
     type: 'comment',
@@ -168,5 +167,5 @@ export async function deleteComment(deps: Deps, actor: Actor, commentId: string)
     }
     return comment.visible ? { communityId: ctx.post.community_id, postId: comment.post_id } : null;
   });
-  if (gone) publishCommentDeleted(deps, gone.communityId, gone.postId, commentId);
+  if (gone) await deps.events.emit('comment.deleted', { ...gone, commentId });
 }

@@ -1,41 +1,33 @@
 import type { ReactionDto } from '../../contracts/chat.ts';
 import type { PostDto } from '../../contracts/feed.ts';
-import { rooms } from '../../contracts/realtime.ts';
-import type { Deps } from '../shared/deps.ts';
 import type { CommentEventDto } from './presenters.ts';
 
 /*
- * Live feed events, published once to the community's feed room after commit (through the cluster emitter, so they
- * reach subscribers on every node). Payloads are the members' view: never hidden or deleted content, and no per-viewer
- * fields (a poll's myVote is null). Mutes and blocks are per viewer while a room broadcast is one payload for all, so
- * every event carries the author id and clients drop authors they muted or blocked; REST stays authoritative.
- *
- * How clients apply them: feed:comment_deleted for a top-level comment takes its replies too (one level of replies);
- * feed:post_created may also bring back a post a moderator unhid, so it is inserted by createdAt, not always on top;
- * feed:post_updated and feed:reaction_updated for a post the client does not hold are ignored (a post deleted or
- * hidden meanwhile stays gone).
+ * The feed's domain events, emitted after commit. They describe what changed in the MEMBERS' view of a community's
+ * feed, so each is emitted only when that view changed: a comment created under a hidden post, or a hidden post
+ * deleted, announces nothing. Post and comment payloads are the caller's view as the operation presented it; listeners
+ * that address members strip per-viewer fields themselves (clientEvents.ts).
  */
-
-export function publishPost(deps: Deps, event: 'feed:post_created' | 'feed:post_updated', post: PostDto): void {
-  deps.publisher.toRoom(rooms.feed(post.communityId), event, { ...post, hidden: false, poll: post.poll && { ...post.poll, myVote: null } });
-}
-
-export function publishPostDeleted(deps: Deps, communityId: string, postId: string): void {
-  deps.publisher.toRoom(rooms.feed(communityId), 'feed:post_deleted', { communityId, postId });
-}
-
-export function publishComment(deps: Deps, event: 'feed:comment_created' | 'feed:comment_updated', comment: CommentEventDto): void {
-  deps.publisher.toRoom(rooms.feed(comment.communityId), event, { ...comment, hidden: false });
-}
-
-export function publishCommentDeleted(deps: Deps, communityId: string, postId: string, commentId: string): void {
-  deps.publisher.toRoom(rooms.feed(communityId), 'feed:comment_deleted', { communityId, postId, commentId });
-}
-
-export function publishReactions(
-  deps: Deps,
-  target: { communityId: string; postId: string; commentId: string | null },
-  reactions: ReactionDto[],
-): void {
-  deps.publisher.toRoom(rooms.feed(target.communityId), 'feed:reaction_updated', { ...target, reactions });
+declare module '../shared/events.ts' {
+  interface DomainEvents {
+    /** A member posted. */
+    'post.created': { post: PostDto };
+    /** Its body was edited, it was pinned or unpinned, or its poll's counts moved. */
+    'post.updated': { post: PostDto };
+    /** A moderator unhid it (or restored it otherwise): members see it again. */
+    'post.restored': { post: PostDto };
+    /** Deleted by its author or a moderator. */
+    'post.deleted': { communityId: string; postId: string };
+    /** Hidden by a moderator. */
+    'post.hidden': { communityId: string; postId: string };
+    'comment.created': { comment: CommentEventDto };
+    'comment.updated': { comment: CommentEventDto };
+    /** Unhidden by a moderator; a top-level comment comes back with its visible replies, in that order. */
+    'comment.restored': { comments: CommentEventDto[] };
+    /** Deleted by its author or a moderator; a top-level comment takes its replies with it. */
+    'comment.deleted': { communityId: string; postId: string; commentId: string };
+    'comment.hidden': { communityId: string; postId: string; commentId: string };
+    /** The reactions on a post (commentId null) or on one of its comments, after a toggle. */
+    'reactions.updated': { communityId: string; postId: string; commentId: string | null; reactions: ReactionDto[] };
+  }
 }

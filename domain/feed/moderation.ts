@@ -1,7 +1,6 @@
 import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Sql } from '../shared/sql.ts';
-import { publishComment, publishCommentDeleted, publishPost, publishPostDeleted } from './events.ts';
 import { iso, loadComments, loadPost, type CommentEventDto } from './presenters.ts';
 import { recountComments, VISIBLE_COMMENT } from './visibility.ts';
 
@@ -68,7 +67,7 @@ export interface FeedModerationResult {
   /** For the audit entry. */
   before: { hidden: boolean; deleted: boolean; body: string };
   after: { hidden: boolean; deleted: boolean };
-  /** Call after commit: tells the feed room what members lost (deleted events) or got back (created events). */
+  /** Call after commit: announces what members lost (post.hidden, comment.deleted, …) or got back (*.restored). */
   publish: () => void;
 }
 
@@ -77,9 +76,9 @@ export interface FeedModerationResult {
  * ModerationPolicy.moderate for the item's community). Hiding sets hidden_at/hidden_by_id, unhiding clears them,
  * deleting is a soft delete (and unpins a post). Unknown items answer `not_found`.
  *
- * `publish` sends feed:post_deleted / feed:comment_deleted when the item became invisible to members, and
- * feed:post_created / feed:comment_created when an unhide made it visible again (a top-level comment comes back with
- * its visible replies). Nothing is sent when members' view did not change.
+ * `publish` announces post.deleted / post.hidden (comment.*) when the item became invisible to members, and
+ * post.restored / comment.restored when an unhide made it visible again (a top-level comment comes back with its
+ * visible replies). Nothing is announced when members' view did not change.
  */
 export async function moderateFeedItem(
   deps: Deps,
@@ -111,10 +110,16 @@ export async function moderateFeedItem(
   const visibleAfter = row.context_visible && !after.hidden && !after.deleted;
   let publish = () => {};
   if (visibleBefore && !visibleAfter) {
+    const deleted = after.deleted && !row.deleted;
     publish =
       target.type === 'post'
-        ? () => publishPostDeleted(deps, row.community_id, target.id)
-        : () => publishCommentDeleted(deps, row.community_id, row.post_id, target.id);
+        ? () => void deps.events.emit(deleted ? 'post.deleted' : 'post.hidden', { communityId: row.community_id, postId: target.id })
+        : () =>
+            void deps.events.emit(deleted ? 'comment.deleted' : 'comment.hidden', {
+              communityId: row.community_id,
+              postId: row.post_id,
+              commentId: target.id,
+            });
   } else if (!visibleBefore && visibleAfter) {
     publish = await republish(deps, sql, target, row);
   }
@@ -132,7 +137,7 @@ async function republish(deps: Deps, sql: Sql, target: { type: FeedItemType; id:
   if (target.type === 'post') {
     const post = await loadPost(sql, target.id, null);
     return () => {
-      if (post) publishPost(deps, 'feed:post_created', post);
+      if (post) void deps.events.emit('post.restored', { post });
     };
   }
   const replies =
@@ -144,7 +149,5 @@ async function republish(deps: Deps, sql: Sql, target: { type: FeedItemType; id:
   const ids = [target.id, ...replies.map((r) => r.id)];
   const loaded = await loadComments(sql, ids);
   const comments = ids.map((id) => loaded.get(id)).filter((c): c is CommentEventDto => c !== undefined);
-  return () => {
-    for (const comment of comments) publishComment(deps, 'feed:comment_created', comment);
-  };
+  return () => void deps.events.emit('comment.restored', { comments });
 }

@@ -5,7 +5,6 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import { authorizeFeed } from './access.ts';
-import { publishPost, publishPostDeleted } from './events.ts';
 import { contributionText, flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadPost } from './presenters.ts';
 
@@ -44,7 +43,7 @@ export async function createPost(deps: Deps, actor: Actor, communityId: string, 
     );
     return { post: await presentFor(sql, id, actor), flaggedWords };
   });
-  publishPost(deps, 'feed:post_created', post);
+  await deps.events.emit('post.created', { post });
   await flagForReview(deps, flaggedWords, { communityId, type: 'post', id: post.id, authorId: actor.userId });
   return post;
 }
@@ -76,7 +75,7 @@ export async function editPost(deps: Deps, actor: Actor, postId: string, input: 
     await sql('update posts set body = ?, edited_at = ? where id = ?', [input.body, deps.clock.now(), post.id]);
     return { changed: true, flaggedWords };
   });
-  if (result.changed) publishPost(deps, 'feed:post_updated', post);
+  if (result.changed) await deps.events.emit('post.updated', { post });
   await flagForReview(deps, result.flaggedWords, { communityId: post.communityId, type: 'post', id: post.id, authorId: ctx.post.author_id });
   return post;
 }
@@ -112,7 +111,7 @@ export async function deletePost(deps: Deps, actor: Actor, postId: string): Prom
     // Members never had a hidden post, so there is nothing to take back from them.
     return post.hidden ? null : post.community_id;
   });
-  if (communityId) publishPostDeleted(deps, communityId, postId);
+  if (communityId) await deps.events.emit('post.deleted', { communityId, postId });
 }
 
 /** Moderators pin (at most MAX_PINNED_POSTS per community) and unpin; repeating either is harmless. */
@@ -136,7 +135,7 @@ export async function pinPost(deps: Deps, actor: Actor, postId: string, pinned: 
     ]);
     return true;
   });
-  if (changed && !post.hidden) publishPost(deps, 'feed:post_updated', post);
+  if (changed && !post.hidden) await deps.events.emit('post.updated', { post });
   return post;
 }
 
@@ -157,6 +156,6 @@ export async function votePoll(deps: Deps, actor: Actor, postId: string, option:
     );
     return rows.length > 0;
   });
-  if (changed && !post.hidden) publishPost(deps, 'feed:post_updated', post);
+  if (changed && !post.hidden) await deps.events.emit('post.updated', { post });
   return post;
 }

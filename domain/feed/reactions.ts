@@ -4,7 +4,6 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { sqlOf, type Sql } from '../shared/sql.ts';
 import { loadCommentFor } from './comments.ts';
-import { publishReactions } from './events.ts';
 import { loadPostFor } from './postAccess.ts';
 import { loadCommentReactions, loadPostReactions } from './presenters.ts';
 import { recountReactions } from './visibility.ts';
@@ -43,7 +42,7 @@ export async function togglePostReaction(deps: Deps, actor: Actor, postId: strin
     await recountReactions(sql, post.id);
     return { reactions: await loadPostReactions(sql, post.id), communityId: post.community_id };
   });
-  publishReactions(deps, { communityId, postId, commentId: null }, reactions);
+  await deps.events.emit('reactions.updated', { communityId, postId, commentId: null, reactions });
   return { reactions };
 }
 
@@ -57,6 +56,6 @@ export async function toggleCommentReaction(deps: Deps, actor: Actor, commentId:
     await toggle(sql, 'comment_reactions', comment.id, actor.userId, emoji, deps.clock.now());
     return { reactions: await loadCommentReactions(sql, comment.id), communityId: ctx.post.community_id, postId: comment.post_id };
   });
-  publishReactions(deps, { communityId: result.communityId, postId: result.postId, commentId }, result.reactions);
+  await deps.events.emit('reactions.updated', { communityId: result.communityId, postId: result.postId, commentId, reactions: result.reactions });
   return { reactions: result.reactions };
 }

@@ -1,6 +1,9 @@
 import type { Orm, Logger } from '../../orm/database.ts';
+// Transports name the logger and the ORM handle they are given through the domain, never through orm/ itself.
+export type { Orm, Logger };
 import type { TokenService } from '../auth/tokens.ts';
 import type { PresenceReader } from '../presence/store.ts';
+import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
 import type { Clock } from './time.ts';
@@ -37,7 +40,10 @@ export interface Deps {
   revocations: RevocationStore;
   limiters: AuthLimiters;
   rateLimiterFactory: RateLimiterFactory;
+  /** Reaches connected clients. Operations emit domain events instead; a feature's client listener publishes them. */
   publisher: Publisher;
+  /** Domain events: emitted after commit, recorded durably inside a transaction (see events.ts). */
+  events: EventBus;
   /** Who is online (Redis when clustered, in-process otherwise). */
   presence: PresenceReader;
   logger: Logger;

@@ -1,0 +1,136 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOrm, type Logger, type Orm } from '../../orm/database.ts';
+import { freshTestDatabase } from '../../test/db.ts';
+import { eventually } from '../../test/factories.ts';
+import { createEventBus, type EventBus } from './events.ts';
+import { startJobRunner, type JobRunner } from './jobRunner.ts';
+import { countFailedJobs } from './jobs.ts';
+
+/*
+ * The outbox end to end on a database of its own: durable events recorded in a transaction become jobs, and a runner
+ * (graphile-worker) drains them into durable listeners.
+ */
+
+let database: Awaited<ReturnType<typeof freshTestDatabase>>;
+let orm: Orm;
+let bus: EventBus;
+let runner: JobRunner;
+const logged: { level: 'warn' | 'error'; obj: unknown; msg?: string }[] = [];
+const logger: Logger = {
+  info() {},
+  warn: (obj, msg) => void logged.push({ level: 'warn', obj, msg }),
+  error: (obj, msg) => void logged.push({ level: 'error', obj, msg }),
+};
+
+/** Post ids the durable listener of post.deleted was called with, in order. */
+const forgotten: string[] = [];
+/** The attempt numbers seen by a durable listener that always fails. */
+const failingAttempts: number[] = [];
+
+beforeAll(async () => {
+  database = await freshTestDatabase('jobs');
+  orm = await openOrm(database.url, { poolMax: 3 });
+  bus = createEventBus(logger);
+  bus.onDurable('post.deleted', 'forgetPost', async ({ postId }) => {
+    forgotten.push(postId);
+  });
+  bus.onDurable(
+    'post.hidden',
+    'alwaysFails',
+    async ({ postId }, job) => {
+      failingAttempts.push(job.attempts);
+      throw new Error(`search index refused ${postId}`);
+    },
+    { maxAttempts: 2 },
+  );
+  runner = await startJobRunner({ databaseUrl: database.url, handlers: { 'domain-event': bus.deliverDurable }, logger, pollIntervalMs: 100 });
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await orm?.close(true);
+  await database?.drop();
+});
+
+interface QueuedJob {
+  id: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  /** Backed off: not due before a later time. */
+  waiting: boolean;
+  locked_at: string | null;
+}
+
+async function queuedJobs(): Promise<QueuedJob[]> {
+  const { rows } = await sql<QueuedJob>`
+    select id, attempts, max_attempts, last_error, run_at > now() as waiting, locked_at from graphile_worker.jobs order by id
+  `.execute(orm.em.fork().getKysely());
+  return rows;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('durable domain events through the job queue', () => {
+  it('a job recorded in a transaction that rolls back never exists; one that commits runs once', async () => {
+    const rolledBack = crypto.randomUUID();
+    await expect(
+      orm.em.fork().transactional(async (tx) => {
+        await bus.record(tx, 'post.deleted', { communityId: 'c1', postId: rolledBack });
+        expect(await countInTransaction(tx)).toBe(1); // queued, but only inside this transaction
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await queuedJobs()).toEqual([]);
+
+    const committed = crypto.randomUUID();
+    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.deleted', { communityId: 'c1', postId: committed }));
+    await eventually(() => forgotten.includes(committed), 5000, 'the committed job to run');
+    // Several more polls: nothing runs it again, and the finished job is gone from the queue.
+    await pause(500);
+    expect(forgotten).toEqual([committed]);
+    expect(await queuedJobs()).toEqual([]);
+  });
+
+  it('a failing listener is retried with backoff and, after maxAttempts, stays visible as failed', async () => {
+    expect(await countFailedJobs(orm.em.fork())).toBe(0);
+    const postId = crypto.randomUUID();
+    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.hidden', { communityId: 'c1', postId }));
+
+    await eventually(() => failingAttempts.length === 1, 5000, 'the first attempt');
+    await eventually(
+      async () => {
+        const [job] = await queuedJobs();
+        return job?.locked_at === null && job.last_error !== null;
+      },
+      5000,
+      'the failure to be recorded',
+    );
+    const [afterFirst] = await queuedJobs();
+    // Backed off (about e^1 seconds), so not due yet; not counted as failed while attempts remain.
+    expect(afterFirst).toMatchObject({ attempts: 1, max_attempts: 2, waiting: true, last_error: expect.stringContaining(`search index refused ${postId}`) });
+    expect(await countFailedJobs(orm.em.fork())).toBe(0);
+    expect(logged.some((l) => l.level === 'warn' && l.msg === 'job failed; it will be retried')).toBe(true);
+
+    // Make the retry due now instead of waiting out the backoff.
+    await sql`select graphile_worker.reschedule_jobs(array[${afterFirst!.id}]::bigint[], run_at => now())`.execute(orm.em.fork().getKysely());
+    await eventually(() => failingAttempts.length === 2, 5000, 'the retry');
+    await eventually(async () => (await countFailedJobs(orm.em.fork())) === 1, 5000, 'the job to count as failed');
+
+    // The dead letter: still there with its last error, never run again.
+    await pause(500);
+    expect(failingAttempts).toEqual([1, 2]);
+    const [dead] = await queuedJobs();
+    expect(dead).toMatchObject({ id: afterFirst!.id, attempts: 2, max_attempts: 2, last_error: expect.stringContaining('search index refused') });
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'error', obj: expect.objectContaining({ task: 'domain-event', attempts: 2 }) }),
+    );
+  });
+});
+
+async function countInTransaction(tx: EntityManager): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(tx.getKysely());
+  return rows[0]!.n;
+}
