@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InferKyselyDB } from '@mikro-orm/sql';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { entities } from './entities/index.ts';
 
 /** The database as the entities describe it: table and column names as in SQL, value types as in the entities. */
@@ -15,3 +15,9 @@ export type Db = Kysely<DB>;
 export function db(em: EntityManager): Db {
   return em.getKysely<DB>({ convertValues: true });
 }
+
+/**
+ * A list of uuids bound as ONE array parameter, for `eb(column, '=', eb.fn.any(uuids(ids)))` — `in (…)` would bind one
+ * parameter per element (and a different statement for every list length).
+ */
+export const uuids = (ids: readonly string[]) => sql<string[]>`${ids}::uuid[]`;

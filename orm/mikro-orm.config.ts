@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, UnderscoreNamingStrategy, type EntityManager, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
 import { SeedManager } from '@mikro-orm/seeder';
 import { entities } from './entities/index.ts';
 
@@ -15,6 +16,23 @@ class PostgresNamingStrategy extends UnderscoreNamingStrategy {
     if (type === 'foreign') return super.indexName(table, columns, 'fkey' as never);
     return super.indexName(table, columns, type);
   }
+}
+
+/**
+ * How column values arrive from PostgreSQL, whatever the query and whatever a column is called in it: timestamps as
+ * `Date` and bigints (sequence numbers, counts) as `number`, exactly as the entities and the typed queries declare
+ * them. The driver's defaults are kept for the rest; MikroORM's own choice (timestamps as text) is not used, so a
+ * renamed or computed timestamp is a `Date` too, never a string typed as one.
+ */
+function columnParsers(): pg.TypeOverrides {
+  const types = new pg.TypeOverrides();
+  const int8 = 20;
+  types.setTypeParser(int8, (value: string) => {
+    const number = Number(value);
+    if (!Number.isSafeInteger(number)) throw new Error(`bigint ${value} does not fit a JavaScript number`);
+    return number;
+  });
+  return types;
 }
 
 export interface OrmConfigInput {
@@ -37,6 +55,7 @@ export function createOrmConfig({
     schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     extensions: [Migrator, SeedManager],
     pool: { min: 0, max: poolMax },
+    driverOptions: { types: columnParsers() },
     debug,
     forceUtcTimezone: true,
     // Every request forks its own EntityManager explicitly; the global one must never be used by accident.

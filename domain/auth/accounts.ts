@@ -5,7 +5,6 @@ import { assertNotSuspended } from '../moderation/suspensions.ts';
 import { queueEmail } from '../notifications/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, ClientInfo, Deps } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { presentUser } from './presenters.ts';
 import { buildAuthResult, openSession } from './sessions.ts';
@@ -53,7 +52,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo): 
   }
   await loginFailuresByAccount.reset(input.email);
   const { session, refreshToken } = await em.transactional(async (tx) => {
-    await assertNotSuspended(sqlOf(tx), user.id);
+    await assertNotSuspended(tx, user.id);
     return openSession(deps, tx, user, client);
   });
   return buildAuthResult(deps, user, session.id, refreshToken);

@@ -1,8 +1,9 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
+import { activeBar, loadStanding } from '../access/membership.ts';
+import type { Queries, StatementRunner } from '../access/queries.ts';
 import { ModerationPolicy } from '../moderation/policy.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 
 /** What the feed rules need about the caller and a community, loaded in one query. */
 export interface FeedAccess {
@@ -34,17 +35,16 @@ export const FeedPolicy = {
 
 export type FeedAction = keyof typeof FeedPolicy;
 
-export async function loadFeedAccess(sql: Sql, userId: string, communityId: string, now: Date): Promise<FeedAccess | null> {
-  const [row] = await sql<{ visibility: FeedAccess['visibility']; role: CommunityRole | null; banned: boolean }>(
-    `select c.visibility, me.role,
-            exists (select 1 from community_bans b where b.community_id = c.id and b.user_id = ?
-                    and (b.expires_at is null or b.expires_at > ?::timestamptz)) as banned
-     from communities c
-     left join community_members me on me.community_id = c.id and me.user_id = ?
-     where c.id = ? and c.archived_at is null`,
-    [userId, now, userId, communityId],
-  );
-  return row ? { communityId, visibility: row.visibility, role: row.role, banned: row.banned } : null;
+/** The caller's standing in a live community, with any bar judged at `now` (the domain clock); null when there is none. */
+export async function loadFeedAccess(
+  source: Queries | StatementRunner,
+  userId: string,
+  communityId: string,
+  now: Date,
+): Promise<FeedAccess | null> {
+  const standing = await loadStanding(source, userId, communityId);
+  if (!standing || standing.archived) return null;
+  return { communityId, visibility: standing.visibility, role: standing.role, banned: activeBar(standing, now) !== null };
 }
 
 /**
@@ -59,11 +59,17 @@ export function checkFeedAccess(actor: Actor, access: FeedAccess | null, action:
   return access;
 }
 
-export async function authorizeFeed(sql: Sql, actor: Actor, communityId: string, action: FeedAction, now: Date): Promise<FeedAccess> {
-  return checkFeedAccess(actor, await loadFeedAccess(sql, actor.userId, communityId, now), action);
+export async function authorizeFeed(
+  source: Queries | StatementRunner,
+  actor: Actor,
+  communityId: string,
+  action: FeedAction,
+  now: Date,
+): Promise<FeedAccess> {
+  return checkFeedAccess(actor, await loadFeedAccess(source, actor.userId, communityId, now), action);
 }
 
 /** `feed:subscribe`: joining a community's feed room is reading it. */
 export async function authorizeFeedSubscription(deps: Deps, actor: Actor, communityId: string): Promise<void> {
-  await authorizeFeed(sqlOf(deps.orm.em.fork()), actor, communityId, 'read', deps.clock.now());
+  await authorizeFeed(deps.orm.em.fork(), actor, communityId, 'read', deps.clock.now());
 }

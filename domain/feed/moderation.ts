@@ -1,39 +1,49 @@
+import type { Db } from '../../orm/db.ts';
+import { CommentPolicy, commentVisibleInThread, selectCommentAccess } from '../access/comment.ts';
+import { PostPolicy } from '../access/post.ts';
+import { queriesOf, type Queries, type StatementRunner } from '../access/queries.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import type { Sql } from '../shared/sql.ts';
-import { iso, loadComments, loadPost, type CommentEventDto } from './presenters.ts';
-import { recountComments, VISIBLE_COMMENT } from './visibility.ts';
+import { recountComments } from './counts.ts';
+import { loadComments, loadPost, type CommentEventDto } from './presenters.ts';
 
 export type FeedItemType = 'post' | 'comment';
 
-interface ItemRow {
-  community_id: string;
-  author_id: string;
-  post_id: string;
-  parent_id: string | null;
-  body: string;
-  created_at: Date | string;
-  hidden: boolean;
-  deleted: boolean;
-  /** Comments: whether everything above it (post, top-level parent) is visible to members. */
-  context_visible: boolean;
+/**
+ * A post or comment as the console and moderators' actions need it, its row locked when `lock` (for a comment only
+ * the comment's: the caller locks the post first). `membersSee(state)`: whether members would see it with that state
+ * of its own (hidden, deleted), everything above it (a comment's post and top-level comment) as it is now.
+ */
+async function loadItem(q: Db, type: FeedItemType, id: string, lock: boolean) {
+  if (type === 'post') {
+    const post = await q
+      .selectFrom('posts as p')
+      .select(['p.community_id', 'p.author_id', 'p.id as post_id', 'p.body', 'p.created_at', 'p.hidden_at', 'p.deleted_at'])
+      .where('p.id', '=', id)
+      .$if(lock, (qb) => qb.forUpdate())
+      .executeTakeFirst();
+    if (!post) return undefined;
+    const state = { hidden: post.hidden_at !== null, deleted: post.deleted_at !== null };
+    return {
+      ...post,
+      ...state,
+      parent_id: null,
+      membersSee: (own: { hidden: boolean; deleted: boolean }) => PostPolicy.visibleToMembers(own),
+    };
+  }
+  const comment = await selectCommentAccess(q, null)
+    .select(['c.body', 'c.created_at'])
+    .where('c.id', '=', id)
+    .$if(lock, (qb) => qb.forUpdate('c'))
+    .executeTakeFirst();
+  if (!comment) return undefined;
+  return {
+    ...comment,
+    membersSee: (own: { hidden: boolean; deleted: boolean }) => CommentPolicy.visibleToMembers({ ...comment, ...own }),
+  };
 }
 
-const SELECT_POST = `select p.community_id, p.author_id, p.id as post_id, null::uuid as parent_id, p.body, p.created_at,
-  p.hidden_at is not null as hidden, p.deleted_at is not null as deleted, true as context_visible
-  from posts p where p.id = ?`;
-
-const SELECT_COMMENT = `select c.community_id, c.author_id, c.post_id, c.parent_id, c.body, c.created_at,
-  c.hidden_at is not null as hidden, c.deleted_at is not null as deleted,
-  (p.deleted_at is null and p.hidden_at is null and (c.parent_id is null or exists (
-     select 1 from comments pc where pc.id = c.parent_id and pc.deleted_at is null and pc.hidden_at is null))) as context_visible
-  from comments c join posts p on p.id = c.post_id where c.id = ?`;
-
-async function loadItem(sql: Sql, type: FeedItemType, id: string, lock: boolean): Promise<ItemRow | undefined> {
-  const lockClause = lock ? (type === 'post' ? ' for update' : ' for update of c') : '';
-  const [row] = await sql<ItemRow>((type === 'post' ? SELECT_POST : SELECT_COMMENT) + lockClause, [id]);
-  return row;
-}
+type FeedItem = NonNullable<Awaited<ReturnType<typeof loadItem>>>;
 
 export interface FeedItemForCase {
   communityId: string;
@@ -46,9 +56,16 @@ export interface FeedItemForCase {
   createdAt: string;
 }
 
-/** A post or comment as the moderation console shows it (hidden and deleted ones too); null when there is none. */
-export async function loadFeedItemForCase(sql: Sql, type: FeedItemType, id: string): Promise<FeedItemForCase | null> {
-  const row = await loadItem(sql, type, id, false);
+/**
+ * A post or comment as the moderation console shows it (hidden and deleted ones too); null when there is none. Runs
+ * in `source`'s transaction (a typed builder, an EntityManager, or a statement runner still being moved to those).
+ */
+export async function loadFeedItemForCase(
+  source: Queries | StatementRunner,
+  type: FeedItemType,
+  id: string,
+): Promise<FeedItemForCase | null> {
+  const row = await loadItem(queriesOf(source), type, id, false);
   if (!row) return null;
   return {
     communityId: row.community_id,
@@ -57,7 +74,7 @@ export async function loadFeedItemForCase(sql: Sql, type: FeedItemType, id: stri
     postId: row.post_id,
     hidden: row.hidden,
     deleted: row.deleted,
-    createdAt: iso(row.created_at),
+    createdAt: row.created_at.toISOString(),
   };
 }
 
@@ -82,32 +99,41 @@ export interface FeedModerationResult {
  */
 export async function moderateFeedItem(
   deps: Deps,
-  sql: Sql,
+  source: Queries | StatementRunner,
   target: { type: FeedItemType; id: string },
   change: { hide?: boolean; delete?: boolean },
   moderatorId: string,
 ): Promise<FeedModerationResult> {
+  const q = queriesOf(source);
   // The post row is locked first for comments too, as every comment change does, so comment counts never race.
-  if (target.type === 'comment') await sql('select 1 from posts where id = (select post_id from comments where id = ?) for update', [target.id]);
-  const row = await loadItem(sql, target.type, target.id, true);
+  if (target.type === 'comment') {
+    await q
+      .selectFrom('posts')
+      .select('id')
+      .where('id', '=', (eb) => eb.selectFrom('comments').select('post_id').where('id', '=', target.id))
+      .forUpdate()
+      .execute();
+  }
+  const row = await loadItem(q, target.type, target.id, true);
   if (!row) throw new AppError('not_found', target.type === 'post' ? 'No such post.' : 'No such comment.');
-  const table = target.type === 'post' ? 'posts' : 'comments';
   const now = deps.clock.now();
 
-  if (change.hide === true && !row.hidden) {
-    await sql(`update ${table} set hidden_at = ?, hidden_by_id = ? where id = ?`, [now, moderatorId, target.id]);
-  } else if (change.hide === false && row.hidden) {
-    await sql(`update ${table} set hidden_at = null, hidden_by_id = null where id = ?`, [target.id]);
-  }
-  if (change.delete && !row.deleted) {
-    const unpin = target.type === 'post' ? ', pinned_at = null, pinned_by_id = null' : '';
-    await sql(`update ${table} set deleted_at = ?${unpin} where id = ?`, [now, target.id]);
+  const hide = change.hide === true && !row.hidden ? { hidden_at: now, hidden_by_id: moderatorId } : null;
+  const unhide = change.hide === false && row.hidden ? { hidden_at: null, hidden_by_id: null } : null;
+  const setHidden = hide ?? unhide;
+  const remove = change.delete === true && !row.deleted;
+  if (target.type === 'post') {
+    if (setHidden) await q.updateTable('posts').set(setHidden).where('id', '=', target.id).execute();
+    if (remove) await q.updateTable('posts').set({ deleted_at: now, pinned_at: null, pinned_by_id: null }).where('id', '=', target.id).execute();
+  } else {
+    if (setHidden) await q.updateTable('comments').set(setHidden).where('id', '=', target.id).execute();
+    if (remove) await q.updateTable('comments').set({ deleted_at: now }).where('id', '=', target.id).execute();
+    await recountComments(q, row.post_id);
   }
   const after = { hidden: change.hide ?? row.hidden, deleted: row.deleted || change.delete === true };
-  if (target.type === 'comment') await recountComments(sql, row.post_id);
 
-  const visibleBefore = row.context_visible && !row.hidden && !row.deleted;
-  const visibleAfter = row.context_visible && !after.hidden && !after.deleted;
+  const visibleBefore = row.membersSee({ hidden: row.hidden, deleted: row.deleted });
+  const visibleAfter = row.membersSee(after);
   let publish = () => {};
   if (visibleBefore && !visibleAfter) {
     const deleted = after.deleted && !row.deleted;
@@ -121,7 +147,7 @@ export async function moderateFeedItem(
               commentId: target.id,
             });
   } else if (!visibleBefore && visibleAfter) {
-    publish = await republish(deps, sql, target, row);
+    publish = await republish(deps, q, target, row);
   }
   return {
     communityId: row.community_id,
@@ -133,21 +159,26 @@ export async function moderateFeedItem(
 }
 
 /** Loads, inside the transaction, what an unhide gives back to members, and returns the after-commit announcement. */
-async function republish(deps: Deps, sql: Sql, target: { type: FeedItemType; id: string }, row: ItemRow): Promise<() => void> {
+async function republish(deps: Deps, q: Db, target: { type: FeedItemType; id: string }, row: FeedItem): Promise<() => void> {
   if (target.type === 'post') {
-    const post = await loadPost(sql, target.id, null);
+    const post = await loadPost(q, target.id, null);
     return () => {
       if (post) void deps.events.emit('post.restored', { post });
     };
   }
   const replies =
     row.parent_id === null
-      ? await sql<{ id: string }>(`select c.id from comments c where c.parent_id = ? and ${VISIBLE_COMMENT('c')} order by c.created_at, c.id`, [
-          target.id,
-        ])
+      ? await q
+          .selectFrom('comments as c')
+          .select('c.id')
+          .where('c.parent_id', '=', target.id)
+          .where(commentVisibleInThread())
+          .orderBy('c.created_at')
+          .orderBy('c.id')
+          .execute()
       : [];
   const ids = [target.id, ...replies.map((r) => r.id)];
-  const loaded = await loadComments(sql, ids);
+  const loaded = await loadComments(q, ids);
   const comments = ids.map((id) => loaded.get(id)).filter((c): c is CommentEventDto => c !== undefined);
   return () => void deps.events.emit('comment.restored', { comments });
 }

@@ -1,23 +1,23 @@
+import type { Db } from '../../orm/db.ts';
+import { PostPolicy, selectPostAccess } from '../access/post.ts';
+import { openAutomodCase } from '../moderation/cases.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import type { Sql } from '../shared/sql.ts';
-import { openAutomodCase } from '../moderation/cases.ts';
 import { checkFeedAccess, FeedPolicy, loadFeedAccess, type FeedAccess, type FeedAction } from './access.ts';
-import { blockedBetween } from './visibility.ts';
 
-export interface LockedPost {
-  id: string;
-  community_id: string;
-  author_id: string;
-  kind: 'text' | 'link' | 'poll';
-  body: string;
-  poll_options: string[] | null;
-  pinned_at: Date | string | null;
-  hidden: boolean;
+/** A post with what PostPolicy reads for the caller and what changes to it need; its row locked when `lock`. */
+function loadPostRow(q: Db, viewerId: string, postId: string, lock: boolean) {
+  return selectPostAccess(q, viewerId)
+    .select(['p.kind', 'p.body', 'p.poll_options', 'p.pinned_at'])
+    .where('p.id', '=', postId)
+    .$if(lock, (qb) => qb.forUpdate())
+    .executeTakeFirst();
 }
 
+export type LoadedPost = NonNullable<Awaited<ReturnType<typeof loadPostRow>>>;
+
 export interface PostContext {
-  post: LockedPost;
+  post: LoadedPost;
   access: FeedAccess;
   moderates: boolean;
 }
@@ -25,31 +25,25 @@ export interface PostContext {
 /**
  * Loads a post for `action` by the caller, optionally locking its row (every change to a post, its comments or its
  * reactions locks it first, so counts are recomputed one writer at a time). Whatever the caller may not see answers
- * `not_found` alike: unknown or deleted posts, posts in communities they cannot read, hidden posts (moderators excepted)
- * and posts between people where one blocked the other (moderators excepted, they must be able to act on them).
+ * `not_found` alike: unknown posts, posts in communities they cannot read, and posts PostPolicy.open refuses them
+ * (deleted; hidden or across a block, moderators excepted).
  */
 export async function loadPostFor(
   deps: Deps,
-  sql: Sql,
+  q: Db,
   actor: Actor,
   postId: string,
   action: FeedAction,
   options: { lock?: boolean } = {},
 ): Promise<PostContext> {
-  const [post] = await sql<LockedPost>(
-    `select id, community_id, author_id, kind, body, poll_options, pinned_at, hidden_at is not null as hidden
-     from posts where id = ? and deleted_at is null ${options.lock ? 'for update' : ''}`,
-    [postId],
-  );
-  if (!post) throw new AppError('not_found', 'No such post.');
-  const access = await loadFeedAccess(sql, actor.userId, post.community_id, deps.clock.now());
-  checkFeedAccess(actor, access, 'read', 'No such post.');
-  const moderates = FeedPolicy.moderate(actor, access!);
-  if (!moderates && (post.hidden || (await blockedBetween(sql, actor.userId, post.author_id)))) {
-    throw new AppError('not_found', 'No such post.');
-  }
+  const post = await loadPostRow(q, actor.userId, postId, options.lock ?? false);
+  // What not even a moderator may open (a deleted post) needs no look at the caller's standing.
+  if (!post || !PostPolicy.open(post, true)) throw new AppError('not_found', 'No such post.');
+  const access = checkFeedAccess(actor, await loadFeedAccess(q, actor.userId, post.community_id, deps.clock.now()), 'read', 'No such post.');
+  const moderates = FeedPolicy.moderate(actor, access);
+  if (!PostPolicy.open(post, moderates)) throw new AppError('not_found', 'No such post.');
   checkFeedAccess(actor, access, action, 'No such post.');
-  return { post, access: access!, moderates };
+  return { post, access, moderates };
 }
 
 /** The text the community's rules look at: everything a member wrote into the post. */
@@ -65,4 +59,3 @@ export async function flagForReview(
 ): Promise<void> {
   if (flaggedWords.length) await openAutomodCase(deps, target, flaggedWords);
 }
-

@@ -1,49 +1,34 @@
+import { sql } from 'kysely';
 import type { ReactionDto } from '../../contracts/chat.ts';
-import type { CommentDto, PostDto, PostKind } from '../../contracts/feed.ts';
-import type { Sql } from '../shared/sql.ts';
+import type { CommentDto, PostDto } from '../../contracts/feed.ts';
+import { uuids, type Db } from '../../orm/db.ts';
 import { renderMarkdown } from './markdown.ts';
 
-/** Raw queries may hand timestamps back as Date or as text. */
-export const iso = (value: Date | string) => new Date(value).toISOString();
-const isoOrNull = (value: Date | string | null) => (value === null ? null : iso(value));
-
-interface PostRow {
-  id: string;
-  community_id: string;
-  author_id: string;
-  author_name: string;
-  kind: PostKind;
-  body: string;
-  link_url: string | null;
-  poll_question: string | null;
-  poll_options: string[] | null;
-  pinned_at: Date | string | null;
-  comment_count: number;
-  created_at: Date | string;
-  edited_at: Date | string | null;
-  hidden_at: Date | string | null;
+/** The reactions on some posts or on some comments, as one shape (`r`): the two tables differ only in what is reacted to. */
+export function reactionRows(q: Db, on: 'post' | 'comment', ids: readonly string[]) {
+  const rows =
+    on === 'post'
+      ? q
+          .selectFrom('post_reactions')
+          .select(['post_id as target_id', 'user_id', 'emoji', 'created_at'])
+          .where((eb) => eb('post_id', '=', eb.fn.any(uuids(ids))))
+      : q
+          .selectFrom('comment_reactions')
+          .select(['comment_id as target_id', 'user_id', 'emoji', 'created_at'])
+          .where((eb) => eb('comment_id', '=', eb.fn.any(uuids(ids))));
+  return rows.as('r');
 }
 
-interface CommentRow {
-  id: string;
-  post_id: string;
-  community_id: string;
-  parent_id: string | null;
-  author_id: string;
-  author_name: string;
-  body: string;
-  created_at: Date | string;
-  edited_at: Date | string | null;
-  hidden_at: Date | string | null;
-}
-
-async function reactionsOf(sql: Sql, table: 'post_reactions' | 'comment_reactions', ids: string[]): Promise<Map<string, ReactionDto[]>> {
-  const key = table === 'post_reactions' ? 'post_id' : 'comment_id';
-  const rows = await sql<{ target_id: string; emoji: string; user_ids: string[] }>(
-    `select ${key} as target_id, emoji, array_agg(user_id order by created_at, user_id) as user_ids from ${table}
-     where ${key} = any(?::uuid[]) group by ${key}, emoji order by ${key}, min(created_at), emoji`,
-    [ids],
-  );
+/** Reactions per post or comment: each emoji once, in the order it was first given, with who gave it. */
+async function reactionsOf(q: Db, on: 'post' | 'comment', ids: readonly string[]): Promise<Map<string, ReactionDto[]>> {
+  const rows = await q
+    .selectFrom(reactionRows(q, on, ids))
+    .select(['r.target_id', 'r.emoji', sql<string[]>`array_agg(r.user_id order by r.created_at, r.user_id)`.as('user_ids')])
+    .groupBy(['r.target_id', 'r.emoji'])
+    .orderBy('r.target_id')
+    .orderBy(sql`min(r.created_at)`)
+    .orderBy('r.emoji')
+    .execute();
   const result = new Map<string, ReactionDto[]>();
   for (const r of rows) {
     const list = result.get(r.target_id) ?? [];
@@ -58,27 +43,47 @@ async function reactionsOf(sql: Sql, table: 'post_reactions' | 'comment_reaction
  * hidden one may be shown is the caller's decision (moderators only). `viewerId` fills the poll's `myVote`; events
  * broadcast to a room pass null, because one payload goes to every subscriber.
  */
-export async function loadPosts(sql: Sql, ids: readonly string[], viewerId: string | null): Promise<Map<string, PostDto>> {
+export async function loadPosts(q: Db, ids: readonly string[], viewerId: string | null): Promise<Map<string, PostDto>> {
   const result = new Map<string, PostDto>();
   const unique = [...new Set(ids)];
   if (unique.length === 0) return result;
   const [rows, reactions, votes, mine] = await Promise.all([
-    sql<PostRow>(
-      `select p.id, p.community_id, p.author_id, u.display_name as author_name, p.kind, p.body, p.link_url, p.poll_question,
-              p.poll_options, p.pinned_at, p.comment_count, p.created_at, p.edited_at, p.hidden_at
-       from posts p join users u on u.id = p.author_id where p.id = any(?::uuid[]) and p.deleted_at is null`,
-      [unique],
-    ),
-    reactionsOf(sql, 'post_reactions', unique),
-    sql<{ post_id: string; option: number; votes: number }>(
-      `select post_id, option, count(*)::int as votes from post_poll_votes where post_id = any(?::uuid[]) group by post_id, option`,
-      [unique],
-    ),
+    q
+      .selectFrom('posts as p')
+      .innerJoin('users as u', 'u.id', 'p.author_id')
+      .select([
+        'p.id',
+        'p.community_id',
+        'p.author_id',
+        'u.display_name as author_name',
+        'p.kind',
+        'p.body',
+        'p.link_url',
+        'p.poll_question',
+        'p.poll_options',
+        'p.pinned_at',
+        'p.comment_count',
+        'p.created_at',
+        'p.edited_at',
+        'p.hidden_at',
+      ])
+      .where((eb) => eb('p.id', '=', eb.fn.any(uuids(unique))))
+      .where('p.deleted_at', 'is', null)
+      .execute(),
+    reactionsOf(q, 'post', unique),
+    q
+      .selectFrom('post_poll_votes')
+      .select(['post_id', 'option', sql<number>`count(*)::int`.as('votes')])
+      .where((eb) => eb('post_id', '=', eb.fn.any(uuids(unique))))
+      .groupBy(['post_id', 'option'])
+      .execute(),
     viewerId
-      ? sql<{ post_id: string; option: number }>('select post_id, option from post_poll_votes where post_id = any(?::uuid[]) and user_id = ?', [
-          unique,
-          viewerId,
-        ])
+      ? q
+          .selectFrom('post_poll_votes')
+          .select(['post_id', 'option'])
+          .where((eb) => eb('post_id', '=', eb.fn.any(uuids(unique))))
+          .where('user_id', '=', viewerId)
+          .execute()
       : Promise.resolve([]),
   ]);
   const tally = new Map(votes.map((v) => [`${v.post_id}:${v.option}`, v.votes]));
@@ -103,33 +108,45 @@ export async function loadPosts(sql: Sql, ids: readonly string[], viewerId: stri
       pinned: row.pinned_at !== null,
       commentCount: row.comment_count,
       reactions: reactions.get(row.id) ?? [],
-      createdAt: iso(row.created_at),
-      editedAt: isoOrNull(row.edited_at),
+      createdAt: row.created_at.toISOString(),
+      editedAt: row.edited_at?.toISOString() ?? null,
       hidden: row.hidden_at !== null,
     });
   }
   return result;
 }
 
-export async function loadPost(sql: Sql, id: string, viewerId: string | null): Promise<PostDto | undefined> {
-  return (await loadPosts(sql, [id], viewerId)).get(id);
+export async function loadPost(q: Db, id: string, viewerId: string | null): Promise<PostDto | undefined> {
+  return (await loadPosts(q, [id], viewerId)).get(id);
 }
 
 export type CommentEventDto = CommentDto & { communityId: string };
 
 /** Comments as clients see them now (deleted ones never loaded), with their community for live events. */
-export async function loadComments(sql: Sql, ids: readonly string[]): Promise<Map<string, CommentEventDto>> {
+export async function loadComments(q: Db, ids: readonly string[]): Promise<Map<string, CommentEventDto>> {
   const result = new Map<string, CommentEventDto>();
   const unique = [...new Set(ids)];
   if (unique.length === 0) return result;
   const [rows, reactions] = await Promise.all([
-    sql<CommentRow>(
-      `select c.id, c.post_id, c.community_id, c.parent_id, c.author_id, u.display_name as author_name, c.body,
-              c.created_at, c.edited_at, c.hidden_at
-       from comments c join users u on u.id = c.author_id where c.id = any(?::uuid[]) and c.deleted_at is null`,
-      [unique],
-    ),
-    reactionsOf(sql, 'comment_reactions', unique),
+    q
+      .selectFrom('comments as c')
+      .innerJoin('users as u', 'u.id', 'c.author_id')
+      .select([
+        'c.id',
+        'c.post_id',
+        'c.community_id',
+        'c.parent_id',
+        'c.author_id',
+        'u.display_name as author_name',
+        'c.body',
+        'c.created_at',
+        'c.edited_at',
+        'c.hidden_at',
+      ])
+      .where((eb) => eb('c.id', '=', eb.fn.any(uuids(unique))))
+      .where('c.deleted_at', 'is', null)
+      .execute(),
+    reactionsOf(q, 'comment', unique),
   ]);
   for (const row of rows) {
     result.set(row.id, {
@@ -141,16 +158,16 @@ export async function loadComments(sql: Sql, ids: readonly string[]): Promise<Ma
       body: row.body,
       bodyHtml: renderMarkdown(row.body),
       reactions: reactions.get(row.id) ?? [],
-      createdAt: iso(row.created_at),
-      editedAt: isoOrNull(row.edited_at),
+      createdAt: row.created_at.toISOString(),
+      editedAt: row.edited_at?.toISOString() ?? null,
       hidden: row.hidden_at !== null,
     });
   }
   return result;
 }
 
-export async function loadComment(sql: Sql, id: string): Promise<CommentEventDto | undefined> {
-  return (await loadComments(sql, [id])).get(id);
+export async function loadComment(q: Db, id: string): Promise<CommentEventDto | undefined> {
+  return (await loadComments(q, [id])).get(id);
 }
 
 /** The REST shape of a comment (the live event adds communityId). */
@@ -159,10 +176,10 @@ export function withoutCommunity({ communityId: _communityId, ...comment }: Comm
 }
 
 /** Post reactions, read-only and in the order of loadPosts. */
-export async function loadPostReactions(sql: Sql, postId: string): Promise<ReactionDto[]> {
-  return (await reactionsOf(sql, 'post_reactions', [postId])).get(postId) ?? [];
+export async function loadPostReactions(q: Db, postId: string): Promise<ReactionDto[]> {
+  return (await reactionsOf(q, 'post', [postId])).get(postId) ?? [];
 }
 
-export async function loadCommentReactions(sql: Sql, commentId: string): Promise<ReactionDto[]> {
-  return (await reactionsOf(sql, 'comment_reactions', [commentId])).get(commentId) ?? [];
+export async function loadCommentReactions(q: Db, commentId: string): Promise<ReactionDto[]> {
+  return (await reactionsOf(q, 'comment', [commentId])).get(commentId) ?? [];
 }

@@ -1,30 +1,58 @@
+import { sql } from 'kysely';
 import type { ReactionDto } from '../../contracts/chat.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { CommentPolicy } from '../access/comment.ts';
 import { checkContribution } from '../moderation/enforcement.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { loadCommentFor } from './comments.ts';
+import { recountReactions } from './counts.ts';
 import { loadPostFor } from './postAccess.ts';
-import { loadCommentReactions, loadPostReactions } from './presenters.ts';
-import { recountReactions } from './visibility.ts';
+import { loadCommentReactions, loadPostReactions, reactionRows } from './presenters.ts';
 
 /** As in chat: enough for any real conversation, too few to turn a post into a spam canvas. */
 const MAX_DISTINCT_EMOJI = 20;
 
-type Table = 'post_reactions' | 'comment_reactions';
+type Target = 'post' | 'comment';
+
+/** Takes back the caller's reaction; true when there was one. */
+async function withdraw(q: Db, on: Target, targetId: string, userId: string, emoji: string): Promise<boolean> {
+  const removed =
+    on === 'post'
+      ? await q
+          .deleteFrom('post_reactions')
+          .where('post_id', '=', targetId)
+          .where('user_id', '=', userId)
+          .where('emoji', '=', emoji)
+          .returning('emoji')
+          .execute()
+      : await q
+          .deleteFrom('comment_reactions')
+          .where('comment_id', '=', targetId)
+          .where('user_id', '=', userId)
+          .where('emoji', '=', emoji)
+          .returning('emoji')
+          .execute();
+  return removed.length > 0;
+}
+
+async function give(q: Db, on: Target, targetId: string, userId: string, emoji: string, now: Date): Promise<void> {
+  const reaction = { user_id: userId, emoji, created_at: now };
+  if (on === 'post') await q.insertInto('post_reactions').values({ post_id: targetId, ...reaction }).onConflict((oc) => oc.doNothing()).execute();
+  else await q.insertInto('comment_reactions').values({ comment_id: targetId, ...reaction }).onConflict((oc) => oc.doNothing()).execute();
+}
 
 /** Adds the caller's reaction, or takes it back when it is already there. */
-async function toggle(sql: Sql, table: Table, targetId: string, userId: string, emoji: string, now: Date): Promise<void> {
-  const key = table === 'post_reactions' ? 'post_id' : 'comment_id';
-  const removed = await sql(`delete from ${table} where ${key} = ? and user_id = ? and emoji = ? returning 1`, [targetId, userId, emoji]);
-  if (removed.length) return;
-  const [{ n } = { n: 0 }] = await sql<{ n: number }>(`select count(distinct emoji)::int as n from ${table} where ${key} = ? and emoji <> ?`, [
-    targetId,
-    emoji,
-  ]);
+async function toggle(q: Db, on: Target, targetId: string, userId: string, emoji: string, now: Date): Promise<void> {
+  if (await withdraw(q, on, targetId, userId, emoji)) return;
+  const { n } = await q
+    .selectFrom(reactionRows(q, on, [targetId]))
+    .select(sql<number>`count(distinct r.emoji)::int`.as('n'))
+    .where('r.emoji', '<>', emoji)
+    .executeTakeFirstOrThrow();
   if (n >= MAX_DISTINCT_EMOJI) throw new AppError('conflict', `At most ${MAX_DISTINCT_EMOJI} different reactions fit on one item.`);
   // The clock's time, not the database's: the home feed counts engagement as of a point on that clock.
-  await sql(`insert into ${table} (${key}, user_id, emoji, created_at) values (?, ?, ?, ?) on conflict do nothing`, [targetId, userId, emoji, now]);
+  await give(q, on, targetId, userId, emoji, now);
 }
 
 export interface ReactionsResult {
@@ -34,13 +62,13 @@ export interface ReactionsResult {
 /** Toggles the caller's reaction on a post; answers the post's reactions. */
 export async function togglePostReaction(deps: Deps, actor: Actor, postId: string, emoji: string): Promise<ReactionsResult> {
   const { reactions, communityId } = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const { post } = await loadPostFor(deps, sql, actor, postId, 'contribute', { lock: true });
+    const q = db(tx);
+    const { post } = await loadPostFor(deps, q, actor, postId, 'contribute', { lock: true });
     if (post.hidden) throw new AppError('conflict', 'This post is hidden.');
-    await checkContribution(deps, sql, actor, { communityId: post.community_id, kind: 'reaction' });
-    await toggle(sql, 'post_reactions', post.id, actor.userId, emoji, deps.clock.now());
-    await recountReactions(sql, post.id);
-    return { reactions: await loadPostReactions(sql, post.id), communityId: post.community_id };
+    await checkContribution(deps, q, actor, { communityId: post.community_id, kind: 'reaction' });
+    await toggle(q, 'post', post.id, actor.userId, emoji, deps.clock.now());
+    await recountReactions(q, post.id);
+    return { reactions: await loadPostReactions(q, post.id), communityId: post.community_id };
   });
   await deps.events.emit('reactions.updated', { communityId, postId, commentId: null, reactions });
   return { reactions };
@@ -49,12 +77,12 @@ export async function togglePostReaction(deps: Deps, actor: Actor, postId: strin
 /** Toggles the caller's reaction on a comment; answers the comment's reactions. */
 export async function toggleCommentReaction(deps: Deps, actor: Actor, commentId: string, emoji: string): Promise<ReactionsResult> {
   const result = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const { comment, ctx } = await loadCommentFor(deps, sql, actor, commentId, 'contribute', { lock: true });
-    if (!comment.visible) throw new AppError('conflict', 'This comment is hidden.');
-    await checkContribution(deps, sql, actor, { communityId: ctx.post.community_id, kind: 'reaction' });
-    await toggle(sql, 'comment_reactions', comment.id, actor.userId, emoji, deps.clock.now());
-    return { reactions: await loadCommentReactions(sql, comment.id), communityId: ctx.post.community_id, postId: comment.post_id };
+    const q = db(tx);
+    const { comment, ctx } = await loadCommentFor(deps, q, actor, commentId, 'contribute', { lock: true });
+    if (!CommentPolicy.visibleToMembers(comment)) throw new AppError('conflict', 'This comment is hidden.');
+    await checkContribution(deps, q, actor, { communityId: ctx.post.community_id, kind: 'reaction' });
+    await toggle(q, 'comment', comment.id, actor.userId, emoji, deps.clock.now());
+    return { reactions: await loadCommentReactions(q, comment.id), communityId: ctx.post.community_id, postId: comment.post_id };
   });
   await deps.events.emit('reactions.updated', { communityId: result.communityId, postId: result.postId, commentId, reactions: result.reactions });
   return { reactions: result.reactions };

@@ -1,15 +1,15 @@
+import type { CommunityRole } from '../../contracts/communities.ts';
 import type { CaseAction, CaseActionInput, CaseDto } from '../../contracts/moderation.ts';
 import { KICK_DEFAULT_REJOIN_MINUTES } from '../../contracts/moderation.ts';
-import { rooms } from '../../contracts/realtime.ts';
+import { db, type Db } from '../../orm/db.ts';
 import { moderateMessage } from '../chat/moderation.ts';
 import { moderateFeedItem } from '../feed/moderation.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { recordAudit, type AuditEntry } from './audit.ts';
-import { announceRemoval, assertMayActOn, barFromCommunity, memberRole, type Removal } from './bans.ts';
-import { assertActionable, lockCaseForModerator, publishCase, type LockedCase } from './cases.ts';
-import { iso, loadCase } from './presenters.ts';
+import { announceRemoval, assertMayActOn, barFromCommunity, memberRole } from './bans.ts';
+import { announceCase, assertActionable, lockCaseForModerator, type LockedCase } from './cases.ts';
+import { loadCase } from './presenters.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -20,19 +20,18 @@ const MINUTE_MS = 60_000;
  */
 export async function claimCase(deps: Deps, actor: Actor, caseId: string): Promise<CaseDto> {
   const changed = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const { kase } = await lockCaseForModerator(sql, actor, caseId);
+    const q = db(tx);
+    const { kase } = await lockCaseForModerator(q, actor, caseId);
     assertActionable(actor, kase);
     if (kase.status === 'claimed') return false;
     const at = deps.clock.now();
-    await sql(`update moderation_cases set status = 'claimed', claimed_by_id = ?, claimed_at = ?, updated_at = ? where id = ?`, [
-      actor.userId,
-      at,
-      at,
-      caseId,
-    ]);
+    await q
+      .updateTable('moderation_cases')
+      .set({ status: 'claimed', claimed_by_id: actor.userId, claimed_at: at, updated_at: at })
+      .where('id', '=', caseId)
+      .execute();
     await recordAudit(
-      sql,
+      q,
       {
         ...auditTarget(kase),
         actorId: actor.userId,
@@ -44,8 +43,8 @@ export async function claimCase(deps: Deps, actor: Actor, caseId: string): Promi
     );
     return true;
   });
-  const kase = (await loadCase(sqlOf(deps.orm.em.fork()), caseId))!;
-  if (changed) publishCase(deps, kase, false);
+  const kase = (await loadCase(db(deps.orm.em.fork()), caseId))!;
+  if (changed) await announceCase(deps, kase, false);
   return kase;
 }
 
@@ -61,39 +60,39 @@ function auditTarget(kase: LockedCase): Pick<AuditEntry, 'communityId' | 'target
 
 /** What an action changed, for the audit entry, and what to announce once it has committed. */
 interface Effect {
-  before: unknown;
-  after: unknown;
+  before: object | null;
+  after: object | null;
   afterCommit: () => Promise<void> | void;
 }
 
 const nothingToAnnounce = () => {};
 
-async function hideOrDelete(deps: Deps, sql: Sql, actor: Actor, kase: LockedCase, action: 'hide' | 'delete'): Promise<Effect> {
+async function hideOrDelete(deps: Deps, q: Db, actor: Actor, kase: LockedCase, action: 'hide' | 'delete'): Promise<Effect> {
   const change = action === 'hide' ? { hide: true } : { delete: true };
   if (kase.target_type === 'message') {
-    const moderated = await moderateMessage(deps, sql, kase.target_id, change, actor.userId);
+    const moderated = await moderateMessage(deps, q, kase.target_id, change, actor.userId);
     return { before: moderated.before, after: moderated.after, afterCommit: moderated.publish };
   }
   if (kase.target_type === 'post' || kase.target_type === 'comment') {
-    const moderated = await moderateFeedItem(deps, sql, { type: kase.target_type, id: kase.target_id }, change, actor.userId);
+    const moderated = await moderateFeedItem(deps, q, { type: kase.target_type, id: kase.target_id }, change, actor.userId);
     return { before: moderated.before, after: moderated.after, afterCommit: moderated.publish };
   }
   throw new AppError('invalid_input', `A reported person has no content to ${action}: warn, time out, kick or ban them instead.`);
 }
 
 /** The person an action reaches, checked against the rank rule. */
-async function personOf(sql: Sql, actor: Actor, actorRole: Parameters<typeof assertMayActOn>[1], kase: LockedCase): Promise<string> {
+async function personOf(q: Db, actor: Actor, actorRole: CommunityRole | null, kase: LockedCase): Promise<string> {
   const userId = kase.target_user_id;
   if (!userId) throw new AppError('conflict', 'The account behind this case no longer exists.');
-  assertMayActOn(actor, actorRole, userId, await memberRole(sql, kase.community_id, userId));
+  assertMayActOn(actor, actorRole, userId, await memberRole(q, kase.community_id, userId));
   return userId;
 }
 
 async function applyAction(
   deps: Deps,
-  sql: Sql,
+  q: Db,
   actor: Actor,
-  actorRole: Parameters<typeof assertMayActOn>[1],
+  actorRole: CommunityRole | null,
   kase: LockedCase,
   input: CaseActionInput,
   at: Date,
@@ -104,41 +103,50 @@ async function applyAction(
       return { before: { status: kase.status }, after: { status: 'dismissed' }, afterCommit: nothingToAnnounce };
     case 'hide':
     case 'delete':
-      return hideOrDelete(deps, sql, actor, kase, input.action);
+      return hideOrDelete(deps, q, actor, kase, input.action);
     case 'warn': {
-      const userId = await personOf(sql, actor, actorRole, kase);
+      const userId = await personOf(q, actor, actorRole, kase);
       return {
         before: null,
         after: { warned: true },
-        afterCommit: () => deps.publisher.toRoom(rooms.user(userId), 'moderation:warned', { communityId, reason: input.reason }),
+        afterCommit: () => deps.events.emit('member.warned', { communityId, userId, reason: input.reason }),
       };
     }
     case 'timeout': {
-      const userId = await personOf(sql, actor, actorRole, kase);
+      const userId = await personOf(q, actor, actorRole, kase);
       const until = new Date(at.getTime() + input.minutes! * MINUTE_MS);
-      const [previous] = await sql<{ until: Date | string }>(
-        'select until from community_timeouts where community_id = ? and user_id = ? and until > ?',
-        [communityId, userId, at],
-      );
+      const previous = await q
+        .selectFrom('community_timeouts')
+        .select('until')
+        .where('community_id', '=', communityId)
+        .where('user_id', '=', userId)
+        .where('until', '>', at)
+        .executeTakeFirst();
       // A new timeout replaces the old one, shorter or longer: the moderator's latest decision stands.
-      await sql(
-        `insert into community_timeouts (community_id, user_id, until, reason, created_by_id, created_at) values (?, ?, ?, ?, ?, ?)
-         on conflict (community_id, user_id) do update
-           set until = excluded.until, reason = excluded.reason, created_by_id = excluded.created_by_id, created_at = excluded.created_at`,
-        [communityId, userId, until, input.reason, actor.userId, at],
-      );
+      await q
+        .insertInto('community_timeouts')
+        .values({ community_id: communityId, user_id: userId, until, reason: input.reason, created_by_id: actor.userId, created_at: at })
+        .onConflict((conflict) =>
+          conflict.columns(['community_id', 'user_id']).doUpdateSet((eb) => ({
+            until: eb.ref('excluded.until'),
+            reason: eb.ref('excluded.reason'),
+            created_by_id: eb.ref('excluded.created_by_id'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
+        .execute();
       return {
-        before: { timedOutUntil: previous ? iso(previous.until) : null },
+        before: { timedOutUntil: previous?.until.toISOString() ?? null },
         after: { timedOutUntil: until.toISOString(), minutes: input.minutes },
         afterCommit: () =>
-          deps.publisher.toRoom(rooms.user(userId), 'moderation:timed_out', { communityId, until: until.toISOString(), reason: input.reason }),
+          deps.events.emit('member.timed_out', { communityId, userId, until: until.toISOString(), reason: input.reason }),
       };
     }
     case 'kick':
     case 'ban': {
-      const userId = await personOf(sql, actor, actorRole, kase);
+      const userId = await personOf(q, actor, actorRole, kase);
       const rejoinAfter = input.action === 'kick' ? new Date(at.getTime() + (input.minutes ?? KICK_DEFAULT_REJOIN_MINUTES) * MINUTE_MS) : null;
-      const removal: Removal = await barFromCommunity(sql, { communityId, userId, reason: input.reason, byId: actor.userId, rejoinAfter, at });
+      const removal = await barFromCommunity(q, { communityId, userId, reason: input.reason, byId: actor.userId, rejoinAfter, at });
       return { before: removal.before, after: removal.after, afterCommit: () => announceRemoval(deps, removal) };
     }
   }
@@ -151,14 +159,14 @@ async function applyAction(
  */
 export async function actOnCase(deps: Deps, actor: Actor, caseId: string, input: CaseActionInput): Promise<CaseDto> {
   const effect = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const { kase, actorRole } = await lockCaseForModerator(sql, actor, caseId);
+    const q = db(tx);
+    const { kase, actorRole } = await lockCaseForModerator(q, actor, caseId);
     assertActionable(actor, kase);
     const at = deps.clock.now();
-    const effect = await applyAction(deps, sql, actor, actorRole, kase, input, at);
-    await closeCase(sql, caseId, input.action, actor.userId, input.reason, at);
+    const effect = await applyAction(deps, q, actor, actorRole, kase, input, at);
+    await closeCase(q, caseId, input.action, actor.userId, input.reason, at);
     await recordAudit(
-      sql,
+      q,
       { ...auditTarget(kase), actorId: actor.userId, action: input.action, reason: input.reason, before: effect.before, after: effect.after },
       at,
     );
@@ -166,15 +174,22 @@ export async function actOnCase(deps: Deps, actor: Actor, caseId: string, input:
   });
   // The effect first: a ban's removal is what has to be fast, the console can hear of the closed case a moment later.
   await effect.afterCommit();
-  const kase = (await loadCase(sqlOf(deps.orm.em.fork()), caseId))!;
-  publishCase(deps, kase, false);
+  const kase = (await loadCase(db(deps.orm.em.fork()), caseId))!;
+  await announceCase(deps, kase, false);
   return kase;
 }
 
-async function closeCase(sql: Sql, caseId: string, action: CaseAction, byId: string, reason: string, at: Date): Promise<void> {
-  await sql(
-    `update moderation_cases set status = ?, resolution_action = ?, resolved_by_id = ?, resolution_reason = ?, resolved_at = ?, updated_at = ?
-     where id = ?`,
-    [action === 'dismiss' ? 'dismissed' : 'resolved', action, byId, reason, at, at, caseId],
-  );
+async function closeCase(q: Db, caseId: string, action: CaseAction, byId: string, reason: string, at: Date): Promise<void> {
+  await q
+    .updateTable('moderation_cases')
+    .set({
+      status: action === 'dismiss' ? 'dismissed' : 'resolved',
+      resolution_action: action,
+      resolved_by_id: byId,
+      resolution_reason: reason,
+      resolved_at: at,
+      updated_at: at,
+    })
+    .where('id', '=', caseId)
+    .execute();
 }

@@ -1,5 +1,7 @@
+import type { Insertable } from 'kysely';
 import type { AuditAction } from '../../contracts/moderation.ts';
-import type { Sql } from '../shared/sql.ts';
+import type { DB } from '../../orm/db.ts';
+import { queriesOf, type Queries } from '../access/queries.ts';
 
 export interface AuditEntry {
   /** Null for platform-wide actions (suspensions). */
@@ -11,31 +13,32 @@ export interface AuditEntry {
   targetUserId?: string | null;
   caseId?: string | null;
   reason?: string;
-  /** What the target looked like before and after (JSON). */
-  before?: unknown;
-  after?: unknown;
+  /** What the target looked like before and after (JSON objects). */
+  before?: object | null;
+  after?: object | null;
 }
 
 /**
- * Appends to the audit log in the caller's transaction, so an action and its entry commit together or not at all.
- * The table refuses updates and deletes (a trigger), so entries cannot be rewritten.
+ * Appends to the audit log in the caller's transaction (`q` bound to it, or its EntityManager), so an action and its
+ * entry commit together or not at all. The table refuses updates and deletes (a trigger), so entries cannot be
+ * rewritten.
  */
-export async function recordAudit(sql: Sql, entry: AuditEntry, at: Date): Promise<void> {
-  await sql(
-    `insert into moderation_audit (community_id, actor_id, action, target_type, target_id, target_user_id, case_id, reason, before, after, created_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)`,
-    [
-      entry.communityId,
-      entry.actorId,
-      entry.action,
-      entry.targetType ?? null,
-      entry.targetId ?? null,
-      entry.targetUserId ?? null,
-      entry.caseId ?? null,
-      entry.reason ?? '',
-      entry.before === undefined ? null : JSON.stringify(entry.before),
-      entry.after === undefined ? null : JSON.stringify(entry.after),
-      at,
-    ],
-  );
+export async function recordAudit(source: Queries, entry: AuditEntry, at: Date): Promise<void> {
+  await queriesOf(source)
+    .insertInto('moderation_audit')
+    .values({
+      community_id: entry.communityId,
+      actor_id: entry.actorId,
+      action: entry.action,
+      target_type: entry.targetType ?? null,
+      target_id: entry.targetId ?? null,
+      target_user_id: entry.targetUserId ?? null,
+      case_id: entry.caseId ?? null,
+      reason: entry.reason ?? '',
+      before: (entry.before ?? null) as Record<string, unknown> | null,
+      after: (entry.after ?? null) as Record<string, unknown> | null,
+      created_at: at,
+      // The id is the table's bigserial, which the entity does not mark as generated: the insert leaves it out.
+    } as Insertable<DB['moderation_audit']>)
+    .execute();
 }

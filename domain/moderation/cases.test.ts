@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlOf } from '../shared/sql.ts';
+import { db } from '../../orm/db.ts';
 import { moderationWorld, seedMessage, type ModerationWorld } from '../../test/moderationFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 import { openAutomodCase } from './cases.ts';
@@ -21,10 +21,10 @@ describe('openAutomodCase', () => {
     const target = { communityId: world.communityId, type: 'message' as const, id: messageId, authorId: world.author.user.id };
     await openAutomodCase(deps, target, ['pills']);
     await openAutomodCase(deps, target, ['Cheap', 'pills']);
-    const sql = sqlOf(deps.orm.em.fork());
-    const rows = await sql<{ id: string }>('select id from moderation_cases where target_id = ?', [messageId]);
+    const q = db(deps.orm.em.fork());
+    const rows = await q.selectFrom('moderation_cases').select('id').where('target_id', '=', messageId).execute();
     expect(rows).toHaveLength(1);
-    const kase = await loadCase(sql, rows[0]!.id);
+    const kase = await loadCase(q, rows[0]!.id);
     expect(kase).toMatchObject({
       status: 'open',
       reportCount: 0,

@@ -1,10 +1,11 @@
+import { sql } from 'kysely';
 import type { CommunityRole } from '../../contracts/communities.ts';
-import type { CaseDto, CaseStatus, ReportTargetType } from '../../contracts/moderation.ts';
-import { rooms } from '../../contracts/realtime.ts';
-import { loadCommunityAccess } from '../communities/membership.ts';
+import type { CaseDto, ReportTargetType } from '../../contracts/moderation.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { loadCommunityAccess } from '../access/community.ts';
+import { ModerationCasePolicy, selectCaseAccess, toCaseAccess } from '../access/moderationCase.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { ModerationPolicy } from './policy.ts';
 import { loadCase } from './presenters.ts';
 
@@ -13,13 +14,13 @@ import { loadCase } from './presenters.ts';
  * private communities are looked up without the view rule; an outsider still learns nothing of a private one.
  */
 export async function authorizeModeration(
-  sql: Sql,
+  q: Db,
   actor: Actor,
   communityId: string,
   power: 'moderate' | 'administer' = 'moderate',
   options: { lock?: boolean } = {},
 ): Promise<CommunityRole | null> {
-  const access = await loadCommunityAccess(sql, actor.userId, communityId, { requireView: false, lock: options.lock });
+  const access = await loadCommunityAccess(q, actor.userId, communityId, { requireView: false, lock: options.lock });
   if (ModerationPolicy[power](actor, access.role)) return access.role;
   if (access.visibility === 'private' && access.role === null) throw new AppError('not_found', 'No such community.');
   throw new AppError(
@@ -28,42 +29,25 @@ export async function authorizeModeration(
   );
 }
 
-export interface LockedCase {
-  id: string;
-  community_id: string;
-  target_type: ReportTargetType;
-  target_id: string;
-  target_user_id: string | null;
-  status: CaseStatus;
-  claimed_by_id: string | null;
-  claimed_by_name: string | null;
+/**
+ * Loads a case FOR UPDATE (claims and actions on one case run one at a time) with the caller's role in its community,
+ * in one statement, and checks that the caller sees it (ModerationCasePolicy): to anyone else it does not exist.
+ */
+export async function lockCaseForModerator(q: Db, actor: Actor, caseId: string) {
+  const row = await selectCaseAccess(q, actor.userId)
+    .select(['k.target_type', 'k.target_id', 'k.target_user_id', 'k.status', 'k.claimed_by_id'])
+    .where('k.id', '=', caseId)
+    .forUpdate('k')
+    .executeTakeFirst();
+  if (!row || !ModerationCasePolicy.see(actor, toCaseAccess(row))) throw new AppError('not_found', 'No such case.');
+  // Named only once the lock is held: a claim committed while we waited must be reported with its moderator's name.
+  const claimer = row.claimed_by_id
+    ? await q.selectFrom('users').select('display_name').where('id', '=', row.claimed_by_id).executeTakeFirst()
+    : undefined;
+  return { kase: { ...row, claimed_by_name: claimer?.display_name ?? null }, actorRole: row.role };
 }
 
-/**
- * Loads a case FOR UPDATE (claims and actions on one case run one at a time) and checks that the caller moderates its
- * community. Cases are not discoverable: someone who does not moderate the community gets `not_found`.
- */
-export async function lockCaseForModerator(sql: Sql, actor: Actor, caseId: string): Promise<{ kase: LockedCase; actorRole: CommunityRole | null }> {
-  const [kase] = await sql<LockedCase>(
-    `select id, community_id, target_type, target_id, target_user_id, status, claimed_by_id, null as claimed_by_name
-     from moderation_cases where id = ? for update`,
-    [caseId],
-  );
-  const notFound = () => new AppError('not_found', 'No such case.');
-  if (!kase) throw notFound();
-  // Named only once the lock is held: a claim committed while we waited must be reported with its moderator's name.
-  if (kase.claimed_by_id) {
-    const [claimer] = await sql<{ display_name: string }>('select display_name from users where id = ?', [kase.claimed_by_id]);
-    kase.claimed_by_name = claimer?.display_name ?? null;
-  }
-  const [member] = await sql<{ role: CommunityRole }>('select role from community_members where community_id = ? and user_id = ?', [
-    kase.community_id,
-    actor.userId,
-  ]);
-  const actorRole = member?.role ?? null;
-  if (!ModerationPolicy.moderate(actor, actorRole)) throw notFound();
-  return { kase, actorRole };
-}
+export type LockedCase = Awaited<ReturnType<typeof lockCaseForModerator>>['kase'];
 
 /** Closed cases stay closed; a case another moderator claimed is theirs to act on. */
 export function assertActionable(actor: Actor, kase: LockedCase): void {
@@ -93,23 +77,40 @@ export interface OpenedCase {
  * Opens the target's active case, or joins the one already open or claimed. The partial unique index on active cases
  * decides between concurrent openers, so two first reports at once still make one case. Runs in the caller's transaction.
  */
-export async function openOrMergeCase(sql: Sql, target: CaseTarget, at: Date, automodWords: string[] = []): Promise<OpenedCase> {
-  const [row] = await sql<{ id: string; created: boolean }>(
-    `insert into moderation_cases (id, community_id, target_type, target_id, target_user_id, automod, automod_words, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?::text[], ?, ?)
-     on conflict (community_id, target_type, target_id) where status in ('open', 'claimed') do update
-       set updated_at = excluded.updated_at,
-           automod = moderation_cases.automod or excluded.automod,
-           automod_words = array(select distinct w from unnest(moderation_cases.automod_words || excluded.automod_words) w order by w)
-     returning id, (xmax = 0) as created`,
-    [crypto.randomUUID(), target.communityId, target.type, target.id, target.userId, automodWords.length > 0, automodWords, at, at],
-  );
-  return { caseId: row!.id, created: row!.created };
+export async function openOrMergeCase(q: Db, target: CaseTarget, at: Date, automodWords: string[] = []): Promise<OpenedCase> {
+  const row = await q
+    .insertInto('moderation_cases')
+    .values({
+      id: crypto.randomUUID(),
+      community_id: target.communityId,
+      target_type: target.type,
+      target_id: target.id,
+      target_user_id: target.userId,
+      automod: automodWords.length > 0,
+      automod_words: automodWords,
+      created_at: at,
+      updated_at: at,
+    })
+    .onConflict((conflict) =>
+      conflict
+        .columns(['community_id', 'target_type', 'target_id'])
+        // Literals, as in the index's own predicate: the planner matches the partial index by proving one implies the other.
+        .where('status', 'in', [sql.lit<'open'>('open'), sql.lit<'claimed'>('claimed')])
+        .doUpdateSet({
+          updated_at: (eb) => eb.ref('excluded.updated_at'),
+          automod: sql<boolean>`moderation_cases.automod or excluded.automod`,
+          automod_words: sql<string[]>`array(select distinct w from unnest(moderation_cases.automod_words || excluded.automod_words) w order by w)`,
+        }),
+    )
+    // xmax is 0 only on a row this statement inserted; an update of the active case sets it.
+    .returning(['id', sql<boolean>`xmax = 0`.as('created')])
+    .executeTakeFirstOrThrow();
+  return { caseId: row.id, created: row.created };
 }
 
 /** Tells the community's moderators with the console open; call after commit. */
-export function publishCase(deps: Deps, kase: CaseDto, created: boolean): void {
-  deps.publisher.toRoom(rooms.moderation(kase.communityId), created ? 'moderation:case_created' : 'moderation:case_updated', kase);
+export async function announceCase(deps: Deps, kase: CaseDto, created: boolean): Promise<void> {
+  await deps.events.emit(created ? 'moderation_case.created' : 'moderation_case.updated', { case: kase });
 }
 
 /**
@@ -124,16 +125,16 @@ export async function openAutomodCase(
   try {
     const matched = [...new Set(words.map((w) => w.toLowerCase()))].sort();
     const { kase, created } = await deps.orm.em.fork().transactional(async (tx) => {
-      const sql = sqlOf(tx);
+      const q = db(tx);
       const opened = await openOrMergeCase(
-        sql,
+        q,
         { communityId: target.communityId, type: target.type, id: target.id, userId: target.authorId },
         deps.clock.now(),
         matched,
       );
-      return { kase: await loadCase(sql, opened.caseId), created: opened.created };
+      return { kase: await loadCase(q, opened.caseId), created: opened.created };
     });
-    if (kase) publishCase(deps, kase, created);
+    if (kase) await announceCase(deps, kase, created);
   } catch (err) {
     deps.logger.warn({ err: String(err), target }, 'moderation: opening an automod case failed');
   }
@@ -141,5 +142,5 @@ export async function openAutomodCase(
 
 /** `moderation:subscribe`: joining a community's queue room is a moderation decision like any other. */
 export async function authorizeQueueSubscription(deps: Deps, actor: Actor, communityId: string): Promise<void> {
-  await authorizeModeration(sqlOf(deps.orm.em.fork()), actor, communityId);
+  await authorizeModeration(db(deps.orm.em.fork()), actor, communityId);
 }

@@ -1,8 +1,9 @@
-import type { CommunityRole } from '../../contracts/communities.ts';
+import { sql, type InferResult } from 'kysely';
 import { NEW_MEMBER_DAYS } from '../../contracts/moderation.ts';
+import type { Db } from '../../orm/db.ts';
+import { queriesOf, type Queries } from '../access/queries.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import type { Sql } from '../shared/sql.ts';
 import type { RateLimiter, RateLimiterFactory } from '../shared/stores.ts';
 import { ModerationPolicy } from './policy.ts';
 import { countLinks, matchedWords } from './wordFilter.ts';
@@ -21,17 +22,6 @@ export interface Contribution {
 export interface ContributionVerdict {
   /** Words of the community's filter found in a contribution let through in `flag` mode: report it for review. */
   flaggedWords: string[];
-}
-
-interface RulesRow {
-  community_role: CommunityRole | null;
-  joined_at: Date | string | null;
-  suspended_at: Date | string | null;
-  timed_out_until: Date | string | null;
-  word_filter_words: string[] | null;
-  word_filter_mode: 'block' | 'flag' | null;
-  new_member_link_limit: number | null;
-  slow_mode_seconds: number | null;
 }
 
 /** Slow mode limiters by interval, per factory (one per node): created on first use of each interval. */
@@ -53,20 +43,56 @@ function slowModeLimiter(factory: RateLimiterFactory, seconds: number): RateLimi
  * channel (`rate_limited` with `retryAfter`). Moderators are exempt from the filter, the link limit and slow mode.
  * Membership itself (and so bans, which remove it) is the caller's policy check.
  */
-export async function checkContribution(deps: Deps, sql: Sql, actor: Actor, contribution: Contribution): Promise<ContributionVerdict> {
-  const [outcome] = await checkContributions(deps, sql, [{ actor, contribution }]);
+export async function checkContribution(deps: Deps, source: Queries, actor: Actor, contribution: Contribution): Promise<ContributionVerdict> {
+  const [outcome] = await checkContributions(deps, source, [{ actor, contribution }]);
   if (outcome!.status === 'rejected') throw outcome!.reason;
   return outcome!.value;
 }
 
 /**
+ * The rules that apply to each (member, community, channel) slot, one row per slot whose member exists: their role
+ * and join date, suspension, a running timeout, the community's automod settings and the channel's slow mode. Slots
+ * are numbered from 1 in the order given (`with ordinality`).
+ */
+function selectRules(q: Db, now: Date, keys: readonly { userId: string; communityId: string; channelId: string | null }[]) {
+  return q
+    .selectFrom(
+      sql<{ user_id: string; community_id: string; channel_id: string | null; slot: string }>`unnest(
+        ${keys.map((k) => k.userId)}::uuid[], ${keys.map((k) => k.communityId)}::uuid[], ${keys.map((k) => k.channelId)}::uuid[]
+      ) with ordinality`.as<'p'>(sql`p(user_id, community_id, channel_id, slot)`),
+    )
+    .innerJoin('users as u', 'u.id', 'p.user_id')
+    .leftJoin('community_members as cm', (join) => join.onRef('cm.community_id', '=', 'p.community_id').onRef('cm.user_id', '=', 'u.id'))
+    // At most one timeout per member and community (its key): the running one, if any.
+    .leftJoin('community_timeouts as t', (join) =>
+      join.onRef('t.community_id', '=', 'p.community_id').onRef('t.user_id', '=', 'u.id').on('t.until', '>', now),
+    )
+    // The settings row's key column is left out of the typed table (see settings.ts), so it is named by hand.
+    .leftJoin('community_moderation_settings as s', (join) => join.on(sql<boolean>`s.community_id = p.community_id`))
+    .leftJoin('channels as c', 'c.id', 'p.channel_id')
+    .select([
+      sql<number>`p.slot::int`.as('slot'),
+      'cm.role',
+      'cm.joined_at',
+      'u.suspended_at',
+      't.until',
+      's.word_filter_words',
+      's.word_filter_mode',
+      's.new_member_link_limit',
+      'c.slow_mode_seconds',
+    ]);
+}
+
+type Rules = InferResult<ReturnType<typeof selectRules>>[number];
+
+/**
  * checkContribution for many contributions at once (a batch of chat messages): the rules of every distinct
  * (member, community, channel) in one query, then each contribution judged on its own. Outcomes in input order; a
- * refusal is that contribution's alone.
+ * refusal is that contribution's alone. Runs in the caller's transaction (`q` bound to it, or its EntityManager).
  */
 export async function checkContributions(
   deps: Deps,
-  sql: Sql,
+  source: Queries,
   items: readonly { actor: Actor; contribution: Contribution }[],
 ): Promise<PromiseSettledResult<ContributionVerdict>[]> {
   if (!items.length) return [];
@@ -82,34 +108,23 @@ export async function checkContributions(
     slots.set(key, keys.length);
     keys.push({ userId: actor.userId, communityId: contribution.communityId, channelId: contribution.channelId ?? null });
   }
-  const rows = await sql<RulesRow & { slot: string | number }>(
-    `select p.slot, cm.role as community_role, cm.joined_at, u.suspended_at,
-            (select t.until from community_timeouts t
-              where t.community_id = p.community_id and t.user_id = u.id and t.until > ?::timestamptz) as timed_out_until,
-            s.word_filter_words, s.word_filter_mode, s.new_member_link_limit,
-            (select c.slow_mode_seconds from channels c where c.id = p.channel_id) as slow_mode_seconds
-     from unnest(?::uuid[], ?::uuid[], ?::uuid[]) with ordinality as p(user_id, community_id, channel_id, slot)
-     join users u on u.id = p.user_id
-     left join community_members cm on cm.community_id = p.community_id and cm.user_id = u.id
-     left join community_moderation_settings s on s.community_id = p.community_id`,
-    [now, keys.map((k) => k.userId), keys.map((k) => k.communityId), keys.map((k) => k.channelId)],
-  );
-  const rulesBySlot = new Map(rows.map((row) => [Number(row.slot) - 1, row]));
+  const rows = await selectRules(queriesOf(source), now, keys).execute();
+  const rulesBySlot = new Map(rows.map((row) => [row.slot - 1, row]));
   return Promise.allSettled(
     items.map(({ actor, contribution }) => judge(deps, now, actor, contribution, rulesBySlot.get(slots.get(keyOf(actor.userId, contribution))!))),
   );
 }
 
-async function judge(deps: Deps, now: Date, actor: Actor, contribution: Contribution, rules: RulesRow | undefined): Promise<ContributionVerdict> {
+async function judge(deps: Deps, now: Date, actor: Actor, contribution: Contribution, rules: Rules | undefined): Promise<ContributionVerdict> {
   if (!rules || rules.suspended_at) throw new AppError('forbidden', 'This account is suspended.');
-  if (rules.timed_out_until) {
-    const until = new Date(rules.timed_out_until);
+  if (rules.until) {
+    const until = rules.until;
     throw new AppError('forbidden', `You are timed out in this community until ${until.toISOString()}.`, {
       retryAfter: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)),
       details: { timedOutUntil: until.toISOString() },
     });
   }
-  if (ModerationPolicy.exemptFromAutomod(actor, rules.community_role)) return { flaggedWords: [] };
+  if (ModerationPolicy.exemptFromAutomod(actor, rules.role)) return { flaggedWords: [] };
 
   const body = contribution.body ?? '';
   const words = matchedWords(body, rules.word_filter_words ?? []);
@@ -118,7 +133,7 @@ async function judge(deps: Deps, now: Date, actor: Actor, contribution: Contribu
   }
   const limit = rules.new_member_link_limit;
   if (limit !== null && rules.joined_at) {
-    const isNew = now.getTime() - new Date(rules.joined_at).getTime() < NEW_MEMBER_DAYS * 86_400_000;
+    const isNew = now.getTime() - rules.joined_at.getTime() < NEW_MEMBER_DAYS * 86_400_000;
     const links = countLinks(body);
     if (isNew && links > limit) {
       throw new AppError(

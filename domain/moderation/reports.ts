@@ -1,11 +1,12 @@
 import type { CreateReportInput } from '../../contracts/moderation.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { loadStanding, loadStandings, standingKey, type CommunityStanding } from '../access/membership.ts';
 import { authorizeChannel } from '../chat/access.ts';
 import { loadFeedItemForCase } from '../feed/moderation.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
-import { openOrMergeCase, publishCase, type CaseTarget } from './cases.ts';
-import { iso, loadCase } from './presenters.ts';
+import { announceCase, openOrMergeCase, type CaseTarget } from './cases.ts';
+import { loadCase } from './presenters.ts';
 
 /** What the reporter gets back: their report, not the case (that is for moderators). */
 export interface ReportReceipt {
@@ -25,18 +26,22 @@ export interface ReportOutcome {
 
 const SELF_REPORT = 'You cannot report yourself or your own content.';
 
+/** Reports come from members, about members, of communities that are still there. */
+const isMemberOfLive = (standing: CommunityStanding | null | undefined) => !!standing && !standing.archived && standing.role !== null;
+
 /**
  * Where the target lives and who is behind it, checked as the reporter sees it: what they cannot read does not exist
  * for them (`not_found`), and content already hidden or deleted has nothing left to report.
  */
-async function resolveTarget(deps: Deps, sql: Sql, actor: Actor, input: CreateReportInput): Promise<CaseTarget> {
+async function resolveTarget(deps: Deps, q: Db, actor: Actor, input: CreateReportInput): Promise<CaseTarget> {
   switch (input.targetType) {
     case 'message': {
-      const [message] = await sql<{ channel_id: string; author_id: string; hidden: boolean; deleted: boolean }>(
-        `select channel_id, author_id, hidden_at is not null as hidden, deleted_at is not null as deleted from messages where id = ?`,
-        [input.targetId],
-      );
-      if (!message || message.hidden || message.deleted) throw new AppError('not_found', 'No such message.');
+      const message = await q
+        .selectFrom('messages')
+        .select(['channel_id', 'author_id', 'hidden_at', 'deleted_at'])
+        .where('id', '=', input.targetId)
+        .executeTakeFirst();
+      if (!message || message.hidden_at || message.deleted_at) throw new AppError('not_found', 'No such message.');
       const access = await authorizeChannel(deps.orm.em.fork(), actor, message.channel_id, 'read').catch(() => {
         throw new AppError('not_found', 'No such message.');
       });
@@ -47,28 +52,25 @@ async function resolveTarget(deps: Deps, sql: Sql, actor: Actor, input: CreateRe
     }
     case 'post':
     case 'comment': {
-      const item = await loadFeedItemForCase(sql, input.targetType, input.targetId);
+      const item = await loadFeedItemForCase(q, input.targetType, input.targetId);
       const notFound = new AppError('not_found', `No such ${input.targetType}.`);
       if (!item || item.hidden || item.deleted) throw notFound;
-      const [member] = await sql(
-        `select 1 from community_members m join communities c on c.id = m.community_id and c.archived_at is null
-         where m.community_id = ? and m.user_id = ?`,
-        [item.communityId, actor.userId],
-      );
-      if (!member) throw notFound;
+      const reporter = await loadStanding(q, actor.userId, item.communityId);
+      if (!isMemberOfLive(reporter)) throw notFound;
       return { communityId: item.communityId, type: input.targetType, id: input.targetId, userId: item.authorId };
     }
     case 'user': {
-      const [row] = await sql<{ reporter: boolean; reported: boolean }>(
-        `select exists (select 1 from community_members where community_id = c.id and user_id = ?) as reporter,
-                exists (select 1 from community_members where community_id = c.id and user_id = ?) as reported
-         from communities c where c.id = ? and c.archived_at is null`,
-        [actor.userId, input.targetId, input.communityId],
-      );
-      if (!row?.reporter) throw new AppError('not_found', 'No such community.');
+      const communityId = input.communityId!;
+      const standings = await loadStandings(q, [
+        { userId: actor.userId, communityId },
+        { userId: input.targetId, communityId },
+      ]);
+      if (!isMemberOfLive(standings.get(standingKey(actor.userId, communityId)))) throw new AppError('not_found', 'No such community.');
       if (input.targetId === actor.userId) throw new AppError('invalid_input', SELF_REPORT);
-      if (!row.reported) throw new AppError('not_found', 'That person is not a member of this community.');
-      return { communityId: input.communityId!, type: 'user', id: input.targetId, userId: input.targetId };
+      if (!isMemberOfLive(standings.get(standingKey(input.targetId, communityId)))) {
+        throw new AppError('not_found', 'That person is not a member of this community.');
+      }
+      return { communityId, type: 'user', id: input.targetId, userId: input.targetId };
     }
   }
 }
@@ -81,43 +83,57 @@ async function resolveTarget(deps: Deps, sql: Sql, actor: Actor, input: CreateRe
 export async function createReport(deps: Deps, actor: Actor, input: CreateReportInput): Promise<ReportOutcome> {
   const em = deps.orm.em.fork();
   const outcome = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const target = await resolveTarget(deps, sql, actor, input);
+    const q = db(tx);
+    const target = await resolveTarget(deps, q, actor, input);
     if (target.userId === actor.userId) throw new AppError('invalid_input', SELF_REPORT);
     const now = deps.clock.now();
-    const [already] = await sql<{ id: string }>(
-      `select k.id from moderation_cases k join reports r on r.case_id = k.id and r.reporter_id = ?
-       where k.community_id = ? and k.target_type = ? and k.target_id = ? and k.status in ('open', 'claimed')`,
-      [actor.userId, target.communityId, target.type, target.id],
-    );
+    const already = await q
+      .selectFrom('moderation_cases as k')
+      .innerJoin('reports as r', (join) => join.onRef('r.case_id', '=', 'k.id').on('r.reporter_id', '=', actor.userId))
+      .select('k.id')
+      .where('k.community_id', '=', target.communityId)
+      .where('k.target_type', '=', target.type)
+      .where('k.target_id', '=', target.id)
+      .where('k.status', 'in', ['open', 'claimed'])
+      .executeTakeFirst();
     if (already) return { caseId: already.id, created: false, recorded: false, target };
-    const opened = await openOrMergeCase(sql, target, now);
+    const opened = await openOrMergeCase(q, target, now);
     // The unique (case, reporter) settles a reporter's two concurrent submissions: the second counts for nothing.
-    const inserted = await sql(
-      `insert into reports (id, case_id, reporter_id, reason, note, created_at) values (?, ?, ?, ?, ?, ?)
-       on conflict (case_id, reporter_id) do nothing returning id`,
-      [crypto.randomUUID(), opened.caseId, actor.userId, input.reason, input.note || null, now],
-    );
-    if (inserted.length) await sql('update moderation_cases set report_count = report_count + 1 where id = ?', [opened.caseId]);
-    return { ...opened, recorded: inserted.length > 0, target };
+    const inserted = await q
+      .insertInto('reports')
+      .values({ id: crypto.randomUUID(), case_id: opened.caseId, reporter_id: actor.userId, reason: input.reason, note: input.note || null, created_at: now })
+      .onConflict((conflict) => conflict.columns(['case_id', 'reporter_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) {
+      await q
+        .updateTable('moderation_cases')
+        .set((eb) => ({ report_count: eb('report_count', '+', 1) }))
+        .where('id', '=', opened.caseId)
+        .execute();
+    }
+    return { ...opened, recorded: inserted !== undefined, target };
   });
-  const sql = sqlOf(deps.orm.em.fork());
+  const q = db(deps.orm.em.fork());
   if (outcome.recorded) {
-    const kase = await loadCase(sql, outcome.caseId);
-    if (kase) publishCase(deps, kase, outcome.created);
+    const kase = await loadCase(q, outcome.caseId);
+    if (kase) await announceCase(deps, kase, outcome.created);
   }
-  const [report] = await sql<{ reason: ReportReceipt['reason']; note: string | null; created_at: Date | string }>(
-    'select reason, note, created_at from reports where case_id = ? and reporter_id = ?',
-    [outcome.caseId, actor.userId],
-  );
+  const report = await q
+    .selectFrom('reports')
+    // The entity stores the reason as text; only report reasons are ever written there (above).
+    .select((eb) => [eb.ref('reason').$castTo<ReportReceipt['reason']>().as('reason'), 'note', 'created_at'])
+    .where('case_id', '=', outcome.caseId)
+    .where('reporter_id', '=', actor.userId)
+    .executeTakeFirstOrThrow();
   return {
     report: {
       targetType: outcome.target.type,
       targetId: outcome.target.id,
       communityId: outcome.target.communityId,
-      reason: report!.reason,
-      note: report!.note,
-      createdAt: iso(report!.created_at),
+      reason: report.reason,
+      note: report.note,
+      createdAt: report.created_at.toISOString(),
     },
     recorded: outcome.recorded,
   };

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCommunity } from '../../test/communities.ts';
 import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { db } from '../../orm/db.ts';
 import type { Actor } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { getModerationSettings, updateModerationSettings } from './settings.ts';
 
 let node: RunningNode;
@@ -49,10 +49,13 @@ describe('moderation settings', () => {
         updateModerationSettings(deps, admin, communityId, i % 2 ? { slowMode: { [channels.b!]: i } } : { newMemberLinkLimit: i }),
       ),
     );
-    const entries = await sqlOf(deps.orm.em.fork())<{ before: unknown; after: unknown }>(
-      `select before, after from moderation_audit where community_id = ? and action = 'settings' order by id`,
-      [communityId],
-    );
+    const entries = await db(deps.orm.em.fork())
+      .selectFrom('moderation_audit')
+      .select(['before', 'after'])
+      .where('community_id', '=', communityId)
+      .where('action', '=', 'settings')
+      .orderBy('id')
+      .execute();
     expect(entries).toHaveLength(6);
     for (let i = 1; i < entries.length; i++) expect(entries[i]!.before).toEqual(entries[i - 1]!.after);
     expect(entries.at(-1)!.after).toEqual(await getModerationSettings(deps, admin, communityId));

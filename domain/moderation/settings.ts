@@ -1,30 +1,34 @@
+import { sql, type Insertable } from 'kysely';
 import type { ModerationSettingsDto, ModerationSettingsInput } from '../../contracts/moderation.ts';
-import { loadCommunityAccess } from '../communities/membership.ts';
-import { CommunityPolicy, type CommunityAccess } from '../communities/policies.ts';
+import { db, uuids, type DB, type Db } from '../../orm/db.ts';
+import { CommunityPolicy, loadCommunityAccess, type CommunityAccess } from '../access/community.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { recordAudit } from './audit.ts';
 import { ModerationPolicy } from './policy.ts';
 import { foldText } from './wordFilter.ts';
 
-interface SettingsRow {
-  word_filter_words: string[];
-  word_filter_mode: 'block' | 'flag';
-  new_member_link_limit: number | null;
-}
+/**
+ * The settings row's key column. The entity's one-to-one `community` is not marked as the owning side, so the typed
+ * tables leave its join column out; it is named here once.
+ */
+const settingsCommunityId = sql.ref<string>('community_moderation_settings.community_id');
 
 /** A community without a settings row has the defaults: no words, flag mode, no link limit, no slow mode. */
-async function loadSettings(sql: Sql, communityId: string): Promise<ModerationSettingsDto> {
-  const [[row], channels] = await Promise.all([
-    sql<SettingsRow>(
-      'select word_filter_words, word_filter_mode, new_member_link_limit from community_moderation_settings where community_id = ?',
-      [communityId],
-    ),
-    sql<{ id: string; slow_mode_seconds: number }>(
-      'select id, slow_mode_seconds from channels where community_id = ? and slow_mode_seconds > 0 order by id',
-      [communityId],
-    ),
+async function loadSettings(q: Db, communityId: string): Promise<ModerationSettingsDto> {
+  const [row, channels] = await Promise.all([
+    q
+      .selectFrom('community_moderation_settings')
+      .select(['word_filter_words', 'word_filter_mode', 'new_member_link_limit'])
+      .where(settingsCommunityId, '=', communityId)
+      .executeTakeFirst(),
+    q
+      .selectFrom('channels')
+      .select(['id', 'slow_mode_seconds'])
+      .where('community_id', '=', communityId)
+      .where('slow_mode_seconds', '>', 0)
+      .orderBy('id')
+      .execute(),
   ]);
   return {
     communityId,
@@ -38,8 +42,8 @@ async function loadSettings(sql: Sql, communityId: string): Promise<ModerationSe
  * The caller's standing, checked against `allowed`. Platform staff need not be members, so a private community is
  * looked up without the view rule; anyone who may not even view it gets `not_found`, as everywhere else.
  */
-async function authorize(sql: Sql, actor: Actor, communityId: string, allowed: (access: CommunityAccess) => boolean, lock = false) {
-  const access = await loadCommunityAccess(sql, actor.userId, communityId, { requireView: false, lock });
+async function authorize(q: Db, actor: Actor, communityId: string, allowed: (access: CommunityAccess) => boolean, lock = false) {
+  const access = await loadCommunityAccess(q, actor.userId, communityId, { requireView: false, lock });
   if (allowed(access)) return access;
   if (!CommunityPolicy.view(access)) throw new AppError('not_found', 'No such community.');
   throw new AppError('forbidden', 'Only this community’s moderators can do that.');
@@ -47,9 +51,9 @@ async function authorize(sql: Sql, actor: Actor, communityId: string, allowed: (
 
 /** The community's automod settings: its moderators (and platform staff) may read them. */
 export async function getModerationSettings(deps: Deps, actor: Actor, communityId: string): Promise<ModerationSettingsDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  await authorize(sql, actor, communityId, (a) => ModerationPolicy.moderate(actor, a.role));
-  return loadSettings(sql, communityId);
+  const q = db(deps.orm.em.fork());
+  await authorize(q, actor, communityId, (a) => ModerationPolicy.moderate(actor, a.role));
+  return loadSettings(q, communityId);
 }
 
 /** The same word twice (in any case or accents) is one entry: the first spelling given is kept. */
@@ -76,16 +80,20 @@ export async function updateModerationSettings(
   input: ModerationSettingsInput,
 ): Promise<ModerationSettingsDto> {
   return deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    await authorize(sql, actor, communityId, (a) => ModerationPolicy.administer(actor, a.role), true);
-    const before = await loadSettings(sql, communityId);
+    const q = db(tx);
+    await authorize(q, actor, communityId, (a) => ModerationPolicy.administer(actor, a.role), true);
+    const before = await loadSettings(q, communityId);
 
     const slowMode = Object.entries(input.slowMode ?? {});
     if (slowMode.length) {
       const ids = slowMode.map(([id]) => id);
-      const found = new Set(
-        (await sql<{ id: string }>('select id from channels where community_id = ? and id = any(?::uuid[])', [communityId, ids])).map((r) => r.id),
-      );
+      const channels = await q
+        .selectFrom('channels')
+        .select('id')
+        .where('community_id', '=', communityId)
+        .where((eb) => eb('id', '=', eb.fn.any(uuids(ids))))
+        .execute();
+      const found = new Set(channels.map((c) => c.id));
       const foreign = ids.filter((id) => !found.has(id));
       if (foreign.length) {
         const message = `Not a channel of this community: ${foreign.join(', ')}.`;
@@ -93,29 +101,41 @@ export async function updateModerationSettings(
           details: { fields: Object.fromEntries(foreign.map((id) => [`slowMode.${id}`, 'Not a channel of this community.'])) },
         });
       }
-      await sql(
-        `update channels c set slow_mode_seconds = v.seconds from unnest(?::uuid[], ?::int[]) as v(id, seconds)
-         where c.id = v.id and c.community_id = ?`,
-        [ids, slowMode.map(([, seconds]) => seconds), communityId],
-      );
+      await q
+        .updateTable('channels as c')
+        .from(sql<{ id: string; seconds: number }>`unnest(${ids}::uuid[], ${slowMode.map(([, seconds]) => seconds)}::int[])`.as<'v'>(sql`v(id, seconds)`))
+        .set((eb) => ({ slow_mode_seconds: eb.ref('v.seconds') }))
+        .whereRef('c.id', '=', 'v.id')
+        .where('c.community_id', '=', communityId)
+        .execute();
     }
 
     if (input.wordFilter !== undefined || input.newMemberLinkLimit !== undefined) {
       const wordFilter = input.wordFilter ?? before.wordFilter;
       const linkLimit = input.newMemberLinkLimit === undefined ? before.newMemberLinkLimit : input.newMemberLinkLimit;
-      await sql(
-        `insert into community_moderation_settings (community_id, word_filter_words, word_filter_mode, new_member_link_limit, updated_at)
-         values (?, ?::text[], ?, ?, ?)
-         on conflict (community_id) do update set word_filter_words = excluded.word_filter_words,
-           word_filter_mode = excluded.word_filter_mode, new_member_link_limit = excluded.new_member_link_limit,
-           updated_at = excluded.updated_at`,
-        [communityId, distinctWords(wordFilter.words), wordFilter.mode, linkLimit, deps.clock.now()],
-      );
+      await q
+        .insertInto('community_moderation_settings')
+        .values({
+          community_id: communityId,
+          word_filter_words: distinctWords(wordFilter.words),
+          word_filter_mode: wordFilter.mode,
+          new_member_link_limit: linkLimit,
+          updated_at: deps.clock.now(),
+        } as Insertable<DB['community_moderation_settings']>) // with its key column, which the typed table leaves out (above)
+        .onConflict((conflict) =>
+          conflict.constraint('community_moderation_settings_pkey').doUpdateSet((eb) => ({
+            word_filter_words: eb.ref('excluded.word_filter_words'),
+            word_filter_mode: eb.ref('excluded.word_filter_mode'),
+            new_member_link_limit: eb.ref('excluded.new_member_link_limit'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
     }
 
-    const after = await loadSettings(sql, communityId);
+    const after = await loadSettings(q, communityId);
     await recordAudit(
-      sql,
+      q,
       { communityId, actorId: actor.userId, action: 'settings', targetType: 'community', targetId: communityId, before, after },
       deps.clock.now(),
     );

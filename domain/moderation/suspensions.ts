@@ -1,26 +1,19 @@
-import type { Actor, Deps } from '../shared/deps.ts';
+import type { SuspensionDto } from '../../contracts/moderation.ts';
+import { db } from '../../orm/db.ts';
+import { queriesOf, type Queries } from '../access/queries.ts';
 import { announceRevocation } from '../auth/sessions.ts';
+import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { recordAudit } from './audit.ts';
 import { ModerationPolicy } from './policy.ts';
-import { iso } from './presenters.ts';
-
-export interface SuspensionDto {
-  user: { id: string; displayName: string };
-  reason: string;
-  suspendedAt: string;
-  /** Sessions signed out by the suspension (every device the person was using). */
-  sessionsRevoked: number;
-}
 
 /**
  * Sign-in refuses a suspended account — asked only after the password was proven, so guessing reveals nothing. Run it
  * in the transaction that opens the session: the share lock makes a suspension committing at the same moment wait for
  * the new session and revoke it too.
  */
-export async function assertNotSuspended(sql: Sql, userId: string): Promise<void> {
-  const [user] = await sql<{ suspended_at: Date | string | null }>('select suspended_at from users where id = ? for share', [userId]);
+export async function assertNotSuspended(source: Queries, userId: string): Promise<void> {
+  const user = await queriesOf(source).selectFrom('users').select('suspended_at').where('id', '=', userId).forShare().executeTakeFirst();
   if (user?.suspended_at) throw new AppError('forbidden', 'This account is suspended. Contact support if you think this is a mistake.');
 }
 
@@ -37,21 +30,21 @@ function authorizeSuspension(actor: Actor, userId: string): void {
 export async function suspendUser(deps: Deps, actor: Actor, userId: string, reason: string): Promise<SuspensionDto> {
   authorizeSuspension(actor, userId);
   const { suspension, sessionIds } = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const [user] = await sql<{ display_name: string; suspended_at: Date | string | null }>(
-      'select display_name, suspended_at from users where id = ? for update',
-      [userId],
-    );
+    const q = db(tx);
+    const user = await q.selectFrom('users').select(['display_name', 'suspended_at']).where('id', '=', userId).forUpdate().executeTakeFirst();
     if (!user) throw new AppError('not_found', 'No such user.');
     if (user.suspended_at) throw new AppError('conflict', 'This account is already suspended.');
     const at = deps.clock.now();
-    await sql('update users set suspended_at = ?, suspended_reason = ? where id = ?', [at, reason, userId]);
-    const sessions = await sql<{ id: string }>(
-      `update sessions set revoked_at = ?, revoked_reason = 'revoked' where user_id = ? and revoked_at is null returning id`,
-      [at, userId],
-    );
+    await q.updateTable('users').set({ suspended_at: at, suspended_reason: reason }).where('id', '=', userId).execute();
+    const sessions = await q
+      .updateTable('sessions')
+      .set({ revoked_at: at, revoked_reason: 'revoked' })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
     await recordAudit(
-      sql,
+      q,
       {
         communityId: null,
         actorId: actor.userId,
@@ -66,7 +59,7 @@ export async function suspendUser(deps: Deps, actor: Actor, userId: string, reas
       at,
     );
     return {
-      suspension: { user: { id: userId, displayName: user.display_name }, reason, suspendedAt: iso(at), sessionsRevoked: sessions.length },
+      suspension: { user: { id: userId, displayName: user.display_name }, reason, suspendedAt: at.toISOString(), sessionsRevoked: sessions.length },
       sessionIds: sessions.map((s) => s.id),
     };
   });
@@ -78,16 +71,13 @@ export async function suspendUser(deps: Deps, actor: Actor, userId: string, reas
 export async function unsuspendUser(deps: Deps, actor: Actor, userId: string): Promise<void> {
   authorizeSuspension(actor, userId);
   await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const [user] = await sql<{ suspended_at: Date | string | null; suspended_reason: string | null }>(
-      'select suspended_at, suspended_reason from users where id = ? for update',
-      [userId],
-    );
+    const q = db(tx);
+    const user = await q.selectFrom('users').select(['suspended_at', 'suspended_reason']).where('id', '=', userId).forUpdate().executeTakeFirst();
     if (!user) throw new AppError('not_found', 'No such user.');
     if (!user.suspended_at) throw new AppError('conflict', 'This account is not suspended.');
-    await sql('update users set suspended_at = null, suspended_reason = null where id = ?', [userId]);
+    await q.updateTable('users').set({ suspended_at: null, suspended_reason: null }).where('id', '=', userId).execute();
     await recordAudit(
-      sql,
+      q,
       {
         communityId: null,
         actorId: actor.userId,
@@ -95,7 +85,7 @@ export async function unsuspendUser(deps: Deps, actor: Actor, userId: string): P
         targetType: 'user',
         targetId: userId,
         targetUserId: userId,
-        before: { suspendedAt: iso(user.suspended_at), reason: user.suspended_reason },
+        before: { suspendedAt: user.suspended_at.toISOString(), reason: user.suspended_reason },
         after: { suspendedAt: null },
       },
       deps.clock.now(),

@@ -1,5 +1,6 @@
 import type { PresenceStatus } from '../../contracts/chat.ts';
 import type { CommunityRole } from '../../contracts/communities.ts';
+import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -21,20 +22,9 @@ export const PresencePolicy = {
   },
 } as const;
 
-async function sql<T>(orm: Orm, text: string, params: unknown[]): Promise<T[]> {
-  return (await orm.em.getConnection().execute(text, params, 'all')) as T[];
-}
-
-/** A PostgreSQL array literal of uuids (already validated as uuids by their source), bound as one parameter. */
-const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
-
 /** The communities whose presence rooms a user's sockets join (one query). */
 export async function communityIdsOf(orm: Orm, userId: string): Promise<string[]> {
-  const rows = await sql<{ community_id: string }>(
-    orm,
-    'select community_id from community_members where user_id = ?',
-    [userId],
-  );
+  const rows = await db(orm.em.fork()).selectFrom('community_members').select('community_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.community_id);
 }
 
@@ -42,11 +32,11 @@ export async function communityIdsOf(orm: Orm, userId: string): Promise<string[]
 export async function communityIdsByUser(orm: Orm, userIds: readonly string[]): Promise<Map<string, string[]>> {
   const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return byUser;
-  const rows = await sql<{ user_id: string; community_id: string }>(
-    orm,
-    'select user_id, community_id from community_members where user_id = any(?::uuid[])',
-    [uuidArray(userIds)],
-  );
+  const rows = await db(orm.em.fork())
+    .selectFrom('community_members')
+    .select(['user_id', 'community_id'])
+    .where((eb) => eb('user_id', '=', eb.fn.any(uuids(userIds))))
+    .execute();
   for (const row of rows) byUser.get(row.user_id)?.push(row.community_id);
   return byUser;
 }
@@ -56,15 +46,17 @@ export async function communityIdsByUser(orm: Orm, userIds: readonly string[]): 
  * community's existence is not revealed.
  */
 export async function getCommunityPresence(deps: Deps, actor: Actor, communityId: string): Promise<CommunityPresenceEntry[]> {
-  const [membership] = await sql<{ role: CommunityRole }>(
-    deps.orm,
-    'select role from community_members where community_id = ? and user_id = ?',
-    [communityId, actor.userId],
-  );
+  const q = db(deps.orm.em.fork());
+  const membership = await q
+    .selectFrom('community_members')
+    .select('role')
+    .where('community_id', '=', communityId)
+    .where('user_id', '=', actor.userId)
+    .executeTakeFirst();
   if (!PresencePolicy.view(actor, { communityRole: membership?.role ?? null })) {
     throw new AppError('not_found', 'No such community.');
   }
-  const members = await sql<{ user_id: string }>(deps.orm, 'select user_id from community_members where community_id = ?', [communityId]);
+  const members = await q.selectFrom('community_members').select('user_id').where('community_id', '=', communityId).execute();
   const statuses = await deps.presence.statusOf(members.map((m) => m.user_id)).catch((err: unknown) => {
     deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
     throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');

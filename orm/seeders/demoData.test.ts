@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../database.ts';
 import { Channel, ChannelMember, Community, CommunityMember, User } from '../entities/index.ts';
 import { DEMO_ACCOUNTS, DEMO_CLASSROOM, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
+import { db } from '../db.ts';
 import { testDatabaseUrl } from '../../test/db.ts';
 import { verifyPassword } from '../../domain/auth/passwords.ts';
 
@@ -39,17 +39,28 @@ describe('demo seed', () => {
     expect(await em.count(ChannelMember, { channel: staffRoom })).toBe(3);
 
     // One upcoming class, hosted by the owner, with the demo learner registered — seeded once.
-    const classes = await sqlOf(em)<{ title: string; starts_at: Date | string; status: string; host_email: string; learners: string[] }>(
-      `select k.title, k.starts_at, k.status, u.email as host_email,
-              array(select ru.email from classroom_registrations r join users ru on ru.id = r.user_id
-                    where r.classroom_id = k.id and r.status = 'registered') as learners
-       from classrooms k join users u on u.id = k.host_id where k.community_id = ?`,
-      [community.id],
-    );
+    const classes = await db(em)
+      .selectFrom('classrooms as k')
+      .innerJoin('users as u', 'u.id', 'k.host_id')
+      .select((eb) => [
+        'k.title',
+        'k.starts_at',
+        'k.status',
+        'u.email as host_email',
+        eb
+          .selectFrom('classroom_registrations as r')
+          .innerJoin('users as ru', 'ru.id', 'r.user_id')
+          .whereRef('r.classroom_id', '=', 'k.id')
+          .where('r.status', '=', 'registered')
+          .select((inner) => inner.fn.agg<string[]>('array_agg', ['ru.email']).as('emails'))
+          .as('learners'),
+      ])
+      .where('k.community_id', '=', community.id)
+      .execute();
     expect(classes).toHaveLength(1);
     expect(classes[0]!.title).toBe(DEMO_CLASSROOM.title);
     expect(classes[0]!.status).toBe('scheduled');
-    expect(new Date(classes[0]!.starts_at).getTime()).toBeGreaterThan(Date.now());
+    expect(classes[0]!.starts_at.getTime()).toBeGreaterThan(Date.now());
     expect(classes[0]!.host_email).toBe(DEMO_ACCOUNTS.find((a) => a.communityRole === 'owner')!.email);
     expect(classes[0]!.learners).toEqual([DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!.email]);
   });

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlatformRole } from '../../contracts/auth.ts';
 import { hashPassword } from '../../domain/auth/passwords.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
-import { Channel, ChannelMember, Community, CommunityMember, User, type IUser } from '../entities/index.ts';
+import { Channel, ChannelMember, Classroom, ClassroomRegistration, Community, CommunityMember, User, type IUser } from '../entities/index.ts';
 
 export interface DemoAccount {
   email: string;
@@ -91,34 +90,25 @@ export const DEMO_CLASSROOM = {
  * Scheduled for the next full hour a day ahead, so it shows under upcoming classes.
  */
 async function seedDemoClassroom(em: EntityManager): Promise<void> {
-  const sql = sqlOf(em);
-  const [community] = await sql<{ id: string; owner_id: string }>(
-    `select c.id, m.user_id as owner_id from communities c
-     join community_members m on m.community_id = c.id and m.role = 'owner'
-     where c.slug = ? order by m.joined_at limit 1`,
-    [DEMO_COMMUNITY.slug],
-  );
-  if (!community) return;
-  const [existing] = await sql('select 1 from classrooms where community_id = ? limit 1', [community.id]);
-  if (existing) return;
-  const startsAt = new Date(Math.ceil((Date.now() + 24 * 3600_000) / 3600_000) * 3600_000);
-  const classroomId = crypto.randomUUID();
-  const channelId = crypto.randomUUID();
-  await sql(`insert into channels (id, community_id, kind, name, visibility, created_by_id) values (?, ?, 'classroom', null, 'private', ?)`, [
-    channelId,
-    community.id,
-    community.owner_id,
-  ]);
-  await sql(
-    `insert into classrooms (id, community_id, host_id, channel_id, title, description, starts_at, duration_minutes, capacity)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [classroomId, community.id, community.owner_id, channelId, DEMO_CLASSROOM.title, DEMO_CLASSROOM.description, startsAt, DEMO_CLASSROOM.durationMinutes, DEMO_CLASSROOM.capacity],
-  );
-  await sql('insert into channel_members (channel_id, user_id) values (?, ?)', [channelId, community.owner_id]);
-  const learner = DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!;
-  await sql(
-    `insert into classroom_registrations (classroom_id, user_id, status)
-     select ?, u.id, 'registered' from users u where u.email = ?`,
-    [classroomId, learner.email],
-  );
+  const community = await em.findOne(Community, { slug: DEMO_COMMUNITY.slug });
+  if (!community || (await em.count(Classroom, { community }))) return;
+  const owner = await em.findOne(CommunityMember, { community, role: 'owner' }, { orderBy: { joinedAt: 'asc' } });
+  const learnerAccount = DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!;
+  const learner = await em.findOne(User, { email: learnerAccount.email });
+  if (!owner || !learner) return;
+  const host = owner.user;
+  const channel = em.create(Channel, { community, kind: 'classroom', name: null, visibility: 'private', createdBy: host });
+  const classroom = em.create(Classroom, {
+    community,
+    host,
+    channel,
+    title: DEMO_CLASSROOM.title,
+    description: DEMO_CLASSROOM.description,
+    startsAt: new Date(Math.ceil((Date.now() + 24 * 3600_000) / 3600_000) * 3600_000),
+    durationMinutes: DEMO_CLASSROOM.durationMinutes,
+    capacity: DEMO_CLASSROOM.capacity,
+  });
+  em.create(ChannelMember, { channel, user: host });
+  em.create(ClassroomRegistration, { classroom, user: learner, status: 'registered' });
+  await em.flush();
 }
