@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
-import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
+import { ErrorResponse } from '../contracts/errors.ts';
 import { parseInput } from '../domain/shared/validate.ts';
 import type { Deps } from '../domain/shared/deps.ts';
 import type { ApiContext } from './context.ts';
@@ -9,18 +10,18 @@ import type { Next } from 'koa';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      details: z.unknown().optional(),
-      retryAfter: z.number().int().optional(),
-    }),
-  })
-  .describe('Error');
+/** One success status of a route: its description and, unless it answers without a body (202, 204), its schema. */
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body, from contracts/. */
+  schema?: z.ZodType;
+  /** Another representation the route may answer with through `rawBody()`, by content type (e.g. `text/csv`). */
+  raw?: string;
+}
 
-export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z.ZodType> {
+type Responses = Record<number, ResponseSpec>;
+
+export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z.ZodType, R extends Responses> {
   method: Method;
   /** Koa-style path below /api/v1, e.g. `/auth/sessions/:id` */
   path: string;
@@ -30,8 +31,8 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
   body?: B;
   params?: P;
   query?: Q;
-  /** Status → description and optional response schema. Error responses are documented automatically. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Success statuses. Error responses are documented automatically. */
+  responses: R;
   /** Middlewares run after authentication and before the handler (rate limits…). */
   before?: ((ctx: ApiContext, next: Next) => Promise<unknown>)[];
 }
@@ -42,14 +43,77 @@ export interface RouteInput<B, P, Q> {
   query: Q;
 }
 
+const REPLY = Symbol('reply');
+
+/** An answer with an explicit status, for routes that declare more than one. */
+export interface Reply<S extends number, T> {
+  readonly [REPLY]: true;
+  readonly status: S;
+  readonly body: T;
+}
+
+export function reply<const S extends number, T>(status: S, body: T): Reply<S, T> {
+  return { [REPLY]: true, status, body };
+}
+
+const RAW = Symbol('raw');
+
+/** A body that is not JSON (a CSV download), for a status whose spec names it as `raw`. */
+export interface RawBody {
+  readonly [RAW]: true;
+  readonly type: string;
+  readonly body: string;
+  /** Sent as an attachment under this name. */
+  readonly filename?: string;
+}
+
+export function rawBody(body: { type: string; body: string; filename?: string }): RawBody {
+  return { [RAW]: true, ...body };
+}
+
+/** What a handler may answer for one status: its schema's input, nothing for a bodyless status, or its raw form. */
+type BodyOf<T extends ResponseSpec> =
+  | (T extends { schema: infer S extends z.ZodType } ? z.input<S> : void)
+  | (T extends { raw: string } ? RawBody : never);
+
+type Status<R extends Responses> = keyof R & number;
+/** True when a route declares more than one success status. */
+type Several<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
+type Replies<R extends Responses> = { [S in Status<R>]: Reply<S, BodyOf<R[S]>> }[Status<R>];
+
+/**
+ * What a handler returns: the body itself when the route declares one success status, else `reply(status, body)`.
+ * Either way the compiler checks it against the declared schema.
+ */
+export type Answer<R extends Responses> = Replies<R> | (true extends Several<Status<R>> ? never : BodyOf<R[Status<R>]>);
+
+const isReply = (value: unknown): value is Reply<number, unknown> => typeof value === 'object' && value !== null && REPLY in value;
+const isRaw = (value: unknown): value is RawBody => typeof value === 'object' && value !== null && RAW in value;
+
+export interface RouteKitOptions {
+  /**
+   * Check every JSON answer against its schema and fail loudly on a mismatch (on by default under NODE_ENV=test). The
+   * types already hold handlers to the contract; this also catches what they cannot see (date formats, uuids).
+   */
+  checkResponses?: boolean;
+}
+
 /** Registers one route on the Koa router and the same contract in the OpenAPI registry. */
-export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: Deps, prefix: string) {
+export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: Deps, prefix: string, options: RouteKitOptions = {}) {
   const auth = requireActor(deps);
-  return function route<B extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(
-    spec: RouteSpec<B, P, Q>,
-    handler: (ctx: ApiContext, input: RouteInput<z.output<B>, z.output<P>, z.output<Q>>) => Promise<void>,
+  const checkResponses = options.checkResponses ?? process.env.NODE_ENV === 'test';
+  return function route<
+    R extends Responses,
+    B extends z.ZodType = z.ZodUndefined,
+    P extends z.ZodType = z.ZodUndefined,
+    Q extends z.ZodType = z.ZodUndefined,
+  >(
+    spec: RouteSpec<B, P, Q, R>,
+    handler: (ctx: ApiContext, input: RouteInput<z.output<B>, z.output<P>, z.output<Q>>) => Promise<Answer<R>>,
   ) {
     const fullPath = prefix + spec.path;
+    const responses: Responses = spec.responses;
+    const statuses = Object.keys(responses).map(Number);
     registry.registerPath({
       method: spec.method,
       path: fullPath.replace(/:([A-Za-z_]+)/g, '{$1}'),
@@ -63,14 +127,41 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
       },
       responses: {
         ...Object.fromEntries(
-          Object.entries(spec.responses).map(([status, r]) => [
-            status,
-            r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description },
-          ]),
+          Object.entries(responses).map(([status, r]) => {
+            const content = {
+              ...(r.schema ? { 'application/json': { schema: r.schema } } : {}),
+              ...(r.raw ? { [r.raw]: { schema: { type: 'string' as const } } } : {}),
+            };
+            return [status, Object.keys(content).length ? { description: r.description, content } : { description: r.description }];
+          }),
         ),
-        default: { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
+        default: { description: 'Error', content: { 'application/json': { schema: ErrorResponse } } },
       },
     });
+
+    const respond = (ctx: ApiContext, answer: unknown) => {
+      let status = statuses[0]!;
+      let body = answer;
+      if (isReply(answer)) ({ status, body } = answer);
+      else if (statuses.length > 1) throw new Error(`${spec.method.toUpperCase()} ${fullPath} declares several statuses: answer with reply().`);
+      const declared = responses[status];
+      if (!declared) throw new Error(`${spec.method.toUpperCase()} ${fullPath} answered ${status}, which it does not declare.`);
+      ctx.status = status;
+      if (isRaw(body)) {
+        if (body.filename) ctx.attachment(body.filename);
+        ctx.type = body.type;
+        ctx.body = body.body;
+        return;
+      }
+      if (!declared.schema) return;
+      if (checkResponses) {
+        const checked = declared.schema.safeParse(body);
+        if (!checked.success) {
+          throw new Error(`${spec.method.toUpperCase()} ${fullPath} answered ${status} outside its schema: ${JSON.stringify(checked.error.issues)}`);
+        }
+      }
+      ctx.body = body;
+    };
 
     const middlewares = [
       async (ctx: ApiContext, next: Next) => {
@@ -85,7 +176,7 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
         const query = spec.query ? parseInput(spec.query, ctx.query) : undefined;
         const body = spec.body ? parseInput(spec.body, ctx.state.body) : undefined;
         const input = { body, params, query } as RouteInput<z.output<B>, z.output<P>, z.output<Q>>;
-        await handler(ctx, input);
+        respond(ctx, await handler(ctx, input));
       },
     ];
     (router[spec.method] as (path: string, ...mw: unknown[]) => unknown).call(router, spec.path, ...middlewares);

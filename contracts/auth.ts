@@ -58,6 +58,8 @@ export const UserDto = z
   })
   .describe('User');
 export type UserDto = z.infer<typeof UserDto>;
+export const UserEnvelope = z.object({ user: UserDto }).describe('UserEnvelope');
+export type UserEnvelope = z.infer<typeof UserEnvelope>;
 
 export const AuthResult = z
   .object({
@@ -98,6 +100,8 @@ export const OutboxMessageDto = z
   })
   .describe('OutboxMessage');
 export type OutboxMessageDto = z.infer<typeof OutboxMessageDto>;
+export const OutboxList = z.object({ data: z.array(OutboxMessageDto) }).describe('OutboxList');
+export type OutboxList = z.infer<typeof OutboxList>;
 
 /** Name of the httpOnly cookie that carries the refresh token for browsers. */
 export const REFRESH_COOKIE = 'edulure_refresh';

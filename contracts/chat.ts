@@ -37,6 +37,13 @@ export const MessageDto = z
   })
   .describe('Message');
 export type MessageDto = z.infer<typeof MessageDto>;
+export const MessagePage = z.object({ data: z.array(MessageDto), hasMore: z.boolean() }).describe('MessagePage');
+export type MessagePage = z.infer<typeof MessagePage>;
+export const MessageList = z.object({ data: z.array(MessageDto) }).describe('MessageList');
+export type MessageList = z.infer<typeof MessageList>;
+/** How far each member of a channel has read. */
+export const ReceiptList = z.object({ data: z.array(z.object({ userId: z.uuid(), seq: z.number().int() })) }).describe('ReceiptList');
+export type ReceiptList = z.infer<typeof ReceiptList>;
 
 const body = z
   .string()
@@ -60,6 +67,7 @@ export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
 export const EditMessageInput = z.strictObject({ messageId: z.uuid(), body });
 export const MessageIdInput = z.strictObject({ messageId: z.uuid() });
+export const PinMessageInput = MessageIdInput.extend({ pinned: z.boolean() });
 export const ToggleReactionInput = z.strictObject({ messageId: z.uuid(), emoji });
 /**
  * `afterSeq`: the last seq the client applied; the ack carries every event after it (up to JOIN_CATCH_UP_LIMIT).
@@ -70,6 +78,10 @@ export const JoinChannelInput = z.strictObject({ channelId: z.uuid(), afterSeq: 
 export const ChannelIdInput = z.strictObject({ channelId: z.uuid() });
 export const MarkReadInput = z.strictObject({ channelId: z.uuid(), seq: z.number().int().min(0) });
 export const PresenceSetInput = z.strictObject({ status: z.enum(['online', 'away', 'dnd']) });
+/** A member of a community who is not offline (`GET /communities/:id/presence`). */
+export const PresenceEntry = z.object({ userId: z.uuid(), status: z.enum(['online', 'away', 'dnd']) }).describe('PresenceEntry');
+export const PresenceList = z.object({ data: z.array(PresenceEntry) }).describe('PresenceList');
+export type PresenceList = z.infer<typeof PresenceList>;
 
 export const HistoryQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
@@ -138,7 +150,7 @@ export interface ChatClientEvents {
   'message:send': (input: z.input<typeof SendMessageInput>, ack: Ack<MessageDto>) => void;
   'message:edit': (input: z.input<typeof EditMessageInput>, ack: Ack<MessageDto>) => void;
   'message:delete': (input: z.input<typeof MessageIdInput>, ack: Ack<MessageDto>) => void;
-  'message:pin': (input: z.input<typeof MessageIdInput> & { pinned: boolean }, ack: Ack<MessageDto>) => void;
+  'message:pin': (input: z.input<typeof PinMessageInput>, ack: Ack<MessageDto>) => void;
   'reaction:toggle': (input: z.input<typeof ToggleReactionInput>, ack: Ack<{ messageId: string; reactions: ReactionDto[] }>) => void;
   'typing:start': (input: z.input<typeof ChannelIdInput>, ack?: Ack<null>) => void;
   'read:mark': (input: z.input<typeof MarkReadInput>, ack: Ack<ReadState>) => void;

@@ -92,6 +92,10 @@ export const ClassroomDto = z
   })
   .describe('Classroom');
 export type ClassroomDto = z.infer<typeof ClassroomDto>;
+export const ClassroomEnvelope = z.object({ classroom: ClassroomDto }).describe('ClassroomEnvelope');
+export type ClassroomEnvelope = z.infer<typeof ClassroomEnvelope>;
+export const ClassroomList = z.object({ data: z.array(ClassroomDto) }).describe('ClassroomList');
+export type ClassroomList = z.infer<typeof ClassroomList>;
 
 export const RegistrationDto = z
   .object({
@@ -105,6 +109,11 @@ export const RegistrationDto = z
   })
   .describe('Registration');
 export type RegistrationDto = z.infer<typeof RegistrationDto>;
+/** My registration and the class as it stands after it (counts, waitlist position). */
+export const RegistrationEnvelope = z.object({ registration: RegistrationDto, classroom: ClassroomDto }).describe('RegistrationEnvelope');
+export type RegistrationEnvelope = z.infer<typeof RegistrationEnvelope>;
+export const RegistrationList = z.object({ data: z.array(RegistrationDto) }).describe('RegistrationList');
+export type RegistrationList = z.infer<typeof RegistrationList>;
 
 export const RtcTokenDto = z
   .object({

@@ -39,17 +39,35 @@ export const ListCommunitiesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+export const CommunityEnvelope = z.object({ community: CommunityDto }).describe('CommunityEnvelope');
+export type CommunityEnvelope = z.infer<typeof CommunityEnvelope>;
+export const CommunityPage = z.object({ data: z.array(CommunityDto), nextCursor: z.string().nullable() }).describe('CommunityPage');
+export type CommunityPage = z.infer<typeof CommunityPage>;
+
 export const IdParam = z.strictObject({ id: z.uuid({ message: 'Must be a UUID.' }) });
 export const MemberParams = z.strictObject({ id: z.uuid(), userId: z.uuid() });
+/** Cursor pagination of plain lists (members, audit log). */
+export const PageQuery = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const InviteCodeParam = z.strictObject({
+  code: z.string().min(8).max(32).regex(/^[A-Za-z0-9_-]+$/, 'Not an invite code.'),
+});
 
 export const MemberDto = z
   .object({ user: UserRef, role: z.enum(COMMUNITY_ROLES), joinedAt: z.iso.datetime() })
   .describe('Member');
 export type MemberDto = z.infer<typeof MemberDto>;
+export const MemberEnvelope = z.object({ member: MemberDto }).describe('MemberEnvelope');
+export type MemberEnvelope = z.infer<typeof MemberEnvelope>;
+export const MemberPage = z.object({ data: z.array(MemberDto), nextCursor: z.string().nullable() }).describe('MemberPage');
+export type MemberPage = z.infer<typeof MemberPage>;
 
 export const UpdateMemberInput = z.strictObject({ role: z.enum(COMMUNITY_ROLES) }).describe('UpdateMemberInput');
 
 export const InviteDto = z.object({ code: z.string(), expiresAt: z.iso.datetime() }).describe('Invite');
+export type InviteDto = z.infer<typeof InviteDto>;
 
 export const CHANNEL_KINDS = ['channel', 'dm', 'group_dm', 'classroom'] as const;
 export const CHANNEL_NAME = z
@@ -92,9 +110,18 @@ export const ChannelDto = z
   })
   .describe('Channel');
 export type ChannelDto = z.infer<typeof ChannelDto>;
+export const ChannelEnvelope = z.object({ channel: ChannelDto }).describe('ChannelEnvelope');
+export type ChannelEnvelope = z.infer<typeof ChannelEnvelope>;
+export const ChannelList = z.object({ data: z.array(ChannelDto) }).describe('ChannelList');
+export type ChannelList = z.infer<typeof ChannelList>;
 
 export const AddChannelMemberInput = z.strictObject({ userId: z.uuid() }).describe('AddChannelMemberInput');
 
 export const CreateDmInput = z
   .strictObject({ userIds: z.array(z.uuid()).min(1).max(9, 'Group DMs have at most 10 people.') })
   .describe('CreateDmInput');
+
+export const BlockDto = z.object({ user: UserRef, blockedAt: z.iso.datetime() }).describe('Block');
+export type BlockDto = z.infer<typeof BlockDto>;
+export const BlockList = z.object({ data: z.array(BlockDto) }).describe('BlockList');
+export type BlockList = z.infer<typeof BlockList>;

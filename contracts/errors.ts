@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The one small set of error codes shared by HTTP responses and socket acks. */
 export const ERROR_CODES = [
   'invalid_input',
@@ -25,18 +27,18 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
+export const ErrorBody = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.unknown().optional(),
   /** Seconds until the caller may try again (rate_limited only). */
-  retryAfter?: number;
-}
+  retryAfter: z.number().int().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The body of every failed HTTP response: `{"error": {...}}`. */
-export interface ErrorResponse {
-  error: ErrorBody;
-}
+export const ErrorResponse = z.object({ error: ErrorBody }).describe('Error');
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 export type AckResult<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 export type Ack<T> = (result: AckResult<T>) => void;

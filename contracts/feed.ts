@@ -106,6 +106,34 @@ export type CommentDto = z.infer<typeof CommentDto>;
 
 export const FeedPage = z.object({ data: z.array(PostDto), nextCursor: z.string().nullable() }).describe('FeedPage');
 export type FeedPage = z.infer<typeof FeedPage>;
+export const PostEnvelope = z.object({ post: PostDto }).describe('PostEnvelope');
+export type PostEnvelope = z.infer<typeof PostEnvelope>;
+export const CommentEnvelope = z.object({ comment: CommentDto }).describe('CommentEnvelope');
+export type CommentEnvelope = z.infer<typeof CommentEnvelope>;
+/** A post with its first comments, oldest first; `nextCommentsCursor` pages the rest (`GET /posts/:id/comments`). */
+export const PostWithComments = z
+  .object({ post: PostDto, comments: z.array(CommentDto), nextCommentsCursor: z.string().nullable() })
+  .describe('PostWithComments');
+export type PostWithComments = z.infer<typeof PostWithComments>;
+export const CommentPage = z.object({ data: z.array(CommentDto), nextCursor: z.string().nullable() }).describe('CommentPage');
+export type CommentPage = z.infer<typeof CommentPage>;
+/** A post's or comment's reactions after toggling one. */
+export const ReactionList = z.object({ reactions: z.array(ReactionDto) }).describe('ReactionList');
+export type ReactionList = z.infer<typeof ReactionList>;
+
+/** Where the caller stands with someone (`GET /users/:id/relationship`), with that person's follower counts. */
+export const Relationship = z
+  .object({
+    userId: z.uuid(),
+    following: z.boolean(),
+    followsMe: z.boolean(),
+    muted: z.boolean(),
+    blocked: z.boolean(),
+    followerCount: z.number().int(),
+    followingCount: z.number().int(),
+  })
+  .describe('Relationship');
+export type Relationship = z.infer<typeof Relationship>;
 
 export const CommunityIdInput = z.strictObject({ communityId: z.uuid() });
 

@@ -42,6 +42,21 @@ export const CreateReportInput = z
   .describe('CreateReportInput');
 export type CreateReportInput = z.infer<typeof CreateReportInput>;
 
+/** A report as its reporter sees it (who else reported the same thing is not theirs to know). */
+export const ReportDto = z
+  .object({
+    targetType: z.enum(REPORT_TARGET_TYPES),
+    targetId: z.uuid(),
+    communityId: z.uuid(),
+    reason: z.enum(REPORT_REASONS),
+    note: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .describe('Report');
+export type ReportDto = z.infer<typeof ReportDto>;
+export const ReportEnvelope = z.object({ report: ReportDto }).describe('ReportEnvelope');
+export type ReportEnvelope = z.infer<typeof ReportEnvelope>;
+
 export const CasesQuery = z.strictObject({
   status: z.enum(CASE_STATUSES).optional(),
   cursor: z.string().max(200).optional(),
@@ -88,6 +103,8 @@ export const ModerationSettingsDto = z
   })
   .describe('ModerationSettings');
 export type ModerationSettingsDto = z.infer<typeof ModerationSettingsDto>;
+export const ModerationSettingsEnvelope = z.object({ settings: ModerationSettingsDto }).describe('ModerationSettingsEnvelope');
+export type ModerationSettingsEnvelope = z.infer<typeof ModerationSettingsEnvelope>;
 
 /** What was reported, as the moderator sees it (hidden and deleted content included, marked). */
 export const CaseTargetDto = z.object({
@@ -120,6 +137,10 @@ export const CaseDto = z
   })
   .describe('ModerationCase');
 export type CaseDto = z.infer<typeof CaseDto>;
+export const CaseEnvelope = z.object({ case: CaseDto }).describe('CaseEnvelope');
+export type CaseEnvelope = z.infer<typeof CaseEnvelope>;
+export const CasePage = z.object({ data: z.array(CaseDto), nextCursor: z.string().nullable() }).describe('CasePage');
+export type CasePage = z.infer<typeof CasePage>;
 
 export const AuditEntryDto = z
   .object({
@@ -138,6 +159,8 @@ export const AuditEntryDto = z
   })
   .describe('AuditEntry');
 export type AuditEntryDto = z.infer<typeof AuditEntryDto>;
+export const AuditPage = z.object({ data: z.array(AuditEntryDto), nextCursor: z.string().nullable() }).describe('AuditPage');
+export type AuditPage = z.infer<typeof AuditPage>;
 
 export const CaseDetailDto = CaseDto.extend({
   reports: z.array(z.object({ reporter: UserRef, reason: z.enum(REPORT_REASONS), note: z.string().nullable(), createdAt: z.iso.datetime() })),
@@ -151,10 +174,25 @@ export const CaseDetailDto = CaseDto.extend({
   }),
 }).describe('ModerationCaseDetail');
 export type CaseDetailDto = z.infer<typeof CaseDetailDto>;
+export const CaseDetailEnvelope = z.object({ case: CaseDetailDto }).describe('CaseDetailEnvelope');
+export type CaseDetailEnvelope = z.infer<typeof CaseDetailEnvelope>;
 
 export const BanDto = z
   .object({ user: UserRef, reason: z.string(), bannedBy: UserRef.nullable(), createdAt: z.iso.datetime(), expiresAt: z.iso.datetime().nullable() })
   .describe('Ban');
+export type BanDto = z.infer<typeof BanDto>;
+export const BanEnvelope = z.object({ ban: BanDto }).describe('BanEnvelope');
+export type BanEnvelope = z.infer<typeof BanEnvelope>;
+export const BanList = z.object({ data: z.array(BanDto) }).describe('BanList');
+export type BanList = z.infer<typeof BanList>;
+
+/** A platform suspension: every session of the person was revoked. */
+export const SuspensionDto = z
+  .object({ user: UserRef, reason: z.string(), suspendedAt: z.iso.datetime(), sessionsRevoked: z.number().int() })
+  .describe('Suspension');
+export type SuspensionDto = z.infer<typeof SuspensionDto>;
+export const SuspensionEnvelope = z.object({ suspension: SuspensionDto }).describe('SuspensionEnvelope');
+export type SuspensionEnvelope = z.infer<typeof SuspensionEnvelope>;
 
 export interface ModerationServerEvents {
   /** To `rooms.moderation(communityId)`: that community's moderators who subscribed. */

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import type { PlatformRole } from './auth.ts';
 import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
@@ -26,6 +28,9 @@ export interface SessionRevokedPayload {
   reason: 'logout' | 'revoked' | 'reuse_detected' | 'expired';
 }
 
+/** `session:hello` takes no arguments: an empty object. */
+export const HelloInput = z.strictObject({});
+
 export interface HelloPayload {
   userId: string;
   sessionId: string;
@@ -41,7 +46,7 @@ export interface ServerToClientEvents extends ChatServerEvents, ClassroomServerE
 
 /** Events a client sends (imperative); every one takes an ack. */
 export interface ClientToServerEvents extends ChatClientEvents, ClassroomClientEvents, FeedClientEvents, ModerationClientEvents {
-  'session:hello': (input: Record<string, never>, ack: Ack<HelloPayload>) => void;
+  'session:hello': (input: z.input<typeof HelloInput>, ack: Ack<HelloPayload>) => void;
 }
 
 /** Data attached to an authenticated socket. */
@@ -49,7 +54,7 @@ export interface SocketData {
   userId: string;
   sessionId: string;
   displayName: string;
-  role: string;
+  role: PlatformRole;
 }
 
 /** Handshake error codes arrive in `connect_error` as `err.data.code`. */

@@ -3,9 +3,9 @@ import { rooms } from '../contracts/realtime.ts';
 import { createCoalescer } from '../domain/presence/coalescer.ts';
 import { communityIdsByUser, communityIdsOf } from '../domain/presence/communityPresence.ts';
 import type { ChosenStatus, PresenceConnection, PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
+import type { Logger, Orm } from '../domain/shared/deps.ts';
 import { AppError } from '../domain/shared/errors.ts';
 import { withTimeout } from '../domain/shared/time.ts';
-import type { Logger, Orm } from '../orm/database.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
 /** Users announced per SQL query and store call when a big batch is flushed. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../orm/database.ts';
+import type { Logger } from '../domain/shared/deps.ts';
 
 /**
  * A dedicated connection for SUBSCRIBE. Its commands wait for Redis however long it is away (no per-request retry

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { rooms, type SessionRevokedPayload } from '../contracts/realtime.ts';
-import type { Logger } from '../orm/database.ts';
+import type { Logger } from '../domain/shared/deps.ts';
 import { closeClient, subscriberClient, untilDoneOrUnreachable } from './redisClients.ts';
 import type { IoServer } from './types.ts';
 

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import type { AckResult } from '../contracts/errors.ts';
-import type { Actor } from '../domain/shared/deps.ts';
+import type { Ack, AckResult } from '../contracts/errors.ts';
+import type { ClientToServerEvents } from '../contracts/realtime.ts';
+import type { Actor, Logger } from '../domain/shared/deps.ts';
 import { isAppError, toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { RateLimiter } from '../domain/shared/stores.ts';
 import { parseInput } from '../domain/shared/validate.ts';
-import type { Logger } from '../orm/database.ts';
 import type { IoSocket } from './types.ts';
 
 export interface HandlerContext {
@@ -20,35 +20,68 @@ export interface AckKit {
   eventLimiter: RateLimiter;
 }
 
+export type ClientEvent = keyof ClientToServerEvents;
+/** What the event map says a client sends with `E`. */
+export type EventInput<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[0];
+/** What the event map says the ack of `E` carries on success. */
+export type EventAckData<E extends ClientEvent> = NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends Ack<infer T> ? T : never;
+
+/** The payload and ack as they come off the wire: untrusted until the schema has parsed the payload. */
+type WireListener = (payload: unknown, ack?: unknown) => Promise<void>;
+
+/**
+ * A client event's handler with its schema, not yet bound to an event name. `In` is what the schema accepts and
+ * `Out` what the ack carries; `on` only takes it for an event whose map entry agrees on both.
+ */
+export interface AckHandler<In, Out> {
+  listen(kit: AckKit, socket: IoSocket, event: ClientEvent): WireListener;
+  /** Type-level only: the schema's input is exactly the event map's (accepts all of it, and nothing else)… */
+  readonly accepts?: (input: In) => void;
+  readonly input?: In;
+  /** …and the handler answers what the map's ack promises. */
+  readonly answers?: Out;
+}
+
 /**
  * The one wrapper around every client event: validate the payload with its contracts/ schema, enforce the per-user
  * rate limit, run, and answer through the ack as {ok:true,data} or {ok:false,error}. Nothing is thrown into Socket.IO.
  */
 export function withAck<S extends z.ZodType, R>(
-  kit: AckKit,
-  socket: IoSocket,
-  event: string,
   schema: S,
   handler: (input: z.output<S>, ctx: HandlerContext) => Promise<R> | R,
   /** `ownLimit`: the handler enforces a stricter budget of its own (message:send), so the generic one is skipped. */
   options: { ownLimit?: boolean } = {},
-) {
-  return async (payload: unknown, ack: unknown) => {
-    const respond = typeof ack === 'function' ? (ack as (result: AckResult<R>) => void) : undefined;
-    let outcome = 'ok';
-    try {
-      const { userId, sessionId, role } = socket.data;
-      if (!options.ownLimit) await kit.eventLimiter.consume(`${userId}:${event}`);
-      const input = parseInput(schema, payload);
-      const data = await handler(input, { socket, actor: { userId, sessionId, role: role as Actor['role'] } });
-      respond?.({ ok: true, data });
-    } catch (err) {
-      const body = toErrorBody(err);
-      outcome = body.code;
-      if (!isAppError(err)) kit.logger.error({ err: String(err), event, stack: (err as Error)?.stack }, 'socket handler failed');
-      respond?.({ ok: false, error: body });
-    } finally {
-      kit.metrics.socketEvents.inc({ event, outcome: respond ? outcome : `${outcome}_no_ack` });
-    }
+): AckHandler<z.input<S>, R> {
+  return {
+    listen: (kit, socket, event) => async (payload, ack) => {
+      const respond = typeof ack === 'function' ? (result: AckResult<R>) => ack(result) : undefined;
+      let outcome = 'ok';
+      try {
+        const { userId, sessionId, role } = socket.data;
+        if (!options.ownLimit) await kit.eventLimiter.consume(`${userId}:${event}`);
+        const input = parseInput(schema, payload);
+        const data = await handler(input, { socket, actor: { userId, sessionId, role } });
+        respond?.({ ok: true, data });
+      } catch (err) {
+        const body = toErrorBody(err);
+        outcome = body.code;
+        if (!isAppError(err)) kit.logger.error({ err: String(err), event, stack: (err as Error)?.stack }, 'socket handler failed');
+        respond?.({ ok: false, error: body });
+      } finally {
+        kit.metrics.socketEvents.inc({ event, outcome: respond ? outcome : `${outcome}_no_ack` });
+      }
+    },
+  };
+}
+
+/**
+ * `on(event, withAck(schema, handler))` for one socket, typed by ClientToServerEvents: the schema must accept the
+ * event's input and the handler must answer its ack's data.
+ */
+export function ackListener(kit: AckKit, socket: IoSocket) {
+  return function on<E extends ClientEvent>(event: E, handler: AckHandler<EventInput<E>, EventAckData<E>>): void {
+    // Registered under the union of event names: the wire listener takes what any client event may carry.
+    const name: ClientEvent = event;
+    socket.on(name, handler.listen(kit, socket, event));
   };
 }

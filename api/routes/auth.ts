@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   AuthResult,
   LoginInput,
@@ -7,7 +6,7 @@ import {
   RegisterInput,
   SessionIdParam,
   SessionList,
-  UserDto,
+  UserEnvelope,
   VerifyEmailInput,
 } from '../../contracts/auth.ts';
 import { login, register, resendVerification, verifyEmail } from '../../domain/auth/accounts.ts';
@@ -20,8 +19,6 @@ import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
 import type { Next } from 'koa';
 
-const UserEnvelope = z.object({ user: UserDto }).describe('UserEnvelope');
-
 function setRefreshCookie(ctx: ApiContext, deps: Deps, token: string | null) {
   ctx.cookies.set(REFRESH_COOKIE, token ?? '', {
     httpOnly: true,
@@ -33,11 +30,11 @@ function setRefreshCookie(ctx: ApiContext, deps: Deps, token: string | null) {
   });
 }
 
-function respondWithAuth(ctx: ApiContext, deps: Deps, status: number, result: AuthResult) {
+/** A browser keeps the refresh token as an httpOnly cookie; nothing of a sign-in may be cached. */
+function signedIn(ctx: ApiContext, deps: Deps, result: AuthResult): AuthResult {
   setRefreshCookie(ctx, deps, result.refreshToken);
   ctx.set('Cache-Control', 'no-store');
-  ctx.status = status;
-  ctx.body = result;
+  return result;
 }
 
 export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) {
@@ -57,7 +54,7 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
       body: RegisterInput,
       responses: { 201: { description: 'Signed in', schema: AuthResult } },
     },
-    async (ctx, { body }) => respondWithAuth(ctx, deps, 201, await register(deps, body, ctx.state.client)),
+    async (ctx, { body }) => signedIn(ctx, deps, await register(deps, body, ctx.state.client)),
   );
 
   route(
@@ -71,7 +68,7 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
       body: LoginInput,
       responses: { 200: { description: 'Signed in', schema: AuthResult } },
     },
-    async (ctx, { body }) => respondWithAuth(ctx, deps, 200, await login(deps, body, ctx.state.client)),
+    async (ctx, { body }) => signedIn(ctx, deps, await login(deps, body, ctx.state.client)),
   );
 
   route(
@@ -89,7 +86,7 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
       const token = body.refreshToken ?? ctx.cookies.get(REFRESH_COOKIE);
       if (!token) throw new AppError('unauthenticated', 'Send the refresh token in the body or the refresh cookie.');
       try {
-        respondWithAuth(ctx, deps, 200, await refreshSession(deps, token, ctx.state.client));
+        return signedIn(ctx, deps, await refreshSession(deps, token, ctx.state.client));
       } catch (err) {
         if (!body.refreshToken) setRefreshCookie(ctx, deps, null);
         throw err;
@@ -109,7 +106,6 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
     async (ctx) => {
       await logout(deps, actorOf(ctx));
       setRefreshCookie(ctx, deps, null);
-      ctx.status = 204;
     },
   );
 
@@ -122,9 +118,7 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
       auth: true,
       responses: { 200: { description: 'Active sessions, most recently used first', schema: SessionList } },
     },
-    async (ctx) => {
-      ctx.body = { data: await listSessions(deps, actorOf(ctx)) };
-    },
+    async (ctx) => ({ data: await listSessions(deps, actorOf(ctx)) }),
   );
 
   route(
@@ -139,7 +133,6 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
     },
     async (ctx, { params }) => {
       await revokeSession(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 
@@ -154,9 +147,7 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
       body: VerifyEmailInput,
       responses: { 200: { description: 'Verified', schema: UserEnvelope } },
     },
-    async (ctx, { body }) => {
-      ctx.body = { user: await verifyEmail(deps, body.token) };
-    },
+    async (_ctx, { body }) => ({ user: await verifyEmail(deps, body.token) }),
   );
 
   route(
@@ -170,7 +161,6 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
     },
     async (ctx) => {
       await resendVerification(deps, actorOf(ctx));
-      ctx.status = 202;
     },
   );
 }

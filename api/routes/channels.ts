@@ -1,9 +1,16 @@
-import { AddChannelMemberInput, CreateChannelInput, IdParam, MemberParams, UpdateChannelInput } from '../../contracts/communities.ts';
+import {
+  AddChannelMemberInput,
+  ChannelEnvelope,
+  ChannelList,
+  CreateChannelInput,
+  IdParam,
+  MemberParams,
+  UpdateChannelInput,
+} from '../../contracts/communities.ts';
 import { addChannelMember, createChannel, listChannels, removeChannelMember, updateChannel } from '../../domain/communities/channels.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
-import { ChannelEnvelope, ChannelList } from './communitySchemas.ts';
 
 const tags = ['channels'];
 
@@ -20,10 +27,7 @@ export function channelRoutes(route: RouteKit, deps: Deps) {
       body: CreateChannelInput,
       responses: { 201: { description: 'Created', schema: ChannelEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.status = 201;
-      ctx.body = { channel: await createChannel(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ channel: await createChannel(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -36,9 +40,7 @@ export function channelRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Channels by name', schema: ChannelList } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { data: await listChannels(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ data: await listChannels(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -52,9 +54,7 @@ export function channelRoutes(route: RouteKit, deps: Deps) {
       body: UpdateChannelInput,
       responses: { 200: { description: 'Updated', schema: ChannelEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { channel: await updateChannel(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ channel: await updateChannel(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -70,7 +70,6 @@ export function channelRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params, body }) => {
       await addChannelMember(deps, actorOf(ctx), params.id, body.userId);
-      ctx.status = 204;
     },
   );
 
@@ -86,7 +85,6 @@ export function channelRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await removeChannelMember(deps, actorOf(ctx), params.id, params.userId);
-      ctx.status = 204;
     },
   );
 }

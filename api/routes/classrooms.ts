@@ -1,14 +1,16 @@
-import { z } from 'zod';
 import {
   AttendanceQuery,
   AttendanceReportDto,
-  ClassroomDto,
+  ClassroomEnvelope,
+  ClassroomList,
   CohostInput,
   CreateClassroomInput,
   ListClassroomsQuery,
-  RegistrationDto,
+  RegistrationEnvelope,
+  RegistrationList,
   RtcTokenDto,
   UpdateClassroomInput,
+  type ClassroomDto,
 } from '../../contracts/classrooms.ts';
 import { IdParam, MemberParams } from '../../contracts/communities.ts';
 import { attendanceCsv, attendanceReport } from '../../domain/classrooms/attendance.ts';
@@ -26,13 +28,7 @@ import {
 import { slugify } from '../../domain/communities/communities.ts';
 import type { Actor, Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
-import type { RouteKit } from '../routeKit.ts';
-
-/* Envelopes the contracts do not define; the web client reads the same shapes. */
-const ClassroomEnvelope = z.object({ classroom: ClassroomDto }).describe('ClassroomEnvelope');
-const ClassroomList = z.object({ data: z.array(ClassroomDto) }).describe('ClassroomList');
-const RegistrationEnvelope = z.object({ registration: RegistrationDto, classroom: ClassroomDto }).describe('RegistrationEnvelope');
-const RegistrationList = z.object({ data: z.array(RegistrationDto) }).describe('RegistrationList');
+import { rawBody, reply, type RouteKit } from '../routeKit.ts';
 
 const tags = ['classrooms'];
 
@@ -48,10 +44,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       body: CreateClassroomInput,
       responses: { 201: { description: 'Scheduled', schema: ClassroomEnvelope } },
     },
-    async (ctx, { body }) => {
-      ctx.status = 201;
-      ctx.body = { classroom: await createClassroom(deps, actorOf(ctx), body) };
-    },
+    async (ctx, { body }) => ({ classroom: await createClassroom(deps, actorOf(ctx), body) }),
   );
 
   route(
@@ -64,9 +57,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       query: ListClassroomsQuery,
       responses: { 200: { description: 'Classes by start time', schema: ClassroomList } },
     },
-    async (ctx, { query }) => {
-      ctx.body = { data: await listClassrooms(deps, actorOf(ctx), query) };
-    },
+    async (ctx, { query }) => ({ data: await listClassrooms(deps, actorOf(ctx), query) }),
   );
 
   route(
@@ -79,9 +70,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The class', schema: ClassroomEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { classroom: await getClassroom(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ classroom: await getClassroom(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -95,9 +84,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       body: UpdateClassroomInput,
       responses: { 200: { description: 'Updated', schema: ClassroomEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { classroom: await updateClassroom(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ classroom: await updateClassroom(deps, actorOf(ctx), params.id, body) }),
   );
 
   const action = (path: string, summary: string, run: (actor: Actor, id: string) => Promise<ClassroomDto>) =>
@@ -111,9 +98,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
         params: IdParam,
         responses: { 200: { description: 'The class after the change', schema: ClassroomEnvelope } },
       },
-      async (ctx, { params }) => {
-        ctx.body = { classroom: await run(actorOf(ctx), params.id) };
-      },
+      async (ctx, { params }) => ({ classroom: await run(actorOf(ctx), params.id) }),
     );
   action('cancel', 'Cancel a scheduled class; its learners are told live (classroom:removed)', (actor, id) => cancelClassroom(deps, actor, id));
   action('start', `Go live (host or community admin; at most 15 minutes early); classroom:started reaches everyone with a place`, (actor, id) =>
@@ -134,9 +119,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       body: CohostInput,
       responses: { 200: { description: 'The class with its co-hosts', schema: ClassroomEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { classroom: await addCohost(deps, actorOf(ctx), params.id, body.userId) };
-    },
+    async (ctx, { params, body }) => ({ classroom: await addCohost(deps, actorOf(ctx), params.id, body.userId) }),
   );
 
   route(
@@ -149,9 +132,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       params: MemberParams,
       responses: { 200: { description: 'The class with its co-hosts', schema: ClassroomEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { classroom: await removeCohost(deps, actorOf(ctx), params.id, params.userId) };
-    },
+    async (ctx, { params }) => ({ classroom: await removeCohost(deps, actorOf(ctx), params.id, params.userId) }),
   );
 
   route(
@@ -169,8 +150,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       const outcome = await register(deps, actorOf(ctx), params.id);
-      ctx.status = outcome.changed ? 201 : 200;
-      ctx.body = { registration: outcome.registration, classroom: outcome.classroom };
+      return reply(outcome.changed ? 201 : 200, { registration: outcome.registration, classroom: outcome.classroom });
     },
   );
 
@@ -184,9 +164,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The class as I now stand in it', schema: ClassroomEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { classroom: await unregister(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ classroom: await unregister(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -199,9 +177,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Registrations', schema: RegistrationList } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { data: await listRegistrations(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ data: await listRegistrations(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -214,9 +190,7 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Token', schema: RtcTokenDto } },
     },
-    async (ctx, { params }) => {
-      ctx.body = await issueRtcToken(deps, actorOf(ctx), params.id);
-    },
+    (ctx, { params }) => issueRtcToken(deps, actorOf(ctx), params.id),
   );
 
   route(
@@ -228,17 +202,16 @@ export function classroomRoutes(route: RouteKit, deps: Deps) {
       auth: true,
       params: IdParam,
       query: AttendanceQuery,
-      responses: { 200: { description: 'Report (JSON, or CSV with format=csv)', schema: AttendanceReportDto } },
+      responses: { 200: { description: 'Report (JSON, or CSV with format=csv)', schema: AttendanceReportDto, raw: 'text/csv' } },
     },
     async (ctx, { params, query }) => {
       const report = await attendanceReport(deps, actorOf(ctx), params.id);
-      if (query.format === 'json') {
-        ctx.body = report;
-        return;
-      }
-      ctx.attachment(`attendance-${slugify(report.title)}-${report.classroomId.slice(0, 8)}.csv`);
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.body = attendanceCsv(report);
+      if (query.format === 'json') return report;
+      return rawBody({
+        type: 'text/csv; charset=utf-8',
+        body: attendanceCsv(report),
+        filename: `attendance-${slugify(report.title)}-${report.classroomId.slice(0, 8)}.csv`,
+      });
     },
   );
 }

@@ -1,9 +1,15 @@
 import {
+  CommunityEnvelope,
+  CommunityPage,
   CreateCommunityInput,
   IdParam,
+  InviteCodeParam,
   InviteDto,
   ListCommunitiesQuery,
+  MemberEnvelope,
+  MemberPage,
   MemberParams,
+  PageQuery,
   UpdateMemberInput,
 } from '../../contracts/communities.ts';
 import { createCommunity, getCommunity, joinCommunity, leaveCommunity, listCommunities } from '../../domain/communities/communities.ts';
@@ -13,7 +19,6 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
 import { channelRoutes } from './channels.ts';
-import { CommunityEnvelope, CommunityPage, InviteCodeParam, MemberEnvelope, MemberPage, PageQuery } from './communitySchemas.ts';
 import { dmRoutes } from './dms.ts';
 
 const tags = ['communities'];
@@ -30,10 +35,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       body: CreateCommunityInput,
       responses: { 201: { description: 'Created', schema: CommunityEnvelope } },
     },
-    async (ctx, { body }) => {
-      ctx.status = 201;
-      ctx.body = { community: await createCommunity(deps, actorOf(ctx), body) };
-    },
+    async (ctx, { body }) => ({ community: await createCommunity(deps, actorOf(ctx), body) }),
   );
 
   route(
@@ -46,9 +48,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       query: ListCommunitiesQuery,
       responses: { 200: { description: 'A page of communities', schema: CommunityPage } },
     },
-    async (ctx, { query }) => {
-      ctx.body = await listCommunities(deps, actorOf(ctx), query);
-    },
+    (ctx, { query }) => listCommunities(deps, actorOf(ctx), query),
   );
 
   route(
@@ -61,9 +61,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The community', schema: CommunityEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { community: await getCommunity(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ community: await getCommunity(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -76,9 +74,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Joined', schema: CommunityEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { community: await joinCommunity(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ community: await joinCommunity(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -93,7 +89,6 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await leaveCommunity(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 
@@ -107,10 +102,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 201: { description: 'Created', schema: InviteDto } },
     },
-    async (ctx, { params }) => {
-      ctx.status = 201;
-      ctx.body = await createInvite(deps, actorOf(ctx), params.id);
-    },
+    (ctx, { params }) => createInvite(deps, actorOf(ctx), params.id),
   );
 
   route(
@@ -123,9 +115,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       params: InviteCodeParam,
       responses: { 200: { description: 'Joined', schema: CommunityEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { community: await acceptInvite(deps, actorOf(ctx), params.code) };
-    },
+    async (ctx, { params }) => ({ community: await acceptInvite(deps, actorOf(ctx), params.code) }),
   );
 
   route(
@@ -139,9 +129,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       query: PageQuery,
       responses: { 200: { description: 'A page of members', schema: MemberPage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await listMembers(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => listMembers(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -155,9 +143,7 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
       body: UpdateMemberInput,
       responses: { 200: { description: 'Updated', schema: MemberEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { member: await updateMemberRole(deps, actorOf(ctx), params.id, params.userId, body.role) };
-    },
+    async (ctx, { params, body }) => ({ member: await updateMemberRole(deps, actorOf(ctx), params.id, params.userId, body.role) }),
   );
 
   route(
@@ -172,7 +158,6 @@ export function communityRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await removeMember(deps, actorOf(ctx), params.id, params.userId);
-      ctx.status = 204;
     },
   );
 

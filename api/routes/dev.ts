@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { OutboxMessageDto } from '../../contracts/auth.ts';
+import { OutboxList } from '../../contracts/auth.ts';
 import { listOutbox } from '../../domain/notifications/outbox.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { RouteKit } from '../routeKit.ts';
@@ -13,11 +12,11 @@ export function devRoutes(route: RouteKit, deps: Deps) {
       summary: 'Queued e-mails (development only)',
       tags: ['development'],
       auth: false,
-      responses: { 200: { description: 'Newest first', schema: z.object({ data: z.array(OutboxMessageDto) }) } },
+      responses: { 200: { description: 'Newest first', schema: OutboxList } },
     },
     async (ctx) => {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { data: await listOutbox(deps) };
+      return { data: await listOutbox(deps) };
     },
   );
 }

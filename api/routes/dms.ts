@@ -1,10 +1,9 @@
-import { CreateDmInput, IdParam } from '../../contracts/communities.ts';
+import { BlockList, ChannelEnvelope, ChannelList, CreateDmInput, IdParam } from '../../contracts/communities.ts';
 import { blockUser, listBlocks, unblockUser } from '../../domain/communities/blocks.ts';
 import { listDms, openDm } from '../../domain/communities/dms.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
-import type { RouteKit } from '../routeKit.ts';
-import { BlockList, ChannelEnvelope, ChannelList } from './communitySchemas.ts';
+import { reply, type RouteKit } from '../routeKit.ts';
 
 /** Direct messages and blocks. Registered from communityRoutes. */
 export function dmRoutes(route: RouteKit, deps: Deps) {
@@ -23,8 +22,7 @@ export function dmRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { body }) => {
       const { channel, created } = await openDm(deps, actorOf(ctx), body.userIds);
-      ctx.status = created ? 201 : 200;
-      ctx.body = { channel };
+      return reply(created ? 201 : 200, { channel });
     },
   );
 
@@ -37,9 +35,7 @@ export function dmRoutes(route: RouteKit, deps: Deps) {
       auth: true,
       responses: { 200: { description: 'DM channels', schema: ChannelList } },
     },
-    async (ctx) => {
-      ctx.body = { data: await listDms(deps, actorOf(ctx)) };
-    },
+    async (ctx) => ({ data: await listDms(deps, actorOf(ctx)) }),
   );
 
   route(
@@ -51,9 +47,7 @@ export function dmRoutes(route: RouteKit, deps: Deps) {
       auth: true,
       responses: { 200: { description: 'Blocked people, most recent first', schema: BlockList } },
     },
-    async (ctx) => {
-      ctx.body = { data: await listBlocks(deps, actorOf(ctx)) };
-    },
+    async (ctx) => ({ data: await listBlocks(deps, actorOf(ctx)) }),
   );
 
   route(
@@ -68,7 +62,6 @@ export function dmRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await blockUser(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 
@@ -84,7 +77,6 @@ export function dmRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await unblockUser(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 }

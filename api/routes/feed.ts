@@ -1,38 +1,16 @@
 import { IdParam } from '../../contracts/communities.ts';
-import { CreatePostInput, FeedPage, FeedQuery, PinPostInput, UpdatePostInput } from '../../contracts/feed.ts';
+import { CreatePostInput, FeedPage, FeedQuery, PinPostInput, PostEnvelope, PostWithComments, UpdatePostInput } from '../../contracts/feed.ts';
 import { getPost, listCommunityFeed } from '../../domain/feed/feedQueries.ts';
 import { createPost, deletePost, editPost, pinPost } from '../../domain/feed/posts.ts';
 import { listHomeFeed } from '../../domain/feed/ranking.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
-import type { ApiContext } from '../context.ts';
-import type { Next } from 'koa';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
 import { feedCommentRoutes } from './feedComments.ts';
-import { PostEnvelope, PostWithComments } from './feedSchemas.ts';
+import { feedLimits } from './feedLimits.ts';
 import { socialRoutes } from './social.ts';
 
 const tags = ['feed'];
-
-export type FeedLimit = (ctx: ApiContext, next: Next) => Promise<unknown>;
-
-/**
- * Per-person budgets for writing to feeds, on every node alike (Redis when clustered): generous for people, tight
- * enough that a script cannot flood a community faster than its moderators can read.
- */
-function feedLimits(deps: Deps): { writes: FeedLimit; reactions: FeedLimit } {
-  const limit = (keyPrefix: string, points: number, message: string): FeedLimit => {
-    const limiter = deps.rateLimiterFactory({ keyPrefix, points, durationSeconds: 60 });
-    return async (ctx, next) => {
-      await limiter.consume(actorOf(ctx).userId, 1, message);
-      return next();
-    };
-  };
-  return {
-    writes: limit('feed-writes', 30, 'You are posting too fast; wait a moment.'),
-    reactions: limit('feed-reactions', 120, 'You are reacting too fast; wait a moment.'),
-  };
-}
 
 /** Posts and feeds; registers comments, reactions, polls and the social graph too. */
 export function feedRoutes(route: RouteKit, deps: Deps) {
@@ -49,10 +27,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       before: [limits.writes],
       responses: { 201: { description: 'Created', schema: PostEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.status = 201;
-      ctx.body = { post: await createPost(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ post: await createPost(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -66,9 +41,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       query: FeedQuery,
       responses: { 200: { description: 'A page of posts', schema: FeedPage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await listCommunityFeed(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => listCommunityFeed(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -81,9 +54,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       query: FeedQuery,
       responses: { 200: { description: 'A page of posts', schema: FeedPage } },
     },
-    async (ctx, { query }) => {
-      ctx.body = await listHomeFeed(deps, actorOf(ctx), query);
-    },
+    (ctx, { query }) => listHomeFeed(deps, actorOf(ctx), query),
   );
 
   route(
@@ -96,9 +67,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The post', schema: PostWithComments } },
     },
-    async (ctx, { params }) => {
-      ctx.body = await getPost(deps, actorOf(ctx), params.id);
-    },
+    (ctx, { params }) => getPost(deps, actorOf(ctx), params.id),
   );
 
   route(
@@ -113,9 +82,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       before: [limits.writes],
       responses: { 200: { description: 'Updated', schema: PostEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { post: await editPost(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ post: await editPost(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -130,7 +97,6 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await deletePost(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 
@@ -145,9 +111,7 @@ export function feedRoutes(route: RouteKit, deps: Deps) {
       body: PinPostInput,
       responses: { 200: { description: 'The post', schema: PostEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { post: await pinPost(deps, actorOf(ctx), params.id, body.pinned) };
-    },
+    async (ctx, { params, body }) => ({ post: await pinPost(deps, actorOf(ctx), params.id, body.pinned) }),
   );
 
   feedCommentRoutes(route, deps, limits);

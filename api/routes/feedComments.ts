@@ -1,5 +1,15 @@
 import { IdParam } from '../../contracts/communities.ts';
-import { CreateCommentInput, FeedPollVoteInput, FeedQuery, ReactionInput, UpdateCommentInput } from '../../contracts/feed.ts';
+import {
+  CommentEnvelope,
+  CommentPage,
+  CreateCommentInput,
+  FeedPollVoteInput,
+  FeedQuery,
+  PostEnvelope,
+  ReactionInput,
+  ReactionList,
+  UpdateCommentInput,
+} from '../../contracts/feed.ts';
 import { createComment, deleteComment, editComment } from '../../domain/feed/comments.ts';
 import { listComments } from '../../domain/feed/feedQueries.ts';
 import { votePoll } from '../../domain/feed/posts.ts';
@@ -7,13 +17,12 @@ import { toggleCommentReaction, togglePostReaction } from '../../domain/feed/rea
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
-import type { FeedLimit } from './feed.ts';
-import { CommentEnvelope, CommentPage, PostEnvelope, ReactionList } from './feedSchemas.ts';
+import type { FeedLimits } from './feedLimits.ts';
 
 const tags = ['feed'];
 
 /** Comments, reactions and poll votes. Registered from feedRoutes. */
-export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes: FeedLimit; reactions: FeedLimit }) {
+export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: FeedLimits) {
   route(
     {
       method: 'post',
@@ -26,10 +35,7 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       before: [limits.writes],
       responses: { 201: { description: 'Created', schema: CommentEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.status = 201;
-      ctx.body = { comment: await createComment(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ comment: await createComment(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -43,9 +49,7 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       query: FeedQuery,
       responses: { 200: { description: 'A page of comments', schema: CommentPage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await listComments(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => listComments(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -60,9 +64,7 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       before: [limits.writes],
       responses: { 200: { description: 'Updated', schema: CommentEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { comment: await editComment(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ comment: await editComment(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -77,7 +79,6 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
     },
     async (ctx, { params }) => {
       await deleteComment(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 
@@ -93,9 +94,7 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       before: [limits.reactions],
       responses: { 200: { description: 'The reactions', schema: ReactionList } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = await togglePostReaction(deps, actorOf(ctx), params.id, body.emoji);
-    },
+    (ctx, { params, body }) => togglePostReaction(deps, actorOf(ctx), params.id, body.emoji),
   );
 
   route(
@@ -110,9 +109,7 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       before: [limits.reactions],
       responses: { 200: { description: 'The reactions', schema: ReactionList } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = await toggleCommentReaction(deps, actorOf(ctx), params.id, body.emoji);
-    },
+    (ctx, { params, body }) => toggleCommentReaction(deps, actorOf(ctx), params.id, body.emoji),
   );
 
   route(
@@ -127,8 +124,6 @@ export function feedCommentRoutes(route: RouteKit, deps: Deps, limits: { writes:
       before: [limits.reactions],
       responses: { 200: { description: 'The post', schema: PostEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { post: await votePoll(deps, actorOf(ctx), params.id, body.option) };
-    },
+    async (ctx, { params, body }) => ({ post: await votePoll(deps, actorOf(ctx), params.id, body.option) }),
   );
 }

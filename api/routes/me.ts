@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { UserDto } from '../../contracts/auth.ts';
+import { UserEnvelope } from '../../contracts/auth.ts';
 import { getMe } from '../../domain/auth/accounts.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
@@ -13,10 +12,8 @@ export function meRoutes(route: RouteKit, deps: Deps) {
       summary: 'The signed-in user',
       tags: ['account'],
       auth: true,
-      responses: { 200: { description: 'Me', schema: z.object({ user: UserDto }) } },
+      responses: { 200: { description: 'Me', schema: UserEnvelope } },
     },
-    async (ctx) => {
-      ctx.body = { user: await getMe(deps, actorOf(ctx)) };
-    },
+    async (ctx) => ({ user: await getMe(deps, actorOf(ctx)) }),
   );
 }

@@ -1,13 +1,9 @@
-import { z } from 'zod';
-import { HistoryQuery, MessageDto, SearchQuery } from '../../contracts/chat.ts';
+import { HistoryQuery, MessageList, MessagePage, ReceiptList, SearchQuery } from '../../contracts/chat.ts';
 import { IdParam } from '../../contracts/communities.ts';
 import { channelHistory, channelReceipts, messageThread, searchMessages } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
-
-const MessagePage = z.object({ data: z.array(MessageDto), hasMore: z.boolean() }).describe('MessagePage');
-const MessageList = z.object({ data: z.array(MessageDto) }).describe('MessageList');
 
 /** Message history, threads, receipts and search: same policies as the socket events. */
 export function messageRoutes(route: RouteKit, deps: Deps) {
@@ -22,9 +18,7 @@ export function messageRoutes(route: RouteKit, deps: Deps) {
       query: HistoryQuery,
       responses: { 200: { description: 'Messages, oldest first', schema: MessagePage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await channelHistory(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => channelHistory(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -37,9 +31,7 @@ export function messageRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Root first', schema: MessageList } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { data: await messageThread(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ data: await messageThread(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -50,13 +42,9 @@ export function messageRoutes(route: RouteKit, deps: Deps) {
       tags: ['chat'],
       auth: true,
       params: IdParam,
-      responses: {
-        200: { description: 'Last read seq per member', schema: z.object({ data: z.array(z.object({ userId: z.uuid(), seq: z.number().int() })) }) },
-      },
+      responses: { 200: { description: 'Last read seq per member', schema: ReceiptList } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { data: await channelReceipts(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ data: await channelReceipts(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -69,8 +57,6 @@ export function messageRoutes(route: RouteKit, deps: Deps) {
       query: SearchQuery,
       responses: { 200: { description: 'Newest first', schema: MessageList } },
     },
-    async (ctx, { query }) => {
-      ctx.body = { data: await searchMessages(deps, actorOf(ctx), query) };
-    },
+    async (ctx, { query }) => ({ data: await searchMessages(deps, actorOf(ctx), query) }),
   );
 }

@@ -1,17 +1,18 @@
-import { z } from 'zod';
-import { IdParam, MemberParams } from '../../contracts/communities.ts';
+import { IdParam, MemberParams, PageQuery } from '../../contracts/communities.ts';
 import {
-  AuditEntryDto,
-  BanDto,
+  AuditPage,
+  BanEnvelope,
   BanInput,
+  BanList,
   CaseActionInput,
-  CaseDetailDto,
-  CaseDto,
+  CaseDetailEnvelope,
+  CaseEnvelope,
+  CasePage,
   CasesQuery,
   CreateReportInput,
-  REPORT_REASONS,
-  REPORT_TARGET_TYPES,
+  ReportEnvelope,
   SuspendInput,
+  SuspensionEnvelope,
 } from '../../contracts/moderation.ts';
 import { actOnCase, claimCase } from '../../domain/moderation/actions.ts';
 import { listAuditLog } from '../../domain/moderation/auditLog.ts';
@@ -21,38 +22,7 @@ import { createReport } from '../../domain/moderation/reports.ts';
 import { suspendUser, unsuspendUser } from '../../domain/moderation/suspensions.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
-import type { RouteKit } from '../routeKit.ts';
-import { PageQuery } from './communitySchemas.ts';
-
-/* Envelopes the contracts do not define; the web client reads the same shapes. */
-const ReportEnvelope = z
-  .object({
-    report: z.object({
-      targetType: z.enum(REPORT_TARGET_TYPES),
-      targetId: z.uuid(),
-      communityId: z.uuid(),
-      reason: z.enum(REPORT_REASONS),
-      note: z.string().nullable(),
-      createdAt: z.iso.datetime(),
-    }),
-  })
-  .describe('ReportEnvelope');
-const CaseEnvelope = z.object({ case: CaseDto }).describe('CaseEnvelope');
-const CaseDetailEnvelope = z.object({ case: CaseDetailDto }).describe('CaseDetailEnvelope');
-const CasePage = z.object({ data: z.array(CaseDto), nextCursor: z.string().nullable() }).describe('CasePage');
-const BanEnvelope = z.object({ ban: BanDto }).describe('BanEnvelope');
-const BanList = z.object({ data: z.array(BanDto) }).describe('BanList');
-const AuditPage = z.object({ data: z.array(AuditEntryDto), nextCursor: z.string().nullable() }).describe('AuditPage');
-const SuspensionEnvelope = z
-  .object({
-    suspension: z.object({
-      user: z.object({ id: z.uuid(), displayName: z.string() }),
-      reason: z.string(),
-      suspendedAt: z.iso.datetime(),
-      sessionsRevoked: z.number().int(),
-    }),
-  })
-  .describe('SuspensionEnvelope');
+import { reply, type RouteKit } from '../routeKit.ts';
 
 const tags = ['moderation'];
 
@@ -70,8 +40,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { body }) => {
       const { report, recorded } = await createReport(deps, actorOf(ctx), body);
-      ctx.status = recorded ? 201 : 200;
-      ctx.body = { report };
+      return reply(recorded ? 201 : 200, { report });
     },
   );
 
@@ -86,9 +55,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       query: CasesQuery,
       responses: { 200: { description: 'A page of cases', schema: CasePage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await listCases(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => listCases(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -101,9 +68,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The case', schema: CaseDetailEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { case: await getCaseDetail(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ case: await getCaseDetail(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -116,9 +81,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Claimed', schema: CaseEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { case: await claimCase(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ case: await claimCase(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -132,9 +95,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       body: CaseActionInput,
       responses: { 200: { description: 'Done; the closed case', schema: CaseEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { case: await actOnCase(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ case: await actOnCase(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -147,9 +108,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'Bans, newest first', schema: BanList } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { data: await listBans(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ data: await listBans(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -163,10 +122,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       body: BanInput,
       responses: { 201: { description: 'Banned', schema: BanEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.status = 201;
-      ctx.body = { ban: await banUser(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ ban: await banUser(deps, actorOf(ctx), params.id, body) }),
   );
 
   route(
@@ -181,7 +137,6 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await unbanUser(deps, actorOf(ctx), params.id, params.userId);
-      ctx.status = 204;
     },
   );
 
@@ -196,9 +151,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       query: PageQuery,
       responses: { 200: { description: 'A page of entries', schema: AuditPage } },
     },
-    async (ctx, { params, query }) => {
-      ctx.body = await listAuditLog(deps, actorOf(ctx), params.id, query);
-    },
+    (ctx, { params, query }) => listAuditLog(deps, actorOf(ctx), params.id, query),
   );
 
   route(
@@ -212,9 +165,7 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
       body: SuspendInput,
       responses: { 200: { description: 'Suspended', schema: SuspensionEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { suspension: await suspendUser(deps, actorOf(ctx), params.id, body.reason) };
-    },
+    async (ctx, { params, body }) => ({ suspension: await suspendUser(deps, actorOf(ctx), params.id, body.reason) }),
   );
 
   route(
@@ -229,7 +180,6 @@ export function moderationRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx, { params }) => {
       await unsuspendUser(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     },
   );
 }

@@ -1,12 +1,10 @@
-import { z } from 'zod';
 import { IdParam } from '../../contracts/communities.ts';
-import { ModerationSettingsDto, ModerationSettingsInput } from '../../contracts/moderation.ts';
+import { ModerationSettingsEnvelope, ModerationSettingsInput } from '../../contracts/moderation.ts';
 import { getModerationSettings, updateModerationSettings } from '../../domain/moderation/settings.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
 
-const SettingsEnvelope = z.object({ settings: ModerationSettingsDto }).describe('ModerationSettingsEnvelope');
 const tags = ['moderation'];
 
 /** Automod per community: word filter, new-member link limit, slow mode per channel. */
@@ -19,11 +17,9 @@ export function moderationSettingsRoutes(route: RouteKit, deps: Deps) {
       tags,
       auth: true,
       params: IdParam,
-      responses: { 200: { description: 'Current settings', schema: SettingsEnvelope } },
+      responses: { 200: { description: 'Current settings', schema: ModerationSettingsEnvelope } },
     },
-    async (ctx, { params }) => {
-      ctx.body = { settings: await getModerationSettings(deps, actorOf(ctx), params.id) };
-    },
+    async (ctx, { params }) => ({ settings: await getModerationSettings(deps, actorOf(ctx), params.id) }),
   );
 
   route(
@@ -35,10 +31,8 @@ export function moderationSettingsRoutes(route: RouteKit, deps: Deps) {
       auth: true,
       params: IdParam,
       body: ModerationSettingsInput,
-      responses: { 200: { description: 'Settings after the change', schema: SettingsEnvelope } },
+      responses: { 200: { description: 'Settings after the change', schema: ModerationSettingsEnvelope } },
     },
-    async (ctx, { params, body }) => {
-      ctx.body = { settings: await updateModerationSettings(deps, actorOf(ctx), params.id, body) };
-    },
+    async (ctx, { params, body }) => ({ settings: await updateModerationSettings(deps, actorOf(ctx), params.id, body) }),
   );
 }

@@ -1,13 +1,9 @@
-import { z } from 'zod';
+import { PresenceList } from '../../contracts/chat.ts';
 import { IdParam } from '../../contracts/communities.ts';
 import { getCommunityPresence } from '../../domain/presence/communityPresence.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
-
-const PresenceEntry = z
-  .object({ userId: z.uuid(), status: z.enum(['online', 'away', 'dnd']) })
-  .describe('PresenceEntry');
 
 export function presenceRoutes(route: RouteKit, deps: Deps) {
   route(
@@ -18,10 +14,12 @@ export function presenceRoutes(route: RouteKit, deps: Deps) {
       tags: ['presence'],
       auth: true,
       params: IdParam,
-      responses: { 200: { description: 'Present members', schema: z.object({ data: z.array(PresenceEntry) }) } },
+      responses: { 200: { description: 'Present members', schema: PresenceList } },
     },
     async (ctx, { params }) => {
-      ctx.body = { data: await getCommunityPresence(deps, actorOf(ctx), params.id) };
+      const entries = await getCommunityPresence(deps, actorOf(ctx), params.id);
+      // Offline members are never listed; narrowing here lets the compiler hold the answer to PresenceList.
+      return { data: entries.flatMap(({ userId, status }) => (status === 'offline' ? [] : [{ userId, status }])) };
     },
   );
 }

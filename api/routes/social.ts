@@ -1,9 +1,9 @@
 import { IdParam } from '../../contracts/communities.ts';
+import { Relationship } from '../../contracts/feed.ts';
 import { followUser, getRelationship, muteUser, unfollowUser, unmuteUser } from '../../domain/feed/social.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
-import { Relationship } from './feedSchemas.ts';
 
 const tags = ['social'];
 
@@ -12,7 +12,6 @@ export function socialRoutes(route: RouteKit, deps: Deps) {
   const toggle = (method: 'post' | 'delete', path: string, summary: string, run: typeof followUser) =>
     route({ method, path, summary, tags, auth: true, params: IdParam, responses: { 204: { description: 'Done' } } }, async (ctx, { params }) => {
       await run(deps, actorOf(ctx), params.id);
-      ctx.status = 204;
     });
 
   toggle('post', '/users/:id/follow', 'Follow someone: their posts reach my home feed (idempotent)', followUser);
@@ -30,8 +29,6 @@ export function socialRoutes(route: RouteKit, deps: Deps) {
       params: IdParam,
       responses: { 200: { description: 'The relationship', schema: Relationship } },
     },
-    async (ctx, { params }) => {
-      ctx.body = await getRelationship(deps, actorOf(ctx), params.id);
-    },
+    (ctx, { params }) => getRelationship(deps, actorOf(ctx), params.id),
   );
 }

@@ -26,7 +26,7 @@ export const Classroom = defineEntity({
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     community: () => p.manyToOne(Community).deleteRule('cascade'),
     host: () => p.manyToOne(User).deleteRule('cascade'),
-    channel: () => p.oneToOne(Channel).deleteRule('restrict').unique('classrooms_channel_unique'),
+    channel: () => p.oneToOne(Channel).owner().deleteRule('restrict').unique('classrooms_channel_unique'),
     title: p.string().length(160),
     description: p.text().default(''),
     startsAt: p.datetime(),
@@ -137,7 +137,7 @@ export const ClassroomAttendance = defineEntity({
     },
   ],
   properties: {
-    id: p.bigint('number').primary(),
+    id: p.bigint('number').primary().autoincrement(),
     classroom: () => p.manyToOne(Classroom).deleteRule('cascade'),
     user: () => p.manyToOne(User).deleteRule('cascade'),
     joinedAt: p.datetime(),

@@ -1,4 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { AuditAction, CaseAction, REPORT_REASONS } from '../../contracts/moderation.ts';
+
+type ReportReason = (typeof REPORT_REASONS)[number];
 import { User } from './auth.ts';
 import { Community } from './communities.ts';
 
@@ -38,7 +41,7 @@ export const ModerationCase = defineEntity({
     automodWords: p.array().columnType('text[]').defaultRaw(`'{}'`),
     claimedBy: () => p.manyToOne(User).nullable(),
     claimedAt: p.datetime().nullable(),
-    resolutionAction: p.string().length(16).nullable(),
+    resolutionAction: p.string().length(16).$type<CaseAction>().nullable(),
     resolvedBy: () => p.manyToOne(User).nullable(),
     resolutionReason: p.text().nullable(),
     resolvedAt: p.datetime().nullable(),
@@ -58,7 +61,7 @@ export const Report = defineEntity({
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     case: () => p.manyToOne(ModerationCase).deleteRule('cascade'),
     reporter: () => p.manyToOne(User).deleteRule('cascade'),
-    reason: p.string().length(32),
+    reason: p.string().length(32).$type<ReportReason>(),
     note: p.text().nullable(),
     createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
   },
@@ -87,10 +90,10 @@ export const ModerationAuditEntry = defineEntity({
     },
   ],
   properties: {
-    id: p.bigint('number').primary(),
+    id: p.bigint('number').primary().autoincrement(),
     communityId: p.uuid().nullable(),
     actorId: p.uuid(),
-    action: p.string().length(16),
+    action: p.string().length(16).$type<AuditAction>(),
     targetType: p.string().length(16).nullable(),
     targetId: p.text().nullable(),
     targetUserId: p.uuid().nullable(),
@@ -143,7 +146,7 @@ export const CommunityModerationSettings = defineEntity({
     },
   ],
   properties: {
-    community: () => p.oneToOne(Community).primary().updateRule('no action').deleteRule('cascade'),
+    community: () => p.oneToOne(Community).owner().primary().updateRule('no action').deleteRule('cascade'),
     wordFilterWords: p.array().columnType('text[]').defaultRaw(`'{}'`),
     wordFilterMode: p.enum(['block', 'flag']).default('flag').columnType('varchar(8)'),
     newMemberLinkLimit: p.integer().nullable(),

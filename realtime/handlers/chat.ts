@@ -4,6 +4,7 @@ import {
   JoinChannelInput,
   MarkReadInput,
   MessageIdInput,
+  PinMessageInput,
   SendMessageInput,
   ToggleReactionInput,
 } from '../../contracts/chat.ts';
@@ -15,9 +16,8 @@ import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';
 import type { RateLimiter } from '../../domain/shared/stores.ts';
-import { z } from 'zod';
 import type { IoSocket } from '../types.ts';
-import { withAck, type AckKit } from '../withAck.ts';
+import { ackListener, withAck, type AckKit } from '../withAck.ts';
 
 export interface ChatKit {
   deps: Deps;
@@ -37,16 +37,14 @@ export function createChatKit(deps: Deps, options: { messagesPer10Seconds: numbe
   };
 }
 
-const PinInput = MessageIdInput.extend({ pinned: z.boolean() });
-
 /** Channel rooms, messages, reactions, typing and read state. Thin: validate → domain operation → ack. */
 export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKit) {
   const { deps } = chat;
-  const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void;
+  const on = ackListener(kit, socket);
 
   on(
     'channel:join',
-    withAck(kit, socket, 'channel:join', JoinChannelInput, async (input, { actor }) => {
+    withAck(JoinChannelInput, async (input, { actor }) => {
       const result = await joinChannel(deps, actor, input);
       // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
       // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
@@ -65,26 +63,26 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
   );
   on(
     'channel:leave',
-    withAck(kit, socket, 'channel:leave', ChannelIdInput, async (input) => {
+    withAck(ChannelIdInput, async (input) => {
       await socket.leave(rooms.channel(input.channelId));
       return { channelId: input.channelId };
     }),
   );
   on(
     'message:send',
-    withAck(kit, socket, 'message:send', SendMessageInput, async (input, { actor }) => {
+    withAck(SendMessageInput, async (input, { actor }) => {
       await chat.messageLimiter.consume(actor.userId, 1, 'You are sending messages too fast.');
       return chat.batcher.send(actor, input);
     }, { ownLimit: true }),
   );
-  on('message:edit', withAck(kit, socket, 'message:edit', EditMessageInput, (input, { actor }) => editMessage(deps, actor, input)));
-  on('message:delete', withAck(kit, socket, 'message:delete', MessageIdInput, (input, { actor }) => deleteMessage(deps, actor, input)));
-  on('message:pin', withAck(kit, socket, 'message:pin', PinInput, (input, { actor }) => pinMessage(deps, actor, input)));
-  on('reaction:toggle', withAck(kit, socket, 'reaction:toggle', ToggleReactionInput, (input, { actor }) => toggleReaction(deps, actor, input)));
-  on('read:mark', withAck(kit, socket, 'read:mark', MarkReadInput, (input, { actor }) => markRead(deps, actor, input)));
+  on('message:edit', withAck(EditMessageInput, (input, { actor }) => editMessage(deps, actor, input)));
+  on('message:delete', withAck(MessageIdInput, (input, { actor }) => deleteMessage(deps, actor, input)));
+  on('message:pin', withAck(PinMessageInput, (input, { actor }) => pinMessage(deps, actor, input)));
+  on('reaction:toggle', withAck(ToggleReactionInput, (input, { actor }) => toggleReaction(deps, actor, input)));
+  on('read:mark', withAck(MarkReadInput, (input, { actor }) => markRead(deps, actor, input)));
   on(
     'typing:start',
-    withAck(kit, socket, 'typing:start', ChannelIdInput, async (input, { actor }) => {
+    withAck(ChannelIdInput, async (input, { actor }) => {
       const room = rooms.channel(input.channelId);
       // Joining the room was the authorization decision; removal makes the socket leave it.
       if (!socket.rooms.has(room)) throw new AppError('forbidden', 'Join the channel first.');

@@ -24,7 +24,7 @@ import {
 import type { Actor } from '../../domain/shared/deps.ts';
 import type { ClassroomRooms } from '../classrooms.ts';
 import type { IoSocket } from '../types.ts';
-import { withAck, type AckKit } from '../withAck.ts';
+import { ackListener, withAck, type AckKit } from '../withAck.ts';
 
 /**
  * Live classrooms: joining and leaving the room, hands, stage, waiting room and polls. Thin: validate → domain
@@ -32,7 +32,7 @@ import { withAck, type AckKit } from '../withAck.ts';
  */
 export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classrooms: ClassroomRooms) {
   const { deps, nodeId } = classrooms;
-  const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void;
+  const on = ackListener(kit, socket);
   const roomsOf = (classroomId: string) => [rooms.classroom(classroomId), rooms.classroomStaff(classroomId)];
 
   /**
@@ -84,14 +84,14 @@ export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classro
 
   on(
     'classroom:join',
-    withAck(kit, socket, 'classroom:join', ClassroomIdInput, (input, { actor }) => {
+    withAck(ClassroomIdInput, (input, { actor }) => {
       classrooms.assertOpen();
       return classrooms.joining(socket, input.classroomId, () => join(actor, input.classroomId));
     }),
   );
   on(
     'classroom:leave',
-    withAck(kit, socket, 'classroom:leave', ClassroomIdInput, async ({ classroomId }) => {
+    withAck(ClassroomIdInput, async ({ classroomId }) => {
       classrooms.forget(socket, classroomId);
       for (const room of roomsOf(classroomId)) await socket.leave(room);
       await leaveRoom(deps, classroomId, socket.id);
@@ -99,29 +99,29 @@ export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classro
     }),
   );
 
-  on('hand:raise', withAck(kit, socket, 'hand:raise', ClassroomIdInput, (input, { actor }) => raiseHand(deps, actor, input)));
-  on('hand:lower', withAck(kit, socket, 'hand:lower', ClassroomIdInput, (input, { actor }) => lowerHand(deps, actor, input)));
-  on('hand:dismiss', withAck(kit, socket, 'hand:dismiss', ClassroomUserInput, (input, { actor }) => dismissHand(deps, actor, input)));
-  on('stage:invite', withAck(kit, socket, 'stage:invite', ClassroomUserInput, (input, { actor }) => inviteToStage(deps, actor, input)));
-  on('stage:accept', withAck(kit, socket, 'stage:accept', ClassroomIdInput, (input, { actor }) => acceptStage(deps, actor, input)));
-  on('stage:decline', withAck(kit, socket, 'stage:decline', ClassroomIdInput, (input, { actor }) => declineStage(deps, actor, input)));
-  on('stage:remove', withAck(kit, socket, 'stage:remove', ClassroomUserInput, (input, { actor }) => removeFromStage(deps, actor, input)));
-  on('room:mute_all', withAck(kit, socket, 'room:mute_all', ClassroomIdInput, (input, { actor }) => muteAll(deps, actor, input)));
-  on('waiting:admit', withAck(kit, socket, 'waiting:admit', ClassroomUserInput, (input, { actor }) => admitWaiting(deps, actor, input)));
-  on('waiting:deny', withAck(kit, socket, 'waiting:deny', ClassroomUserInput, (input, { actor }) => denyWaiting(deps, actor, input)));
+  on('hand:raise', withAck(ClassroomIdInput, (input, { actor }) => raiseHand(deps, actor, input)));
+  on('hand:lower', withAck(ClassroomIdInput, (input, { actor }) => lowerHand(deps, actor, input)));
+  on('hand:dismiss', withAck(ClassroomUserInput, (input, { actor }) => dismissHand(deps, actor, input)));
+  on('stage:invite', withAck(ClassroomUserInput, (input, { actor }) => inviteToStage(deps, actor, input)));
+  on('stage:accept', withAck(ClassroomIdInput, (input, { actor }) => acceptStage(deps, actor, input)));
+  on('stage:decline', withAck(ClassroomIdInput, (input, { actor }) => declineStage(deps, actor, input)));
+  on('stage:remove', withAck(ClassroomUserInput, (input, { actor }) => removeFromStage(deps, actor, input)));
+  on('room:mute_all', withAck(ClassroomIdInput, (input, { actor }) => muteAll(deps, actor, input)));
+  on('waiting:admit', withAck(ClassroomUserInput, (input, { actor }) => admitWaiting(deps, actor, input)));
+  on('waiting:deny', withAck(ClassroomUserInput, (input, { actor }) => denyWaiting(deps, actor, input)));
 
   on(
     'poll:create',
-    withAck(kit, socket, 'poll:create', CreatePollInput, async (input, { actor }) => {
+    withAck(CreatePollInput, async (input, { actor }) => {
       const created = await createPoll(deps, actor, input);
       if (created.poll.closesAt) classrooms.schedulePollClose(created.classroomId, created.poll.id, created.poll.closesAt);
       return created;
     }),
   );
-  on('poll:answer', withAck(kit, socket, 'poll:answer', AnswerPollInput, (input, { actor }) => answerPoll(deps, actor, input, 'answer')));
-  on('poll:change', withAck(kit, socket, 'poll:change', AnswerPollInput, (input, { actor }) => answerPoll(deps, actor, input, 'change')));
-  on('poll:close', withAck(kit, socket, 'poll:close', PollIdInput, (input, { actor }) => closePoll(deps, actor, input)));
-  on('poll:reveal', withAck(kit, socket, 'poll:reveal', PollIdInput, (input, { actor }) => revealPoll(deps, actor, input)));
+  on('poll:answer', withAck(AnswerPollInput, (input, { actor }) => answerPoll(deps, actor, input, 'answer')));
+  on('poll:change', withAck(AnswerPollInput, (input, { actor }) => answerPoll(deps, actor, input, 'change')));
+  on('poll:close', withAck(PollIdInput, (input, { actor }) => closePoll(deps, actor, input)));
+  on('poll:reveal', withAck(PollIdInput, (input, { actor }) => revealPoll(deps, actor, input)));
 
   socket.on('disconnect', () => classrooms.dropped(socket));
 }

@@ -3,7 +3,7 @@ import { rooms } from '../../contracts/realtime.ts';
 import { authorizeFeedSubscription } from '../../domain/feed/access.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { IoSocket } from '../types.ts';
-import { withAck, type AckKit } from '../withAck.ts';
+import { ackListener, withAck, type AckKit } from '../withAck.ts';
 
 /**
  * `feed:subscribe {communityId}`: someone who may read the community's feed starts hearing its live events
@@ -11,9 +11,10 @@ import { withAck, type AckKit } from '../withAck.ts';
  * out again (revokeCommunityAccess), on every node.
  */
 export function registerFeedHandlers(kit: AckKit, socket: IoSocket, deps: Deps) {
-  socket.on(
+  const on = ackListener(kit, socket);
+  on(
     'feed:subscribe',
-    withAck(kit, socket, 'feed:subscribe', CommunityIdInput, async ({ communityId }, { actor }) => {
+    withAck(CommunityIdInput, async ({ communityId }, { actor }) => {
       await authorizeFeedSubscription(deps, actor, communityId);
       const room = rooms.feed(communityId);
       await socket.join(room);
@@ -28,9 +29,9 @@ export function registerFeedHandlers(kit: AckKit, socket: IoSocket, deps: Deps) 
       return { communityId };
     }),
   );
-  socket.on(
+  on(
     'feed:unsubscribe',
-    withAck(kit, socket, 'feed:unsubscribe', CommunityIdInput, async ({ communityId }) => {
+    withAck(CommunityIdInput, async ({ communityId }) => {
       await socket.leave(rooms.feed(communityId));
       return { communityId };
     }),

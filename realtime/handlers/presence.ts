@@ -1,13 +1,14 @@
 import { PresenceSetInput } from '../../contracts/chat.ts';
 import type { RealtimePresence } from '../presence.ts';
 import type { IoSocket } from '../types.ts';
-import { withAck, type AckKit } from '../withAck.ts';
+import { ackListener, withAck, type AckKit } from '../withAck.ts';
 
 /** `presence:set {status}`: any signed-in user sets their own status; observers hear of it with the next batch. */
 export function registerPresenceHandlers(kit: AckKit, socket: IoSocket, presence: RealtimePresence) {
-  socket.on(
+  const on = ackListener(kit, socket);
+  on(
     'presence:set',
-    withAck(kit, socket, 'presence:set', PresenceSetInput, async ({ status }, { actor }) => {
+    withAck(PresenceSetInput, async ({ status }, { actor }) => {
       await presence.choose(actor.userId, status);
       return { status };
     }),

@@ -1,15 +1,13 @@
-import { z } from 'zod';
-import type { AckKit } from '../withAck.ts';
-import { withAck } from '../withAck.ts';
+import { HelloInput } from '../../contracts/realtime.ts';
 import type { IoSocket } from '../types.ts';
-
-const HelloInput = z.strictObject({});
+import { ackListener, withAck, type AckKit } from '../withAck.ts';
 
 /** A cheap round trip clients use to confirm the connection is authenticated and live. */
 export function registerSessionHandlers(kit: AckKit, socket: IoSocket) {
-  socket.on(
+  const on = ackListener(kit, socket);
+  on(
     'session:hello',
-    withAck(kit, socket, 'session:hello', HelloInput, (_input, { actor }) => ({
+    withAck(HelloInput, (_input, { actor }) => ({
       userId: actor.userId,
       sessionId: actor.sessionId,
       serverTime: new Date().toISOString(),

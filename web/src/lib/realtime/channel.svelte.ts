@@ -5,6 +5,7 @@ import {
   MESSAGE_MAX_LENGTH,
   type ChannelEvent,
   type MessageDto,
+  type MessagePage,
   type ReactionDto,
   type ReadState,
 } from '$contracts/chat.ts';
@@ -24,10 +25,8 @@ export interface HistoryQuery {
   beforeSeq?: number;
   limit?: number;
 }
-export interface HistoryPage {
-  data: MessageDto[];
-  hasMore: boolean;
-}
+/** A page of `GET /channels/:id/messages`. */
+export type HistoryPage = MessagePage;
 
 export interface ChannelStateOptions {
   me: UserRef;

@@ -1,4 +1,4 @@
-import type { MessageDto } from '$contracts/chat.ts';
+import type { MessageDto, MessageList } from '$contracts/chat.ts';
 import type { HistoryPage, HistoryQuery } from './channel.svelte.ts';
 
 /** Browser-side calls to the web server's chat endpoints (which call the API with the session's token). */
@@ -20,6 +20,6 @@ export function fetchHistory(channelId: string, query: HistoryQuery): Promise<Hi
 }
 
 export async function fetchThread(messageId: string): Promise<MessageDto[]> {
-  const body = await getJson<{ data: MessageDto[] }>(`/app/api/messages/${encodeURIComponent(messageId)}/thread`);
+  const body = await getJson<MessageList>(`/app/api/messages/${encodeURIComponent(messageId)}/thread`);
   return body.data;
 }

@@ -15,7 +15,7 @@ export async function fetchRtcToken(classroomId: string): Promise<AckResult<RtcT
     return { ok: false, error: { code: 'unavailable', message: 'Edulure is not reachable right now.' } };
   }
   const body: unknown = await response.json().catch(() => null);
-  if (response.ok && body && typeof body === 'object' && 'appId' in body) return { ok: true, data: body as RtcTokenDto };
+  if (response.ok && body !== null) return { ok: true, data: body as RtcTokenDto };
   const error = (body as { error?: ErrorBody } | null)?.error;
   return {
     ok: false,

@@ -231,7 +231,7 @@ export class LiveFeed {
 
   async loadComments(postId: string): Promise<string | null> {
     return this.#run(this.#api.postWithComments(postId), ({ post, comments, nextCursor }) => {
-      if (post) this.#model.postUpdated(post, { fromEvent: false });
+      this.#model.postUpdated(post, { fromEvent: false });
       this.#model.setComments(postId, comments);
       this.commentCursors = { ...this.commentCursors, [postId]: nextCursor };
     });

@@ -1,16 +1,22 @@
 import type { ReactionDto } from '$contracts/chat.ts';
 import type { AckResult } from '$contracts/errors.ts';
-import type { CommentDto, FeedPage, PostDto } from '$contracts/feed.ts';
-import { callApi, cursorOf, listOf, resource } from './restClient.ts';
+import type {
+  CommentDto,
+  CommentEnvelope,
+  CommentPage,
+  FeedPage,
+  PostDto,
+  PostEnvelope,
+  PostWithComments,
+  ReactionList,
+} from '$contracts/feed.ts';
+import { callApi } from './restClient.ts';
 
-const isPost = (v: Record<string, unknown>) => 'bodyHtml' in v && 'commentCount' in v;
-const isComment = (v: Record<string, unknown>) => 'bodyHtml' in v && 'postId' in v && !('commentCount' in v);
-
-function map<A, B>(result: AckResult<A>, fn: (data: A) => B | null, what: string): AckResult<B> {
-  if (!result.ok) return result;
-  const data = fn(result.data);
-  return data === null ? { ok: false, error: { code: 'internal', message: `Unexpected answer for ${what}.` } } : { ok: true, data };
+function map<A, B>(result: AckResult<A>, fn: (data: A) => B): AckResult<B> {
+  return result.ok ? { ok: true, data: fn(result.data) } : result;
 }
+
+const done = (result: AckResult<void>): AckResult<null> => map(result, () => null);
 
 /** Where a feed comes from: one community, or the home feed across communities and followed people. */
 export type FeedSource = { kind: 'community'; communityId: string } | { kind: 'home' };
@@ -18,7 +24,7 @@ export type FeedSource = { kind: 'community'; communityId: string } | { kind: 'h
 /** The feed calls the stores and components make; a seam so unit tests run without a server. */
 export interface FeedApi {
   page(source: FeedSource, cursor: string | null): Promise<AckResult<FeedPage>>;
-  postWithComments(postId: string): Promise<AckResult<{ post: PostDto | null; comments: CommentDto[]; nextCursor: string | null }>>;
+  postWithComments(postId: string): Promise<AckResult<{ post: PostDto; comments: CommentDto[]; nextCursor: string | null }>>;
   moreComments(postId: string, cursor: string): Promise<AckResult<{ comments: CommentDto[]; nextCursor: string | null }>>;
   editPost(postId: string, body: string): Promise<AckResult<PostDto>>;
   deletePost(postId: string): Promise<AckResult<null>>;
@@ -31,73 +37,52 @@ export interface FeedApi {
   reactToComment(commentId: string, emoji: string): Promise<AckResult<ReactionDto[]>>;
 }
 
-const reactionsOf = (body: unknown): ReactionDto[] | null => {
-  if (Array.isArray(body)) return body as ReactionDto[];
-  if (typeof body !== 'object' || body === null) return null;
-  const record = body as Record<string, unknown>;
-  if (Array.isArray(record.reactions)) return record.reactions as ReactionDto[];
-  for (const key of ['post', 'comment']) {
-    const inner = record[key] as { reactions?: unknown } | undefined;
-    if (Array.isArray(inner?.reactions)) return inner.reactions as ReactionDto[];
-  }
-  return null;
-};
+const post = (body: PostEnvelope) => body.post;
+const comment = (body: CommentEnvelope) => body.comment;
+const reactions = (body: ReactionList) => body.reactions;
 
 export const feedApi: FeedApi = {
-  async page(source, cursor) {
+  page(source, cursor) {
     const query = new URLSearchParams({ limit: '20' });
     if (cursor) query.set('cursor', cursor);
     const path = source.kind === 'home' ? 'feed' : `communities/${source.communityId}/feed`;
-    const result = await callApi<unknown>('GET', `${path}?${query}`);
-    return map(result, (body) => ({ data: listOf<PostDto>(body, 'posts'), nextCursor: cursorOf(body) }), 'the feed');
+    return callApi<FeedPage>('GET', `${path}?${query}`);
   },
   async postWithComments(postId) {
-    const result = await callApi<unknown>('GET', `posts/${postId}`);
-    return map(
-      result,
-      (body) => {
-        const post = resource<PostDto>(body, 'post', isPost);
-        const record = (body ?? {}) as Record<string, unknown>;
-        const comments = listOf<CommentDto>(record.comments ?? [], 'comments');
-        const next = record.nextCommentsCursor;
-        return { post, comments, nextCursor: typeof next === 'string' && next ? next : null };
-      },
-      'the post',
-    );
+    const result = await callApi<PostWithComments>('GET', `posts/${postId}`);
+    return map(result, (body) => ({ post: body.post, comments: body.comments, nextCursor: body.nextCommentsCursor }));
   },
   async moreComments(postId, cursor) {
     const query = new URLSearchParams({ cursor, limit: '50' });
-    const result = await callApi<unknown>('GET', `posts/${postId}/comments?${query}`);
-    return map(result, (body) => ({ comments: listOf<CommentDto>(body, 'comments'), nextCursor: cursorOf(body) }), 'the comments');
+    const result = await callApi<CommentPage>('GET', `posts/${postId}/comments?${query}`);
+    return map(result, (body) => ({ comments: body.data, nextCursor: body.nextCursor }));
   },
   async editPost(postId, body) {
-    return map(await callApi<unknown>('PATCH', `posts/${postId}`, { body }), (b) => resource<PostDto>(b, 'post', isPost), 'the post');
+    return map(await callApi<PostEnvelope>('PATCH', `posts/${postId}`, { body }), post);
   },
   async deletePost(postId) {
-    const result = await callApi<unknown>('DELETE', `posts/${postId}`);
-    return result.ok ? { ok: true, data: null } : result;
+    return done(await callApi<void>('DELETE', `posts/${postId}`));
   },
   async pin(postId, pinned) {
-    return map(await callApi<unknown>('POST', `posts/${postId}/pin`, { pinned }), (b) => resource<PostDto>(b, 'post', isPost), 'the post');
+    return map(await callApi<PostEnvelope>('POST', `posts/${postId}/pin`, { pinned }), post);
   },
   async vote(postId, option) {
-    return map(await callApi<unknown>('POST', `posts/${postId}/poll/vote`, { option }), (b) => resource<PostDto>(b, 'post', isPost), 'the vote');
+    return map(await callApi<PostEnvelope>('POST', `posts/${postId}/poll/vote`, { option }), post);
   },
   async reactToPost(postId, emoji) {
-    return map(await callApi<unknown>('POST', `posts/${postId}/reactions`, { emoji }), reactionsOf, 'the reaction');
+    return map(await callApi<ReactionList>('POST', `posts/${postId}/reactions`, { emoji }), reactions);
   },
   async comment(postId, body, parentId) {
     const input = parentId ? { body, parentId } : { body };
-    return map(await callApi<unknown>('POST', `posts/${postId}/comments`, input), (b) => resource<CommentDto>(b, 'comment', isComment), 'the comment');
+    return map(await callApi<CommentEnvelope>('POST', `posts/${postId}/comments`, input), comment);
   },
   async editComment(commentId, body) {
-    return map(await callApi<unknown>('PATCH', `comments/${commentId}`, { body }), (b) => resource<CommentDto>(b, 'comment', isComment), 'the comment');
+    return map(await callApi<CommentEnvelope>('PATCH', `comments/${commentId}`, { body }), comment);
   },
   async deleteComment(commentId) {
-    const result = await callApi<unknown>('DELETE', `comments/${commentId}`);
-    return result.ok ? { ok: true, data: null } : result;
+    return done(await callApi<void>('DELETE', `comments/${commentId}`));
   },
   async reactToComment(commentId, emoji) {
-    return map(await callApi<unknown>('POST', `comments/${commentId}/reactions`, { emoji }), reactionsOf, 'the reaction');
+    return map(await callApi<ReactionList>('POST', `comments/${commentId}/reactions`, { emoji }), reactions);
   },
 };

@@ -1,6 +1,6 @@
 import type { AckResult } from '$contracts/errors.ts';
-import type { CaseDto, CaseStatus, CreateReportInput } from '$contracts/moderation.ts';
-import { callApi, listOf } from './restClient.ts';
+import type { CaseDto, CasePage, CaseStatus, CreateReportInput, ReportEnvelope } from '$contracts/moderation.ts';
+import { callApi } from './restClient.ts';
 
 /** The moderation calls the browser stores make; a seam so unit tests run without a server. */
 export interface ModerationApi {
@@ -11,13 +11,13 @@ export const moderationApi: ModerationApi = {
   async cases(communityId, status) {
     const query = new URLSearchParams({ limit: '100' });
     if (status) query.set('status', status);
-    const result = await callApi<unknown>('GET', `communities/${communityId}/moderation/cases?${query}`);
-    return result.ok ? { ok: true, data: listOf<CaseDto>(result.data, 'cases') } : result;
+    const result = await callApi<CasePage>('GET', `communities/${communityId}/moderation/cases?${query}`);
+    return result.ok ? { ok: true, data: result.data.data } : result;
   },
 };
 
 /** Files a report; the answer's content does not matter to the reporter. */
 export async function fileReport(input: CreateReportInput): Promise<AckResult<null>> {
-  const result = await callApi<unknown>('POST', 'reports', input);
+  const result = await callApi<ReportEnvelope>('POST', 'reports', input);
   return result.ok ? { ok: true, data: null } : result;
 }

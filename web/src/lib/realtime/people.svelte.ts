@@ -1,29 +1,15 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- each set is replaced, never mutated, once published through $state. */
 import { createContext } from 'svelte';
 import type { AckResult } from '$contracts/errors.ts';
+import type { Relationship } from '$contracts/feed.ts';
 import { chatErrorMessage } from './ack.ts';
 import { callApi } from './restClient.ts';
 
 export type Relation = 'follow' | 'mute' | 'block';
 
-/** Where the signed-in person stands with someone (`GET /users/:id/relationship`). */
-export interface Relationship {
-  userId: string;
-  following: boolean;
-  followsMe: boolean;
-  muted: boolean;
-  blocked: boolean;
-  followerCount: number;
-  followingCount: number;
-}
-
-type Call = (method: 'GET' | 'POST' | 'DELETE', path: string) => Promise<AckResult<unknown>>;
+type Call = <T>(method: 'GET' | 'POST' | 'DELETE', path: string) => Promise<AckResult<T>>;
 
 const FIELD: Record<Relation, 'following' | 'muted' | 'blocked'> = { follow: 'following', mute: 'muted', block: 'blocked' };
-
-function isRelationship(value: unknown): value is Relationship {
-  return typeof value === 'object' && value !== null && typeof (value as Relationship).following === 'boolean';
-}
 
 /**
  * Where the signed-in person stands with the people whose profile cards they open: loaded when a card opens, then
@@ -37,15 +23,14 @@ export class PeopleStore {
 
   #call: Call;
 
-  constructor(call: Call = (method, path) => callApi(method, path)) {
+  constructor(call: Call = callApi) {
     this.#call = call;
   }
 
   /** Loads (again) where we stand with someone. Returns an error message or null. */
   async load(userId: string): Promise<string | null> {
-    const result = await this.#call('GET', `users/${userId}/relationship`);
+    const result = await this.#call<Relationship>('GET', `users/${userId}/relationship`);
     if (!result.ok) return chatErrorMessage(result.error);
-    if (!isRelationship(result.data)) return 'Unexpected answer from the server.';
     this.#put(result.data);
     return null;
   }
@@ -60,7 +45,7 @@ export class PeopleStore {
 
   /** Follows, mutes or blocks someone (or undoes it). Returns an error message or null. */
   async set(relation: Relation, userId: string, on: boolean): Promise<string | null> {
-    const result = await this.#call(on ? 'POST' : 'DELETE', `users/${userId}/${relation}`);
+    const result = await this.#call<void>(on ? 'POST' : 'DELETE', `users/${userId}/${relation}`);
     if (!result.ok) return chatErrorMessage(result.error);
     const current = this.relationships[userId] ?? {
       userId,

@@ -4,7 +4,8 @@ const UNREACHABLE: ErrorBody = { code: 'unavailable', message: 'Edulure is not r
 
 /**
  * A REST call from the browser through the web server's pass-through (`/app/api/v1/...`, which adds the session's
- * token). Answers in the same shape as socket acks, so stores handle both alike.
+ * token). Answers in the same shape as socket acks, so stores handle both alike. `T` is the route's response type
+ * from `$contracts` (`void` for a bodyless answer).
  */
 export async function callApi<T = unknown>(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
@@ -40,30 +41,4 @@ export async function callApi<T = unknown>(
     ok: false,
     error: { code: response.status >= 500 ? 'unavailable' : 'internal', message: `The request failed (HTTP ${response.status}).` },
   };
-}
-
-/**
- * The API wraps single resources in an envelope named after them (`{post}`) and lists in `{data}`; these accept the
- * bare shapes too, so the web keeps working whichever one a route answers with.
- */
-export function resource<T>(body: unknown, key: string, isBare: (value: Record<string, unknown>) => boolean): T | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const record = body as Record<string, unknown>;
-  if (isBare(record)) return body as T;
-  const inner = record[key];
-  return typeof inner === 'object' && inner !== null ? (inner as T) : null;
-}
-
-export function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (typeof body !== 'object' || body === null) return [];
-  const record = body as Record<string, unknown>;
-  const list = record.data ?? record[key];
-  return Array.isArray(list) ? (list as T[]) : [];
-}
-
-export function cursorOf(body: unknown): string | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const cursor = (body as { nextCursor?: unknown }).nextCursor;
-  return typeof cursor === 'string' && cursor ? cursor : null;
 }

@@ -28,6 +28,10 @@ export function internalApiOrigin(): string {
   return (process.env.EDULURE_INTERNAL_API ?? '').trim().replace(/\/+$/, '') || DEFAULT_INTERNAL_API;
 }
 
+/**
+ * `T` is the route's response type from `$contracts` (its OpenAPI schema): the API checks its answers against the same
+ * schema, so the JSON is taken as that type here.
+ */
 export async function apiRequest<T>(caller: ApiCaller, path: string, options: ApiRequestOptions = {}): Promise<ApiResult<T>> {
   const { method = 'GET', body, token, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const headers = apiHeaders(caller, token, 'application/json');
@@ -49,6 +53,11 @@ export async function apiRequest<T>(caller: ApiCaller, path: string, options: Ap
   const payload = await readJson(response);
   if (response.ok) return { ok: true, status: response.status, data: payload as T };
   return { ok: false, status: response.status, error: toErrorBody(response.status, payload) };
+}
+
+/** The same result with its data reshaped (an envelope's content, a list's items). */
+export function mapResult<A, B>(result: ApiResult<A>, map: (data: A) => B): ApiResult<B> {
+  return result.ok ? { ...result, data: map(result.data) } : result;
 }
 
 function apiHeaders(caller: ApiCaller, token: string | null | undefined, accept: string): Headers {

@@ -1,5 +1,5 @@
 import { fail, type RequestEvent } from '@sveltejs/kit';
-import { CreateClassroomInput, type ClassroomDto } from '$contracts/classrooms.ts';
+import { CreateClassroomInput, type ClassroomDto, type ClassroomEnvelope } from '$contracts/classrooms.ts';
 import { startsAtFromLocal } from '$lib/classes.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, fieldErrorsFromIssues, formString, generalMessage, type FormFailure } from '$lib/forms.ts';
 import { apiRequest } from './api.ts';
@@ -43,14 +43,13 @@ export async function scheduleClass(
     const issues = parsed.success ? {} : fieldErrorsFromIssues(parsed.error.issues);
     return { ok: false, status: 400, failure: { values, fieldErrors: { ...issues, ...fieldErrors }, message: CHECK_FIELDS_MESSAGE } };
   }
-  const result = await apiRequest<{ classroom: ClassroomDto } | ClassroomDto>(event, '/api/v1/classrooms', {
+  const result = await apiRequest<ClassroomEnvelope>(event, '/api/v1/classrooms', {
     method: 'POST',
     body: parsed.data,
     token: event.locals.accessToken,
   });
   if (!result.ok) return { ok: false, status: result.status, failure: failureFromApi(result.error, values, SCHEDULE_FIELDS) };
-  const classroom = 'classroom' in result.data ? result.data.classroom : result.data;
-  return { ok: true, classroom };
+  return { ok: true, classroom: result.data.classroom };
 }
 
 /** One of the buttons on a class (register, start…): the class id comes from the route or a hidden field. */

@@ -1,7 +1,6 @@
-import { CreatePostInput, FEED_POLL_MAX_OPTIONS, type FeedPage, type PostDto } from '$contracts/feed.ts';
+import { CreatePostInput, FEED_POLL_MAX_OPTIONS, type FeedPage, type PostDto, type PostEnvelope } from '$contracts/feed.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, formString, type FieldErrors, type FormFailure } from '$lib/forms.ts';
 import { apiRequest, type ApiCaller, type ApiResult } from './api.ts';
-import { listOf, unwrap } from './classrooms.ts';
 
 interface Session {
   locals: App.Locals;
@@ -9,16 +8,10 @@ interface Session {
 
 export const FEED_PAGE_SIZE = 20;
 
-function toPage(body: unknown): FeedPage {
-  const cursor = (body as { nextCursor?: unknown } | null)?.nextCursor;
-  return { data: listOf<PostDto>(body, 'posts'), nextCursor: typeof cursor === 'string' && cursor ? cursor : null };
-}
-
 /** The first page of a community's feed, or of the home feed when `communityId` is null. */
-export async function fetchFeed(event: ApiCaller & Session, communityId: string | null): Promise<ApiResult<FeedPage>> {
+export function fetchFeed(event: ApiCaller & Session, communityId: string | null): Promise<ApiResult<FeedPage>> {
   const path = communityId ? `/api/v1/communities/${communityId}/feed` : '/api/v1/feed';
-  const result = await apiRequest<unknown>(event, `${path}?limit=${FEED_PAGE_SIZE}`, { token: event.locals.accessToken });
-  return result.ok ? { ...result, data: toPage(result.data) } : result;
+  return apiRequest<FeedPage>(event, `${path}?limit=${FEED_PAGE_SIZE}`, { token: event.locals.accessToken });
 }
 
 export const POST_FIELDS = ['kind', 'body', 'linkUrl', 'question', 'options'] as const;
@@ -62,12 +55,11 @@ export async function createPost(
     if (kind === 'poll' && filled.length < 2) fieldErrors.options = 'Give at least two options.';
     return { ok: false, status: 400, failure: { values, fieldErrors, message: CHECK_FIELDS_MESSAGE, options } };
   }
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/posts`, {
+  const result = await apiRequest<PostEnvelope>(event, `/api/v1/communities/${communityId}/posts`, {
     method: 'POST',
     body: parsed.data,
     token: event.locals.accessToken,
   });
   if (!result.ok) return { ok: false, status: result.status, failure: { ...failureFromApi(result.error, values, POST_FIELDS), options } };
-  const post = unwrap<PostDto>(result.data, 'post', (v) => typeof v === 'object' && v !== null && 'bodyHtml' in v && 'commentCount' in v);
-  return { ok: true, post };
+  return { ok: true, post: result.data.post };
 }

@@ -4,14 +4,19 @@ import type { CommunityDto } from '$contracts/communities.ts';
 import {
   CaseActionInput,
   ModerationSettingsInput,
-  type AuditEntryDto,
+  type AuditPage,
+  type BanDto,
+  type BanList,
   type CaseDetailDto,
+  type CaseDetailEnvelope,
   type CaseDto,
+  type CaseEnvelope,
+  type CasePage,
   type ModerationSettingsDto,
+  type ModerationSettingsEnvelope,
 } from '$contracts/moderation.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, fieldErrorsFromIssues, formString, type FormFailure } from '$lib/forms.ts';
-import { apiRequest, type ApiCaller, type ApiResult } from './api.ts';
-import { listOf, unwrap } from './classrooms.ts';
+import { apiRequest, mapResult, type ApiCaller, type ApiResult } from './api.ts';
 
 interface Session {
   locals: App.Locals;
@@ -34,66 +39,42 @@ export function requireRight(allowed: boolean, what = 'moderators'): void {
   if (!allowed) error(403, `Only this community's ${what} can open this page.`);
 }
 
-function mapResult<A, B>(result: ApiResult<A>, map: (data: A) => B): ApiResult<B> {
-  return result.ok ? { ...result, data: map(result.data) } : result;
-}
-
 export async function fetchCases(event: Caller, communityId: string, status?: CaseDto['status']): Promise<ApiResult<CaseDto[]>> {
   const query = new URLSearchParams({ limit: '100' });
   if (status) query.set('status', status);
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/moderation/cases?${query}`, {
+  const result = await apiRequest<CasePage>(event, `/api/v1/communities/${communityId}/moderation/cases?${query}`, {
     token: event.locals.accessToken,
   });
-  return mapResult(result, (body) => listOf<CaseDto>(body, 'cases'));
+  return mapResult(result, (body) => body.data);
 }
 
 export async function fetchCase(event: Caller, caseId: string): Promise<ApiResult<CaseDetailDto>> {
-  const result = await apiRequest<unknown>(event, `/api/v1/moderation/cases/${caseId}`, { token: event.locals.accessToken });
-  return mapResult(result, (body) => unwrap<CaseDetailDto>(body, 'case', (v) => typeof v === 'object' && v !== null && 'target' in v));
+  const result = await apiRequest<CaseDetailEnvelope>(event, `/api/v1/moderation/cases/${caseId}`, { token: event.locals.accessToken });
+  return mapResult(result, (body) => body.case);
 }
 
-export async function fetchAuditLog(
-  event: Caller,
-  communityId: string,
-  cursor: string | null,
-): Promise<ApiResult<{ data: AuditEntryDto[]; nextCursor: string | null }>> {
+export function fetchAuditLog(event: Caller, communityId: string, cursor: string | null): Promise<ApiResult<AuditPage>> {
   const query = new URLSearchParams({ limit: '50' });
   if (cursor) query.set('cursor', cursor);
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/audit-log?${query}`, {
-    token: event.locals.accessToken,
-  });
-  return mapResult(result, (body) => {
-    const next = (body as { nextCursor?: unknown } | null)?.nextCursor;
-    return { data: listOf<AuditEntryDto>(body, 'entries'), nextCursor: typeof next === 'string' && next ? next : null };
-  });
+  return apiRequest<AuditPage>(event, `/api/v1/communities/${communityId}/audit-log?${query}`, { token: event.locals.accessToken });
 }
 
-export interface BanEntry {
-  user: { id: string; displayName: string };
-  reason: string;
-  bannedBy: { id: string; displayName: string } | null;
-  createdAt: string;
-  expiresAt: string | null;
-}
-
-export async function fetchBans(event: Caller, communityId: string): Promise<ApiResult<BanEntry[]>> {
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/bans`, { token: event.locals.accessToken });
-  return mapResult(result, (body) => listOf<BanEntry>(body, 'bans'));
+export async function fetchBans(event: Caller, communityId: string): Promise<ApiResult<BanDto[]>> {
+  const result = await apiRequest<BanList>(event, `/api/v1/communities/${communityId}/bans`, { token: event.locals.accessToken });
+  return mapResult(result, (body) => body.data);
 }
 
 export async function fetchSettings(event: Caller, communityId: string): Promise<ApiResult<ModerationSettingsDto>> {
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/moderation/settings`, {
+  const result = await apiRequest<ModerationSettingsEnvelope>(event, `/api/v1/communities/${communityId}/moderation/settings`, {
     token: event.locals.accessToken,
   });
-  return mapResult(result, (body) =>
-    unwrap<ModerationSettingsDto>(body, 'settings', (v) => typeof v === 'object' && v !== null && 'wordFilter' in v),
-  );
+  return mapResult(result, (body) => body.settings);
 }
 
 export const ACTION_FIELDS = ['reason', 'minutes'] as const;
 
 /** Runs a case action from the console's form (the pressed button names the action). */
-export async function actOnCase(event: RequestEvent, caseId: string): Promise<{ ok: true; kase: CaseDto | null } | { ok: false; status: number; failure: FormFailure }> {
+export async function actOnCase(event: RequestEvent, caseId: string): Promise<{ ok: true; kase: CaseDto } | { ok: false; status: number; failure: FormFailure }> {
   const form = await event.request.formData();
   const action = formString(form, 'action');
   const reason = formString(form, 'reason');
@@ -108,13 +89,13 @@ export async function actOnCase(event: RequestEvent, caseId: string): Promise<{ 
     if (Number.isNaN(minutes)) fieldErrors.minutes = 'Enter whole minutes.';
     return { ok: false, status: 400, failure: { values, fieldErrors, message: CHECK_FIELDS_MESSAGE } };
   }
-  const result = await apiRequest<unknown>(event, `/api/v1/moderation/cases/${caseId}/actions`, {
+  const result = await apiRequest<CaseEnvelope>(event, `/api/v1/moderation/cases/${caseId}/actions`, {
     method: 'POST',
     body: parsed.data,
     token: event.locals.accessToken,
   });
   if (!result.ok) return { ok: false, status: result.status, failure: failureFromApi(result.error, values, ACTION_FIELDS) };
-  return { ok: true, kase: unwrap<CaseDto>(result.data, 'case', (v) => typeof v === 'object' && v !== null && 'target' in v) ?? null };
+  return { ok: true, kase: result.data.case };
 }
 
 export const SETTINGS_FIELDS = ['words', 'mode', 'newMemberLinkLimit', 'slowMode'] as const;
@@ -136,7 +117,7 @@ export function parseWords(text: string): string[] {
 export async function saveSettings(
   event: RequestEvent,
   communityId: string,
-): Promise<{ ok: true; settings: ModerationSettingsDto | null } | { ok: false; status: number; failure: FormFailure }> {
+): Promise<{ ok: true; settings: ModerationSettingsDto } | { ok: false; status: number; failure: FormFailure }> {
   const form = await event.request.formData();
   const wordsText = formString(form, 'words');
   const mode = formString(form, 'mode') || 'block';
@@ -164,14 +145,11 @@ export async function saveSettings(
     if (issues.wordFilter) issues.words = issues.wordFilter;
     return { ok: false, status: 400, failure: { values, fieldErrors: { ...issues, ...fieldErrors }, message: CHECK_FIELDS_MESSAGE } };
   }
-  const result = await apiRequest<unknown>(event, `/api/v1/communities/${communityId}/moderation/settings`, {
+  const result = await apiRequest<ModerationSettingsEnvelope>(event, `/api/v1/communities/${communityId}/moderation/settings`, {
     method: 'PATCH',
     body: parsed.data,
     token: event.locals.accessToken,
   });
   if (!result.ok) return { ok: false, status: result.status, failure: failureFromApi(result.error, values, SETTINGS_FIELDS) };
-  return {
-    ok: true,
-    settings: unwrap<ModerationSettingsDto>(result.data, 'settings', (v) => typeof v === 'object' && v !== null && 'wordFilter' in v) ?? null,
-  };
+  return { ok: true, settings: result.data.settings };
 }

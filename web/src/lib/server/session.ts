@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
-import { REFRESH_COOKIE, type AuthResult, type UserDto } from '$contracts/auth.ts';
+import { REFRESH_COOKIE, type AuthResult, type UserDto, type UserEnvelope } from '$contracts/auth.ts';
 import { isTokenFresh, readAccessTokenClaims, renewalMarginSeconds } from '$lib/jwt.ts';
 import { apiRequest, type ApiCaller, type ApiResult } from './api.ts';
 import { ACCESS_COOKIE, clearAuthCookies, setAuthCookies } from './cookies.ts';
@@ -22,7 +22,7 @@ export async function authenticate(event: RequestEvent): Promise<AuthOutcome> {
 
   // A token about to expire is replaced now rather than handed to a socket or API call that would see it lapse.
   if (access && isTokenFresh(access, Date.now(), renewalMarginSeconds(access))) {
-    const me = await apiRequest<{ user: UserDto }>(event, '/api/v1/me', { token: access });
+    const me = await apiRequest<UserEnvelope>(event, '/api/v1/me', { token: access });
     if (me.ok) {
       setLocals(event, me.data.user, access, readAccessTokenClaims(access)?.sid ?? null);
       return 'signed_in';

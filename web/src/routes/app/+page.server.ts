@@ -6,7 +6,7 @@ import type { Actions } from './$types';
 export const actions: Actions = {
   // Posted from the verification banner on any /app page.
   resendVerification: async (event) => {
-    const result = await apiRequest(event, '/api/v1/auth/verify-email/resend', {
+    const result = await apiRequest<void>(event, '/api/v1/auth/verify-email/resend', {
       method: 'POST',
       token: event.locals.accessToken,
     });

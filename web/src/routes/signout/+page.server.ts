@@ -12,7 +12,7 @@ export const actions: Actions = {
   default: async (event) => {
     if (event.locals.accessToken) {
       // Best effort: the cookies go regardless, so the browser is signed out even if the API is briefly unreachable.
-      await apiRequest(event, '/api/v1/auth/logout', { method: 'POST', token: event.locals.accessToken });
+      await apiRequest<void>(event, '/api/v1/auth/logout', { method: 'POST', token: event.locals.accessToken });
     }
     clearAuthCookies(event.cookies, event.url);
     redirect(303, '/signin');

@@ -1,4 +1,4 @@
-import { VerifyEmailInput, type UserDto } from '$contracts/auth.ts';
+import { VerifyEmailInput, type UserEnvelope } from '$contracts/auth.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import type { PageServerLoad } from './$types';
 
@@ -7,7 +7,7 @@ export const load: PageServerLoad = async (event) => {
   if (!parsed.success) {
     return { verified: false, message: 'This verification link is incomplete. Open the link from the e-mail again.' };
   }
-  const result = await apiRequest<{ user: UserDto }>(event, '/api/v1/auth/verify-email', {
+  const result = await apiRequest<UserEnvelope>(event, '/api/v1/auth/verify-email', {
     method: 'POST',
     body: parsed.data,
   });

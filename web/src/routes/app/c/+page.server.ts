@@ -1,14 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { CreateCommunityInput, type CommunityDto } from '$contracts/communities.ts';
+import { CreateCommunityInput, type CommunityEnvelope, type CommunityPage } from '$contracts/communities.ts';
 import { failureFromApi, fieldErrorsFromIssues, formString, generalMessage, CHECK_FIELDS_MESSAGE } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { dataOrError } from '$lib/server/load.ts';
 import type { Actions, PageServerLoad } from './$types';
-
-interface CommunityPage {
-  data: CommunityDto[];
-  nextCursor: string | null;
-}
 
 export const load: PageServerLoad = async (event) => {
   const q = (event.url.searchParams.get('q') ?? '').trim().slice(0, 80);
@@ -23,7 +18,7 @@ export const load: PageServerLoad = async (event) => {
     q,
     mine: page.data.filter((c) => c.myRole !== null),
     discover: page.data.filter((c) => c.myRole === null),
-    nextCursor: page.nextCursor ?? null,
+    nextCursor: page.nextCursor,
   };
 };
 
@@ -37,7 +32,7 @@ export const actions: Actions = {
     if (!parsed.success) {
       return fail(400, { create: { values, fieldErrors: fieldErrorsFromIssues(parsed.error.issues), message: CHECK_FIELDS_MESSAGE } });
     }
-    const result = await apiRequest<{ community: CommunityDto }>(event, '/api/v1/communities', {
+    const result = await apiRequest<CommunityEnvelope>(event, '/api/v1/communities', {
       method: 'POST',
       body: parsed.data,
       token: event.locals.accessToken,
@@ -49,7 +44,7 @@ export const actions: Actions = {
   join: async (event) => {
     const form = await event.request.formData();
     const communityId = formString(form, 'communityId');
-    const result = await apiRequest(event, `/api/v1/communities/${encodeURIComponent(communityId)}/join`, {
+    const result = await apiRequest<CommunityEnvelope>(event, `/api/v1/communities/${encodeURIComponent(communityId)}/join`, {
       method: 'POST',
       token: event.locals.accessToken,
     });
@@ -63,13 +58,11 @@ export const actions: Actions = {
     const form = await event.request.formData();
     const code = formString(form, 'code').trim();
     if (!code) return fail(400, { accept: { code, message: 'Enter the invite code you were given.' } });
-    const result = await apiRequest<{ community?: CommunityDto; communityId?: string }>(
-      event,
-      `/api/v1/invites/${encodeURIComponent(code)}/accept`,
-      { method: 'POST', token: event.locals.accessToken },
-    );
+    const result = await apiRequest<CommunityEnvelope>(event, `/api/v1/invites/${encodeURIComponent(code)}/accept`, {
+      method: 'POST',
+      token: event.locals.accessToken,
+    });
     if (!result.ok) return fail(result.status, { accept: { code, message: generalMessage(result.error) } });
-    const communityId = result.data?.community?.id ?? result.data?.communityId;
-    redirect(303, communityId ? `/app/c/${communityId}` : '/app/c');
+    redirect(303, `/app/c/${result.data.community.id}`);
   },
 };

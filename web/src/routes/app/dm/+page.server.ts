@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { CreateDmInput, type ChannelDto } from '$contracts/communities.ts';
+import { CreateDmInput, type ChannelEnvelope } from '$contracts/communities.ts';
 import { generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import type { Actions } from './$types';
@@ -11,7 +11,7 @@ export const actions: Actions = {
     const userIds = form.getAll('userId').filter((v): v is string => typeof v === 'string');
     const parsed = CreateDmInput.safeParse({ userIds });
     if (!parsed.success) return fail(400, { start: { message: parsed.error.issues[0]?.message ?? 'Pick someone to message.' } });
-    const result = await apiRequest<{ channel: ChannelDto }>(event, '/api/v1/dms', {
+    const result = await apiRequest<ChannelEnvelope>(event, '/api/v1/dms', {
       method: 'POST',
       body: parsed.data,
       token: event.locals.accessToken,

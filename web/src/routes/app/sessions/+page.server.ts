@@ -25,7 +25,7 @@ export const actions: Actions = {
     if (!parsed.success) return fail(400, { revoke: { id: null, message: 'That session could not be found.' } });
     const { id } = parsed.data;
 
-    const result = await apiRequest(event, `/api/v1/auth/sessions/${encodeURIComponent(id)}`, {
+    const result = await apiRequest<void>(event, `/api/v1/auth/sessions/${encodeURIComponent(id)}`, {
       method: 'DELETE',
       token: event.locals.accessToken,
     });

@@ -1,5 +1,5 @@
-import type { PresenceStatus } from '$contracts/chat.ts';
-import type { ChannelDto, CommunityDto, MemberDto } from '$contracts/communities.ts';
+import type { PresenceList } from '$contracts/chat.ts';
+import type { ChannelList, CommunityEnvelope, MemberPage } from '$contracts/communities.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { dataOrError, uuidParam } from '$lib/server/load.ts';
 import type { LayoutServerLoad } from './$types';
@@ -8,18 +8,13 @@ export const load: LayoutServerLoad = async (event) => {
   event.depends('app:community');
   const communityId = uuidParam(event.params.communityId);
   const token = event.locals.accessToken;
-  const found = dataOrError(
-    await apiRequest<{ community: CommunityDto } | CommunityDto>(event, `/api/v1/communities/${communityId}`, { token }),
-  );
-  const community = 'community' in found ? found.community : found;
+  const { community } = dataOrError(await apiRequest<CommunityEnvelope>(event, `/api/v1/communities/${communityId}`, { token }));
   if (!community.myRole) return { community, channels: [], members: [], presence: [] };
 
   const [channels, members, presence] = await Promise.all([
-    apiRequest<{ data: ChannelDto[] }>(event, `/api/v1/communities/${communityId}/channels`, { token }),
-    apiRequest<{ data: MemberDto[] }>(event, `/api/v1/communities/${communityId}/members?limit=100`, { token }),
-    apiRequest<{ data: { userId: string; status: PresenceStatus }[] }>(event, `/api/v1/communities/${communityId}/presence`, {
-      token,
-    }),
+    apiRequest<ChannelList>(event, `/api/v1/communities/${communityId}/channels`, { token }),
+    apiRequest<MemberPage>(event, `/api/v1/communities/${communityId}/members?limit=100`, { token }),
+    apiRequest<PresenceList>(event, `/api/v1/communities/${communityId}/presence`, { token }),
   ]);
   return {
     community,

@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { CreateChannelInput, type ChannelDto } from '$contracts/communities.ts';
+import { CreateChannelInput, type ChannelEnvelope, type CommunityEnvelope, type InviteDto } from '$contracts/communities.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, fieldErrorsFromIssues, formString, generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { uuidParam } from '$lib/server/load.ts';
@@ -10,7 +10,7 @@ const CHANNEL_FIELDS = ['name', 'visibility', 'topic'] as const;
 export const actions: Actions = {
   join: async (event) => {
     const communityId = uuidParam(event.params.communityId);
-    const result = await apiRequest(event, `/api/v1/communities/${communityId}/join`, {
+    const result = await apiRequest<CommunityEnvelope>(event, `/api/v1/communities/${communityId}/join`, {
       method: 'POST',
       token: event.locals.accessToken,
     });
@@ -30,7 +30,7 @@ export const actions: Actions = {
         createChannel: { values, fieldErrors: fieldErrorsFromIssues(parsed.error.issues), message: CHECK_FIELDS_MESSAGE },
       });
     }
-    const result = await apiRequest<{ channel: ChannelDto }>(event, `/api/v1/communities/${communityId}/channels`, {
+    const result = await apiRequest<ChannelEnvelope>(event, `/api/v1/communities/${communityId}/channels`, {
       method: 'POST',
       body: parsed.data,
       token: event.locals.accessToken,
@@ -43,13 +43,12 @@ export const actions: Actions = {
 
   invite: async (event) => {
     const communityId = uuidParam(event.params.communityId);
-    const result = await apiRequest<{ code: string; expiresAt: string } | { invite: { code: string; expiresAt: string } }>(
-      event,
-      `/api/v1/communities/${communityId}/invites`,
-      { method: 'POST', token: event.locals.accessToken },
-    );
+    const result = await apiRequest<InviteDto>(event, `/api/v1/communities/${communityId}/invites`, {
+      method: 'POST',
+      token: event.locals.accessToken,
+    });
     if (!result.ok) return fail(result.status, { invite: { message: generalMessage(result.error), code: null } });
-    const invite = 'invite' in result.data ? result.data.invite : result.data;
-    return { invite: { message: null, code: invite.code, expiresAt: invite.expiresAt } };
+    const { code, expiresAt } = result.data;
+    return { invite: { message: null, code, expiresAt } };
   },
 };

@@ -1,4 +1,5 @@
 import { json } from '@sveltejs/kit';
+import type { MessagePage } from '$contracts/chat.ts';
 import type { ErrorResponse } from '$contracts/errors.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { uuidParam } from '$lib/server/load.ts';
@@ -17,7 +18,7 @@ export const GET: RequestHandler = async (event) => {
     const value = event.url.searchParams.get(key);
     if (value !== null && /^\d{1,10}$/.test(value)) query.set(key, value);
   }
-  const result = await apiRequest(event, `/api/v1/channels/${channelId}/messages?${query}`, { token: event.locals.accessToken });
+  const result = await apiRequest<MessagePage>(event, `/api/v1/channels/${channelId}/messages?${query}`, { token: event.locals.accessToken });
   if (!result.ok) return json({ error: result.error } satisfies ErrorResponse, { status: result.status, headers: NO_STORE });
   return json(result.data, { headers: NO_STORE });
 };

@@ -23,7 +23,7 @@ export const actions: Actions = {
     const communityId = uuidParam(event.params.communityId);
     const form = await event.request.formData();
     const userId = uuidParam(formString(form, 'userId'));
-    const result = await apiRequest(event, `/api/v1/communities/${communityId}/bans/${userId}`, {
+    const result = await apiRequest<void>(event, `/api/v1/communities/${communityId}/bans/${userId}`, {
       method: 'DELETE',
       token: event.locals.accessToken,
     });

@@ -1,4 +1,5 @@
 import { error, fail } from '@sveltejs/kit';
+import type { CaseEnvelope } from '$contracts/moderation.ts';
 import { generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { dataOrError, uuidParam } from '$lib/server/load.ts';
@@ -17,7 +18,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
   claim: async (event) => {
     const caseId = uuidParam(event.params.caseId);
-    const result = await apiRequest(event, `/api/v1/moderation/cases/${caseId}/claim`, {
+    const result = await apiRequest<CaseEnvelope>(event, `/api/v1/moderation/cases/${caseId}/claim`, {
       method: 'POST',
       token: event.locals.accessToken,
     });
