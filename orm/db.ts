@@ -9,12 +9,19 @@ export type Db = Kysely<DB>;
 
 /**
  * The typed query builder for domain code, bound to `em`'s current transaction when there is one (else the pool).
- * Results of entity columns arrive converted as the entities declare them: timestamps as `Date`, bigints as `number`,
- * JSON parsed. Values computed in SQL (counts, `sql` fragments) are typed where they are written.
+ * Values arrive as the types say whatever a column is called in the query: the driver parses timestamps as `Date`,
+ * bigints as `number` and JSON as values (orm/mikro-orm.config.ts). No result conversion by column name happens here:
+ * it would mistake a column for another of the same name in a joined table.
  */
 export function db(em: EntityManager): Db {
-  return em.getKysely<DB>({ convertValues: true });
+  return em.getKysely<DB>();
 }
+
+/**
+ * A value for a `jsonb` column. The driver sends a JS array as a PostgreSQL array literal, which is not JSON, so JSON
+ * values are serialised here and cast; the type stays the column's.
+ */
+export const jsonb = <T>(value: T) => sql<T>`${JSON.stringify(value)}::jsonb`;
 
 /**
  * A list of uuids bound as ONE array parameter, for `eb(column, '=', eb.fn.any(uuids(ids)))` — `in (…)` would bind one

@@ -1,7 +1,7 @@
 import type { UserRef } from '../../contracts/communities.ts';
+import { db } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { dmKeyOf } from './dms.ts';
 import { revokeChannelAccess } from './revoke.ts';
 
@@ -18,26 +18,37 @@ export async function blockUser(deps: Deps, actor: Actor, userId: string): Promi
   if (userId === actor.userId) throw new AppError('invalid_input', 'You cannot block yourself.');
   const em = deps.orm.em.fork();
   const dmIds = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const [user] = await sql('select 1 as ok from users where id = ?', [userId]);
+    const q = db(tx);
+    const user = await q.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
     if (!user) throw new AppError('not_found', 'No such user.');
-    await sql('insert into user_blocks (blocker_id, blocked_id) values (?, ?) on conflict do nothing', [actor.userId, userId]);
-    const dms = await sql<{ id: string }>('select id from channels where dm_key = ?', [dmKeyOf(actor.userId, userId)]);
+    await q
+      .insertInto('user_blocks')
+      .values({ blocker_id: actor.userId, blocked_id: userId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const dms = await q.selectFrom('channels').select('id').where('dm_key', '=', dmKeyOf(actor.userId, userId)).execute();
     return dms.map((d) => d.id);
   });
-  revokeChannelAccess(deps, userId, dmIds);
+  await revokeChannelAccess(deps, userId, dmIds);
 }
 
 export async function unblockUser(deps: Deps, actor: Actor, userId: string): Promise<void> {
-  await sqlOf(deps.orm.em.fork())('delete from user_blocks where blocker_id = ? and blocked_id = ?', [actor.userId, userId]);
+  await db(deps.orm.em.fork())
+    .deleteFrom('user_blocks')
+    .where('blocker_id', '=', actor.userId)
+    .where('blocked_id', '=', userId)
+    .execute();
 }
 
 /** The people the caller has blocked, most recent first. */
 export async function listBlocks(deps: Deps, actor: Actor): Promise<BlockDto[]> {
-  const rows = await sqlOf(deps.orm.em.fork())<{ id: string; display_name: string; created_at: Date | string }>(
-    `select u.id, u.display_name, b.created_at from user_blocks b join users u on u.id = b.blocked_id
-     where b.blocker_id = ? order by b.created_at desc, u.id`,
-    [actor.userId],
-  );
-  return rows.map((r) => ({ user: { id: r.id, displayName: r.display_name }, blockedAt: new Date(r.created_at).toISOString() }));
+  const rows = await db(deps.orm.em.fork())
+    .selectFrom('user_blocks as b')
+    .innerJoin('users as u', 'u.id', 'b.blocked_id')
+    .select(['u.id', 'u.display_name', 'b.created_at'])
+    .where('b.blocker_id', '=', actor.userId)
+    .orderBy('b.created_at', 'desc')
+    .orderBy('u.id')
+    .execute();
+  return rows.map((r) => ({ user: { id: r.id, displayName: r.display_name }, blockedAt: r.created_at.toISOString() }));
 }

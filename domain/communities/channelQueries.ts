@@ -1,56 +1,58 @@
-import type { CommunityRole } from '../../contracts/communities.ts';
-import type { ChannelAccess } from '../chat/access.ts';
-import type { Sql } from '../shared/sql.ts';
-import type { ChannelRow } from './presenters.ts';
-
-export interface ChannelSummaryRow extends ChannelRow {
-  channel_member: boolean;
-  created_at: Date | string;
-}
+import { sql } from 'kysely';
+import type { Db } from '../../orm/db.ts';
+import { readableChannelIds } from '../access/channel.ts';
+import { mentionCount, unreadCount } from '../access/message.ts';
+import { queriesOf, type Queries } from '../access/queries.ts';
+import type { Actor } from '../shared/deps.ts';
 
 /**
- * Channels as one caller sees them, with `lastSeq`, `unreadCount` and `mentionCount`, for any number of channels in
- * ONE statement (counts are correlated subqueries over the (channel_id, seq) unique index and the mentions index).
- * Unread: messages after the caller's read state, not deleted, not their own. Mentions: their mention rows after the
- * read state (deleting a message deletes its mention rows). Same definitions as domain/chat/reading.ts.
+ * Channels as one caller sees them, with `last_seq`, `unread_count` and `mention_count`, for any number of channels
+ * in ONE statement (counts are correlated subqueries over the (channel_id, seq) unique index and the mentions index).
+ * Unread and mentions are the definitions of domain/access/message.ts, the same as the read state's.
  *
- * The first placeholder is the caller's user id; `where` adds its own after it. Aliases: `c` channel, `me.id` caller,
- * `mine` the caller's channel_members row (null when none).
+ * Aliases for the caller's own conditions: `c` channel, `me.id` caller, `mine` the caller's channel_members row (its
+ * columns null when none), `rs` the caller's read state.
  */
-export function channelSummarySql(where: string, orderBy = 'c.id'): string {
-  return `
-    select c.id, c.community_id, c.kind, c.name, c.topic, c.visibility, c.archived_at is not null as archived,
-           c.last_seq, c.created_at, mine.user_id is not null as channel_member,
-           (select count(*) from messages m
-             where m.channel_id = c.id and m.seq > coalesce(rs.last_read_seq, 0)
-               and m.deleted_at is null and m.author_id <> me.id) as unread_count,
-           (select count(*) from message_mentions mm
-             where mm.channel_id = c.id and mm.user_id = me.id and mm.seq > coalesce(rs.last_read_seq, 0)) as mention_count
-    from (select ?::uuid as id) me
-    cross join channels c
-    left join channel_members mine on mine.channel_id = c.id and mine.user_id = me.id
-    left join channel_read_states rs on rs.channel_id = c.id and rs.user_id = me.id
-    where ${where}
-    order by ${orderBy}`;
+export function channelSummaries(q: Db, userId: string) {
+  return q
+    .selectFrom(q.selectNoFrom(sql<string>`${userId}::uuid`.as('id')).as('me'))
+    .crossJoin('channels as c')
+    .leftJoin('channel_members as mine', (join) => join.onRef('mine.channel_id', '=', 'c.id').onRef('mine.user_id', '=', 'me.id'))
+    .leftJoin('channel_read_states as rs', (join) => join.onRef('rs.channel_id', '=', 'c.id').onRef('rs.user_id', '=', 'me.id'))
+    .select((eb) => {
+      const reader = { userId: eb.ref('me.id'), lastReadSeq: eb.fn.coalesce('rs.last_read_seq', sql.lit(0)) };
+      return [
+        'c.id',
+        'c.community_id',
+        'c.kind',
+        'c.name',
+        'c.topic',
+        'c.visibility',
+        eb('c.archived_at', 'is not', null).$castTo<boolean>().as('archived'),
+        'c.last_seq',
+        'c.created_at',
+        eb('mine.user_id', 'is not', null).$castTo<boolean>().as('channel_member'),
+        unreadCount(q, eb.ref('c.id'), reader).as('unread_count'),
+        mentionCount(q, eb.ref('c.id'), reader).as('mention_count'),
+      ];
+    });
 }
 
-export async function loadChannelSummary(sql: Sql, userId: string, channelId: string): Promise<ChannelSummaryRow | undefined> {
-  const [row] = await sql<ChannelSummaryRow>(channelSummarySql('c.id = ?'), [userId, channelId]);
-  return row;
+export type ChannelSummaryRow = Awaited<ReturnType<ReturnType<typeof channelSummaries>['executeTakeFirstOrThrow']>>;
+
+/**
+ * The channels `actor` may read (ChannelPolicy.read, as the readableChannelIds predicate), summarised; the caller adds
+ * its own conditions (community, kinds) and order.
+ */
+export function readableChannelSummaries(q: Db, actor: Pick<Actor, 'userId'>) {
+  return channelSummaries(q, actor.userId).where('c.id', 'in', readableChannelIds(q, actor));
 }
 
-/** The ChannelPolicy view of a community channel's summary row (block state only concerns DMs, which list elsewhere). */
-export function accessOfRow(row: ChannelSummaryRow, communityRole: CommunityRole | null): ChannelAccess {
-  return {
-    channelId: row.id,
-    communityId: row.community_id,
-    kind: row.kind,
-    visibility: row.visibility,
-    archived: row.archived,
-    lastSeq: Number(row.last_seq),
-    communityRole,
-    channelMember: row.channel_member,
-    blockedInDm: false,
-    blockedByOther: false,
-  };
+export async function loadChannelSummary(
+  source: Queries,
+  userId: string,
+  channelId: string,
+): Promise<ChannelSummaryRow | undefined> {
+  const q = queriesOf(source);
+  return channelSummaries(q, userId).where('c.id', '=', channelId).executeTakeFirst();
 }

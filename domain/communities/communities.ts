@@ -1,35 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { CommunityDto, CreateCommunityInput } from '../../contracts/communities.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { communityVisibleTo } from '../access/community.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { decodeCursor, encodeCursor, likeContains } from './cursor.ts';
 import { assertNotBanned, assertNotLastOwner, deleteMembership, loadCommunityAccess } from './membership.ts';
 import { CommunityPolicy } from './policies.ts';
-import { presentCommunity, type CommunityRow } from './presenters.ts';
-import { grantCommunityAccess, revokeCommunityAccess } from './revoke.ts';
+import { presentCommunity, selectCommunities } from './presenters.ts';
+import { revokeCommunityAccess } from './revoke.ts';
 
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
-const COMMUNITY_SELECT = `
-  select c.id, c.slug, c.name, c.description, c.visibility, c.created_at, lower(c.name) as sort_name,
-         (select count(*) from community_members n where n.community_id = c.id) as member_count,
-         me.role as my_role, ban.expires_at as my_ban_until, ban.reason as my_ban_reason
-  from communities c
-  cross join (select ?::uuid as id, ?::timestamptz as now) viewer
-  left join community_members me on me.community_id = c.id and me.user_id = viewer.id
-  left join community_bans ban on ban.community_id = c.id and ban.user_id = viewer.id
-                              and (ban.expires_at is null or ban.expires_at > viewer.now)`;
-
 /** `now`: the domain clock's time, for whether a kick's rejoin block still stands. */
-export async function loadCommunityDto(sql: Sql, userId: string, communityId: string, now: Date): Promise<CommunityDto> {
-  const [row] = await sql<CommunityRow>(`${COMMUNITY_SELECT} where c.id = ?`, [userId, now, communityId]);
+export async function loadCommunityDto(q: Db, userId: string, communityId: string, now: Date): Promise<CommunityDto> {
+  const row = await selectCommunities(q, userId).where('c.id', '=', communityId).executeTakeFirst();
   if (!row) throw new AppError('not_found', 'No such community.');
-  return presentCommunity(row);
+  return presentCommunity(row, now);
 }
 
 /** "Rust & Go: Systems!" → "rust-go-systems"; leaves room for a "-N" suffix in the 64-character column. */
@@ -48,11 +40,17 @@ export function slugify(name: string): string {
 export async function createCommunity(deps: Deps, actor: Actor, input: CreateCommunityInput): Promise<CommunityDto> {
   const em = deps.orm.em.fork();
   const community = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
+    const q = db(tx);
     const id = crypto.randomUUID();
     const base = slugify(input.name);
     const taken = new Set(
-      (await sql<{ slug: string }>('select slug from communities where slug = ? or slug like ?', [base, `${base}-%`])).map((r) => r.slug),
+      (
+        await q
+          .selectFrom('communities')
+          .select('slug')
+          .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+          .execute()
+      ).map((r) => r.slug),
     );
     let inserted = false;
     // The unique constraint decides: a concurrent creator may take a slug between the read above and the insert.
@@ -60,19 +58,27 @@ export async function createCommunity(deps: Deps, actor: Actor, input: CreateCom
       let slug = n === 1 ? base : `${base}-${n}`;
       while (taken.has(slug)) slug = `${base}-${++n}`;
       if (attempt >= 10) slug = `${base}-${randomBytes(4).toString('hex')}`;
-      const rows = await sql(
-        `insert into communities (id, slug, name, description, visibility, created_by_id)
-         values (?, ?, ?, ?, ?, ?) on conflict (slug) do nothing returning id`,
-        [id, slug, input.name, input.description, input.visibility, actor.userId],
-      );
+      const rows = await q
+        .insertInto('communities')
+        .values({
+          id,
+          slug,
+          name: input.name,
+          description: input.description,
+          visibility: input.visibility,
+          created_by_id: actor.userId,
+        })
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .returning('id')
+        .execute();
       inserted = rows.length > 0;
       taken.add(slug);
     }
     if (!inserted) throw new AppError('conflict', 'Could not find a free address for this community; try another name.');
-    await sql(`insert into community_members (community_id, user_id, role) values (?, ?, 'owner')`, [id, actor.userId]);
-    return loadCommunityDto(sql, actor.userId, id, deps.clock.now());
+    await q.insertInto('community_members').values({ community_id: id, user_id: actor.userId, role: 'owner' }).execute();
+    return loadCommunityDto(q, actor.userId, id, deps.clock.now());
   });
-  grantCommunityAccess(deps, actor.userId, community.id);
+  await deps.events.emit('member.joined', { communityId: community.id, userId: actor.userId });
   return community;
 }
 
@@ -85,24 +91,17 @@ export async function listCommunities(
   query: { q?: string; cursor?: string; limit: number },
 ): Promise<Page<CommunityDto>> {
   const after = decodeCursor(CommunityCursor, query.cursor);
-  const conditions = [`c.archived_at is null`, `(c.visibility = 'public' or me.user_id is not null)`];
-  const params: unknown[] = [actor.userId, deps.clock.now()];
-  if (query.q) {
-    conditions.push('c.name ilike ?');
-    params.push(likeContains(query.q));
-  }
-  if (after) {
-    conditions.push('(lower(c.name), c.id) > (?::text, ?::uuid)');
-    params.push(...after);
-  }
-  params.push(query.limit + 1);
-  const rows = await sqlOf(deps.orm.em.fork())<CommunityRow & { sort_name: string }>(
-    `${COMMUNITY_SELECT}
-     where ${conditions.join(' and ')}
-     order by lower(c.name), c.id limit ?`,
-    params,
-  );
-  return pageOf(rows, query.limit, (r) => [r.sort_name, r.id], presentCommunity);
+  const now = deps.clock.now();
+  let list = selectCommunities(db(deps.orm.em.fork()), actor.userId).where(communityVisibleTo(actor.userId));
+  if (query.q) list = list.where('c.name', 'ilike', likeContains(query.q));
+  // A row comparison on the sort key, so the next page resumes exactly after the (lower(name), id) it ended on.
+  if (after) list = list.where(sql<boolean>`(lower(c.name), c.id) > (${after[0]}::text, ${after[1]}::uuid)`);
+  const rows = await list
+    .orderBy(sql`lower(c.name)`)
+    .orderBy('c.id')
+    .limit(query.limit + 1)
+    .execute();
+  return pageOf(rows, query.limit, (r) => [r.sort_name, r.id], (r) => presentCommunity(r, now));
 }
 
 export function pageOf<R, T>(rows: R[], limit: number, keyOf: (row: R) => (string | number)[], present: (row: R) => T): Page<T> {
@@ -112,40 +111,43 @@ export function pageOf<R, T>(rows: R[], limit: number, keyOf: (row: R) => (strin
 }
 
 export async function getCommunity(deps: Deps, actor: Actor, communityId: string): Promise<CommunityDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  await loadCommunityAccess(sql, actor.userId, communityId);
-  return loadCommunityDto(sql, actor.userId, communityId, deps.clock.now());
+  const q = db(deps.orm.em.fork());
+  await loadCommunityAccess(q, actor.userId, communityId);
+  return loadCommunityDto(q, actor.userId, communityId, deps.clock.now());
 }
 
 /** Public communities: anyone may join (idempotent) unless banned or recently kicked. Private ones need an invite. */
 export async function joinCommunity(deps: Deps, actor: Actor, communityId: string): Promise<CommunityDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  const access = await loadCommunityAccess(sql, actor.userId, communityId, { requireView: false });
+  const q = db(deps.orm.em.fork());
+  const access = await loadCommunityAccess(q, actor.userId, communityId, { requireView: false });
   if (access.role === null) {
     if (!CommunityPolicy.join(access)) throw new AppError('forbidden', 'This community is invite only.');
-    await deps.orm.em.fork().transactional(async (tx) => {
-      const txSql = sqlOf(tx);
-      await assertNotBanned(txSql, communityId, actor.userId, deps.clock.now());
-      await txSql(`insert into community_members (community_id, user_id, role) values (?, ?, 'member') on conflict do nothing`, [
-        communityId,
-        actor.userId,
-      ]);
+    const joined = await deps.orm.em.fork().transactional(async (tx) => {
+      const txq = db(tx);
+      await assertNotBanned(txq, communityId, actor.userId, deps.clock.now());
+      const inserted = await txq
+        .insertInto('community_members')
+        .values({ community_id: communityId, user_id: actor.userId, role: 'member' })
+        .onConflict((oc) => oc.doNothing())
+        .returning('user_id')
+        .execute();
+      return inserted.length > 0;
     });
-    grantCommunityAccess(deps, actor.userId, communityId);
+    if (joined) await deps.events.emit('member.joined', { communityId, userId: actor.userId });
   }
-  return loadCommunityDto(sql, actor.userId, communityId, deps.clock.now());
+  return loadCommunityDto(q, actor.userId, communityId, deps.clock.now());
 }
 
 export async function leaveCommunity(deps: Deps, actor: Actor, communityId: string): Promise<void> {
   const em = deps.orm.em.fork();
   const channelIds = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const access = await loadCommunityAccess(sql, actor.userId, communityId, { lock: true });
+    const q = db(tx);
+    const access = await loadCommunityAccess(q, actor.userId, communityId, { lock: true });
     if (access.role === null) throw new AppError('not_found', 'You are not a member of this community.');
     if (access.role === 'owner') {
-      await assertNotLastOwner(sql, communityId, 'You are the last owner: make someone else owner before leaving.');
+      await assertNotLastOwner(q, communityId, 'You are the last owner: make someone else owner before leaving.');
     }
-    return deleteMembership(sql, communityId, actor.userId);
+    return deleteMembership(q, communityId, actor.userId);
   });
   await revokeCommunityAccess(deps, actor.userId, communityId, channelIds);
 }

@@ -1,12 +1,10 @@
+import { sql } from 'kysely';
 import type { ChannelDto, UserRef } from '../../contracts/communities.ts';
-import { rooms } from '../../contracts/realtime.ts';
-import { ChannelPolicy } from '../chat/access.ts';
+import { db, type Db } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
-import { accessOfRow, channelSummarySql, loadChannelSummary, type ChannelSummaryRow } from './channelQueries.ts';
+import { loadChannelSummary, readableChannelSummaries } from './channelQueries.ts';
 import { presentChannel } from './presenters.ts';
-import { announceChannelAdded } from './revoke.ts';
 
 /** Group DMs hold at most this many people, the caller included. */
 export const GROUP_DM_MAX_PEOPLE = 10;
@@ -17,15 +15,18 @@ export const dmKeyOf = (a: string, b: string) => [a, b].sort().join(':');
 const CANNOT_MESSAGE = 'You cannot message this person.';
 
 /** Other members of each channel, as UserRefs (never e-mails). */
-async function membersOf(sql: Sql, channelIds: string[], exceptUserId: string): Promise<Map<string, UserRef[]>> {
+async function membersOf(q: Db, channelIds: string[], exceptUserId: string): Promise<Map<string, UserRef[]>> {
   const byChannel = new Map<string, UserRef[]>(channelIds.map((id) => [id, []]));
   if (!channelIds.length) return byChannel;
-  const rows = await sql<{ channel_id: string; id: string; display_name: string }>(
-    `select cm.channel_id, u.id, u.display_name from channel_members cm join users u on u.id = cm.user_id
-     where cm.channel_id = any(?::uuid[]) and cm.user_id <> ?
-     order by lower(u.display_name), u.id`,
-    [channelIds, exceptUserId],
-  );
+  const rows = await q
+    .selectFrom('channel_members as cm')
+    .innerJoin('users as u', 'u.id', 'cm.user_id')
+    .select(['cm.channel_id', 'u.id', 'u.display_name'])
+    .where((eb) => eb('cm.channel_id', '=', eb.fn.any(sql<string[]>`${channelIds}::uuid[]`)))
+    .where('cm.user_id', '<>', exceptUserId)
+    .orderBy((eb) => eb.fn('lower', ['u.display_name']))
+    .orderBy('u.id')
+    .execute();
   for (const row of rows) byChannel.get(row.channel_id)?.push({ id: row.id, displayName: row.display_name });
   return byChannel;
 }
@@ -42,17 +43,23 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
   if (others.length > GROUP_DM_MAX_PEOPLE - 1) {
     throw new AppError('invalid_input', `Group DMs have at most ${GROUP_DM_MAX_PEOPLE} people.`);
   }
+  const people = [actor.userId, ...others];
   const em = deps.orm.em.fork();
   const result = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const found = await sql<{ id: string }>('select id from users where id = any(?::uuid[])', [others]);
+    const q = db(tx);
+    const found = await q.selectFrom('users').select('id').where('id', 'in', others).execute();
     if (found.length !== others.length) throw new AppError('not_found', others.length === 1 ? 'No such user.' : 'One of these people does not exist.');
-    const [block] = await sql(
-      `select 1 as blocked from user_blocks
-       where (blocker_id = ? and blocked_id = any(?::uuid[])) or (blocked_id = ? and blocker_id = any(?::uuid[]))
-       limit 1`,
-      [actor.userId, others, actor.userId, others],
-    );
+    const block = await q
+      .selectFrom('user_blocks')
+      .select('blocker_id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('blocker_id', '=', actor.userId), eb('blocked_id', 'in', others)]),
+          eb.and([eb('blocked_id', '=', actor.userId), eb('blocker_id', 'in', others)]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
     if (block) throw new AppError('forbidden', others.length === 1 ? CANNOT_MESSAGE : 'You cannot message one of these people.');
 
     let channelId: string = crypto.randomUUID();
@@ -60,56 +67,64 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
     if (others.length === 1) {
       const dmKey = dmKeyOf(actor.userId, others[0]!);
       // Concurrency-safe de-duplication: the unique index decides; a loser waits for the winner's commit and reads it.
-      const inserted = await sql(
-        `insert into channels (id, kind, visibility, dm_key, created_by_id) values (?, 'dm', 'private', ?, ?)
-         on conflict (dm_key) where dm_key is not null do nothing returning id`,
-        [channelId, dmKey, actor.userId],
-      );
+      const inserted = await q
+        .insertInto('channels')
+        .values({ id: channelId, kind: 'dm', visibility: 'private', dm_key: dmKey, created_by_id: actor.userId })
+        .onConflict((oc) => oc.column('dm_key').where('dm_key', 'is not', null).doNothing())
+        .returning('id')
+        .execute();
       created = inserted.length > 0;
       if (!created) {
-        const [existing] = await sql<{ id: string }>('select id from channels where dm_key = ?', [dmKey]);
+        const existing = await q.selectFrom('channels').select('id').where('dm_key', '=', dmKey).executeTakeFirst();
         if (!existing) throw new AppError('unavailable', 'The conversation is being created; try again.');
         channelId = existing.id;
       }
     } else {
-      await sql(`insert into channels (id, kind, visibility, created_by_id) values (?, 'group_dm', 'private', ?)`, [channelId, actor.userId]);
+      await q
+        .insertInto('channels')
+        .values({ id: channelId, kind: 'group_dm', visibility: 'private', created_by_id: actor.userId })
+        .execute();
       created = true;
     }
-    await sql(
-      `insert into channel_members (channel_id, user_id) select ?::uuid, unnest(?::uuid[]) on conflict do nothing`,
-      [channelId, [actor.userId, ...others]],
-    );
-    const row = (await loadChannelSummary(sql, actor.userId, channelId))!;
-    const members = await membersOf(sql, [channelId], actor.userId);
+    await q
+      .insertInto('channel_members')
+      .values(people.map((userId) => ({ channel_id: channelId, user_id: userId })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const row = (await loadChannelSummary(q, actor.userId, channelId))!;
+    const members = await membersOf(q, [channelId], actor.userId);
     return { channel: presentChannel(row, members.get(channelId)), created };
   });
   if (result.created) {
-    for (const userId of [actor.userId, ...others]) announceChannelAdded(deps, rooms.user(userId), result.channel.id, null);
+    await deps.events.emit('channel.added', { channelId: result.channel.id, communityId: null, openTo: 'users', userIds: people });
   }
   return result;
 }
 
 /**
  * The caller's DMs and group DMs, most recently active first, each with its other members. A 1:1 DM whose other
- * person has blocked the caller is hidden from the caller (the blocker still sees it).
+ * person has blocked the caller is not readable for the caller and so not listed (the blocker still sees it).
  */
 export async function listDms(deps: Deps, actor: Actor): Promise<ChannelDto[]> {
-  const sql = sqlOf(deps.orm.em.fork());
-  const rows = await sql<ChannelSummaryRow>(
-    channelSummarySql(
-      `c.kind in ('dm', 'group_dm') and mine.user_id is not null
-       and not (c.kind = 'dm' and exists (
-         select 1 from channel_members o join user_blocks b on b.blocker_id = o.user_id and b.blocked_id = me.id
-         where o.channel_id = c.id and o.user_id <> me.id))`,
-      `coalesce((select m.created_at from messages m where m.channel_id = c.id order by m.seq desc limit 1), c.created_at) desc, c.id`,
-    ),
-    [actor.userId],
-  );
-  const readable = rows.filter((row) => ChannelPolicy.read(actor, accessOfRow(row, null)));
+  const q = db(deps.orm.em.fork());
+  const rows = await readableChannelSummaries(q, actor)
+    .where('c.kind', 'in', ['dm', 'group_dm'])
+    .orderBy((eb) => {
+      const lastMessageAt = eb
+        .selectFrom('messages as m')
+        .select('m.created_at')
+        .whereRef('m.channel_id', '=', 'c.id')
+        .orderBy('m.seq', 'desc')
+        .limit(1)
+        .$asScalar();
+      return eb.fn.coalesce(lastMessageAt, 'c.created_at');
+    }, 'desc')
+    .orderBy('c.id')
+    .execute();
   const members = await membersOf(
-    sql,
-    readable.map((r) => r.id),
+    q,
+    rows.map((r) => r.id),
     actor.userId,
   );
-  return readable.map((row) => presentChannel(row, members.get(row.id)));
+  return rows.map((row) => presentChannel(row, members.get(row.id)));
 }

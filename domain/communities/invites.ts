@@ -1,30 +1,35 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { CommunityDto, InviteDto as InviteSchema } from '../../contracts/communities.ts';
+import { db } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { loadCommunityDto } from './communities.ts';
 import { assertNotBanned, loadCommunityAccess } from './membership.ts';
 import { CommunityPolicy } from './policies.ts';
-import { grantCommunityAccess } from './revoke.ts';
 
 export const INVITE_TTL_DAYS = 7;
 
 export type InviteDto = z.infer<typeof InviteSchema>;
 
 export async function createInvite(deps: Deps, actor: Actor, communityId: string): Promise<InviteDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  const access = await loadCommunityAccess(sql, actor.userId, communityId);
+  const q = db(deps.orm.em.fork());
+  const access = await loadCommunityAccess(q, actor.userId, communityId);
   if (!CommunityPolicy.invite(access)) throw new AppError('forbidden', 'Only moderators, admins and owners can invite people.');
   // 18 random bytes: 24 URL-safe characters, unguessable.
   const code = randomBytes(18).toString('base64url');
-  const [row] = await sql<{ expires_at: Date | string }>(
-    `insert into community_invites (code, community_id, created_by_id, expires_at)
-     values (?, ?, ?, now() + make_interval(days => ?)) returning expires_at`,
-    [code, communityId, actor.userId, INVITE_TTL_DAYS],
-  );
-  return { code, expiresAt: new Date(row!.expires_at).toISOString() };
+  const invite = await q
+    .insertInto('community_invites')
+    .values({
+      code,
+      community_id: communityId,
+      created_by_id: actor.userId,
+      expires_at: sql<Date>`now() + make_interval(days => ${INVITE_TTL_DAYS})`,
+    })
+    .returning('expires_at')
+    .executeTakeFirstOrThrow();
+  return { code, expiresAt: invite.expires_at.toISOString() };
 }
 
 /**
@@ -33,30 +38,53 @@ export async function createInvite(deps: Deps, actor: Actor, communityId: string
  */
 export async function acceptInvite(deps: Deps, actor: Actor, code: string): Promise<CommunityDto> {
   const em = deps.orm.em.fork();
-  const community = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const [invite] = await sql<{ community_id: string; expired: boolean; used_up: boolean; member: boolean }>(
-      `select i.community_id, i.expires_at <= now() as expired, i.uses >= i.max_uses as used_up,
-              exists (select 1 from community_members m where m.community_id = i.community_id and m.user_id = ?) as member
-       from community_invites i join communities c on c.id = i.community_id
-       where i.code = ? and c.archived_at is null
-       for update of i`,
-      [actor.userId, code],
-    );
+  const { community, joined } = await em.transactional(async (tx) => {
+    const q = db(tx);
+    const invite = await q
+      .selectFrom('community_invites as i')
+      .innerJoin('communities as c', 'c.id', 'i.community_id')
+      .select((eb) => [
+        'i.community_id',
+        eb('i.expires_at', '<=', sql<Date>`now()`).as('expired'),
+        eb('i.uses', '>=', eb.ref('i.max_uses')).as('used_up'),
+        eb
+          .exists(
+            eb
+              .selectFrom('community_members as m')
+              .select('m.user_id')
+              .whereRef('m.community_id', '=', 'i.community_id')
+              .where('m.user_id', '=', actor.userId),
+          )
+          .as('member'),
+      ])
+      .where('i.code', '=', code)
+      .where('c.archived_at', 'is', null)
+      .forUpdate('i')
+      .executeTakeFirst();
     if (!invite) throw new AppError('not_found', 'This invite does not exist.');
+    let joined = false;
     if (!invite.member) {
       if (invite.expired) throw new AppError('conflict', 'This invite has expired; ask for a new one.');
       if (invite.used_up) throw new AppError('conflict', 'This invite has been used up; ask for a new one.');
       // An invite does not override a ban or a kick's block.
-      await assertNotBanned(sql, invite.community_id, actor.userId, deps.clock.now());
-      const joined = await sql(
-        `insert into community_members (community_id, user_id, role) values (?, ?, 'member') on conflict do nothing returning user_id`,
-        [invite.community_id, actor.userId],
-      );
-      if (joined.length) await sql('update community_invites set uses = uses + 1 where code = ?', [code]);
+      await assertNotBanned(q, invite.community_id, actor.userId, deps.clock.now());
+      const inserted = await q
+        .insertInto('community_members')
+        .values({ community_id: invite.community_id, user_id: actor.userId, role: 'member' })
+        .onConflict((oc) => oc.doNothing())
+        .returning('user_id')
+        .execute();
+      joined = inserted.length > 0;
+      if (joined) {
+        await q
+          .updateTable('community_invites')
+          .set((eb) => ({ uses: eb('uses', '+', 1) }))
+          .where('code', '=', code)
+          .execute();
+      }
     }
-    return loadCommunityDto(sql, actor.userId, invite.community_id, deps.clock.now());
+    return { community: await loadCommunityDto(q, actor.userId, invite.community_id, deps.clock.now()), joined };
   });
-  grantCommunityAccess(deps, actor.userId, community.id);
+  if (joined) await deps.events.emit('member.joined', { communityId: community.id, userId: actor.userId });
   return community;
 }

@@ -1,19 +1,16 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { CommunityRole, MemberDto } from '../../contracts/communities.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { isManagingRole } from '../access/roles.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
 import { leaveCommunity, pageOf, type Page } from './communities.ts';
 import { decodeCursor } from './cursor.ts';
 import { assertNotLastOwner, deleteMembership, loadCommunityAccess } from './membership.ts';
 import { CommunityPolicy } from './policies.ts';
-import { presentMember, type MemberRow } from './presenters.ts';
-import { revokeCommunityAccess, revokeLostChannelAccess, revokeModerationAccess } from './revoke.ts';
-
-const MEMBER_SELECT = `
-  select m.user_id, u.display_name, m.role, m.joined_at,
-         to_char(m.joined_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as joined_key
-  from community_members m join users u on u.id = m.user_id`;
+import { presentMember, selectMembers } from './presenters.ts';
+import { revokeCommunityAccess, revokeLostChannelAccess } from './revoke.ts';
 
 /** joined_at (to the microsecond, UTC) then user id: both immutable, so pages stay stable while people join. */
 const MemberCursor = z.tuple([z.iso.datetime({ precision: 6 }), z.uuid()]);
@@ -24,29 +21,35 @@ export async function listMembers(
   communityId: string,
   query: { cursor?: string; limit: number },
 ): Promise<Page<MemberDto>> {
-  const sql = sqlOf(deps.orm.em.fork());
+  const q = db(deps.orm.em.fork());
   const after = decodeCursor(MemberCursor, query.cursor);
-  const access = await loadCommunityAccess(sql, actor.userId, communityId);
+  const access = await loadCommunityAccess(q, actor.userId, communityId);
   if (!CommunityPolicy.listMembers(access)) throw new AppError('forbidden', 'Join the community to see its members.');
-  const rows = await sql<MemberRow & { joined_key: string }>(
-    `${MEMBER_SELECT} where m.community_id = ? ${after ? 'and (m.joined_at, m.user_id) > (?::timestamptz, ?::uuid)' : ''}
-     order by m.joined_at, m.user_id limit ?`,
-    [communityId, ...(after ?? []), query.limit + 1],
-  );
+  // The cursor keeps joined_at to the microsecond (a Date holds milliseconds), so key and comparison stay in SQL.
+  let page = selectMembers(q)
+    .select(sql<string>`to_char(m.joined_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('joined_key'))
+    .where('m.community_id', '=', communityId);
+  if (after) page = page.where(sql<boolean>`(m.joined_at, m.user_id) > (${after[0]}::timestamptz, ${after[1]}::uuid)`);
+  const rows = await page
+    .orderBy('m.joined_at')
+    .orderBy('m.user_id')
+    .limit(query.limit + 1)
+    .execute();
   return pageOf(rows, query.limit, (r) => [r.joined_key, r.user_id], presentMember);
 }
 
-async function targetRole(sql: Sql, communityId: string, userId: string): Promise<CommunityRole> {
-  const [row] = await sql<{ role: CommunityRole }>('select role from community_members where community_id = ? and user_id = ?', [
-    communityId,
-    userId,
-  ]);
-  if (!row) throw new AppError('not_found', 'That user is not a member of this community.');
-  return row.role;
+/** The member's community role and their platform role (whether they moderate everywhere). */
+async function loadTarget(q: Db, communityId: string, userId: string) {
+  const target = await q
+    .selectFrom('community_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.role', 'u.role as platform_role'])
+    .where('m.community_id', '=', communityId)
+    .where('m.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!target) throw new AppError('not_found', 'That user is not a member of this community.');
+  return target;
 }
-
-const MANAGING: readonly CommunityRole[] = ['owner', 'admin'];
-const MODERATING: readonly CommunityRole[] = ['owner', 'admin', 'moderator'];
 
 export async function updateMemberRole(
   deps: Deps,
@@ -56,34 +59,52 @@ export async function updateMemberRole(
   role: CommunityRole,
 ): Promise<MemberDto> {
   const em = deps.orm.em.fork();
-  const { member, previous } = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const access = await loadCommunityAccess(sql, actor.userId, communityId, { lock: true });
-    const previous = await targetRole(sql, communityId, userId);
-    if (!CommunityPolicy.setRole(access.role, previous, role)) {
+  const { member, target } = await em.transactional(async (tx) => {
+    const q = db(tx);
+    const access = await loadCommunityAccess(q, actor.userId, communityId, { lock: true });
+    const target = await loadTarget(q, communityId, userId);
+    if (!CommunityPolicy.setRole(access.role, target.role, role)) {
       throw new AppError('forbidden', access.role === 'admin' ? 'Admins can only move people between moderator and member.' : 'Only owners and admins can change roles.');
     }
-    if (previous === 'owner' && role !== 'owner') {
-      await assertNotLastOwner(sql, communityId, 'The last owner cannot be demoted: make someone else owner first.');
+    if (target.role === 'owner' && role !== 'owner') {
+      await assertNotLastOwner(q, communityId, 'The last owner cannot be demoted: make someone else owner first.');
     }
-    if (previous !== role) {
-      await sql('update community_members set role = ? where community_id = ? and user_id = ?', [role, communityId, userId]);
+    if (target.role !== role) {
+      await q
+        .updateTable('community_members')
+        .set({ role })
+        .where('community_id', '=', communityId)
+        .where('user_id', '=', userId)
+        .execute();
     }
-    const [member] = await sql<MemberRow>(`${MEMBER_SELECT} where m.community_id = ? and m.user_id = ?`, [communityId, userId]);
-    return { member: presentMember(member!), previous };
+    const member = await selectMembers(q)
+      .where('m.community_id', '=', communityId)
+      .where('m.user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return { member: presentMember(member), target };
   });
-  // A moderator demoted to member stops hearing the moderation queue at once.
-  if (MODERATING.includes(previous) && !MODERATING.includes(role)) await revokeModerationAccess(deps, userId, communityId);
+  if (target.role === role) return member;
+  await deps.events.emit('member.role_changed', {
+    communityId,
+    userId,
+    previousRole: target.role,
+    role,
+    platformRole: target.platform_role,
+  });
   // Owners and admins read every private channel; a demotion may take some away.
-  if (MANAGING.includes(previous) && !MANAGING.includes(role)) {
-    const channels = await sqlOf(deps.orm.em.fork())<{ id: string }>(
-      `select id from channels where community_id = ? and kind = 'channel' and visibility = 'private'`,
-      [communityId],
-    );
+  if (isManagingRole(target.role) && !isManagingRole(role)) {
+    const channels = await db(deps.orm.em.fork())
+      .selectFrom('channels')
+      .select('id')
+      .where('community_id', '=', communityId)
+      .where('kind', '=', 'channel')
+      .where('visibility', '=', 'private')
+      .execute();
     await revokeLostChannelAccess(
       deps,
       userId,
       channels.map((c) => c.id),
+      target.platform_role,
     );
   }
   return member;
@@ -93,12 +114,12 @@ export async function updateMemberRole(
 export async function removeMember(deps: Deps, actor: Actor, communityId: string, userId: string): Promise<void> {
   if (userId === actor.userId) return leaveCommunity(deps, actor, communityId);
   const em = deps.orm.em.fork();
-  const channelIds = await em.transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const access = await loadCommunityAccess(sql, actor.userId, communityId, { lock: true });
-    const role = await targetRole(sql, communityId, userId);
-    if (!CommunityPolicy.remove(access.role, role)) throw new AppError('forbidden', 'You cannot remove this member.');
-    return deleteMembership(sql, communityId, userId);
+  const { channelIds, platformRole } = await em.transactional(async (tx) => {
+    const q = db(tx);
+    const access = await loadCommunityAccess(q, actor.userId, communityId, { lock: true });
+    const target = await loadTarget(q, communityId, userId);
+    if (!CommunityPolicy.remove(access.role, target.role)) throw new AppError('forbidden', 'You cannot remove this member.');
+    return { channelIds: await deleteMembership(q, communityId, userId), platformRole: target.platform_role };
   });
-  await revokeCommunityAccess(deps, userId, communityId, channelIds);
+  await revokeCommunityAccess(deps, userId, communityId, channelIds, platformRole);
 }

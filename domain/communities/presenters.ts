@@ -1,63 +1,76 @@
-import type { ChannelDto, CommunityDto, CommunityRole, MemberDto, UserRef } from '../../contracts/communities.ts';
+import { sql, type InferResult } from 'kysely';
+import type { ChannelDto, CommunityDto, MemberDto, UserRef } from '../../contracts/communities.ts';
+import type { Db } from '../../orm/db.ts';
+import { activeBar } from '../access/membership.ts';
+import type { ChannelSummaryRow } from './channelQueries.ts';
 
-/** PostgreSQL hands back bigint/count as strings and timestamps as Date (or text, depending on the path). */
-type Num = string | number;
-type Time = Date | string;
-const iso = (t: Time) => new Date(t).toISOString();
-
-export interface CommunityRow {
-  id: string;
-  slug: string;
-  name: string;
-  description: string;
-  visibility: 'public' | 'private';
-  created_at: Time;
-  member_count: Num;
-  my_role: CommunityRole | null;
-  my_ban_until: Time | null;
-  my_ban_reason: string | null;
+/**
+ * Communities as `userId` sees them: the member count, their role, and the ban or kick on record for them (at most one
+ * per person and community; whether it still stands is `activeBar`'s to say). The list and the detail add their
+ * where, order and limit; `sort_name` is the list's sort key.
+ */
+export function selectCommunities(q: Db, userId: string) {
+  return q
+    .selectFrom('communities as c')
+    .leftJoin('community_members as me', (join) => join.onRef('me.community_id', '=', 'c.id').on('me.user_id', '=', userId))
+    .leftJoin('community_bans as ban', (join) => join.onRef('ban.community_id', '=', 'c.id').on('ban.user_id', '=', userId))
+    .select((eb) => [
+      'c.id',
+      'c.slug',
+      'c.name',
+      'c.description',
+      'c.visibility',
+      'c.created_at',
+      sql<string>`lower(c.name)`.as('sort_name'),
+      eb
+        .selectFrom('community_members as n')
+        .select(sql<number>`count(*)::int`.as('count'))
+        .whereRef('n.community_id', '=', 'c.id')
+        .$asScalar()
+        .as('member_count'),
+      'me.role',
+      'ban.expires_at',
+      'ban.reason',
+    ]);
 }
 
-export function presentCommunity(row: CommunityRow): CommunityDto {
+export type CommunityRow = InferResult<ReturnType<typeof selectCommunities>>[number];
+
+/**
+ * `now`: the domain clock's time (the clock that set the block), for whether a kick's rejoin block still stands; a
+ * viewer kept out is told why (`myBan`) instead of being offered a Join button.
+ */
+export function presentCommunity(row: CommunityRow, now: Date): CommunityDto {
+  const bar = row.reason === null ? null : activeBar({ ban: { reason: row.reason, until: row.expires_at } }, now);
   return {
     id: row.id,
     slug: row.slug,
     name: row.name,
     description: row.description,
     visibility: row.visibility,
-    memberCount: Number(row.member_count),
-    myRole: row.my_role,
-    myBan: row.my_ban_reason === null ? null : { until: row.my_ban_until === null ? null : iso(row.my_ban_until), reason: row.my_ban_reason },
-    createdAt: iso(row.created_at),
+    memberCount: row.member_count,
+    myRole: row.role,
+    myBan: bar && { until: bar.until?.toISOString() ?? null, reason: bar.reason },
+    createdAt: row.created_at.toISOString(),
   };
 }
 
-export interface MemberRow {
-  user_id: string;
-  display_name: string;
-  role: CommunityRole;
-  joined_at: Time;
+/** Members with their names; callers add the where, order and limit. */
+export function selectMembers(q: Db) {
+  return q
+    .selectFrom('community_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.user_id', 'u.display_name', 'm.role', 'm.joined_at']);
 }
+
+export type MemberRow = InferResult<ReturnType<typeof selectMembers>>[number];
 
 export function presentMember(row: MemberRow): MemberDto {
-  return { user: { id: row.user_id, displayName: row.display_name }, role: row.role, joinedAt: iso(row.joined_at) };
-}
-
-export interface ChannelRow {
-  id: string;
-  community_id: string | null;
-  kind: ChannelDto['kind'];
-  name: string | null;
-  topic: string;
-  visibility: 'public' | 'private';
-  archived: boolean;
-  last_seq: Num;
-  unread_count: Num;
-  mention_count: Num;
+  return { user: { id: row.user_id, displayName: row.display_name }, role: row.role, joinedAt: row.joined_at.toISOString() };
 }
 
 /** Only the fields a client may see: members are UserRefs (never e-mails). */
-export function presentChannel(row: ChannelRow, members: UserRef[] = []): ChannelDto {
+export function presentChannel(row: ChannelSummaryRow, members: UserRef[] = []): ChannelDto {
   return {
     id: row.id,
     communityId: row.community_id,
@@ -66,9 +79,9 @@ export function presentChannel(row: ChannelRow, members: UserRef[] = []): Channe
     topic: row.topic,
     visibility: row.visibility,
     archived: row.archived,
-    lastSeq: Number(row.last_seq),
-    unreadCount: Number(row.unread_count),
-    mentionCount: Number(row.mention_count),
+    lastSeq: row.last_seq,
+    unreadCount: row.unread_count,
+    mentionCount: row.mention_count,
     members,
   };
 }

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChannelDto } from '../../contracts/communities.ts';
+import { rooms } from '../../contracts/realtime.ts';
+import type { Logger } from '../../orm/database.ts';
+import { createEventBus } from '../shared/events.ts';
+import type { Publisher } from '../shared/publisher.ts';
 import {
   addChannelMemberAs,
   addMemberAs,
@@ -9,6 +13,7 @@ import {
 } from '../../test/communityFactories.ts';
 import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../../test/factories.ts';
 import { startCluster, type RunningNode } from '../../test/nodes.ts';
+import { registerCommunityClientEvents } from './clientEvents.ts';
 
 /** How long a removal may take to reach the removed user's socket on the other node, from the HTTP response. */
 const REMOVAL_BUDGET_MS = 1000;
@@ -138,5 +143,72 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
     expect(demoted.status).toBe(200);
     await eventually(() => removed.length === 1, REMOVAL_BUDGET_MS, 'channel:removed after the demotion');
     expect(removed).toEqual([{ channelId: secret.id }]);
+  });
+});
+
+describe('what the community events do to sockets and rooms (registerCommunityClientEvents)', () => {
+  const quiet: Logger = { info() {}, warn() {}, error() {} };
+
+  /** A bus with only the community listener, over a publisher that writes down every call in order. */
+  function listening() {
+    const calls: string[] = [];
+    const publisher: Publisher = {
+      toRoom: (room, event, ...args) => void calls.push(`to ${String(room)} ${event} ${JSON.stringify(args[0])}`),
+      revokeSession: async () => {},
+      leaveRoom: (who, room) => void calls.push(`leave ${who} ${room}`),
+      joinRoom: (who, room) => void calls.push(`join ${who} ${room}`),
+    };
+    const bus = createEventBus(quiet);
+    registerCommunityClientEvents(bus, publisher);
+    return { bus, calls };
+  }
+
+  it('a removed member hears each channel go, then leaves its room, the presence, the feed and the moderation queue', async () => {
+    const { bus, calls } = listening();
+    await bus.emit('member.removed', { communityId: 'k', userId: 'u', channelIds: ['a', 'b'], platformRole: 'user' });
+    expect(calls).toEqual([
+      `to ${rooms.user('u')} channel:removed {"channelId":"a"}`,
+      `leave ${rooms.user('u')} ${rooms.channel('a')}`,
+      `to ${rooms.user('u')} channel:removed {"channelId":"b"}`,
+      `leave ${rooms.user('u')} ${rooms.channel('b')}`,
+      `leave ${rooms.user('u')} ${rooms.communityPresence('k')}`,
+      `leave ${rooms.user('u')} ${rooms.feed('k')}`,
+      `leave ${rooms.user('u')} ${rooms.moderation('k')}`,
+    ]);
+  });
+
+  it('platform moderators keep the moderation queue of a community they leave, and of one where they are demoted', async () => {
+    const { bus, calls } = listening();
+    await bus.emit('member.removed', { communityId: 'k', userId: 'u', channelIds: [], platformRole: 'moderator' });
+    await bus.emit('member.role_changed', { communityId: 'k', userId: 'u', previousRole: 'moderator', role: 'member', platformRole: 'admin' });
+    expect(calls).toEqual([`leave ${rooms.user('u')} ${rooms.communityPresence('k')}`, `leave ${rooms.user('u')} ${rooms.feed('k')}`]);
+  });
+
+  it('a moderator demoted to member leaves the moderation queue; other role changes move no room', async () => {
+    const { bus, calls } = listening();
+    await bus.emit('member.role_changed', { communityId: 'k', userId: 'u', previousRole: 'admin', role: 'moderator', platformRole: 'user' });
+    await bus.emit('member.role_changed', { communityId: 'k', userId: 'u', previousRole: 'member', role: 'admin', platformRole: 'user' });
+    expect(calls).toEqual([]);
+    await bus.emit('member.role_changed', { communityId: 'k', userId: 'u', previousRole: 'moderator', role: 'member', platformRole: 'user' });
+    expect(calls).toEqual([`leave ${rooms.user('u')} ${rooms.moderation('k')}`]);
+  });
+
+  it('a new member joins the presence room; new channels reach every member or the named people, in order', async () => {
+    const { bus, calls } = listening();
+    await bus.emit('member.joined', { communityId: 'k', userId: 'u' });
+    await bus.emit('channel.added', { channelId: 'pub', communityId: 'k', openTo: 'members' });
+    await bus.emit('channel.added', { channelId: 'dm', communityId: null, openTo: 'users', userIds: ['u', 'v'] });
+    expect(calls).toEqual([
+      `join ${rooms.user('u')} ${rooms.communityPresence('k')}`,
+      `to ${rooms.communityPresence('k')} channel:added {"channelId":"pub","communityId":"k"}`,
+      `to ${rooms.user('u')} channel:added {"channelId":"dm","communityId":null}`,
+      `to ${rooms.user('v')} channel:added {"channelId":"dm","communityId":null}`,
+    ]);
+  });
+
+  it('revoked channel access is told per channel before the room is left', async () => {
+    const { bus, calls } = listening();
+    await bus.emit('channel.access_revoked', { userId: 'u', channelIds: ['dm'] });
+    expect(calls).toEqual([`to ${rooms.user('u')} channel:removed {"channelId":"dm"}`, `leave ${rooms.user('u')} ${rooms.channel('dm')}`]);
   });
 });

@@ -1,6 +1,6 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
 import { activeBar, loadStanding } from '../access/membership.ts';
-import type { Queries, StatementRunner } from '../access/queries.ts';
+import type { Queries } from '../access/queries.ts';
 import { ModerationPolicy } from '../moderation/policy.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -37,7 +37,7 @@ export type FeedAction = keyof typeof FeedPolicy;
 
 /** The caller's standing in a live community, with any bar judged at `now` (the domain clock); null when there is none. */
 export async function loadFeedAccess(
-  source: Queries | StatementRunner,
+  source: Queries,
   userId: string,
   communityId: string,
   now: Date,
@@ -60,7 +60,7 @@ export function checkFeedAccess(actor: Actor, access: FeedAccess | null, action:
 }
 
 export async function authorizeFeed(
-  source: Queries | StatementRunner,
+  source: Queries,
   actor: Actor,
   communityId: string,
   action: FeedAction,

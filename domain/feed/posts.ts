@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { CreatePostInput, PostDto } from '../../contracts/feed.ts';
-import { db, type Db } from '../../orm/db.ts';
+import { db, jsonb, type Db } from '../../orm/db.ts';
 import { checkContribution } from '../moderation/enforcement.ts';
 import { recordAudit } from '../moderation/audit.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
@@ -37,7 +37,7 @@ export async function createPost(deps: Deps, actor: Actor, communityId: string, 
         body: input.body,
         link_url: input.linkUrl ?? null,
         poll_question: input.poll?.question ?? null,
-        poll_options: input.poll?.options ?? null,
+        poll_options: input.poll ? jsonb(input.poll.options) : null,
         created_at: now,
       })
       .execute();

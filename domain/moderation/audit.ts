@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { AuditAction } from '../../contracts/moderation.ts';
-import type { DB } from '../../orm/db.ts';
+import { jsonb, type DB } from '../../orm/db.ts';
 import { queriesOf, type Queries } from '../access/queries.ts';
 
 export interface AuditEntry {
@@ -35,8 +35,8 @@ export async function recordAudit(source: Queries, entry: AuditEntry, at: Date):
       target_user_id: entry.targetUserId ?? null,
       case_id: entry.caseId ?? null,
       reason: entry.reason ?? '',
-      before: (entry.before ?? null) as Record<string, unknown> | null,
-      after: (entry.after ?? null) as Record<string, unknown> | null,
+      before: entry.before ? jsonb(entry.before as Record<string, unknown>) : null,
+      after: entry.after ? jsonb(entry.after as Record<string, unknown>) : null,
       created_at: at,
       // The id is the table's bigserial, which the entity does not mark as generated: the insert leaves it out.
     } as Insertable<DB['moderation_audit']>)
