@@ -5,9 +5,14 @@ import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createApiApp, type ApiOptions } from '../api/app.ts';
 import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
+import { registerChatClientEvents } from '../domain/chat/clientEvents.ts';
+import { registerReadStateClientEvents } from '../domain/chat/readStateClientEvents.ts';
+import { registerClassroomClientEvents } from '../domain/classrooms/clientEvents.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
+import { registerCommunityClientEvents } from '../domain/communities/clientEvents.ts';
+import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
@@ -224,5 +229,10 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
 function registerListeners(bus: EventBus, { publisher, metrics }: { publisher: Publisher; metrics: Metrics }): void {
   registerAuthClientEvents(bus, publisher);
   registerFeedClientEvents(bus, publisher);
+  registerClassroomClientEvents(bus, publisher);
+  registerCommunityClientEvents(bus, publisher);
+  registerChatClientEvents(bus, publisher);
+  registerReadStateClientEvents(bus, publisher);
+  registerModerationClientEvents(bus, publisher);
   countDomainEvents(bus, metrics);
 }

@@ -19,11 +19,8 @@ import { isManagingRole, isPlatformAdmin } from './roles.ts';
  * - A ban or kick ends the community membership, so it needs no rule here: the community role is already gone.
  */
 
-/**
- * A classrooms row. `channel_id` is named by hand until the entity marks `Classroom.channel` as the owning side of the
- * one-to-one: the column is there and `selectAll` returns it, but the type inferred from the entity leaves it out.
- */
-export type Classroom = Selectable<DB['classrooms']> & { channel_id: string };
+/** A classrooms row. */
+export type Classroom = Selectable<DB['classrooms']>;
 type Participant = Selectable<DB['classroom_participants']>;
 export type Admission = Participant['admission'];
 export type StageState = Participant['stage'];

@@ -48,17 +48,17 @@ describe('attended time', () => {
 });
 
 describe('the class window and length', () => {
-  const scheduled = { startedAt: null, endedAt: null, durationMinutes: 90 };
+  const scheduled = { started_at: null, ended_at: null, duration_minutes: 90 };
   it('has no window before the class starts; runs to now while live, to the end once ended', () => {
     expect(classWindow(scheduled, at(5))).toBeNull();
-    expect(classWindow({ startedAt: at(0), endedAt: null }, at(25))).toEqual({ start: at(0), end: at(25) });
-    expect(classWindow({ startedAt: at(0), endedAt: at(50) }, at(500))).toEqual({ start: at(0), end: at(50) });
+    expect(classWindow({ started_at: at(0), ended_at: null }, at(25))).toEqual({ start: at(0), end: at(25) });
+    expect(classWindow({ started_at: at(0), ended_at: at(50) }, at(500))).toEqual({ start: at(0), end: at(50) });
   });
 
   it('takes percentages of the scheduled length until the class ends, then of the actual one', () => {
     expect(minutes(classLengthMs(scheduled))).toBe(90);
-    expect(minutes(classLengthMs({ ...scheduled, startedAt: at(0) }))).toBe(90);
-    expect(minutes(classLengthMs({ ...scheduled, startedAt: at(0), endedAt: at(40) }))).toBe(40);
+    expect(minutes(classLengthMs({ ...scheduled, started_at: at(0) }))).toBe(90);
+    expect(minutes(classLengthMs({ ...scheduled, started_at: at(0), ended_at: at(40) }))).toBe(40);
   });
 
   it('marks attended at the threshold share, not below', () => {

@@ -1,7 +1,8 @@
 import type { AttendanceReportDto, AttendanceRowDto } from '../../contracts/classrooms.ts';
+import { sql } from 'kysely';
+import { db, type Db } from '../../orm/db.ts';
+import { authorizeClassroom, type Classroom } from '../access/classroom.ts';
 import type { Actor, ClassroomSettings, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
-import { authorizeClassroom, type Classroom } from './access.ts';
 
 /** One stretch of presence in the room; `leftAt` null while still there. */
 export interface AttendanceInterval {
@@ -39,16 +40,16 @@ export function attendedMs(intervals: readonly AttendanceInterval[], window: Tim
 }
 
 /** The part of the class that counts: from its actual start to its end, or to `now` while live. Null before it starts. */
-export function classWindow(classroom: Pick<Classroom, 'startedAt' | 'endedAt'>, now: Date): TimeWindow | null {
-  if (!classroom.startedAt) return null;
-  const end = classroom.endedAt ?? new Date(Math.max(now.getTime(), classroom.startedAt.getTime()));
-  return { start: classroom.startedAt, end };
+export function classWindow(classroom: Pick<Classroom, 'started_at' | 'ended_at'>, now: Date): TimeWindow | null {
+  if (!classroom.started_at) return null;
+  const end = classroom.ended_at ?? new Date(Math.max(now.getTime(), classroom.started_at.getTime()));
+  return { start: classroom.started_at, end };
 }
 
 /** The length percentages are taken of: the actual class once ended, else the scheduled duration. */
-export function classLengthMs(classroom: Pick<Classroom, 'startedAt' | 'endedAt' | 'durationMinutes'>): number {
-  if (classroom.startedAt && classroom.endedAt) return classroom.endedAt.getTime() - classroom.startedAt.getTime();
-  return classroom.durationMinutes * 60_000;
+export function classLengthMs(classroom: Pick<Classroom, 'started_at' | 'ended_at' | 'duration_minutes'>): number {
+  if (classroom.started_at && classroom.ended_at) return classroom.ended_at.getTime() - classroom.started_at.getTime();
+  return classroom.duration_minutes * 60_000;
 }
 
 export interface AttendanceFigures {
@@ -71,73 +72,95 @@ export function attendanceFigures(ms: number, classMs: number, thresholdPercent:
 }
 
 /** Every attendance interval of the class, by user, in order. */
-export async function loadIntervals(sql: Sql, classroomId: string): Promise<Map<string, AttendanceInterval[]>> {
-  const rows = await sql<{ user_id: string; joined_at: Date | string; left_at: Date | string | null }>(
-    'select user_id, joined_at, left_at from classroom_attendance where classroom_id = ? order by user_id, joined_at, id',
-    [classroomId],
-  );
+export async function loadIntervals(q: Db, classroomId: string): Promise<Map<string, AttendanceInterval[]>> {
+  const rows = await q
+    .selectFrom('classroom_attendance')
+    .select(['user_id', 'joined_at', 'left_at'])
+    .where('classroom_id', '=', classroomId)
+    .orderBy('user_id')
+    .orderBy('joined_at')
+    .orderBy('id')
+    .execute();
   const byUser = new Map<string, AttendanceInterval[]>();
   for (const r of rows) {
     const list = byUser.get(r.user_id) ?? [];
-    list.push({ joinedAt: new Date(r.joined_at), leftAt: r.left_at === null ? null : new Date(r.left_at) });
+    list.push({ joinedAt: r.joined_at, leftAt: r.left_at });
     byUser.set(r.user_id, list);
   }
   return byUser;
 }
 
 /**
- * At the end of the class (its row locked, `endedAt` set, intervals closed): each registered learner's minutes and
+ * At the end of the class (its row locked, `ended_at` set, intervals closed): each registered learner's minutes and
  * whether they attended for at least the threshold share of the class as it actually ran.
  */
-export async function markAttendance(sql: Sql, classroom: Classroom, settings: ClassroomSettings): Promise<void> {
-  if (!classroom.startedAt || !classroom.endedAt) return;
-  const window = { start: classroom.startedAt, end: classroom.endedAt };
+export async function markAttendance(q: Db, classroom: Classroom, settings: ClassroomSettings): Promise<void> {
+  if (!classroom.started_at || !classroom.ended_at) return;
+  const window = { start: classroom.started_at, end: classroom.ended_at };
   const classMs = classLengthMs(classroom);
-  const intervals = await loadIntervals(sql, classroom.id);
-  const learners = await sql<{ user_id: string }>(
-    `select user_id from classroom_registrations where classroom_id = ? and status = 'registered'`,
-    [classroom.id],
-  );
+  const intervals = await loadIntervals(q, classroom.id);
+  const learners = await q
+    .selectFrom('classroom_registrations')
+    .select('user_id')
+    .where('classroom_id', '=', classroom.id)
+    .where('status', '=', 'registered')
+    .execute();
   if (!learners.length) return;
   const figures = learners.map((l) =>
     attendanceFigures(attendedMs(intervals.get(l.user_id) ?? [], window, settings.reconnectGraceMs), classMs, settings.attendanceThresholdPercent),
   );
-  await sql(
-    `update classroom_registrations r set attended = v.attended, minutes_attended = v.minutes
-     from unnest(?::uuid[], ?::boolean[], ?::numeric[]) as v(user_id, attended, minutes)
-     where r.classroom_id = ? and r.user_id = v.user_id`,
-    [learners.map((l) => l.user_id), figures.map((f) => f.attended), figures.map((f) => f.minutes), classroom.id],
-  );
+  // One statement for the whole class: a row of figures per learner.
+  const userIds = learners.map((l) => l.user_id);
+  const attended = figures.map((f) => f.attended);
+  const minutes = figures.map((f) => f.minutes);
+  const marks = sql<{ user_id: string; attended: boolean; minutes: string }>`unnest(${userIds}::uuid[], ${attended}::boolean[], ${minutes}::numeric[])`;
+  await q
+    .updateTable('classroom_registrations as r')
+    .from(marks.as<'v'>(sql`v(user_id, attended, minutes)`))
+    .set((eb) => ({ attended: eb.ref('v.attended'), minutes_attended: eb.ref('v.minutes') }))
+    .where('r.classroom_id', '=', classroom.id)
+    .whereRef('r.user_id', '=', 'v.user_id')
+    .execute();
 }
 
-interface PersonRow {
-  user_id: string;
-  display_name: string;
-  role: 'host' | 'cohost' | 'learner';
-}
+/** The rank of a role in the report: each person is listed once, in their highest role. */
+const role = (name: AttendanceRowDto['role'], rank: number) => [sql.lit(name).$castTo<AttendanceRowDto['role']>().as('role'), sql.lit(rank).as('rank')] as const;
 
 /**
  * The host's attendance report: the host, co-hosts, every registered learner (zero minutes if never present) and
  * anyone else who was in the room (e.g. a learner who cancelled during the class).
  */
 export async function attendanceReport(deps: Deps, actor: Actor, classroomId: string): Promise<AttendanceReportDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  const { classroom } = await authorizeClassroom(sql, actor, classroomId, 'manage');
+  const q = db(deps.orm.em.fork());
+  const { classroom } = await authorizeClassroom(q, actor, classroomId, 'manage');
   const settings = deps.classrooms;
   const window = classWindow(classroom, deps.clock.now());
   const classMs = classLengthMs(classroom);
-  const intervals = await loadIntervals(sql, classroomId);
-  const people = await sql<PersonRow>(
-    `with people as (
-       select k.host_id as user_id, 'host' as role, 0 as rank from classrooms k where k.id = ?
-       union all select h.user_id, 'cohost', 1 from classroom_cohosts h where h.classroom_id = ?
-       union all select r.user_id, 'learner', 2 from classroom_registrations r where r.classroom_id = ? and r.status = 'registered'
-       union all select distinct a.user_id, 'learner', 2 from classroom_attendance a where a.classroom_id = ?
-     ), ranked as (select distinct on (user_id) user_id, role, rank from people order by user_id, rank)
-     select x.user_id, u.display_name, x.role from ranked x join users u on u.id = x.user_id
-     order by x.rank, lower(u.display_name), x.user_id`,
-    [classroomId, classroomId, classroomId, classroomId],
-  );
+  const intervals = await loadIntervals(q, classroomId);
+  const people = await q
+    .with('people', (w) =>
+      w
+        .selectFrom('classrooms as k')
+        .select(['k.host_id as user_id', ...role('host', 0)])
+        .where('k.id', '=', classroomId)
+        .unionAll(w.selectFrom('classroom_cohosts as h').select(['h.user_id', ...role('cohost', 1)]).where('h.classroom_id', '=', classroomId))
+        .unionAll(
+          w
+            .selectFrom('classroom_registrations as r')
+            .select(['r.user_id', ...role('learner', 2)])
+            .where('r.classroom_id', '=', classroomId)
+            .where('r.status', '=', 'registered'),
+        )
+        .unionAll(w.selectFrom('classroom_attendance as a').select(['a.user_id', ...role('learner', 2)]).distinct().where('a.classroom_id', '=', classroomId)),
+    )
+    .with('ranked', (w) => w.selectFrom('people').select(['user_id', 'role', 'rank']).distinctOn('user_id').orderBy('user_id').orderBy('rank'))
+    .selectFrom('ranked as x')
+    .innerJoin('users as u', 'u.id', 'x.user_id')
+    .select(['x.user_id', 'u.display_name', 'x.role'])
+    .orderBy('x.rank')
+    .orderBy((ob) => ob.fn('lower', ['u.display_name']))
+    .orderBy('x.user_id')
+    .execute();
   const rows: AttendanceRowDto[] = people.map((p) => {
     const mine = intervals.get(p.user_id) ?? [];
     const ms = window ? attendedMs(mine, window, settings.reconnectGraceMs) : 0;
@@ -155,8 +178,8 @@ export async function attendanceReport(deps: Deps, actor: Actor, classroomId: st
     classroomId,
     title: classroom.title,
     status: classroom.status,
-    startedAt: classroom.startedAt?.toISOString() ?? null,
-    endedAt: classroom.endedAt?.toISOString() ?? null,
+    startedAt: classroom.started_at?.toISOString() ?? null,
+    endedAt: classroom.ended_at?.toISOString() ?? null,
     classMinutes: Math.round(classMs / 600) / 100,
     thresholdPercent: settings.attendanceThresholdPercent,
     rows,

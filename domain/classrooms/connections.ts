@@ -1,14 +1,9 @@
-import type { Sql } from '../shared/sql.ts';
+import { sql } from 'kysely';
+import type { Db } from '../../orm/db.ts';
 import { loadHandQueue, loadParticipants, loadWaiting, type PatchFields } from './state.ts';
 
 /** Which connections to drop: this socket's, everyone's on these nodes, or all of one user's. */
 export type ConnectionFilter = { socketIds: readonly string[] } | { nodeIds: readonly string[] } | { userId: string };
-
-function where(filter: ConnectionFilter): [string, unknown] {
-  if ('socketIds' in filter) return ['socket_id = any(?::text[])', filter.socketIds];
-  if ('nodeIds' in filter) return ['node_id = any(?::text[])', filter.nodeIds];
-  return ['user_id = ?', filter.userId];
-}
 
 /**
  * Removes connections inside a room change and applies what follows for each user left with none: their open
@@ -18,84 +13,103 @@ function where(filter: ConnectionFilter): [string, unknown] {
  * Returns the patch, or null when nobody's presence changed (another of their devices is still in).
  */
 export async function dropConnections(
-  sql: Sql,
+  q: Db,
   classroomId: string,
   filter: ConnectionFilter,
   now: Date,
   options: { leaving: boolean },
 ): Promise<PatchFields | null> {
-  const [condition, param] = where(filter);
-  const deleted = await sql<{ user_id: string }>(
-    `delete from classroom_connections where classroom_id = ? and ${condition} returning user_id`,
-    [classroomId, param],
-  );
+  let drop = q.deleteFrom('classroom_connections').where('classroom_id', '=', classroomId);
+  if ('socketIds' in filter) {
+    if (!filter.socketIds.length) return null;
+    drop = drop.where('socket_id', 'in', filter.socketIds);
+  } else if ('nodeIds' in filter) {
+    if (!filter.nodeIds.length) return null;
+    drop = drop.where('node_id', 'in', filter.nodeIds);
+  } else {
+    drop = drop.where('user_id', '=', filter.userId);
+  }
+  const deleted = await drop.returning('user_id').execute();
   const users = [...new Set(deleted.map((r) => r.user_id))];
   if (!users.length) return null;
-  const remaining = await sql<{ user_id: string }>(
-    'select distinct user_id from classroom_connections where classroom_id = ? and user_id = any(?::uuid[])',
-    [classroomId, users],
-  );
+  const remaining = await q
+    .selectFrom('classroom_connections')
+    .select('user_id')
+    .distinct()
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', 'in', users)
+    .execute();
   const stillHere = new Set(remaining.map((r) => r.user_id));
   const gone = users.filter((id) => !stillHere.has(id));
   if (!gone.length) return null;
 
-  await closeAttendance(sql, classroomId, gone, now);
-  const unwaited = await sql<{ user_id: string }>(
-    `delete from classroom_participants where classroom_id = ? and user_id = any(?::uuid[]) and admission = 'waiting'
-     returning user_id`,
-    [classroomId, gone],
-  );
+  await closeAttendance(q, classroomId, gone, now);
+  const unwaited = await q
+    .deleteFrom('classroom_participants')
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', 'in', gone)
+    .where('admission', '=', 'waiting')
+    .returning('user_id')
+    .execute();
   let handsChanged = false;
   if (options.leaving) {
-    const stepped = await sql<{ had_hand: boolean }>(
-      `update classroom_participants p set hand_raised_at = null, hand_order = null, stage = 'none'
-       from classroom_participants was
-       where p.classroom_id = ? and p.user_id = any(?::uuid[]) and (p.hand_raised_at is not null or p.stage <> 'none')
-         and was.classroom_id = p.classroom_id and was.user_id = p.user_id
-       returning was.hand_raised_at is not null as had_hand`,
-      [classroomId, gone],
-    );
+    // `was` is the row before the update: whether a hand went down decides whether the queue changed.
+    const stepped = await q
+      .updateTable('classroom_participants as p')
+      .from('classroom_participants as was')
+      .set({ hand_raised_at: null, hand_order: null, stage: 'none' })
+      .where('p.classroom_id', '=', classroomId)
+      .where('p.user_id', 'in', gone)
+      .where((eb) => eb.or([eb('p.hand_raised_at', 'is not', null), eb('p.stage', '<>', 'none')]))
+      .whereRef('was.classroom_id', '=', 'p.classroom_id')
+      .whereRef('was.user_id', '=', 'p.user_id')
+      .returning((eb) => eb('was.hand_raised_at', 'is not', null).$castTo<boolean>().as('had_hand'))
+      .execute();
     handsChanged = stepped.some((r) => r.had_hand);
   }
 
   const patch: PatchFields = {};
-  const participants = await loadParticipants(sql, classroomId, gone);
+  const participants = await loadParticipants(q, classroomId, gone);
   if (participants.length) patch.participants = participants;
-  if (unwaited.length) patch.waiting = await loadWaiting(sql, classroomId);
-  if (handsChanged) patch.handQueue = await loadHandQueue(sql, classroomId);
+  if (unwaited.length) patch.waiting = await loadWaiting(q, classroomId);
+  if (handsChanged) patch.handQueue = await loadHandQueue(q, classroomId);
   return Object.keys(patch).length ? patch : null;
 }
 
 /** Ends the users' open attendance intervals now (never before they began, whatever the clock did). */
-export async function closeAttendance(sql: Sql, classroomId: string, userIds: readonly string[], now: Date): Promise<number> {
+export async function closeAttendance(q: Db, classroomId: string, userIds: readonly string[], now: Date): Promise<number> {
   if (!userIds.length) return 0;
-  const closed = await sql<{ id: string }>(
-    `update classroom_attendance set left_at = greatest(joined_at, ?::timestamptz)
-     where classroom_id = ? and user_id = any(?::uuid[]) and left_at is null returning id`,
-    [now, classroomId, userIds],
-  );
+  const closed = await q
+    .updateTable('classroom_attendance')
+    .set({ left_at: sql<Date>`greatest(joined_at, ${now}::timestamptz)` })
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', 'in', userIds)
+    .where('left_at', 'is', null)
+    .returning('id')
+    .execute();
   return closed.length;
 }
 
 /** Opens the user's attendance interval unless one is open; true when this made them present. */
-export async function openAttendance(sql: Sql, classroomId: string, userId: string, now: Date): Promise<boolean> {
-  const opened = await sql<{ id: string }>(
-    `insert into classroom_attendance (classroom_id, user_id, joined_at) values (?, ?, ?)
-     on conflict (classroom_id, user_id) where left_at is null do nothing returning id`,
-    [classroomId, userId, now],
-  );
+export async function openAttendance(q: Db, classroomId: string, userId: string, now: Date): Promise<boolean> {
+  const opened = await q
+    .insertInto('classroom_attendance')
+    .values({ classroom_id: classroomId, user_id: userId, joined_at: now })
+    .onConflict((oc) => oc.columns(['classroom_id', 'user_id']).where('left_at', 'is', null).doNothing())
+    .returning('id')
+    .execute();
   return opened.length > 0;
 }
 
 export async function recordConnection(
-  sql: Sql,
+  q: Db,
   classroomId: string,
   connection: { socketId: string; nodeId: string; userId: string },
   now: Date,
 ): Promise<void> {
-  await sql(
-    `insert into classroom_connections (classroom_id, socket_id, user_id, node_id, connected_at) values (?, ?, ?, ?, ?)
-     on conflict (classroom_id, socket_id) do nothing`,
-    [classroomId, connection.socketId, connection.userId, connection.nodeId, now],
-  );
+  await q
+    .insertInto('classroom_connections')
+    .values({ classroom_id: classroomId, socket_id: connection.socketId, user_id: connection.userId, node_id: connection.nodeId, connected_at: now })
+    .onConflict((oc) => oc.columns(['classroom_id', 'socket_id']).doNothing())
+    .execute();
 }

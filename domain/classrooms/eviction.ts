@@ -1,66 +1,68 @@
-import { rooms } from '../../contracts/realtime.ts';
+import { sql } from 'kysely';
+import { db, type Db } from '../../orm/db.ts';
+import type { Classroom } from '../access/classroom.ts';
 import type { Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
-import type { Classroom } from './access.ts';
 import { closeAttendance } from './connections.ts';
+import type { EvictionReason } from './events.ts';
 import { changeRoom, loadHandQueue, loadParticipants, loadWaiting, participantsPatch, type PatchFields } from './state.ts';
-import { notifyPromoted, promoteWaitlisted } from './waitlist.ts';
+import { announcePromoted, promoteWaitlisted } from './waitlist.ts';
 
-export type EvictionReason = 'removed' | 'unregistered' | 'denied';
+export type { EvictionReason } from './events.ts';
 
 /**
  * Takes someone out of a room inside a room change: their connections go, their attendance interval ends, and they
  * leave the roster, the hand queue, the stage and the waiting room. A denied learner keeps a `denied` row so they
  * are refused from now on; the others lose their row (a learner who registers again starts afresh).
- * Returns the patch (null when they were not in the room at all) and the after-commit work for their sockets.
+ * Returns the patch (null when they were not in the room at all), whether they were waiting, and the after-commit
+ * announcement of their leaving (`wasInRoom` decides whether they are told why).
  */
 export async function evictInRoom(
-  sql: Sql,
+  q: Db,
   classroom: Classroom,
   userId: string,
   reason: EvictionReason,
   now: Date,
-): Promise<{ patch: PatchFields | null; wasWaiting: boolean; after: (deps: Deps) => void }> {
+): Promise<{ patch: PatchFields | null; wasWaiting: boolean; announce: (deps: Deps, wasInRoom: boolean) => Promise<void> }> {
   const classroomId = classroom.id;
-  const onRosterBefore = (await loadParticipants(sql, classroomId, [userId])).length > 0;
-  const connections = await sql('delete from classroom_connections where classroom_id = ? and user_id = ? returning socket_id', [
-    classroomId,
-    userId,
-  ]);
-  await closeAttendance(sql, classroomId, [userId], now);
-  const [before] = await sql<{ admission: string; hand_raised: boolean }>(
-    `select admission, hand_raised_at is not null as hand_raised from classroom_participants where classroom_id = ? and user_id = ?`,
-    [classroomId, userId],
-  );
+  const onRosterBefore = (await loadParticipants(q, classroomId, [userId])).length > 0;
+  const connections = await q
+    .deleteFrom('classroom_connections')
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', '=', userId)
+    .returning('socket_id')
+    .execute();
+  await closeAttendance(q, classroomId, [userId], now);
+  const before = await q
+    .selectFrom('classroom_participants')
+    .select((eb) => ['admission', eb('hand_raised_at', 'is not', null).$castTo<boolean>().as('hand_raised')])
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   if (reason === 'denied') {
-    await sql(
-      `insert into classroom_participants (classroom_id, user_id, admission) values (?, ?, 'denied')
-       on conflict (classroom_id, user_id) do update
-       set admission = 'denied', waiting_since = null, hand_raised_at = null, hand_order = null, stage = 'none'`,
-      [classroomId, userId],
-    );
+    await q
+      .insertInto('classroom_participants')
+      .values({ classroom_id: classroomId, user_id: userId, admission: 'denied' })
+      .onConflict((oc) =>
+        oc.columns(['classroom_id', 'user_id']).doUpdateSet({ admission: 'denied', waiting_since: null, hand_raised_at: null, hand_order: null, stage: 'none' }),
+      )
+      .execute();
   } else {
-    await sql('delete from classroom_participants where classroom_id = ? and user_id = ?', [classroomId, userId]);
+    await q.deleteFrom('classroom_participants').where('classroom_id', '=', classroomId).where('user_id', '=', userId).execute();
   }
   // A community removal already took every channel of the community away (and announced it).
   const leavesChat = reason !== 'removed';
-  if (leavesChat) await sql('delete from channel_members where channel_id = ? and user_id = ?', [classroom.channelId, userId]);
+  if (leavesChat) await q.deleteFrom('channel_members').where('channel_id', '=', classroom.channel_id).where('user_id', '=', userId).execute();
 
-  const after = (deps: Deps) => {
-    const userRoom = rooms.user(userId);
-    deps.publisher.leaveRoom(userRoom, rooms.classroom(classroomId));
-    deps.publisher.leaveRoom(userRoom, rooms.classroomStaff(classroomId));
-    if (leavesChat) {
-      deps.publisher.toRoom(userRoom, 'channel:removed', { channelId: classroom.channelId });
-      deps.publisher.leaveRoom(userRoom, rooms.channel(classroom.channelId));
-    }
+  const announce = async (deps: Deps, wasInRoom: boolean) => {
+    if (leavesChat) await deps.events.emit('channel.access_revoked', { userId, channelIds: [classroom.channel_id] });
+    await deps.events.emit('classroom.participant_removed', { classroomId, userId, reason, wasInRoom });
   };
   const wasWaiting = before?.admission === 'waiting';
-  if (!connections.length && !before) return { patch: null, wasWaiting, after };
-  const patch: PatchFields = onRosterBefore ? await participantsPatch(sql, classroomId, [userId]) : {};
-  if (wasWaiting) patch.waiting = await loadWaiting(sql, classroomId);
-  if (before?.hand_raised) patch.handQueue = await loadHandQueue(sql, classroomId);
-  return { patch: Object.keys(patch).length ? patch : null, wasWaiting, after };
+  if (!connections.length && !before) return { patch: null, wasWaiting, announce };
+  const patch: PatchFields = onRosterBefore ? await participantsPatch(q, classroomId, [userId]) : {};
+  if (wasWaiting) patch.waiting = await loadWaiting(q, classroomId);
+  if (before?.hand_raised) patch.handQueue = await loadHandQueue(q, classroomId);
+  return { patch: Object.keys(patch).length ? patch : null, wasWaiting, announce };
 }
 
 /**
@@ -70,19 +72,29 @@ export async function evictInRoom(
  */
 export async function evictFromRoom(deps: Deps, classroomId: string, userId: string, reason: EvictionReason): Promise<boolean> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { classroom, sql }) => {
-    const evicted = await evictInRoom(sql, classroom, userId, reason, now);
+  const { result } = await changeRoom(deps, classroomId, async ({ classroom, q }) => {
+    const evicted = await evictInRoom(q, classroom, userId, reason, now);
     return {
       patch: evicted.patch,
       result: evicted.patch !== null,
-      after: () => {
-        if (!evicted.patch) return;
-        evicted.after(deps);
-        deps.publisher.toRoom(rooms.user(userId), 'classroom:removed', { classroomId, reason });
+      after: async () => {
+        if (evicted.patch) await evicted.announce(deps, true);
       },
     };
   });
   return result;
+}
+
+/**
+ * After commit: out of the room on every node (a no-op for someone not in it). The change that took their place away
+ * has committed and the policies already refuse them, so a failure here is logged rather than failing the request.
+ */
+export async function evictAfterCommit(deps: Deps, classroomId: string, userId: string, reason: 'removed' | 'unregistered'): Promise<void> {
+  try {
+    await evictFromRoom(deps, classroomId, userId, reason);
+  } catch (err) {
+    deps.logger.warn({ err: String(err), classroomId, userId }, 'classrooms: taking someone out of the room failed');
+  }
 }
 
 /**
@@ -93,16 +105,28 @@ export async function evictFromRoom(deps: Deps, classroomId: string, userId: str
  */
 export async function removeFromCommunityClassrooms(deps: Deps, userId: string, communityId: string): Promise<void> {
   try {
-    const classrooms = await sqlOf(deps.orm.em.fork())<{ id: string }>(
-      `select k.id from classrooms k
-       where k.community_id = ? and k.status in ('scheduled', 'live')
-         and (exists (select 1 from classroom_participants p where p.classroom_id = k.id and p.user_id = ?)
-              or exists (select 1 from classroom_connections c where c.classroom_id = k.id and c.user_id = ?)
-              or exists (select 1 from classroom_cohosts h where h.classroom_id = k.id and h.user_id = ?)
-              or exists (select 1 from classroom_registrations r
-                         where r.classroom_id = k.id and r.user_id = ? and r.status in ('registered', 'waitlisted')))`,
-      [communityId, userId, userId, userId, userId],
-    );
+    const classrooms = await db(deps.orm.em.fork())
+      .selectFrom('classrooms as k')
+      .select('k.id')
+      .where('k.community_id', '=', communityId)
+      .where('k.status', 'in', ['scheduled', 'live'])
+      .where((eb) => {
+        const one = sql.lit(1).as('one');
+        return eb.or([
+          eb.exists(eb.selectFrom('classroom_participants as p').select(one).whereRef('p.classroom_id', '=', 'k.id').where('p.user_id', '=', userId)),
+          eb.exists(eb.selectFrom('classroom_connections as c').select(one).whereRef('c.classroom_id', '=', 'k.id').where('c.user_id', '=', userId)),
+          eb.exists(eb.selectFrom('classroom_cohosts as h').select(one).whereRef('h.classroom_id', '=', 'k.id').where('h.user_id', '=', userId)),
+          eb.exists(
+            eb
+              .selectFrom('classroom_registrations as r')
+              .select(one)
+              .whereRef('r.classroom_id', '=', 'k.id')
+              .where('r.user_id', '=', userId)
+              .where('r.status', 'in', ['registered', 'waitlisted']),
+          ),
+        ]);
+      })
+      .execute();
     for (const { id } of classrooms) await releaseFormerMember(deps, id, userId);
   } catch (err) {
     deps.logger.warn({ err: String(err), userId, communityId }, 'classrooms: removing a former member from classes failed');
@@ -111,25 +135,26 @@ export async function removeFromCommunityClassrooms(deps: Deps, userId: string, 
 
 async function releaseFormerMember(deps: Deps, classroomId: string, userId: string): Promise<void> {
   const now = deps.clock.now();
-  await changeRoom(deps, classroomId, async (_tx, { classroom, sql }) => {
-    const onRoster = (await loadParticipants(sql, classroomId, [userId])).length > 0;
-    await sql('delete from classroom_cohosts where classroom_id = ? and user_id = ?', [classroomId, userId]);
-    await sql(
-      `update classroom_registrations set status = 'cancelled', updated_at = clock_timestamp()
-       where classroom_id = ? and user_id = ? and status in ('registered', 'waitlisted')`,
-      [classroomId, userId],
-    );
-    const promoted = await promoteWaitlisted(sql, classroom);
-    const evicted = await evictInRoom(sql, classroom, userId, 'removed', now);
-    const patch: PatchFields = { ...(evicted.patch ?? {}), ...(onRoster ? await participantsPatch(sql, classroomId, [userId]) : {}) };
+  await changeRoom(deps, classroomId, async ({ classroom, q }) => {
+    const onRoster = (await loadParticipants(q, classroomId, [userId])).length > 0;
+    await q.deleteFrom('classroom_cohosts').where('classroom_id', '=', classroomId).where('user_id', '=', userId).execute();
+    await q
+      .updateTable('classroom_registrations')
+      .set({ status: 'cancelled', updated_at: sql<Date>`clock_timestamp()` })
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', userId)
+      .where('status', 'in', ['registered', 'waitlisted'])
+      .execute();
+    const promoted = await promoteWaitlisted(q, classroom);
+    const evicted = await evictInRoom(q, classroom, userId, 'removed', now);
+    const patch: PatchFields = { ...(evicted.patch ?? {}), ...(onRoster ? await participantsPatch(q, classroomId, [userId]) : {}) };
     const inRoom = evicted.patch !== null || onRoster;
     return {
       patch: Object.keys(patch).length ? patch : null,
       result: undefined,
-      after: () => {
-        notifyPromoted(deps, classroom, promoted);
-        evicted.after(deps);
-        if (inRoom) deps.publisher.toRoom(rooms.user(userId), 'classroom:removed', { classroomId, reason: 'removed' });
+      after: async () => {
+        await announcePromoted(deps, classroom, promoted);
+        await evicted.announce(deps, inRoom);
       },
     };
   });

@@ -1,9 +1,9 @@
+import { sql } from 'kysely';
 import { EARLY_START_MINUTES, type ClassroomDto, type RtcTokenDto } from '../../contracts/classrooms.ts';
-import { rooms } from '../../contracts/realtime.ts';
+import { db } from '../../orm/db.ts';
+import { checkClassroomAccess, loadClassroomAccess, type Classroom } from '../access/classroom.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf } from '../shared/sql.ts';
-import { checkClassroomAccess, loadClassroomAccess, type Classroom } from './access.ts';
 import { markAttendance } from './attendance.ts';
 import { loadClassroomDto } from './presenters.ts';
 import { rtcTokenFor, videoConfigured } from './rtc.ts';
@@ -17,14 +17,14 @@ const NOT_SCHEDULED: Record<Exclude<Classroom['status'], 'scheduled'>, string> =
 
 /**
  * Opens the class (from EARLY_START_MINUTES before its start). Everyone with a place in it — registered learners, the
- * host and co-hosts — hears `classroom:started` on every device, through one emit to all their user rooms.
+ * host and co-hosts — hears of it on every device (`classroom.started`).
  */
 export async function startClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { sql, classroom }) => {
-    checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'manage');
+  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+    checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status !== 'scheduled') throw new AppError('conflict', NOT_SCHEDULED[classroom.status]);
-    const opensAt = new Date(classroom.startsAt.getTime() - EARLY_START_MINUTES * 60_000);
+    const opensAt = new Date(classroom.starts_at.getTime() - EARLY_START_MINUTES * 60_000);
     if (now < opensAt) {
       throw new AppError(
         'conflict',
@@ -32,22 +32,24 @@ export async function startClassroom(deps: Deps, actor: Actor, classroomId: stri
         { details: { opensAt: opensAt.toISOString() } },
       );
     }
-    await sql(`update classrooms set status = 'live', started_at = ? where id = ?`, [now, classroomId]);
-    const people = await sql<{ user_id: string }>(
-      `select host_id as user_id from classrooms where id = ?
-       union select user_id from classroom_cohosts where classroom_id = ?
-       union select user_id from classroom_registrations where classroom_id = ? and status = 'registered'`,
-      [classroomId, classroomId, classroomId],
-    );
+    await q.updateTable('classrooms').set({ status: 'live', started_at: now }).where('id', '=', classroomId).execute();
+    const attendees = await q
+      .selectFrom('classrooms')
+      .select('host_id as user_id')
+      .where('id', '=', classroomId)
+      .union(q.selectFrom('classroom_cohosts').select('user_id').where('classroom_id', '=', classroomId))
+      .union(q.selectFrom('classroom_registrations').select('user_id').where('classroom_id', '=', classroomId).where('status', '=', 'registered'))
+      .execute();
     return {
       patch: { status: 'live', startedAt: now.toISOString() },
-      result: await loadClassroomDto(sql, actor.userId, classroomId),
+      result: await loadClassroomDto(q, actor.userId, classroomId),
       after: () =>
-        deps.publisher.toRoom(
-          people.map((p) => rooms.user(p.user_id)),
-          'classroom:started',
-          { classroomId, communityId: classroom.communityId, title: classroom.title },
-        ),
+        deps.events.emit('classroom.started', {
+          classroomId,
+          communityId: classroom.community_id,
+          title: classroom.title,
+          attendeeIds: attendees.map((a) => a.user_id),
+        }),
     };
   });
   return result;
@@ -59,37 +61,49 @@ export async function startClassroom(deps: Deps, actor: Actor, classroomId: stri
  */
 export async function endClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { sql, classroom }) => {
-    checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'manage');
+  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+    checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status !== 'live') {
       throw new AppError('conflict', classroom.status === 'scheduled' ? 'This class has not started yet.' : NOT_SCHEDULED[classroom.status]);
     }
     // A clock that reads earlier than the start (clock skew between nodes) still gives a class of zero length, not less.
-    const endedAt = new Date(Math.max(now.getTime(), classroom.startedAt?.getTime() ?? now.getTime()));
-    await sql(`update classrooms set status = 'ended', ended_at = ? where id = ?`, [endedAt, classroomId]);
-    await sql(
-      'update classroom_attendance set left_at = greatest(joined_at, ?::timestamptz) where classroom_id = ? and left_at is null',
-      [endedAt, classroomId],
-    );
-    await sql('delete from classroom_connections where classroom_id = ?', [classroomId]);
-    await sql(`update classroom_participants set hand_raised_at = null, hand_order = null, stage = 'none' where classroom_id = ?`, [classroomId]);
-    await sql('update channels set archived_at = coalesce(archived_at, ?) where id = ?', [endedAt, classroom.channelId]);
+    const endedAt = new Date(Math.max(now.getTime(), classroom.started_at?.getTime() ?? now.getTime()));
+    await q.updateTable('classrooms').set({ status: 'ended', ended_at: endedAt }).where('id', '=', classroomId).execute();
+    await q
+      .updateTable('classroom_attendance')
+      .set({ left_at: sql<Date>`greatest(joined_at, ${endedAt}::timestamptz)` })
+      .where('classroom_id', '=', classroomId)
+      .where('left_at', 'is', null)
+      .execute();
+    await q.deleteFrom('classroom_connections').where('classroom_id', '=', classroomId).execute();
+    await q
+      .updateTable('classroom_participants')
+      .set({ hand_raised_at: null, hand_order: null, stage: 'none' })
+      .where('classroom_id', '=', classroomId)
+      .execute();
+    await q
+      .updateTable('channels')
+      .set((eb) => ({ archived_at: eb.fn.coalesce('archived_at', eb.val(endedAt)) }))
+      .where('id', '=', classroom.channel_id)
+      .execute();
     // A time-limited poll closes at its deadline if that came first.
-    const closed = await sql<{ id: string }>(
-      `update classroom_polls set closed_at = least(coalesce(closes_at, ?::timestamptz), ?::timestamptz)
-       where classroom_id = ? and closed_at is null returning id`,
-      [endedAt, endedAt, classroomId],
-    );
-    await markAttendance(sql, { ...classroom, status: 'ended', endedAt }, deps.classrooms);
+    const closed = await q
+      .updateTable('classroom_polls')
+      .set((eb) => ({ closed_at: eb.fn<Date>('least', [eb.fn.coalesce('closes_at', eb.val(endedAt)), eb.val(endedAt)]) }))
+      .where('classroom_id', '=', classroomId)
+      .where('closed_at', 'is', null)
+      .returning('id')
+      .execute();
+    await markAttendance(q, { ...classroom, status: 'ended', ended_at: endedAt }, deps.classrooms);
     return {
       patch: {
         status: 'ended',
         endedAt: endedAt.toISOString(),
-        participants: await loadParticipants(sql, classroomId),
+        participants: await loadParticipants(q, classroomId),
         handQueue: [],
-        ...(closed.length ? { polls: await loadPolls(sql, classroomId, endedAt, closed.map((p) => p.id)) } : {}),
+        ...(closed.length ? { polls: await loadPolls(q, classroomId, endedAt, closed.map((p) => p.id)) } : {}),
       },
-      result: await loadClassroomDto(sql, actor.userId, classroomId),
+      result: await loadClassroomDto(q, actor.userId, classroomId),
     };
   });
   return result;
@@ -101,9 +115,9 @@ export async function endClassroom(deps: Deps, actor: Actor, classroomId: string
  */
 export async function issueRtcToken(deps: Deps, actor: Actor, classroomId: string): Promise<RtcTokenDto> {
   return deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const access = checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'view');
+    const q = db(tx);
+    const access = checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'view');
     videoConfigured(deps.classrooms);
-    return rtcTokenFor(deps.classrooms, sql, actor, access, deps.clock.now());
+    return rtcTokenFor(deps.classrooms, q, actor, access, deps.clock.now());
   });
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../orm/db.ts';
 import { attendanceOf, connectionCount, seedClassroom } from '../../test/classrooms.ts';
 import type { TestUser } from '../../test/communityFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 import { createMemoryPresenceStore } from '../presence/memoryStore.ts';
 import { presenceTimings } from '../presence/store.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { manualClock } from '../shared/time.ts';
 import { evictFromRoom } from './eviction.ts';
 import { disconnectFromRoom, joinRoom, leaveRoom, sweepDeadConnections } from './room.ts';
@@ -27,7 +27,7 @@ describe('classroom room operations', () => {
 
   const actorOf = (user: TestUser): Actor => ({ userId: user.user.id, sessionId: user.user.id, role: 'user' });
   const versionOf = async (classroomId: string) =>
-    Number((await sqlOf(deps.orm.em.fork())<{ v: string }>('select state_version as v from classrooms where id = ?', [classroomId]))[0]!.v);
+    (await db(deps.orm.em.fork()).selectFrom('classrooms').select('state_version').where('id', '=', classroomId).executeTakeFirstOrThrow()).state_version;
 
   it("a second device comes in without a new version, and stays recorded; presence ends with the last device's leave", async () => {
     const room = await seedClassroom(node, { learners: 1, startedAt: clock.now() });
@@ -79,14 +79,16 @@ describe('classroom room operations', () => {
     const room = await seedClassroom(node, { learners: 1, startedAt: clock.now() });
     const learner = room.learners[0]!;
     await joinRoom(deps, actorOf(learner), room.classroomId, { socketId: 'e', nodeId: 'n1' });
-    const sql = sqlOf(deps.orm.em.fork());
+    const q = db(deps.orm.em.fork());
     const inChat = async () =>
-      (await sql('select 1 from channel_members where channel_id = ? and user_id = ?', [room.channelId, learner.user.id])).length > 0;
+      (await q.selectFrom('channel_members').select('user_id').where('channel_id', '=', room.channelId).where('user_id', '=', learner.user.id).execute()).length > 0;
     expect(await inChat()).toBe(true);
     expect(await evictFromRoom(deps, room.classroomId, learner.user.id, 'unregistered')).toBe(true);
     expect(await inChat()).toBe(false);
     expect(await connectionCount(node, room.classroomId, learner.user.id)).toBe(0);
-    expect(await sql('select 1 from classroom_participants where classroom_id = ? and user_id = ?', [room.classroomId, learner.user.id])).toEqual([]);
+    expect(
+      await q.selectFrom('classroom_participants').select('user_id').where('classroom_id', '=', room.classroomId).where('user_id', '=', learner.user.id).execute(),
+    ).toEqual([]);
     // Nothing left to take away.
     expect(await evictFromRoom(deps, room.classroomId, learner.user.id, 'unregistered')).toBe(false);
   });

@@ -1,9 +1,10 @@
 import type { JoinClassroomResult } from '../../contracts/classrooms.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { checkClassroomAccess, ClassroomPolicy, loadClassroomAccess } from '../access/classroom.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { sqlOf, type Sql } from '../shared/sql.ts';
-import { assertLive, checkClassroomAccess, ClassroomPolicy, loadClassroomAccess } from './access.ts';
 import { dropConnections, openAttendance, recordConnection } from './connections.ts';
 import { changeRoom, loadRoomState, loadWaiting, participantsPatch, type PatchFields } from './state.ts';
+import { assertLive } from './status.ts';
 
 /** A socket in a room, and the node holding it (so a dead node's connections can be found). */
 export interface RoomConnection {
@@ -23,10 +24,10 @@ export interface JoinOutcome {
  * turns out to belong elsewhere is moved afterwards.
  */
 export async function expectedRooms(deps: Deps, actor: Actor, classroomId: string): Promise<{ room: boolean; staff: boolean }> {
-  const access = await loadClassroomAccess(sqlOf(deps.orm.em.fork()), actor.userId, classroomId);
+  const access = await loadClassroomAccess(db(deps.orm.em.fork()), actor.userId, classroomId);
   if (!access || !ClassroomPolicy.view(actor, access) || !ClassroomPolicy.enter(actor, access)) return { room: false, staff: false };
   const staff = ClassroomPolicy.staff(actor, access);
-  return { room: staff || !access.classroom.waitingRoom || access.admission === 'admitted', staff };
+  return { room: staff || !access.classroom.waiting_room || access.admission === 'admitted', staff };
 }
 
 /**
@@ -36,53 +37,55 @@ export async function expectedRooms(deps: Deps, actor: Actor, classroomId: strin
  */
 export async function joinRoom(deps: Deps, actor: Actor, classroomId: string, connection: RoomConnection): Promise<JoinOutcome> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { classroom, version, sql }) => {
-    const access = checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'enter');
+  const { result } = await changeRoom(deps, classroomId, async ({ classroom, version, q }) => {
+    const access = checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'enter');
     const staff = ClassroomPolicy.staff(actor, access);
     if (!(staff && classroom.status === 'scheduled')) assertLive(classroom);
-    await recordConnection(sql, classroomId, { ...connection, userId: actor.userId }, now);
+    await recordConnection(q, classroomId, { ...connection, userId: actor.userId }, now);
 
-    if (!staff && classroom.waitingRoom && access.admission !== 'admitted') {
+    if (!staff && classroom.waiting_room && access.admission !== 'admitted') {
       const waiting: JoinOutcome = { result: { admitted: false, waiting: true }, staff };
       if (access.admission === 'waiting') return { patch: null, result: waiting };
-      await sql(
-        `insert into classroom_participants (classroom_id, user_id, admission, waiting_since) values (?, ?, 'waiting', ?)
-         on conflict (classroom_id, user_id) do nothing`,
-        [classroomId, actor.userId, now],
-      );
-      return { patch: { waiting: await loadWaiting(sql, classroomId) }, result: waiting };
+      await q
+        .insertInto('classroom_participants')
+        .values({ classroom_id: classroomId, user_id: actor.userId, admission: 'waiting', waiting_since: now })
+        .onConflict((oc) => oc.columns(['classroom_id', 'user_id']).doNothing())
+        .execute();
+      return { patch: { waiting: await loadWaiting(q, classroomId) }, result: waiting };
     }
 
     const patch: PatchFields = {};
     let changed = false;
     if (access.admission !== 'admitted') {
       // Also the learner still waiting when the host turned the waiting room off.
-      await sql(
-        `insert into classroom_participants (classroom_id, user_id, admission) values (?, ?, 'admitted')
-         on conflict (classroom_id, user_id) do update set admission = 'admitted', waiting_since = null`,
-        [classroomId, actor.userId],
-      );
-      if (access.admission === 'waiting') patch.waiting = await loadWaiting(sql, classroomId);
+      await q
+        .insertInto('classroom_participants')
+        .values({ classroom_id: classroomId, user_id: actor.userId, admission: 'admitted' })
+        .onConflict((oc) => oc.columns(['classroom_id', 'user_id']).doUpdateSet({ admission: 'admitted', waiting_since: null }))
+        .execute();
+      if (access.admission === 'waiting') patch.waiting = await loadWaiting(q, classroomId);
       changed = true;
     }
-    await sql('insert into channel_members (channel_id, user_id) values (?, ?) on conflict do nothing', [classroom.channelId, actor.userId]);
-    if (await openAttendance(sql, classroomId, actor.userId, now)) changed = true;
-    if (changed) Object.assign(patch, await participantsPatch(sql, classroomId, [actor.userId]));
+    await joinClassChat(q, classroom.channel_id, actor.userId);
+    if (await openAttendance(q, classroomId, actor.userId, now)) changed = true;
+    if (changed) Object.assign(patch, await participantsPatch(q, classroomId, [actor.userId]));
     // No change (another device of someone already here): the snapshot is of the version before this one.
-    const state = await loadRoomState(sql, { ...classroom, stateVersion: changed ? version : version - 1 }, now);
-    const outcome: JoinOutcome = { result: { admitted: true, state, myAnswers: await loadMyAnswers(sql, classroomId, actor.userId) }, staff };
+    const state = await loadRoomState(q, { ...classroom, state_version: changed ? version : version - 1 }, now);
+    const outcome: JoinOutcome = { result: { admitted: true, state, myAnswers: await loadMyAnswers(q, classroomId, actor.userId) }, staff };
     return { patch: changed ? patch : null, result: outcome };
   });
   return result;
 }
 
 /** The caller's answers in this class, by poll id. */
-async function loadMyAnswers(sql: Sql, classroomId: string, userId: string): Promise<Record<string, number[]>> {
-  const rows = await sql<{ poll_id: string; options: number[] }>(
-    `select a.poll_id, a.options from classroom_poll_answers a join classroom_polls p on p.id = a.poll_id
-     where p.classroom_id = ? and a.user_id = ?`,
-    [classroomId, userId],
-  );
+async function loadMyAnswers(q: Db, classroomId: string, userId: string): Promise<Record<string, number[]>> {
+  const rows = await q
+    .selectFrom('classroom_poll_answers as a')
+    .innerJoin('classroom_polls as p', 'p.id', 'a.poll_id')
+    .select(['a.poll_id', 'a.options'])
+    .where('p.classroom_id', '=', classroomId)
+    .where('a.user_id', '=', userId)
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.poll_id, r.options]));
 }
 
@@ -92,8 +95,8 @@ async function loadMyAnswers(sql: Sql, classroomId: string, userId: string): Pro
  */
 export async function leaveRoom(deps: Deps, classroomId: string, socketId: string): Promise<number> {
   const now = deps.clock.now();
-  const { version } = await changeRoom(deps, classroomId, async (_tx, { sql }) => ({
-    patch: await dropConnections(sql, classroomId, { socketIds: [socketId] }, now, { leaving: true }),
+  const { version } = await changeRoom(deps, classroomId, async ({ q }) => ({
+    patch: await dropConnections(q, classroomId, { socketIds: [socketId] }, now, { leaving: true }),
     result: null,
   }));
   return version;
@@ -105,8 +108,8 @@ export async function leaveRoom(deps: Deps, classroomId: string, socketId: strin
  */
 export async function disconnectFromRoom(deps: Deps, classroomId: string, socketIds: readonly string[]): Promise<void> {
   const now = deps.clock.now();
-  await changeRoom(deps, classroomId, async (_tx, { sql }) => ({
-    patch: await dropConnections(sql, classroomId, { socketIds }, now, { leaving: false }),
+  await changeRoom(deps, classroomId, async ({ q }) => ({
+    patch: await dropConnections(q, classroomId, { socketIds }, now, { leaving: false }),
     result: null,
   }));
 }
@@ -114,15 +117,16 @@ export async function disconnectFromRoom(deps: Deps, classroomId: string, socket
 /** Removes every connection held by these nodes, room by room: a graceful shutdown, or the sweep after a node died. */
 export async function removeNodeConnections(deps: Deps, nodeIds: readonly string[]): Promise<void> {
   if (!nodeIds.length) return;
-  const sql = sqlOf(deps.orm.em.fork());
-  const classrooms = await sql<{ classroom_id: string }>(
-    'select distinct classroom_id from classroom_connections where node_id = any(?::text[])',
-    [nodeIds],
-  );
+  const classrooms = await db(deps.orm.em.fork())
+    .selectFrom('classroom_connections')
+    .select('classroom_id')
+    .distinct()
+    .where('node_id', 'in', nodeIds)
+    .execute();
   for (const { classroom_id: classroomId } of classrooms) {
     const now = deps.clock.now();
-    await changeRoom(deps, classroomId, async (_tx, room) => ({
-      patch: await dropConnections(room.sql, classroomId, { nodeIds }, now, { leaving: false }),
+    await changeRoom(deps, classroomId, async ({ q }) => ({
+      patch: await dropConnections(q, classroomId, { nodeIds }, now, { leaving: false }),
       result: null,
     }));
   }
@@ -137,7 +141,7 @@ export async function sweepDeadConnections(
   deps: Deps,
   aliveNodes: (nodeIds: readonly string[]) => Promise<Set<string>>,
 ): Promise<string[]> {
-  const rows = await sqlOf(deps.orm.em.fork())<{ node_id: string }>('select distinct node_id from classroom_connections');
+  const rows = await db(deps.orm.em.fork()).selectFrom('classroom_connections').select('node_id').distinct().execute();
   if (!rows.length) return [];
   const alive = await aliveNodes(rows.map((r) => r.node_id));
   const dead = rows.map((r) => r.node_id).filter((id) => !alive.has(id));
@@ -147,9 +151,19 @@ export async function sweepDeadConnections(
 
 /** This node's connections as the database has them (to find any a sweep removed while the node was alive). */
 export async function connectionsOfNode(deps: Deps, nodeId: string): Promise<Set<string>> {
-  const rows = await sqlOf(deps.orm.em.fork())<{ classroom_id: string; socket_id: string }>(
-    'select classroom_id, socket_id from classroom_connections where node_id = ?',
-    [nodeId],
-  );
+  const rows = await db(deps.orm.em.fork())
+    .selectFrom('classroom_connections')
+    .select(['classroom_id', 'socket_id'])
+    .where('node_id', '=', nodeId)
+    .execute();
   return new Set(rows.map((r) => `${r.classroom_id} ${r.socket_id}`));
+}
+
+/** Into the class chat (a no-op for someone already in it). */
+export async function joinClassChat(q: Db, channelId: string, userId: string): Promise<void> {
+  await q
+    .insertInto('channel_members')
+    .values({ channel_id: channelId, user_id: userId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }

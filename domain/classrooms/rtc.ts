@@ -2,8 +2,8 @@ import agora from 'agora-token';
 import { EARLY_START_MINUTES, RTC_TOKEN_MAX_TTL_SECONDS, type RtcTokenDto } from '../../contracts/classrooms.ts';
 import type { Actor, ClassroomSettings } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import type { Sql } from '../shared/sql.ts';
-import { ClassroomPolicy, checkClassroomAccess, type ClassroomAccess } from './access.ts';
+import type { Db } from '../../orm/db.ts';
+import { ClassroomPolicy, checkClassroomAccess, type ClassroomAccess } from '../access/classroom.ts';
 
 const { RtcTokenBuilder, RtcRole } = agora;
 
@@ -60,7 +60,7 @@ export function buildRtcToken(
  */
 export async function rtcTokenFor(
   settings: ClassroomSettings,
-  sql: Sql,
+  q: Db,
   actor: Actor,
   access: ClassroomAccess,
   now: Date,
@@ -76,10 +76,10 @@ export async function rtcTokenFor(
     throw new AppError('conflict', ClassroomPolicy.staff(actor, access) ? `Video opens ${EARLY_START_MINUTES} minutes before the start.` : 'Video opens when the host starts the class.');
   }
   videoConfigured(settings);
-  const [user] = await sql<{ rtc_uid: number }>('select rtc_uid from users where id = ?', [actor.userId]);
+  const user = await q.selectFrom('users').select('rtc_uid').where('id', '=', actor.userId).executeTakeFirstOrThrow();
   return buildRtcToken(settings, {
     classroomId: access.classroom.id,
-    uid: Number(user!.rtc_uid),
+    uid: user.rtc_uid,
     publisher: ClassroomPolicy.publish(actor, access),
   });
 }

@@ -1,16 +1,23 @@
+import { sql } from 'kysely';
 import type { ClassroomDto, CreateClassroomInput, UpdateClassroomInput } from '../../contracts/classrooms.ts';
-import { rooms } from '../../contracts/realtime.ts';
-import { loadCommunityAccess } from '../communities/membership.ts';
-import { announceChannelAdded, revokeChannelAccess } from '../communities/revoke.ts';
+import { db } from '../../orm/db.ts';
+import {
+  authorizeClassroom,
+  checkClassroomAccess,
+  ClassroomPolicy,
+  loadClassroomAccess,
+  visibleClassroomIds,
+} from '../access/classroom.ts';
+import { loadCommunityAccess } from '../access/community.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { sqlOf } from '../shared/sql.ts';
-import { authorizeClassroom, checkClassroomAccess, ClassroomPolicy, loadClassroomAccess, type Classroom } from './access.ts';
-import { loadClassroomDto, loadClassroomDtos } from './presenters.ts';
 import { pushRtcToken } from './actions.ts';
-import { evictAfterCommit } from './registrations.ts';
+import { evictAfterCommit } from './eviction.ts';
+import { classroomDtoQuery, loadClassroomDto, presentClassroom } from './presenters.ts';
+import { joinClassChat } from './room.ts';
 import { changeRoom, loadHandQueue, loadWaiting, participantsPatch } from './state.ts';
-import { notifyPromoted, promoteWaitlisted } from './waitlist.ts';
+import { assertNotOver } from './status.ts';
+import { announcePromoted, countRegistered, promoteWaitlisted } from './waitlist.ts';
 
 function assertNotPast(startsAt: string, now: Date): void {
   if (new Date(startsAt).getTime() >= now.getTime()) return;
@@ -18,47 +25,39 @@ function assertNotPast(startsAt: string, now: Date): void {
   throw new AppError('invalid_input', message, { details: { fields: { startsAt: message } } });
 }
 
-function assertNotOver(classroom: Classroom): void {
-  if (classroom.status === 'ended') throw new AppError('conflict', 'This class has ended.');
-  if (classroom.status === 'cancelled') throw new AppError('conflict', 'This class was cancelled.');
-}
-
 /** Schedules a class with its own private chat channel (the host is its first member), in one transaction. */
 export async function createClassroom(deps: Deps, actor: Actor, input: CreateClassroomInput): Promise<ClassroomDto> {
   assertNotPast(input.startsAt, deps.clock.now());
   return deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const community = await loadCommunityAccess(sql, actor.userId, input.communityId);
+    const q = db(tx);
+    const community = await loadCommunityAccess(q, actor.userId, input.communityId);
     if (!ClassroomPolicy.schedule(actor, community.role)) {
       throw new AppError('forbidden', 'Only community owners and admins, and instructors who moderate the community, can schedule classes.');
     }
     const id = crypto.randomUUID();
     const channelId = crypto.randomUUID();
-    await sql(`insert into channels (id, community_id, kind, name, visibility, created_by_id) values (?, ?, 'classroom', null, 'private', ?)`, [
-      channelId,
-      input.communityId,
-      actor.userId,
-    ]);
-    await sql(
-      `insert into classrooms (id, community_id, host_id, channel_id, title, description, starts_at, duration_minutes, capacity,
-                               waiting_room, price_minor)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+    await q
+      .insertInto('channels')
+      .values({ id: channelId, community_id: input.communityId, kind: 'classroom', name: null, visibility: 'private', created_by_id: actor.userId })
+      .execute();
+    await q
+      .insertInto('classrooms')
+      .values({
         id,
-        input.communityId,
-        actor.userId,
-        channelId,
-        input.title,
-        input.description,
-        input.startsAt,
-        input.durationMinutes,
-        input.capacity,
-        input.waitingRoom,
-        input.priceMinor,
-      ],
-    );
-    await sql('insert into channel_members (channel_id, user_id) values (?, ?)', [channelId, actor.userId]);
-    return loadClassroomDto(sql, actor.userId, id);
+        community_id: input.communityId,
+        host_id: actor.userId,
+        channel_id: channelId,
+        title: input.title,
+        description: input.description,
+        starts_at: new Date(input.startsAt),
+        duration_minutes: input.durationMinutes,
+        capacity: input.capacity,
+        waiting_room: input.waitingRoom,
+        price_minor: input.priceMinor,
+      })
+      .execute();
+    await q.insertInto('channel_members').values({ channel_id: channelId, user_id: actor.userId }).execute();
+    return loadClassroomDto(q, actor.userId, id);
   });
 }
 
@@ -74,33 +73,44 @@ export interface ListClassroomsFilter {
  * belongs to. `from` keeps live classes that began earlier; `to` bounds the start.
  */
 export async function listClassrooms(deps: Deps, actor: Actor, filter: ListClassroomsFilter): Promise<ClassroomDto[]> {
-  const sql = sqlOf(deps.orm.em.fork());
-  const conditions = [`k.status in ('scheduled', 'live')`, 'co.archived_at is null'];
-  const params: unknown[] = [];
+  const q = db(deps.orm.em.fork());
   if (filter.communityId) {
-    const community = await loadCommunityAccess(sql, actor.userId, filter.communityId, { requireView: false });
-    const visible = community.role !== null || community.visibility === 'public' || actor.role === 'admin';
-    if (!visible) throw new AppError('not_found', 'No such community.');
-    conditions.push('k.community_id = ?');
-    params.push(filter.communityId);
-  } else {
-    conditions.push('exists (select 1 from community_members cm where cm.community_id = k.community_id and cm.user_id = me.id)');
+    const community = await loadCommunityAccess(q, actor.userId, filter.communityId, { requireView: false });
+    if (!ClassroomPolicy.view(actor, { communityRole: community.role, communityVisibility: community.visibility })) {
+      throw new AppError('not_found', 'No such community.');
+    }
   }
-  if (filter.from) {
-    conditions.push(`(k.starts_at >= ?::timestamptz or k.status = 'live')`);
-    params.push(filter.from);
-  }
-  if (filter.to) {
-    conditions.push('k.starts_at < ?::timestamptz');
-    params.push(filter.to);
-  }
-  return loadClassroomDtos(sql, actor.userId, conditions.join(' and '), [...params, filter.limit], 'order by k.starts_at, k.id limit ?');
+  const { communityId, from, to } = filter;
+  const rows = await classroomDtoQuery(q, actor.userId)
+    .innerJoin('communities as co', 'co.id', 'k.community_id')
+    .where('k.status', 'in', ['scheduled', 'live'])
+    .where('co.archived_at', 'is', null)
+    .where('k.id', 'in', visibleClassroomIds(q, actor))
+    .$if(communityId !== undefined, (qb) => qb.where('k.community_id', '=', communityId!))
+    .$if(communityId === undefined, (qb) =>
+      qb.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('community_members as cm')
+            .select(sql.lit(1).as('one'))
+            .whereRef('cm.community_id', '=', 'k.community_id')
+            .where('cm.user_id', '=', actor.userId),
+        ),
+      ),
+    )
+    .$if(from !== undefined, (qb) => qb.where((eb) => eb.or([eb('k.starts_at', '>=', new Date(from!)), eb('k.status', '=', 'live')])))
+    .$if(to !== undefined, (qb) => qb.where('k.starts_at', '<', new Date(to!)))
+    .orderBy('k.starts_at')
+    .orderBy('k.id')
+    .limit(filter.limit)
+    .execute();
+  return rows.map((row) => presentClassroom(row, actor.userId));
 }
 
 export async function getClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
-  const sql = sqlOf(deps.orm.em.fork());
-  await authorizeClassroom(sql, actor, classroomId, 'view');
-  return loadClassroomDto(sql, actor.userId, classroomId);
+  const q = db(deps.orm.em.fork());
+  await authorizeClassroom(q, actor, classroomId, 'view');
+  return loadClassroomDto(q, actor.userId, classroomId);
 }
 
 const LIVE_EDITABLE = new Set(['title', 'description']);
@@ -112,8 +122,8 @@ const LIVE_EDITABLE = new Set(['title', 'description']);
 export async function updateClassroom(deps: Deps, actor: Actor, classroomId: string, input: UpdateClassroomInput): Promise<ClassroomDto> {
   const now = deps.clock.now();
   const { dto, classroom, promoted } = await deps.orm.em.fork().transactional(async (tx) => {
-    const sql = sqlOf(tx);
-    const { classroom } = await authorizeClassroom(sql, actor, classroomId, 'manage', { lock: true });
+    const q = db(tx);
+    const { classroom } = await authorizeClassroom(q, actor, classroomId, 'manage', { lock: true });
     assertNotOver(classroom);
     const fields = Object.keys(input).filter((k) => input[k as keyof UpdateClassroomInput] !== undefined);
     if (classroom.status === 'live' && fields.some((f) => !LIVE_EDITABLE.has(f))) {
@@ -121,60 +131,57 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
     }
     if (input.startsAt !== undefined) assertNotPast(input.startsAt, now);
     if (input.capacity !== undefined) {
-      const [taken] = await sql<{ n: number }>(
-        `select count(*)::int as n from classroom_registrations where classroom_id = ? and status = 'registered'`,
-        [classroomId],
-      );
-      if (input.capacity < (taken?.n ?? 0)) {
-        throw new AppError('conflict', `${taken!.n} learners are registered: the capacity cannot go below that.`);
-      }
+      const taken = await countRegistered(q, classroomId);
+      if (input.capacity < taken) throw new AppError('conflict', `${taken} learners are registered: the capacity cannot go below that.`);
     }
-    const columns: Record<keyof UpdateClassroomInput, string> = {
-      title: 'title',
-      description: 'description',
-      startsAt: 'starts_at',
-      durationMinutes: 'duration_minutes',
-      capacity: 'capacity',
-      waitingRoom: 'waiting_room',
-      priceMinor: 'price_minor',
-    };
-    const sets = fields.map((f) => `${columns[f as keyof UpdateClassroomInput]} = ?`);
-    await sql(`update classrooms set ${sets.join(', ')} where id = ?`, [...fields.map((f) => input[f as keyof UpdateClassroomInput]), classroomId]);
+    await q
+      .updateTable('classrooms')
+      .set({
+        title: input.title,
+        description: input.description,
+        starts_at: input.startsAt === undefined ? undefined : new Date(input.startsAt),
+        duration_minutes: input.durationMinutes,
+        capacity: input.capacity,
+        waiting_room: input.waitingRoom,
+        price_minor: input.priceMinor,
+      })
+      .where('id', '=', classroomId)
+      .execute();
     const updated = { ...classroom, capacity: input.capacity ?? classroom.capacity, title: input.title ?? classroom.title };
-    const promoted = input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(sql, updated) : [];
-    return { dto: await loadClassroomDto(sql, actor.userId, classroomId), classroom: updated, promoted };
+    const promoted = input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(q, updated) : [];
+    return { dto: await loadClassroomDto(q, actor.userId, classroomId), classroom: updated, promoted };
   });
-  notifyPromoted(deps, classroom, promoted);
+  await announcePromoted(deps, classroom, promoted);
   return dto;
 }
 
 /**
- * Calls off a scheduled class and closes its chat. Registered and waitlisted learners are told on every device with
- * `classroom:removed` (reason `unregistered`): their place is gone; their registrations stay as the history.
+ * Calls off a scheduled class and closes its chat. Registered and waitlisted learners are told on every device
+ * (`classroom.cancelled`): their place is gone; their registrations stay as the history.
  */
 export async function cancelClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { sql, classroom }) => {
-    checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'manage');
+  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+    checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status === 'live') throw new AppError('conflict', 'The class is live: end it instead of cancelling it.');
     assertNotOver(classroom);
-    await sql(`update classrooms set status = 'cancelled', cancelled_at = ? where id = ?`, [now, classroomId]);
-    await sql('update channels set archived_at = coalesce(archived_at, ?) where id = ?', [now, classroom.channelId]);
-    const learners = await sql<{ user_id: string }>(
-      `select user_id from classroom_registrations where classroom_id = ? and status in ('registered', 'waitlisted')`,
-      [classroomId],
-    );
+    await q.updateTable('classrooms').set({ status: 'cancelled', cancelled_at: now }).where('id', '=', classroomId).execute();
+    await q
+      .updateTable('channels')
+      .set((eb) => ({ archived_at: eb.fn.coalesce('archived_at', eb.val(now)) }))
+      .where('id', '=', classroom.channel_id)
+      .execute();
+    const learners = await q
+      .selectFrom('classroom_registrations')
+      .select('user_id')
+      .where('classroom_id', '=', classroomId)
+      .where('status', 'in', ['registered', 'waitlisted'])
+      .execute();
     return {
       patch: { status: 'cancelled' },
-      result: await loadClassroomDto(sql, actor.userId, classroomId),
-      after: () => {
-        if (!learners.length) return;
-        deps.publisher.toRoom(
-          learners.map((l) => rooms.user(l.user_id)),
-          'classroom:removed',
-          { classroomId, reason: 'unregistered' },
-        );
-      },
+      result: await loadClassroomDto(q, actor.userId, classroomId),
+      after: () =>
+        deps.events.emit('classroom.cancelled', { classroomId, communityId: classroom.community_id, learnerIds: learners.map((l) => l.user_id) }),
     };
   });
   return result;
@@ -185,43 +192,59 @@ export async function cancelClassroom(deps: Deps, actor: Actor, classroomId: str
  * theirs is given up (co-hosts take no seat), which may promote a waitlisted learner. Adding twice changes nothing.
  */
 export async function addCohost(deps: Deps, actor: Actor, classroomId: string, userId: string): Promise<ClassroomDto> {
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { sql, classroom }) => {
-    checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'manage');
+  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+    checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     assertNotOver(classroom);
-    if (userId === classroom.hostId) throw new AppError('conflict', 'The host already runs this class.');
-    const [member] = await sql('select 1 as ok from community_members where community_id = ? and user_id = ?', [classroom.communityId, userId]);
+    if (userId === classroom.host_id) throw new AppError('conflict', 'The host already runs this class.');
+    const member = await q
+      .selectFrom('community_members')
+      .select('user_id')
+      .where('community_id', '=', classroom.community_id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (!member) throw new AppError('not_found', 'That user is not a member of this community.');
-    const added = await sql('insert into classroom_cohosts (classroom_id, user_id) values (?, ?) on conflict do nothing returning user_id', [
-      classroomId,
-      userId,
-    ]);
-    if (!added.length) return { patch: null, result: await loadClassroomDto(sql, actor.userId, classroomId) };
-    const [registration] = await sql<{ status: string }>(
-      `select status from classroom_registrations where classroom_id = ? and user_id = ? and status <> 'cancelled'`,
-      [classroomId, userId],
-    );
+    const added = await q
+      .insertInto('classroom_cohosts')
+      .values({ classroom_id: classroomId, user_id: userId })
+      .onConflict((oc) => oc.doNothing())
+      .returning('user_id')
+      .execute();
+    if (!added.length) return { patch: null, result: await loadClassroomDto(q, actor.userId, classroomId) };
+    const registration = await q
+      .selectFrom('classroom_registrations')
+      .select('status')
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', userId)
+      .where('status', '<>', 'cancelled')
+      .executeTakeFirst();
     if (registration) {
-      await sql(`update classroom_registrations set status = 'cancelled', updated_at = clock_timestamp() where classroom_id = ? and user_id = ?`, [
-        classroomId,
-        userId,
-      ]);
+      await q
+        .updateTable('classroom_registrations')
+        .set({ status: 'cancelled', updated_at: sql<Date>`clock_timestamp()` })
+        .where('classroom_id', '=', classroomId)
+        .where('user_id', '=', userId)
+        .execute();
     }
-    const promoted = registration?.status === 'registered' ? await promoteWaitlisted(sql, classroom) : [];
+    const promoted = registration?.status === 'registered' ? await promoteWaitlisted(q, classroom) : [];
     // Staff run the room rather than queue in it.
-    await sql(`update classroom_participants set hand_raised_at = null, hand_order = null, stage = 'none', admission = 'admitted'
-               where classroom_id = ? and user_id = ?`, [classroomId, userId]);
-    await sql('insert into channel_members (channel_id, user_id) values (?, ?) on conflict do nothing', [classroom.channelId, userId]);
+    await q
+      .updateTable('classroom_participants')
+      .set({ hand_raised_at: null, hand_order: null, stage: 'none', admission: 'admitted' })
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', userId)
+      .execute();
+    await joinClassChat(q, classroom.channel_id, userId);
     return {
       patch: {
-        ...(await participantsPatch(sql, classroomId, [userId])),
-        handQueue: await loadHandQueue(sql, classroomId),
-        waiting: await loadWaiting(sql, classroomId),
+        ...(await participantsPatch(q, classroomId, [userId])),
+        handQueue: await loadHandQueue(q, classroomId),
+        waiting: await loadWaiting(q, classroomId),
       },
-      result: await loadClassroomDto(sql, actor.userId, classroomId),
+      result: await loadClassroomDto(q, actor.userId, classroomId),
       after: async () => {
-        notifyPromoted(deps, classroom, promoted);
-        announceChannelAdded(deps, rooms.user(userId), classroom.channelId, classroom.communityId);
-        deps.publisher.joinRoom(rooms.user(userId), rooms.classroomStaff(classroomId));
+        await announcePromoted(deps, classroom, promoted);
+        await deps.events.emit('channel.added', { channelId: classroom.channel_id, communityId: classroom.community_id, openTo: 'users', userIds: [userId] });
+        await deps.events.emit('classroom.cohost_added', { classroomId, userId });
         // Already in the room as a learner: their video switches to publishing.
         if (classroom.status === 'live') await pushRtcToken(deps, classroomId, userId);
       },
@@ -235,17 +258,22 @@ export async function addCohost(deps: Deps, actor: Actor, classroomId: string, u
  * class chat and, if they are in the room, the room, on every node.
  */
 export async function removeCohost(deps: Deps, actor: Actor, classroomId: string, userId: string): Promise<ClassroomDto> {
-  const { result } = await changeRoom(deps, classroomId, async (_tx, { sql, classroom }) => {
-    checkClassroomAccess(actor, await loadClassroomAccess(sql, actor.userId, classroomId), 'manage');
-    const removed = await sql('delete from classroom_cohosts where classroom_id = ? and user_id = ? returning user_id', [classroomId, userId]);
+  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+    checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
+    const removed = await q
+      .deleteFrom('classroom_cohosts')
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', userId)
+      .returning('user_id')
+      .execute();
     if (!removed.length) throw new AppError('not_found', 'That user is not a co-host of this class.');
-    await sql('delete from channel_members where channel_id = ? and user_id = ?', [classroom.channelId, userId]);
+    await q.deleteFrom('channel_members').where('channel_id', '=', classroom.channel_id).where('user_id', '=', userId).execute();
     return {
-      patch: await participantsPatch(sql, classroomId, [userId]),
-      result: await loadClassroomDto(sql, actor.userId, classroomId),
+      patch: await participantsPatch(q, classroomId, [userId]),
+      result: await loadClassroomDto(q, actor.userId, classroomId),
       after: async () => {
-        revokeChannelAccess(deps, userId, [classroom.channelId]);
-        deps.publisher.leaveRoom(rooms.user(userId), rooms.classroomStaff(classroomId));
+        await deps.events.emit('channel.access_revoked', { userId, channelIds: [classroom.channel_id] });
+        await deps.events.emit('classroom.cohost_removed', { classroomId, userId });
         // Staff may be in the room before the start as well.
         if (classroom.status === 'scheduled' || classroom.status === 'live') await evictAfterCommit(deps, classroomId, userId, 'removed');
       },
