@@ -1,11 +1,10 @@
-import type { ChannelEvent } from '../../contracts/chat.ts';
+import type { Selectable } from 'kysely';
+import type { DB, Db } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { Sql } from '../shared/sql.ts';
-import type { ChannelAccess } from './access.ts';
 import { resolveMentions } from './mentions.ts';
-import { publishEvent, recordEvent, softDeleteMessage } from './messages.ts';
-import { loadMessage, toEvent } from './presentMessages.ts';
+import { addMentions, recordEvent, softDeleteMessage } from './messages.ts';
+import { deletedEvent, loadMessage, updatedEvent } from './presentMessages.ts';
 
 /** What the audit log keeps of a message before and after a moderator's change. */
 export interface ModeratedMessageState {
@@ -21,23 +20,11 @@ export interface ModeratedMessage {
   authorId: string;
   before: ModeratedMessageState;
   after: ModeratedMessageState;
-  /** Call after the caller's transaction commits: the channel hears of each change (none if nothing changed). */
-  publish: () => void;
+  /** Call after the caller's transaction commits: announces each change in seq order (nothing if nothing changed). */
+  publish: () => Promise<void>;
 }
 
-interface ModeratedRow {
-  id: string;
-  channel_id: string;
-  author_id: string;
-  body: string;
-  deleted_at: Date | string | null;
-  hidden_at: Date | string | null;
-  community_id: string | null;
-  kind: ChannelAccess['kind'];
-  visibility: ChannelAccess['visibility'];
-}
-
-const stateOf = (row: Pick<ModeratedRow, 'body' | 'deleted_at' | 'hidden_at'>): ModeratedMessageState => ({
+const stateOf = (row: Pick<Selectable<DB['messages']>, 'body' | 'deleted_at' | 'hidden_at'>): ModeratedMessageState => ({
   body: row.body,
   hidden: row.hidden_at !== null,
   deleted: row.deleted_at !== null,
@@ -54,57 +41,52 @@ const stateOf = (row: Pick<ModeratedRow, 'body' | 'deleted_at' | 'hidden_at'>): 
  */
 export async function moderateMessage(
   deps: Deps,
-  sql: Sql,
+  q: Db,
   messageId: string,
   change: { hide?: boolean; delete?: boolean },
   moderatorId: string,
 ): Promise<ModeratedMessage> {
-  const [row] = await sql<ModeratedRow>(
-    `select m.id, m.channel_id, m.author_id, m.body, m.deleted_at, m.hidden_at, c.community_id, c.kind, c.visibility
-     from messages m join channels c on c.id = m.channel_id where m.id = ? for update of m`,
-    [messageId],
-  );
+  const row = await q
+    .selectFrom('messages as m')
+    .innerJoin('channels as c', 'c.id', 'm.channel_id')
+    .select(['m.id', 'm.channel_id', 'm.author_id', 'm.body', 'm.deleted_at', 'm.hidden_at', 'c.community_id', 'c.kind', 'c.visibility'])
+    .where('m.id', '=', messageId)
+    .forUpdate('m')
+    .executeTakeFirst();
   if (!row) throw new AppError('not_found', 'No such message.');
   const before = stateOf(row);
-  const events: ChannelEvent[] = [];
-  const recordUpdate = async (type: ChannelEvent['type']) => {
-    const seq = await recordEvent(sql, row.channel_id, type, row.id);
-    events.push(toEvent(row.channel_id, seq, type, (await loadMessage(sql, row.id))!));
-  };
+  const communityId = row.community_id;
+  const announcements: (() => Promise<void>)[] = [];
 
   if (change.hide !== undefined && !before.deleted && before.hidden !== change.hide) {
     if (change.hide) {
-      await sql('update messages set hidden_at = ?, hidden_by_id = ? where id = ?', [deps.clock.now(), moderatorId, row.id]);
-      await sql('delete from message_mentions where message_id = ?', [row.id]);
+      await q.updateTable('messages').set({ hidden_at: deps.clock.now(), hidden_by_id: moderatorId }).where('id', '=', row.id).execute();
+      await q.deleteFrom('message_mentions').where('message_id', '=', row.id).execute();
     } else {
-      await sql('update messages set hidden_at = null, hidden_by_id = null where id = ?', [row.id]);
-      const channel = { channelId: row.channel_id, communityId: row.community_id, kind: row.kind, visibility: row.visibility };
-      const mentioned = await resolveMentions(sql, channel, row.author_id, row.body);
-      await sql(
-        `insert into message_mentions (message_id, user_id, channel_id, seq)
-         select m.id, u, m.channel_id, m.seq from messages m, unnest(?::uuid[]) as u where m.id = ? on conflict do nothing`,
-        [mentioned, row.id],
-      );
+      await q.updateTable('messages').set({ hidden_at: null, hidden_by_id: null }).where('id', '=', row.id).execute();
+      const channel = { channelId: row.channel_id, communityId, kind: row.kind, visibility: row.visibility };
+      await addMentions(q, row.id, await resolveMentions(q, channel, row.author_id, row.body));
     }
-    await recordUpdate('message:updated');
+    const seq = await recordEvent(q, row.channel_id, 'message:updated', row.id);
+    const event = updatedEvent(seq, (await loadMessage(q, row.id))!);
+    announcements.push(() => deps.events.emit(change.hide ? 'message.hidden' : 'message.unhidden', { event, communityId }));
   }
   if (change.delete && !before.deleted) {
-    await softDeleteMessage(sql, row.id);
-    await recordUpdate('message:deleted');
+    await softDeleteMessage(q, row.id);
+    const seq = await recordEvent(q, row.channel_id, 'message:deleted', row.id);
+    const event = deletedEvent(seq, (await loadMessage(q, row.id))!);
+    announcements.push(() => deps.events.emit('message.deleted', { event, communityId }));
   }
 
-  const [now] = await sql<Pick<ModeratedRow, 'body' | 'deleted_at' | 'hidden_at'>>(
-    'select body, deleted_at, hidden_at from messages where id = ?',
-    [row.id],
-  );
+  const now = await q.selectFrom('messages').select(['body', 'deleted_at', 'hidden_at']).where('id', '=', row.id).executeTakeFirstOrThrow();
   return {
-    communityId: row.community_id,
+    communityId,
     channelId: row.channel_id,
     authorId: row.author_id,
     before,
-    after: stateOf(now!),
-    publish: () => {
-      for (const event of events) publishEvent(deps, event);
+    after: stateOf(now),
+    publish: async () => {
+      for (const announce of announcements) await announce();
     },
   };
 }

@@ -1,28 +1,33 @@
+import { sql } from 'kysely';
 import type { ChannelEvent, MessageDto, ReactionDto } from '../../contracts/chat.ts';
-import type { Sql } from '../shared/sql.ts';
+import { uuids, type Db } from '../../orm/db.ts';
+import type { ChannelEventOf } from './events.ts';
 
-interface MessageRow {
-  id: string;
-  channel_id: string;
-  seq: string | number;
-  client_id: string;
-  author_id: string;
-  author_name: string;
-  body: string;
-  reply_to_id: string | null;
-  thread_count: number;
-  pinned_at: Date | string | null;
-  created_at: Date | string;
-  edited_at: Date | string | null;
-  deleted_at: Date | string | null;
-  hidden_at: Date | string | null;
+function selectMessageRows(q: Db, ids: readonly string[]) {
+  return q
+    .selectFrom('messages as m')
+    .innerJoin('users as u', 'u.id', 'm.author_id')
+    .select([
+      'm.id',
+      'm.channel_id',
+      'm.seq',
+      'm.client_id',
+      'm.author_id',
+      'u.display_name as author_name',
+      'm.body',
+      'm.reply_to_id',
+      'm.thread_count',
+      'm.pinned_at',
+      'm.created_at',
+      'm.edited_at',
+      'm.deleted_at',
+      'm.hidden_at',
+    ])
+    .where((eb) => eb('m.id', '=', eb.fn.any(uuids(ids))))
+    .execute();
 }
 
-/** Raw queries may hand timestamps back as Date or as text. */
-const iso = (value: Date | string) => new Date(value).toISOString();
-
-const MESSAGE_COLUMNS = `m.id, m.channel_id, m.seq, m.client_id, m.author_id, u.display_name as author_name, m.body,
-  m.reply_to_id, m.thread_count, m.pinned_at, m.created_at, m.edited_at, m.deleted_at, m.hidden_at`;
+type MessageRow = Awaited<ReturnType<typeof selectMessageRows>>[number];
 
 /**
  * Who is looking at hidden messages. Members never see their content: `false` (the default) presents them as
@@ -37,21 +42,26 @@ const reveals = (view: HiddenView, channelId: string) => (typeof view === 'boole
  * Loads messages as the clients see them now: author, reactions and mentions in three queries for any count.
  * Hidden messages are tombstones unless `view` reveals them.
  */
-export async function loadMessages(sql: Sql, ids: readonly string[], view: HiddenView = false): Promise<Map<string, MessageDto>> {
+export async function loadMessages(q: Db, ids: readonly string[], view: HiddenView = false): Promise<Map<string, MessageDto>> {
   const result = new Map<string, MessageDto>();
   if (ids.length === 0) return result;
   const unique = [...new Set(ids)];
   const [rows, reactions, mentions] = await Promise.all([
-    sql<MessageRow>(`select ${MESSAGE_COLUMNS} from messages m join users u on u.id = m.author_id where m.id = any(?::uuid[])`, [unique]),
-    sql<{ message_id: string; emoji: string; user_ids: string[] }>(
-      `select message_id, emoji, array_agg(user_id order by created_at) as user_ids from message_reactions
-       where message_id = any(?::uuid[]) group by message_id, emoji order by message_id, min(created_at)`,
-      [unique],
-    ),
-    sql<{ message_id: string; user_ids: string[] }>(
-      `select message_id, array_agg(user_id order by user_id) as user_ids from message_mentions where message_id = any(?::uuid[]) group by message_id`,
-      [unique],
-    ),
+    selectMessageRows(q, unique),
+    q
+      .selectFrom('message_reactions')
+      .select(['message_id', 'emoji', sql<string[]>`array_agg(user_id order by created_at)`.as('user_ids')])
+      .where((eb) => eb('message_id', '=', eb.fn.any(uuids(unique))))
+      .groupBy(['message_id', 'emoji'])
+      .orderBy('message_id')
+      .orderBy(sql`min(created_at)`)
+      .execute(),
+    q
+      .selectFrom('message_mentions')
+      .select(['message_id', sql<string[]>`array_agg(user_id order by user_id)`.as('user_ids')])
+      .where((eb) => eb('message_id', '=', eb.fn.any(uuids(unique))))
+      .groupBy('message_id')
+      .execute(),
   ]);
   const reactionsByMessage = new Map<string, ReactionDto[]>();
   for (const r of reactions) {
@@ -67,8 +77,8 @@ export async function loadMessages(sql: Sql, ids: readonly string[], view: Hidde
   return result;
 }
 
-export async function loadMessage(sql: Sql, id: string, view: HiddenView = false): Promise<MessageDto | undefined> {
-  return (await loadMessages(sql, [id], view)).get(id);
+export async function loadMessage(q: Db, id: string, view: HiddenView = false): Promise<MessageDto | undefined> {
+  return (await loadMessages(q, [id], view)).get(id);
 }
 
 /** A hidden message as members get it: nothing of its content, like a deleted one (what goes to a whole room). */
@@ -82,7 +92,7 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
   return {
     id: row.id,
     channelId: row.channel_id,
-    seq: Number(row.seq),
+    seq: row.seq,
     clientId: row.client_id,
     author: { id: row.author_id, displayName: row.author_name },
     body: deleted ? '' : row.body,
@@ -91,17 +101,11 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
     reactions: deleted ? [] : reactions,
     mentions: deleted ? [] : mentions,
     pinned: !deleted && row.pinned_at !== null,
-    createdAt: iso(row.created_at),
-    editedAt: row.edited_at === null ? null : iso(row.edited_at),
-    deletedAt: row.deleted_at === null ? null : iso(row.deleted_at),
+    createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at?.toISOString() ?? null,
+    deletedAt: row.deleted_at?.toISOString() ?? null,
     hidden: row.hidden_at !== null,
   };
-}
-
-interface EventRow {
-  seq: string | number;
-  type: ChannelEvent['type'];
-  message_id: string;
 }
 
 /**
@@ -109,52 +113,76 @@ interface EventRow {
  * the current channel state, and deleted or hidden content never reappears through an old event.
  */
 export async function loadChannelEvents(
-  sql: Sql,
+  q: Db,
   channelId: string,
   afterSeq: number,
   limit: number,
   view: HiddenView = false,
 ): Promise<{ events: ChannelEvent[]; hasMore: boolean }> {
-  const rows = await sql<EventRow>(
-    'select seq, type, message_id from channel_events where channel_id = ? and seq > ? order by seq limit ?',
-    [channelId, afterSeq, limit + 1],
-  );
+  const rows = await q
+    .selectFrom('channel_events')
+    .select(['seq', 'type', 'message_id'])
+    .where('channel_id', '=', channelId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit + 1)
+    .execute();
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
-  const messages = await loadMessages(sql, page.map((r) => r.message_id), view);
+  const messages = await loadMessages(q, page.map((r) => r.message_id), view);
   const parentIds = [...messages.values()].map((m) => m.replyToId).filter((id): id is string => id !== null);
-  const parents = await loadThreadCounts(sql, parentIds);
-  const events = page.map((row) => toEvent(channelId, Number(row.seq), row.type, messages.get(row.message_id)!, parents));
+  const parents = await loadThreadCounts(q, parentIds);
+  const events = page.map((row) => toEvent(row.seq, row.type, messages.get(row.message_id)!, parents));
   return { events, hasMore };
 }
 
-async function loadThreadCounts(sql: Sql, ids: string[]): Promise<Map<string, number>> {
+async function loadThreadCounts(q: Db, ids: string[]): Promise<Map<string, number>> {
   if (!ids.length) return new Map();
-  const rows = await sql<{ id: string; thread_count: number }>('select id, thread_count from messages where id = any(?::uuid[])', [
-    [...new Set(ids)],
-  ]);
+  const rows = await q
+    .selectFrom('messages')
+    .select(['id', 'thread_count'])
+    .where((eb) => eb('id', '=', eb.fn.any(uuids([...new Set(ids)]))))
+    .execute();
   return new Map(rows.map((r) => [r.id, r.thread_count]));
 }
 
+/** A new message; a reply also tells the room its thread's count (`threadCounts` by parent id). */
+export function createdEvent(
+  seq: number,
+  message: MessageDto,
+  threadCounts: ReadonlyMap<string, number> = new Map(),
+): ChannelEventOf<'message:created'> {
+  const thread = message.replyToId ? { parentId: message.replyToId, threadCount: threadCounts.get(message.replyToId) ?? 0 } : null;
+  return { type: 'message:created', channelId: message.channelId, seq, message, thread };
+}
+
+export function updatedEvent(seq: number, message: MessageDto): ChannelEventOf<'message:updated'> {
+  return { type: 'message:updated', channelId: message.channelId, seq, message };
+}
+
+export function deletedEvent(seq: number, message: MessageDto): ChannelEventOf<'message:deleted'> {
+  return { type: 'message:deleted', channelId: message.channelId, seq, message };
+}
+
+export function reactionEvent(seq: number, message: MessageDto): ChannelEventOf<'reaction:updated'> {
+  return { type: 'reaction:updated', channelId: message.channelId, seq, messageId: message.id, reactions: message.reactions };
+}
+
+/** A stored channel event as clients get it, carrying `message` as it is now. */
 export function toEvent(
-  channelId: string,
   seq: number,
   type: ChannelEvent['type'],
   message: MessageDto,
-  threadCounts: Map<string, number> = new Map(),
+  threadCounts?: ReadonlyMap<string, number>,
 ): ChannelEvent {
   switch (type) {
     case 'message:created':
-      return {
-        type,
-        channelId,
-        seq,
-        message,
-        thread: message.replyToId ? { parentId: message.replyToId, threadCount: threadCounts.get(message.replyToId) ?? 0 } : null,
-      };
+      return createdEvent(seq, message, threadCounts);
+    case 'message:updated':
+      return updatedEvent(seq, message);
+    case 'message:deleted':
+      return deletedEvent(seq, message);
     case 'reaction:updated':
-      return { type, channelId, seq, messageId: message.id, reactions: message.reactions };
-    default:
-      return { type, channelId, seq, message };
+      return reactionEvent(seq, message);
   }
 }

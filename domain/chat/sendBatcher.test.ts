@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
+import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../orm/db.ts';
 import type { Actor } from '../shared/deps.ts';
 import { eventually, registerUser } from '../../test/factories.ts';
 import { seedCommunity } from '../../test/communities.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
-import { sqlOf } from '../shared/sql.ts';
 import { createSendBatcher } from './sendBatcher.ts';
 
 let node: RunningNode;
@@ -13,6 +15,30 @@ beforeAll(async () => {
 afterAll(async () => node?.close());
 
 const actorOf = (u: { user: { id: string }; sessionId: string }): Actor => ({ userId: u.user.id, sessionId: u.sessionId, role: 'user' });
+
+/** The statements the node's database pool runs while `work` runs (BEGIN and COMMIT included). */
+async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const pool = await node.node.orm.em.getConnection().getNativeClient();
+  const statements: string[] = [];
+  const watched = new Map<PoolClient, PoolClient['query']>();
+  const watch = (client: PoolClient) => {
+    if (watched.has(client)) return;
+    const query = client.query;
+    watched.set(client, query);
+    client.query = ((...args: [string | { text: string }, ...unknown[]]) => {
+      statements.push(typeof args[0] === 'string' ? args[0] : args[0].text);
+      return (query as (...a: unknown[]) => unknown).apply(client, args);
+    }) as PoolClient['query'];
+  };
+  pool.on('acquire', watch);
+  try {
+    await work();
+  } finally {
+    pool.off('acquire', watch);
+    for (const [client, query] of watched) client.query = query;
+  }
+  return statements;
+}
 
 describe('send batcher', () => {
   it('stores a mixed batch in one go: each message gets its own outcome and seqs stay gapless per channel', async () => {
@@ -46,15 +72,16 @@ describe('send batcher', () => {
     expect(ok(reply).replyToId).toBe(root.id);
     expect([root.seq, ok(first).seq, ok(reply).seq].sort()).toEqual([1, 2, 3]);
     expect(ok(inTwo).seq).toBe(1);
-    const sql = sqlOf(node.node.orm.em.fork());
-    const [counts] = await sql<{ messages: number; events: number; last_seq: string; thread_count: number }>(
-      `select (select count(*)::int from messages where channel_id = ?) as messages,
-              (select count(*)::int from channel_events where channel_id = ?) as events,
-              (select last_seq from channels where id = ?) as last_seq,
-              (select thread_count from messages where id = ?) as thread_count`,
-      [channels.one, channels.one, channels.one, root.id],
-    );
-    expect(counts).toEqual({ messages: 3, events: 3, last_seq: '3', thread_count: 1 });
+    const q = db(node.node.orm.em.fork());
+    const counts = await q
+      .selectNoFrom((eb) => [
+        eb.selectFrom('messages').select(sql<number>`count(*)::int`.as('n')).where('channel_id', '=', channels.one!).as('messages'),
+        eb.selectFrom('channel_events').select(sql<number>`count(*)::int`.as('n')).where('channel_id', '=', channels.one!).as('events'),
+        eb.selectFrom('channels').select('last_seq').where('id', '=', channels.one!).as('last_seq'),
+        eb.selectFrom('messages').select('thread_count').where('id', '=', root.id).as('thread_count'),
+      ])
+      .executeTakeFirstOrThrow();
+    expect(counts).toEqual({ messages: 3, events: 3, last_seq: 3, thread_count: 1 });
     await batcher.close();
   });
 
@@ -81,8 +108,8 @@ describe('send batcher', () => {
     const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
     const { channels } = await seedCommunity(node, { members: [{ userId: alice.user.id }, { userId: bob.user.id }], channels: [{ name: 'slow' }] });
     const channelId = channels.slow!;
-    const sql = sqlOf(node.node.orm.em.fork());
-    await sql('update channels set slow_mode_seconds = 600 where id = ?', [channelId]);
+    const q = db(node.node.orm.em.fork());
+    await q.updateTable('channels').set({ slow_mode_seconds: 600 }).where('id', '=', channelId).execute();
     const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 5 });
 
     // Another writer holds the channel and, before committing, stores Alice's clientId: the batch judges both
@@ -92,16 +119,24 @@ describe('send batcher', () => {
     let locked!: () => void;
     const holding = new Promise<void>((resolve) => (locked = resolve));
     const writer = node.node.orm.em.fork().transactional(async (tx) => {
-      const q = sqlOf(tx);
-      const [row] = await q<{ last_seq: string }>('update channels set last_seq = last_seq + 1 where id = ? returning last_seq', [channelId]);
-      await q('insert into messages (id, channel_id, seq, author_id, client_id, body) values (?, ?, ?, ?, ?, ?)', [
-        crypto.randomUUID(),
-        channelId,
-        row!.last_seq,
-        alice.user.id,
-        `dup-${alice.user.id}`,
-        'first copy',
-      ]);
+      const w = db(tx);
+      const { last_seq } = await w
+        .updateTable('channels')
+        .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+        .where('id', '=', channelId)
+        .returning('last_seq')
+        .executeTakeFirstOrThrow();
+      await w
+        .insertInto('messages')
+        .values({
+          id: crypto.randomUUID(),
+          channel_id: channelId,
+          seq: last_seq,
+          author_id: alice.user.id,
+          client_id: `dup-${alice.user.id}`,
+          body: 'first copy',
+        })
+        .execute();
       locked();
       await committed;
     });
@@ -111,10 +146,9 @@ describe('send batcher', () => {
       batcher.send(actorOf(bob), { channelId, clientId: `bob-${bob.user.id}`, body: 'my one message' }),
     ]);
     const waitingForChannel = async () => {
-      const [row] = await sql<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-      );
-      return row!.n > 0;
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(q);
+      return rows[0]!.n > 0;
     };
     await eventually(waitingForChannel, 5000, 'the batch to wait for the channel');
     commit();
@@ -122,6 +156,38 @@ describe('send batcher', () => {
     const [aliceResult, bobResult] = await sends;
     expect(aliceResult).toMatchObject({ status: 'fulfilled', value: { body: 'first copy', seq: 1 } });
     expect(bobResult).toMatchObject({ status: 'fulfilled', value: { body: 'my one message', seq: 2 } });
+    await batcher.close();
+  });
+
+  it('stores a batch in the same few statements whatever its size: nothing is done message by message', async () => {
+    const [alice, bob] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const { channels } = await seedCommunity(node, {
+      members: [{ userId: alice.user.id }, { userId: bob.user.id }],
+      channels: [{ name: 'x' }, { name: 'y' }, { name: 'z' }],
+    });
+    const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 50 });
+    const [a, b] = [actorOf(alice), actorOf(bob)];
+    const root = await batcher.send(a, { channelId: channels.x!, clientId: `root-${a.userId}`, body: 'root' });
+
+    const single = await statementsDuring(() =>
+      batcher.send(b, { channelId: channels.x!, clientId: `single-${b.userId}`, body: 'a reply', replyToId: root.id }),
+    );
+    const rooms = [channels.x!, channels.y!, channels.z!];
+    const sent = await statementsDuring(() =>
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          batcher.send(i % 2 ? a : b, {
+            channelId: rooms[i % 3]!,
+            clientId: `many-${i}-${a.userId}`,
+            body: `message ${i}`,
+            ...(i % 3 === 0 ? { replyToId: root.id } : {}),
+          }),
+        ),
+      ),
+    );
+    // Idempotency lookup, BEGIN, access, reply parents, the community's rules, seqs, the write itself, COMMIT.
+    expect(single.length).toBeLessThanOrEqual(8);
+    expect(sent).toHaveLength(single.length);
     await batcher.close();
   });
 

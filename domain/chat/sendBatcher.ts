@@ -1,13 +1,13 @@
-import type { ChannelEvent, MessageDto, SendMessageInput } from '../../contracts/chat.ts';
-import { AppError } from '../shared/errors.ts';
+import { sql, type Selectable } from 'kysely';
+import type { MessageDto, SendMessageInput } from '../../contracts/chat.ts';
+import { db, uuids, type DB, type Db } from '../../orm/db.ts';
+import { AppError, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { checkContributions, type ContributionVerdict } from '../moderation/enforcement.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
-import { isUniqueViolation, sqlOf, type Sql } from '../shared/sql.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from './access.ts';
 import { resolveMentions } from './mentions.ts';
-import { announceCreated } from './messages.ts';
-import { loadMessages, toEvent } from './presentMessages.ts';
+import { createdEvent, loadMessages } from './presentMessages.ts';
 
 interface Pending {
   actor: Actor;
@@ -29,11 +29,11 @@ export interface SendBatcher {
 
 /**
  * Stores chat messages in micro-batches: everything sent within `maxDelayMs` (or `maxBatch` messages) goes into ONE
- * transaction — access checked for all senders in one query, seqs allocated per channel with one row lock, rows
- * inserted with set-based statements, the community's rules judged in one query — and every sender is acked only
- * after that commit. A message refused by policy or by its community's rules fails alone; if the batch as a whole
- * fails (e.g. a concurrent retry on another node), each message is retried on its own, so one bad apple never loses
- * the others.
+ * transaction — access checked for all senders in one query, the community's rules judged in one query, seqs
+ * allocated for every channel of the batch in one statement, and the messages, their channel events, mentions and
+ * thread counts written in one more — and every sender is acked only after that commit, once its message has been
+ * announced. A message refused by policy or by its community's rules fails alone; if the batch as a whole fails (e.g.
+ * a concurrent retry on another node), each message is retried on its own, so one bad apple never loses the others.
  */
 export function createSendBatcher(
   deps: Deps,
@@ -139,21 +139,29 @@ interface Planned {
   /** Let through by the word filter in `flag` mode: reported for review after commit. */
   flaggedWords: string[];
   communityId: string | null;
-  seq?: number;
+}
+
+interface Numbered extends Planned {
+  seq: number;
 }
 
 /** One transaction for the whole batch; returns each message's outcome (stored message or its own refusal). */
 async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, Promise<MessageDto>>> {
   const outcomes = new Map<Pending, Promise<MessageDto>>();
   const em = deps.orm.em.fork();
-  const sql = sqlOf(em);
+  const q = db(em);
 
   // Retries of messages already stored answer with the original, outside the transaction.
-  const existing = await sql<{ id: string; channel_id: string; author_id: string; client_id: string }>(
-    `select m.id, m.channel_id, m.author_id, m.client_id from messages m
-     join unnest(?::uuid[], ?::text[]) as k(author_id, client_id) on k.author_id = m.author_id and k.client_id = m.client_id`,
-    [items.map((i) => i.actor.userId), items.map((i) => i.input.clientId)],
-  );
+  const authorIds = uuids(items.map((i) => i.actor.userId));
+  const clientIds = items.map((i) => i.input.clientId);
+  const existing = await q
+    .selectFrom('messages as m')
+    .innerJoin(
+      sql<{ author_id: string; client_id: string }>`unnest(${authorIds}, ${clientIds}::text[])`.as<'k'>(sql`k(author_id, client_id)`),
+      (join) => join.onRef('k.author_id', '=', 'm.author_id').onRef('k.client_id', '=', 'm.client_id'),
+    )
+    .select(['m.id', 'm.channel_id', 'm.author_id', 'm.client_id'])
+    .execute();
   const existingByKey = new Map(existing.map((row) => [`${row.author_id}:${row.client_id}`, row]));
   const fresh: Pending[] = [];
   const originals: { item: Pending; id: string }[] = [];
@@ -164,21 +172,22 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
     else originals.push({ item, id: row.id });
   }
   if (originals.length) {
-    const loaded = await loadMessages(sql, originals.map((o) => o.id));
+    const loaded = await loadMessages(q, originals.map((o) => o.id));
     for (const o of originals) outcomes.set(o.item, Promise.resolve(loaded.get(o.id)!));
   }
   if (!fresh.length) return outcomes;
 
   const committed = await em.transactional(async (tx) => {
-    const q = sqlOf(tx);
-    const accessByPair = await loadChannelAccessMany(tx, fresh.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId })));
+    const q = db(tx);
+    const accessByPair = await loadChannelAccessMany(q, fresh.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId })));
     const replyIds = [...new Set(fresh.map((i) => i.input.replyToId).filter((id): id is string => !!id))];
     const parents = new Map(
       (replyIds.length
-        ? await q<{ id: string; channel_id: string; reply_to_id: string | null }>(
-            'select id, channel_id, reply_to_id from messages where id = any(?::uuid[])',
-            [replyIds],
-          )
+        ? await q
+            .selectFrom('messages')
+            .select(['id', 'channel_id', 'reply_to_id'])
+            .where((eb) => eb('id', '=', eb.fn.any(uuids(replyIds))))
+            .execute()
         : []
       ).map((p) => [p.id, p]),
     );
@@ -205,83 +214,38 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
       try {
         const flaggedWords = item.verdict ? (await item.verdict).flaggedWords : [];
         const mentioned = await resolveMentions(q, access, item.actor.userId, item.input.body);
-        planned.push({ item, id: crypto.randomUUID(), channelId: item.input.channelId, replyToId, mentioned, flaggedWords, communityId: access.communityId });
+        planned.push({
+          item,
+          id: crypto.randomUUID(),
+          channelId: item.input.channelId,
+          replyToId,
+          mentioned,
+          flaggedWords,
+          communityId: access.communityId,
+        });
       } catch (err) {
         outcomes.set(item, refused(err));
       }
     }
     if (!planned.length) return [];
-
-    // Seqs: lock the channels in a fixed order (no deadlock between batches on different nodes), then take a
-    // contiguous block per channel, assigned in arrival order.
-    const counts = new Map<string, number>();
-    for (const p of planned) counts.set(p.channelId, (counts.get(p.channelId) ?? 0) + 1);
-    const channelIds = [...counts.keys()].sort();
-    await q('select id from channels where id = any(?::uuid[]) order by id for update', [channelIds]);
-    const blocks = await q<{ id: string; last_seq: string }>(
-      `update channels c set last_seq = c.last_seq + v.n from unnest(?::uuid[], ?::int[]) as v(id, n)
-       where c.id = v.id returning c.id, c.last_seq`,
-      [channelIds, channelIds.map((id) => counts.get(id)!)],
-    );
-    const nextSeq = new Map(blocks.map((b) => [b.id, Number(b.last_seq) - counts.get(b.id)! + 1]));
-    for (const p of planned) {
-      p.seq = nextSeq.get(p.channelId)!;
-      nextSeq.set(p.channelId, p.seq + 1);
-    }
-
-    const inserted = await q<{ id: string; created_at: Date | string }>(
-      `insert into messages (id, channel_id, seq, author_id, client_id, body, reply_to_id)
-       select * from unnest(?::uuid[], ?::uuid[], ?::bigint[], ?::uuid[], ?::text[], ?::text[], ?::uuid[])
-       returning id, created_at`,
-      [
-        planned.map((p) => p.id),
-        planned.map((p) => p.channelId),
-        planned.map((p) => p.seq),
-        planned.map((p) => p.item.actor.userId),
-        planned.map((p) => p.item.input.clientId),
-        planned.map((p) => p.item.input.body),
-        planned.map((p) => p.replyToId),
-      ],
-    );
-    await q(
-      `insert into channel_events (channel_id, seq, type, message_id)
-       select c, s, 'message:created', m from unnest(?::uuid[], ?::bigint[], ?::uuid[]) as v(c, s, m)`,
-      [planned.map((p) => p.channelId), planned.map((p) => p.seq), planned.map((p) => p.id)],
-    );
-    const mentionRows = planned.flatMap((p) => p.mentioned.map((userId) => ({ p, userId })));
-    if (mentionRows.length) {
-      await q(
-        `insert into message_mentions (message_id, user_id, channel_id, seq)
-         select * from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::bigint[])`,
-        [mentionRows.map((r) => r.p.id), mentionRows.map((r) => r.userId), mentionRows.map((r) => r.p.channelId), mentionRows.map((r) => r.p.seq)],
-      );
-    }
-    const replyCounts = new Map<string, number>();
-    for (const p of planned) if (p.replyToId) replyCounts.set(p.replyToId, (replyCounts.get(p.replyToId) ?? 0) + 1);
-    const threadCounts = new Map<string, number>();
-    if (replyCounts.size) {
-      const updated = await q<{ id: string; thread_count: number }>(
-        `update messages m set thread_count = m.thread_count + v.n from unnest(?::uuid[], ?::int[]) as v(id, n)
-         where m.id = v.id returning m.id, m.thread_count`,
-        [[...replyCounts.keys()], [...replyCounts.values()]],
-      );
-      for (const row of updated) threadCounts.set(row.id, row.thread_count);
-    }
+    const numbered = await allocateSeqs(q, planned);
+    const stored = await writeMessages(q, numbered);
     // Everything a new message shows is known here: no read-back after commit.
-    const authors = new Map(
-      (await q<{ id: string; display_name: string }>('select id, display_name from users where id = any(?::uuid[])', [
-        [...new Set(planned.map((p) => p.item.actor.userId))],
-      ])).map((u) => [u.id, u.display_name]),
-    );
-    const createdAt = new Map(inserted.map((row) => [row.id, new Date(row.created_at).toISOString()]));
-    return planned.map((p) => ({ p, message: newMessageDto(p, authors.get(p.item.actor.userId)!, createdAt.get(p.id)!), threadCounts }));
+    return numbered.map((p) => {
+      const { author_name, created_at, thread_count } = stored.get(p.id)!;
+      const threadCounts = new Map(p.replyToId && thread_count !== null ? [[p.replyToId, thread_count]] : []);
+      return { p, message: newMessageDto(p, author_name, created_at.toISOString()), threadCounts };
+    });
   });
   if (!committed.length) return outcomes;
 
-  // After commit: publish in seq order, then ack (a flagged message once its case is open).
-  for (const { p, message, threadCounts } of [...committed].sort((a, b) => a.p.seq! - b.p.seq!)) {
-    const event: ChannelEvent = toEvent(p.channelId, p.seq!, 'message:created', message, threadCounts);
-    announceCreated(deps, event, p.mentioned);
+  // After commit: announce in seq order, then ack (a flagged message once its case is open).
+  for (const { p, message, threadCounts } of committed.sort((a, b) => a.p.seq - b.p.seq)) {
+    await deps.events.emit('message.created', {
+      event: createdEvent(p.seq, message, threadCounts),
+      communityId: p.communityId,
+      mentioned: p.mentioned,
+    });
     const reported =
       p.flaggedWords.length && p.communityId
         ? openAutomodCase(deps, { communityId: p.communityId, type: 'message', id: p.id, authorId: p.item.actor.userId }, p.flaggedWords)
@@ -292,15 +256,119 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
 }
 
 /**
+ * Takes a contiguous block of seqs per channel, assigned in arrival order, in one statement. The channels are locked
+ * in id order by the sub-select (ORDER BY is applied before FOR UPDATE locks, and the update reaches a channel only
+ * through its locked row), so batches on different nodes that share channels queue on them instead of deadlocking.
+ */
+async function allocateSeqs(q: Db, planned: readonly Planned[]): Promise<Numbered[]> {
+  const counts = new Map<string, number>();
+  for (const p of planned) counts.set(p.channelId, (counts.get(p.channelId) ?? 0) + 1);
+  const channelIds = [...counts.keys()];
+  const blockSizes = channelIds.map((id) => counts.get(id)!);
+  const blocks = await q
+    .updateTable('channels as c')
+    .from([
+      q
+        .selectFrom('channels')
+        .select('id')
+        .where((eb) => eb('id', '=', eb.fn.any(uuids(channelIds))))
+        .orderBy('id')
+        .forUpdate()
+        .as('locked'),
+      sql<{ id: string; n: number }>`unnest(${uuids(channelIds)}, ${blockSizes}::int[])`.as<'v'>(sql`v(id, n)`),
+    ])
+    .set((eb) => ({ last_seq: eb('c.last_seq', '+', eb.ref('v.n')) }))
+    .whereRef('c.id', '=', 'locked.id')
+    .whereRef('v.id', '=', 'locked.id')
+    .returning(['c.id', 'c.last_seq'])
+    .execute();
+  const nextSeq = new Map(blocks.map((b) => [b.id, b.last_seq - counts.get(b.id)! + 1]));
+  return planned.map((p) => {
+    const seq = nextSeq.get(p.channelId)!;
+    nextSeq.set(p.channelId, seq + 1);
+    return { ...p, seq };
+  });
+}
+
+type NewMessageColumns = Pick<Selectable<DB['messages']>, 'id' | 'channel_id' | 'seq' | 'author_id' | 'client_id' | 'body' | 'reply_to_id'>;
+
+/**
+ * Writes the batch in one statement: the messages, their channel events, their mentions and the thread counts of
+ * the messages they reply to; returns, per new message, its author's name, its creation time and (for a reply) its
+ * thread's count after the batch.
+ */
+async function writeMessages(q: Db, batch: readonly Numbered[]) {
+  const newMessages = sql<NewMessageColumns>`unnest(
+    ${uuids(batch.map((p) => p.id))}, ${uuids(batch.map((p) => p.channelId))}, ${batch.map((p) => p.seq)}::bigint[],
+    ${uuids(batch.map((p) => p.item.actor.userId))}, ${batch.map((p) => p.item.input.clientId)}::text[],
+    ${batch.map((p) => p.item.input.body)}::text[], ${batch.map((p) => p.replyToId)}::uuid[])`;
+  const mentions = batch.flatMap((p) => p.mentioned.map((userId) => ({ messageId: p.id, userId })));
+  const newMentions = sql<{ message_id: string; user_id: string }>`unnest(
+    ${uuids(mentions.map((m) => m.messageId))}, ${uuids(mentions.map((m) => m.userId))})`;
+  const rows = await q
+    .with('inserted', (w) =>
+      w
+        .insertInto('messages')
+        .columns(['id', 'channel_id', 'seq', 'author_id', 'client_id', 'body', 'reply_to_id'])
+        .expression(
+          w.selectFrom(newMessages.as<'v'>(sql`v(id, channel_id, seq, author_id, client_id, body, reply_to_id)`)).selectAll(),
+        )
+        .returning(['id', 'channel_id', 'seq', 'author_id', 'reply_to_id', 'created_at']),
+    )
+    .with('events', (w) =>
+      w
+        .insertInto('channel_events')
+        .columns(['channel_id', 'seq', 'type', 'message_id'])
+        .expression(
+          w
+            .selectFrom('inserted')
+            .select((s) => ['inserted.channel_id', 'inserted.seq', s.val('message:created').as('type'), 'inserted.id']),
+        ),
+    )
+    .with('mentions', (w) =>
+      w
+        .insertInto('message_mentions')
+        .columns(['message_id', 'user_id', 'channel_id', 'seq'])
+        .expression(
+          w
+            .selectFrom(newMentions.as<'v'>(sql`v(message_id, user_id)`))
+            .innerJoin('inserted', 'inserted.id', 'v.message_id')
+            .select(['v.message_id', 'v.user_id', 'inserted.channel_id', 'inserted.seq']),
+        ),
+    )
+    .with('threads', (w) =>
+      w
+        .updateTable('messages as parent')
+        .from(
+          w
+            .selectFrom('inserted')
+            .select(['inserted.reply_to_id', sql<number>`count(*)::int`.as('n')])
+            .where('inserted.reply_to_id', 'is not', null)
+            .groupBy('inserted.reply_to_id')
+            .as('replies'),
+        )
+        .set((eb) => ({ thread_count: eb('parent.thread_count', '+', eb.ref('replies.n')) }))
+        .whereRef('parent.id', '=', 'replies.reply_to_id')
+        .returning(['parent.id', 'parent.thread_count']),
+    )
+    .selectFrom('inserted')
+    .innerJoin('users as author', 'author.id', 'inserted.author_id')
+    .leftJoin('threads', 'threads.id', 'inserted.reply_to_id')
+    .select(['inserted.id', 'inserted.created_at', 'author.display_name as author_name', 'threads.thread_count'])
+    .execute();
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
  * The community's rules (timeouts, word filter, link limit, slow mode) for every message the channel policy let
  * through, in one query for the batch; DMs belong to no community. A refusal rejects that message alone (in the
  * planning loop). Each verdict is kept on its message, so a batch retried message by message does not judge again.
  */
-async function judgeMessages(deps: Deps, sql: Sql, allowed: readonly { item: Pending; access: ChannelAccess }[]): Promise<void> {
+async function judgeMessages(deps: Deps, q: Db, allowed: readonly { item: Pending; access: ChannelAccess }[]): Promise<void> {
   const toJudge = allowed.filter(({ item, access }) => access.communityId && !item.verdict);
   const outcomes = await checkContributions(
     deps,
-    sql,
+    q,
     toJudge.map(({ item, access }) => ({
       actor: item.actor,
       contribution: { communityId: access.communityId!, kind: 'message' as const, body: item.input.body, channelId: item.input.channelId },
@@ -312,11 +380,11 @@ async function judgeMessages(deps: Deps, sql: Sql, allowed: readonly { item: Pen
   });
 }
 
-function newMessageDto(p: Planned, displayName: string, createdAt: string): MessageDto {
+function newMessageDto(p: Numbered, displayName: string, createdAt: string): MessageDto {
   return {
     id: p.id,
     channelId: p.channelId,
-    seq: p.seq!,
+    seq: p.seq,
     clientId: p.item.input.clientId,
     author: { id: p.item.actor.userId, displayName },
     body: p.item.input.body,
