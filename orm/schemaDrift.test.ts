@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshTestDatabase } from '../test/db.ts';
 import { migrateWithLock, openOrm, type Orm } from './database.ts';
+import { db } from './db.ts';
 
 /**
  * The entities and the migrations describe the same schema: MikroORM's diff between the entities and a database built
@@ -31,7 +32,7 @@ describe('schema drift', () => {
   it('knows every table the migrations create', async () => {
     const { rows } = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations'`.execute(
-      orm.em.fork().getKysely(),
+      db(orm.em.fork()),
     );
     const known = new Set([...orm.getMetadata().getAll().values()].map((meta) => meta.tableName));
     const unknown = rows.map((row) => row.table_name).filter((table) => !known.has(table));

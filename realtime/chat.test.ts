@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelEvent, JoinResult, MessageDto } from '../contracts/chat.ts';
+import type { MessageList, MessagePage } from '../contracts/chat.ts';
+import type { ChannelEnvelope } from '../contracts/communities.ts';
+import type { AckResult } from '../contracts/errors.ts';
 import { ChannelReplica, follow, seedCommunity, seedDm } from '../test/communities.ts';
-import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
-import { startNode, type RunningNode } from '../test/nodes.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
-
+import { call, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../test/nodes.ts';
 
 let node: RunningNode;
 const sockets: ClientSocket[] = [];
@@ -21,7 +21,7 @@ afterAll(async () => {
   await node?.close();
 });
 
-async function communityWith(...users: { user: { id: string } }[]) {
+async function communityWith(...users: TestUser[]) {
   return seedCommunity(node, {
     members: users.map((u, i) => ({ userId: u.user.id, role: i === 0 ? 'owner' : 'member' })),
     channels: [{ name: 'general' }],
@@ -37,12 +37,12 @@ describe('sending', () => {
     const b = await socketFor(bob.accessToken);
     await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
     await emitOk(b, 'channel:join', { channelId: channels.general, afterSeq: 0 });
-    const received = collect<ChannelEvent>(b, 'message:created');
+    const received = collect(b, 'message:created');
     const replica = new ChannelReplica();
     follow(b, replica);
 
     const acks = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => emitOk<MessageDto>(a, 'message:send', { channelId: channels.general, clientId: `send-${i}-${alice.user.id}`, body: `  hello ${i}  ` })),
+      Array.from({ length: 20 }, (_, i) => emitOk(a, 'message:send', { channelId: channels.general, clientId: `send-${i}-${alice.user.id}`, body: `  hello ${i}  ` })),
     );
     expect(acks.map((m) => m.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(acks[0]!.body).toBe('hello 0');
@@ -53,8 +53,8 @@ describe('sending', () => {
     expect(replica.applied).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
 
     // Stored: the REST history shows exactly what was acknowledged.
-    const history = await api(node.url, 'GET', `/api/v1/channels/${channels.general}/messages?afterSeq=0&limit=100`, { token: bob.accessToken });
-    expect(history.body.data.map((m: MessageDto) => m.id).sort()).toEqual(acks.map((m) => m.id).sort());
+    const history = await call<MessagePage>(node, 'GET', `/channels/${channels.general}/messages?afterSeq=0&limit=100`, bob);
+    expect(history.body.data.map((m) => m.id).sort()).toEqual(acks.map((m) => m.id).sort());
   });
 
   it('is idempotent on clientId: a retry returns the original and broadcasts nothing new', async () => {
@@ -69,7 +69,7 @@ describe('sending', () => {
     expect(third.id).toBe(first.id);
     await new Promise((r) => setTimeout(r, 100));
     expect(created).toHaveLength(1);
-    const join = await emitOk<JoinResult>(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
+    const join = await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
     expect(join.lastSeq).toBe(1);
   });
 
@@ -87,7 +87,7 @@ describe('sending', () => {
       expect(res.ok).toBe(false);
       expect(!res.ok && res.error.code).toBe('invalid_input');
     }
-    const join = await emitOk<JoinResult>(a, 'channel:join', { channelId: channels.general });
+    const join = await emitOk(a, 'channel:join', { channelId: channels.general });
     expect(join.lastSeq).toBe(0);
   });
 
@@ -125,13 +125,13 @@ describe('edits, deletes, reactions, threads, pins', () => {
     follow(b, live);
     for (const s of [a, b, m]) await emitOk(s, 'channel:join', { channelId: channels.general, afterSeq: 0 });
 
-    const root = await emitOk<MessageDto>(a, 'message:send', { channelId: channels.general, clientId: `root-${alice.user.id}`, body: 'root' });
-    const reply = await emitOk<MessageDto>(b, 'message:send', { channelId: channels.general, clientId: `reply-${bob.user.id}`, body: 'a reply', replyToId: root.id });
+    const root = await emitOk(a, 'message:send', { channelId: channels.general, clientId: `root-${alice.user.id}`, body: 'root' });
+    const reply = await emitOk(b, 'message:send', { channelId: channels.general, clientId: `reply-${bob.user.id}`, body: 'a reply', replyToId: root.id });
     expect(reply.replyToId).toBe(root.id);
     // A reply to a reply joins the root's thread.
-    const nested = await emitOk<MessageDto>(a, 'message:send', { channelId: channels.general, clientId: `nested-${alice.user.id}`, body: 'nested', replyToId: reply.id });
+    const nested = await emitOk(a, 'message:send', { channelId: channels.general, clientId: `nested-${alice.user.id}`, body: 'nested', replyToId: reply.id });
     expect(nested.replyToId).toBe(root.id);
-    const edited = await emitOk<MessageDto>(a, 'message:edit', { messageId: root.id, body: 'root (edited)' });
+    const edited = await emitOk(a, 'message:edit', { messageId: root.id, body: 'root (edited)' });
     expect(edited.editedAt).not.toBeNull();
     const notYours = await emitAck(b, 'message:edit', { messageId: root.id, body: 'hijack' });
     expect(!notYours.ok && notYours.error.code).toBe('forbidden');
@@ -142,14 +142,14 @@ describe('edits, deletes, reactions, threads, pins', () => {
     const cannotPin = await emitAck(a, 'message:pin', { messageId: root.id, pinned: true });
     expect(!cannotPin.ok && cannotPin.error.code).toBe('forbidden');
     await emitOk(m, 'message:pin', { messageId: root.id, pinned: true });
-    const doomed = await emitOk<MessageDto>(b, 'message:send', { channelId: channels.general, clientId: `doomed-${bob.user.id}`, body: 'secret words' });
+    const doomed = await emitOk(b, 'message:send', { channelId: channels.general, clientId: `doomed-${bob.user.id}`, body: 'secret words' });
     await emitOk(b, 'reaction:toggle', { messageId: doomed.id, emoji: '🔥' });
     const cannotDelete = await emitAck(a, 'message:delete', { messageId: doomed.id });
     expect(!cannotDelete.ok && cannotDelete.error.code).toBe('forbidden');
-    const tomb = await emitOk<MessageDto>(m, 'message:delete', { messageId: doomed.id });
+    const tomb = await emitOk(m, 'message:delete', { messageId: doomed.id });
     expect(tomb).toMatchObject({ body: '', reactions: [], deletedAt: expect.any(String) });
 
-    const join = await emitOk<JoinResult>(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
+    const join = await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
     await eventually(() => live.lastSeq === join.lastSeq, 3000, 'live replica to catch up');
     const late = new ChannelReplica();
     for (const event of join.events) late.apply(event);
@@ -160,9 +160,9 @@ describe('edits, deletes, reactions, threads, pins', () => {
     expect(final.get(doomed.id)!.body).toBe('');
     // Deleted content is gone from every read path.
     expect(JSON.stringify(join.events)).not.toContain('secret words');
-    const thread = await api(node.url, 'GET', `/api/v1/messages/${reply.id}/thread`, { token: bob.accessToken });
-    expect(thread.body.data.map((x: MessageDto) => x.id)).toEqual([root.id, reply.id, nested.id]);
-    const search = await api(node.url, 'GET', `/api/v1/search/messages?q=secret`, { token: bob.accessToken });
+    const thread = await call<MessageList>(node, 'GET', `/messages/${reply.id}/thread`, bob);
+    expect(thread.body.data.map((x) => x.id)).toEqual([root.id, reply.id, nested.id]);
+    const search = await call<MessageList>(node, 'GET', `/search/messages?q=secret`, bob);
     expect(search.body.data).toEqual([]);
   });
 });
@@ -171,13 +171,13 @@ describe('mentions, read state and typing', () => {
   it('resolves @mentions, counts unread and mentions, and syncs read state to other devices', async () => {
     const alice = await registerUser(node.url, { displayName: 'Ada Mentioner' });
     const bob = await registerUser(node.url, { displayName: 'Bo Reader' });
-    const { communityId, channels } = await communityWith(alice, bob);
+    const { channels } = await communityWith(alice, bob);
     const a = await socketFor(alice.accessToken);
     const bobPhone = await socketFor(bob.accessToken);
     const mentions = collect(bobPhone, 'mention:created');
     const readUpdates = collect(bobPhone, 'read:updated');
     await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
-    const mentionMsg = await emitOk<MessageDto>(a, 'message:send', { channelId: channels.general, clientId: `m1-${alice.user.id}`, body: 'hey @bo reader, look' });
+    const mentionMsg = await emitOk(a, 'message:send', { channelId: channels.general, clientId: `m1-${alice.user.id}`, body: 'hey @bo reader, look' });
     await emitOk(a, 'message:send', { channelId: channels.general, clientId: `m2-${alice.user.id}`, body: 'not for @Bo Readers or email@Bo Reader' });
     await emitOk(a, 'message:send', { channelId: channels.general, clientId: `m3-${alice.user.id}`, body: 'plain' });
     expect(mentionMsg.mentions).toEqual([bob.user.id]);
@@ -193,7 +193,6 @@ describe('mentions, read state and typing', () => {
     expect(await emitOk(bobLaptop, 'read:mark', { channelId: channels.general, seq: 0 })).toMatchObject({ seq: 1 });
     expect(await emitOk(bobLaptop, 'read:mark', { channelId: channels.general, seq: 999 })).toMatchObject({ seq: 3, unreadCount: 0 });
     await eventually(() => readUpdates.some((r) => r.seq === 3), 2000, 'read:updated on the other device');
-    void communityId;
   });
 
   it('sends typing to the other members only, and only to sockets in the room', async () => {
@@ -233,26 +232,27 @@ describe('authorization', () => {
       channels: [{ name: 'secret', visibility: 'private', members: [owner.user.id] }, { name: 'general' }],
     });
     const ownerSocket = await socketFor(owner.accessToken);
-    const secret = await emitOk<MessageDto>(ownerSocket, 'message:send', { channelId: channels.secret, clientId: `s-${owner.user.id}`, body: 'classified plans' });
+    const secret = await emitOk(ownerSocket, 'message:send', { channelId: channels.secret, clientId: `s-${owner.user.id}`, body: 'classified plans' });
     const intruder = who === 'outsider' ? outsider : member;
     const s = await socketFor(intruder.accessToken);
-    for (const [event, payload] of [
-      ['channel:join', { channelId: channels.secret, afterSeq: 0 }],
-      ['message:send', { channelId: channels.secret, clientId: `x-${intruder.user.id}`, body: 'let me in' }],
-      ['reaction:toggle', { messageId: secret.id, emoji: '👀' }],
-      ['message:delete', { messageId: secret.id }],
-      ['read:mark', { channelId: channels.secret, seq: 1 }],
-    ] as const) {
-      const res = await emitAck(s, event, payload);
+    const attempts: [string, () => Promise<AckResult<unknown>>][] = [
+      ['channel:join', () => emitAck(s, 'channel:join', { channelId: channels.secret, afterSeq: 0 })],
+      ['message:send', () => emitAck(s, 'message:send', { channelId: channels.secret, clientId: `x-${intruder.user.id}`, body: 'let me in' })],
+      ['reaction:toggle', () => emitAck(s, 'reaction:toggle', { messageId: secret.id, emoji: '👀' })],
+      ['message:delete', () => emitAck(s, 'message:delete', { messageId: secret.id })],
+      ['read:mark', () => emitAck(s, 'read:mark', { channelId: channels.secret, seq: 1 })],
+    ];
+    for (const [event, attempt] of attempts) {
+      const res = await attempt();
       expect(res.ok, event).toBe(false);
       expect(!res.ok && res.error.code, event).toBe('not_found');
     }
-    expect((await api(node.url, 'GET', `/api/v1/channels/${channels.secret}/messages`, { token: intruder.accessToken })).status).toBe(404);
-    expect((await api(node.url, 'GET', `/api/v1/messages/${secret.id}/thread`, { token: intruder.accessToken })).status).toBe(404);
-    const search = await api(node.url, 'GET', `/api/v1/search/messages?q=classified&communityId=${communityId}`, { token: intruder.accessToken });
+    expect((await call(node, 'GET', `/channels/${channels.secret}/messages`, intruder)).status).toBe(404);
+    expect((await call(node, 'GET', `/messages/${secret.id}/thread`, intruder)).status).toBe(404);
+    const search = await call<MessageList>(node, 'GET', `/search/messages?q=classified&communityId=${communityId}`, intruder);
     expect(search.body.data).toEqual([]);
-    const ownerSearch = await api(node.url, 'GET', `/api/v1/search/messages?q=classified`, { token: owner.accessToken });
-    expect(ownerSearch.body.data.map((m: MessageDto) => m.id)).toEqual([secret.id]);
+    const ownerSearch = await call<MessageList>(node, 'GET', `/search/messages?q=classified`, owner);
+    expect(ownerSearch.body.data.map((m) => m.id)).toEqual([secret.id]);
     // Public channels of a community are closed to outsiders too.
     if (who === 'outsider') {
       const res = await emitAck(s, 'channel:join', { channelId: channels.general });
@@ -286,14 +286,14 @@ describe('authorization', () => {
     await eventually(() => receipts.length === 1, 2000, 'receipt');
     expect(receipts[0]).toEqual({ channelId: dm, userId: alice.user.id, seq: 1 });
 
-    await sqlOf(node.node.orm.em.fork())('insert into user_blocks (blocker_id, blocked_id) values (?, ?)', [alice.user.id, bob.user.id]);
+    await dbOf(node).insertInto('user_blocks').values({ blocker_id: alice.user.id, blocked_id: bob.user.id }).execute();
     const send = await emitAck(b, 'message:send', { channelId: dm, clientId: `dm2-${bob.user.id}`, body: 'hello??' });
     expect(!send.ok && send.error.code).toBe('not_found');
     const rejoin = await emitAck(b, 'channel:join', { channelId: dm, afterSeq: 0 });
     expect(!rejoin.ok && rejoin.error.code).toBe('not_found');
-    expect((await api(node.url, 'GET', `/api/v1/channels/${dm}/messages`, { token: bob.accessToken })).status).toBe(404);
+    expect((await call(node, 'GET', `/channels/${dm}/messages`, bob)).status).toBe(404);
     // The blocker keeps the history but cannot write into it either.
-    expect((await api(node.url, 'GET', `/api/v1/channels/${dm}/messages`, { token: alice.accessToken })).body.data).toHaveLength(1);
+    expect((await call<MessagePage>(node, 'GET', `/channels/${dm}/messages`, alice)).body.data).toHaveLength(1);
     const reply = await emitAck(a, 'message:send', { channelId: dm, clientId: `dm3-${alice.user.id}`, body: 'no' });
     expect(!reply.ok && reply.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/cannot message/) });
   });
@@ -305,14 +305,14 @@ describe('history over REST', () => {
     const { channels } = await communityWith(alice);
     const a = await socketFor(alice.accessToken);
     for (let i = 1; i <= 7; i++) await emitOk(a, 'message:send', { channelId: channels.general, clientId: `h${i}-${alice.user.id}`, body: `m${i}` });
-    const get = (q: string) => api(node.url, 'GET', `/api/v1/channels/${channels.general}/messages?${q}`, { token: alice.accessToken });
+    const get = (q: string) => call<MessagePage>(node, 'GET', `/channels/${channels.general}/messages?${q}`, alice);
     const latest = await get('limit=3');
-    expect(latest.body.data.map((m: MessageDto) => m.body)).toEqual(['m5', 'm6', 'm7']);
+    expect(latest.body.data.map((m) => m.body)).toEqual(['m5', 'm6', 'm7']);
     expect(latest.body.hasMore).toBe(true);
     const older = await get('beforeSeq=5&limit=3');
-    expect(older.body.data.map((m: MessageDto) => m.seq)).toEqual([2, 3, 4]);
+    expect(older.body.data.map((m) => m.seq)).toEqual([2, 3, 4]);
     const after = await get('afterSeq=4&limit=10');
-    expect(after.body.data.map((m: MessageDto) => m.seq)).toEqual([5, 6, 7]);
+    expect(after.body.data.map((m) => m.seq)).toEqual([5, 6, 7]);
     expect(after.body.hasMore).toBe(false);
     expect((await get('limit=101')).status).toBe(400);
   });
@@ -327,27 +327,24 @@ describe('channel:added', () => {
       channels: [],
     });
     const s = await socketFor(member.accessToken);
-    const added = collect<{ channelId: string; communityId: string | null }>(s, 'channel:added');
+    const added = collect(s, 'channel:added');
 
-    const dm = await api(node.url, 'POST', '/api/v1/dms', { token: owner.accessToken, body: { userIds: [member.user.id] } });
+    const dm = await call<ChannelEnvelope>(node, 'POST', '/dms', owner, { userIds: [member.user.id] });
     expect(dm.status).toBe(201);
     await eventually(() => added.length === 1, 2000, 'DM announced');
     expect(added[0]).toEqual({ channelId: dm.body.channel.id, communityId: null });
     // Opening the same DM again is not news.
-    expect((await api(node.url, 'POST', '/api/v1/dms', { token: owner.accessToken, body: { userIds: [member.user.id] } })).status).toBe(200);
+    expect((await call(node, 'POST', '/dms', owner, { userIds: [member.user.id] })).status).toBe(200);
 
-    const pub = await api(node.url, 'POST', `/api/v1/communities/${communityId}/channels`, { token: owner.accessToken, body: { name: 'announcements' } });
+    const pub = await call<ChannelEnvelope>(node, 'POST', `/communities/${communityId}/channels`, owner, { name: 'announcements' });
     expect(pub.status).toBe(201);
     await eventually(() => added.length === 2, 2000, 'public channel announced');
     expect(added[1]).toEqual({ channelId: pub.body.channel.id, communityId });
 
-    const priv = await api(node.url, 'POST', `/api/v1/communities/${communityId}/channels`, {
-      token: owner.accessToken,
-      body: { name: 'inner-circle', visibility: 'private' },
-    });
+    const priv = await call<ChannelEnvelope>(node, 'POST', `/communities/${communityId}/channels`, owner, { name: 'inner-circle', visibility: 'private' });
     await new Promise((r) => setTimeout(r, 150));
     expect(added).toHaveLength(2); // a private channel is not announced to those who cannot read it
-    expect((await api(node.url, 'POST', `/api/v1/channels/${priv.body.channel.id}/members`, { token: owner.accessToken, body: { userId: member.user.id } })).status).toBe(204);
+    expect((await call(node, 'POST', `/channels/${priv.body.channel.id}/members`, owner, { userId: member.user.id })).status).toBe(204);
     await eventually(() => added.length === 3, 2000, 'added to the private channel');
     expect(added[2]).toEqual({ channelId: priv.body.channel.id, communityId });
   });

@@ -1,12 +1,10 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MessageDto } from '../contracts/chat.ts';
 import type { ModerationSettingsInput } from '../contracts/moderation.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
 import { manualClock } from '../domain/shared/time.ts';
-import { seedCommunity } from '../test/communities.ts';
-import { registerUsers, type TestUser } from '../test/communityFactories.ts';
-import { api, connectSocket, emitAck, emitOk, type ClientSocket } from '../test/factories.ts';
-import { startCluster, type RunningNode } from '../test/nodes.ts';
+import { seedWorld } from '../test/communities.ts';
+import { call, connectSocket, emitAck, emitOk, ok, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { dbOf, startCluster, type RunningNode } from '../test/nodes.ts';
 
 /*
  * The community's rules in chat, enforced by whichever node a message arrives on: timeouts, slow mode, the word
@@ -22,7 +20,7 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
     sockets.push(socket);
     return socket;
   };
-  const sql = () => sqlOf(nodes[0].node.orm.em.fork());
+  const q = () => dbOf(nodes[0]);
 
   beforeAll(async () => {
     const cluster = await startCluster(2, { clock, env: { RATE_LIMIT_MESSAGES_PER_10S: '1000', RATE_LIMIT_EVENTS_PER_10S: '10000' } });
@@ -36,41 +34,30 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
 
   /** An admin, a moderator and three members in one community with two channels. */
   async function world() {
-    const [admin, moderator, member, other, third] = await registerUsers(nodes[0].url, 5);
-    const { communityId, channels } = await seedCommunity(nodes[0], {
-      members: [
-        { userId: admin.user.id, role: 'admin' },
-        { userId: moderator.user.id, role: 'moderator' },
-        { userId: member.user.id },
-        { userId: other.user.id },
-        { userId: third.user.id },
-      ],
+    const w = await seedWorld(nodes[0], {
+      people: { admin: 'admin', moderator: 'moderator', member: 'member', other: 'member', third: 'member' },
       channels: [{ name: 'general' }, { name: 'random' }],
     });
-    return { communityId, general: channels.general!, random: channels.random!, admin, moderator, member, other, third };
+    return { ...w, general: w.channels.general, random: w.channels.random };
   }
 
   async function configure(communityId: string, admin: TestUser, settings: ModerationSettingsInput) {
-    const res = await api(nodes[0].url, 'PATCH', `/api/v1/communities/${communityId}/moderation/settings`, { token: admin.accessToken, body: settings });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await ok(call(nodes[0], 'PATCH', `/communities/${communityId}/moderation/settings`, admin, settings));
   }
 
   let sent = 0;
   const send = (socket: ClientSocket, channelId: string, body: string) =>
-    emitAck<MessageDto>(socket, 'message:send', { channelId, clientId: `mod-test-${++sent}-${Date.now()}`, body });
+    emitAck(socket, 'message:send', { channelId, clientId: `mod-test-${++sent}-${Date.now()}`, body });
 
   it('a timed-out member cannot send, react or edit on the other node until the timeout ends', async () => {
     const w = await world();
     const onB = await open(nodes[1], w.member);
-    const before = await emitOk<MessageDto>(onB, 'message:send', { channelId: w.general, clientId: `before-${w.member.user.id}`, body: 'said before' });
+    const before = await emitOk(onB, 'message:send', { channelId: w.general, clientId: `before-${w.member.user.id}`, body: 'said before' });
     const until = new Date(clock.now().getTime() + 10 * 60_000);
-    await sql()('insert into community_timeouts (community_id, user_id, until, reason, created_by_id) values (?, ?, ?, ?, ?)', [
-      w.communityId,
-      w.member.user.id,
-      until,
-      'cool down',
-      w.moderator.user.id,
-    ]);
+    await q()
+      .insertInto('community_timeouts')
+      .values({ community_id: w.communityId, user_id: w.member.user.id, until, reason: 'cool down', created_by_id: w.moderator.user.id })
+      .execute();
 
     const refusedSend = await send(onB, w.general, 'let me talk');
     expect(refusedSend).toMatchObject({ ok: false, error: { code: 'forbidden', retryAfter: 600 } });
@@ -80,8 +67,8 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
     expect(refusedEdit).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // Another community's rules are its own, and other members of this one are unaffected.
     expect((await send(await open(nodes[1], w.other), w.general, 'still talking')).ok).toBe(true);
-    const [mine] = await sql()<{ n: number }>('select count(*)::int as n from messages where author_id = ?', [w.member.user.id]);
-    expect(mine!.n).toBe(1);
+    const mine = await q().selectFrom('messages').select('id').where('author_id', '=', w.member.user.id).execute();
+    expect(mine).toHaveLength(1);
 
     clock.advance(10 * 60_000 + 1000);
     expect((await send(onB, w.general, 'back again')).ok).toBe(true);
@@ -122,29 +109,34 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
     expect((await send(onB, w.general, 'spammers and spamming are fine')).ok).toBe(true);
     expect((await send(await open(nodes[1], w.moderator), w.general, 'no spam please')).ok).toBe(true);
     // Editing a message into a blocked word is refused too.
-    const clean = await emitOk<MessageDto>(onB, 'message:send', { channelId: w.general, clientId: `clean-${w.member.user.id}`, body: 'clean' });
+    const clean = await emitOk(onB, 'message:send', { channelId: w.general, clientId: `clean-${w.member.user.id}`, body: 'clean' });
     expect(await emitAck(onB, 'message:edit', { messageId: clean.id, body: 'now with spam' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
     await configure(w.communityId, w.admin, { wordFilter: { words: ['Crème brûlée', 'spam'], mode: 'flag' } });
     const flagged = await send(onB, w.general, 'Crème brûlée for everyone');
     expect(flagged.ok).toBe(true);
     const message = flagged.ok ? flagged.data : undefined;
-    const cases = await sql()<{ target_user_id: string; automod: boolean; automod_words: string[]; status: string }>(
-      `select target_user_id, automod, automod_words, status from moderation_cases where community_id = ? and target_type = 'message' and target_id = ?`,
-      [w.communityId, message!.id],
-    );
+    const cases = await q()
+      .selectFrom('moderation_cases')
+      .select(['target_user_id', 'automod', 'automod_words', 'status'])
+      .where('community_id', '=', w.communityId)
+      .where('target_type', '=', 'message')
+      .where('target_id', '=', message!.id)
+      .execute();
     expect(cases).toEqual([{ target_user_id: w.member.user.id, automod: true, automod_words: ['crème brûlée'], status: 'open' }]);
-    const [stored] = await sql()<{ body: string }>('select body from messages where id = ?', [message!.id]);
-    expect(stored!.body).toBe('Crème brûlée for everyone');
+    const stored = await q().selectFrom('messages').select('body').where('id', '=', message!.id).executeTakeFirstOrThrow();
+    expect(stored.body).toBe('Crème brûlée for everyone');
   });
 
   it('holds new members to the link limit, and only them', async () => {
     const w = await world();
     await configure(w.communityId, w.admin, { newMemberLinkLimit: 1 });
-    await sql()(`update community_members set joined_at = now() - interval '4 days' where community_id = ? and user_id = ?`, [
-      w.communityId,
-      w.other.user.id,
-    ]);
+    await q()
+      .updateTable('community_members')
+      .set({ joined_at: sql<Date>`now() - interval '4 days'` })
+      .where('community_id', '=', w.communityId)
+      .where('user_id', '=', w.other.user.id)
+      .execute();
     const newcomer = await open(nodes[1], w.member);
     const veteran = await open(nodes[1], w.other);
     const twoLinks = 'see https://example.com and www.example.org';
@@ -156,12 +148,10 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
   it('one refused message in a batch does not fail the others, and every acked message is stored', async () => {
     const w = await world();
     await configure(w.communityId, w.admin, { wordFilter: { words: ['forbidden'], mode: 'block' } });
-    await sql()('insert into community_timeouts (community_id, user_id, until, reason) values (?, ?, ?, ?)', [
-      w.communityId,
-      w.third.user.id,
-      new Date(clock.now().getTime() + 60_000),
-      'cool down',
-    ]);
+    await q()
+      .insertInto('community_timeouts')
+      .values({ community_id: w.communityId, user_id: w.third.user.id, until: new Date(clock.now().getTime() + 60_000), reason: 'cool down' })
+      .execute();
     const member = await open(nodes[1], w.member);
     const other = await open(nodes[1], w.other);
     const third = await open(nodes[1], w.third);
@@ -175,12 +165,18 @@ describe.skipIf(!inject('redisUrl'))('moderation rules in chat across two nodes 
     ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'forbidden', 'forbidden', 'ok', 'ok', 'forbidden']);
     const acked = results.flatMap((r) => (r.ok ? [r.data] : []));
-    const stored = await sql()<{ id: string; body: string }>('select id, body from messages where id = any(?::uuid[])', [acked.map((m) => m.id)]);
+    const stored = await q()
+      .selectFrom('messages')
+      .select('body')
+      .where('id', 'in', acked.map((m) => m.id))
+      .execute();
     expect(stored.map((m) => m.body).sort()).toEqual(['hello one', 'hello three', 'hello two']);
-    const [refused] = await sql()<{ n: number }>(
-      `select count(*)::int as n from messages where channel_id = any(?::uuid[]) and body in ('a forbidden word', 'timed out', 'forbidden again')`,
-      [[w.general, w.random]],
-    );
-    expect(refused!.n).toBe(0);
+    const refused = await q()
+      .selectFrom('messages')
+      .select('id')
+      .where('channel_id', 'in', [w.general, w.random])
+      .where('body', 'in', ['a forbidden word', 'timed out', 'forbidden again'])
+      .execute();
+    expect(refused).toEqual([]);
   });
 });

@@ -1,10 +1,21 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChannelEvent, JoinResult, MessageDto } from '../contracts/chat.ts';
+import type { MessageList, MessagePage } from '../contracts/chat.ts';
+import type { ChannelList } from '../contracts/communities.ts';
 import { moderateMessage } from '../domain/chat/moderation.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import { db } from '../orm/db.ts';
 import { ChannelReplica, follow, seedCommunity } from '../test/communities.ts';
-import { registerUsers, type TestUser } from '../test/communityFactories.ts';
-import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
+import {
+  call,
+  collect,
+  connectSocket,
+  emitAck,
+  emitOk,
+  eventually,
+  registerUser,
+  registerUsers,
+  type ClientSocket,
+  type TestUser,
+} from '../test/factories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 
 /*
@@ -35,12 +46,10 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
   /** What the console does: moderate inside its own transaction, publish after commit. */
   async function moderate(messageId: string, change: { hide?: boolean; delete?: boolean }, moderator: TestUser) {
     const node = nodes[0].node;
-    const result = await node.orm.em.fork().transactional((tx) => moderateMessage(node.deps, sqlOf(tx), messageId, change, moderator.user.id));
-    result.publish();
+    const result = await node.orm.em.fork().transactional((tx) => moderateMessage(node.deps, db(tx), messageId, change, moderator.user.id));
+    await result.publish();
     return result;
   }
-
-  const get = (user: TestUser, path: string, node = nodes[1]) => api(node.url, 'GET', `/api/v1${path}`, { token: user.accessToken });
 
   it('members get a tombstone everywhere; moderators get the content with the marker', async () => {
     const [moderator, author] = await registerUsers(nodes[0].url, 2);
@@ -49,16 +58,16 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
       members: [{ userId: moderator.user.id, role: 'moderator' }, { userId: author.user.id }, { userId: reader.user.id }],
       channels: [{ name: 'general' }],
     });
-    const channelId = channels.general!;
+    const channelId = channels.general;
     const authorSocket = await open(nodes[0], author);
     const readerSocket = await open(nodes[1], reader);
     const modSocket = await open(nodes[0], moderator);
     const live = new ChannelReplica();
     follow(readerSocket, live);
-    const modUpdates = collect<ChannelEvent>(modSocket, 'message:updated');
+    const modUpdates = collect(modSocket, 'message:updated');
     for (const s of [authorSocket, readerSocket, modSocket]) await emitOk(s, 'channel:join', { channelId, afterSeq: 0 });
 
-    const secret = await emitOk<MessageDto>(authorSocket, 'message:send', {
+    const secret = await emitOk(authorSocket, 'message:send', {
       channelId,
       clientId: `secret-${author.user.id}`,
       body: `secretword for @${reader.user.displayName}`,
@@ -66,7 +75,7 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
     await emitOk(readerSocket, 'reaction:toggle', { messageId: secret.id, emoji: '👀' });
     await emitOk(readerSocket, 'message:send', { channelId, clientId: `reply-${reader.user.id}`, body: 'a reply', replyToId: secret.id });
     const unread = async () =>
-      (await get(reader, `/communities/${communityId}/channels`)).body.data.find((c: { id: string }) => c.id === channelId).mentionCount;
+      (await call<ChannelList>(nodes[1], 'GET', `/communities/${communityId}/channels`, reader)).body.data.find((c) => c.id === channelId)!.mentionCount;
     expect(await unread()).toBe(1);
 
     const hidden = await moderate(secret.id, { hide: true }, moderator);
@@ -85,30 +94,31 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
     expect(JSON.stringify(modUpdates)).not.toContain('secretword');
 
     // REST history and thread, on the other node.
-    const history = await get(reader, `/channels/${channelId}/messages?afterSeq=0`);
+    const history = await call<MessagePage>(nodes[1], 'GET', `/channels/${channelId}/messages?afterSeq=0`, reader);
     expect(history.body.data[0]).toMatchObject(tombstone);
     expect(history.body.data).toEqual(live.snapshot());
-    const thread = await get(reader, `/messages/${secret.id}/thread`);
-    expect(thread.body.data.map((m: MessageDto) => m.body)).toEqual(['', 'a reply']);
-    const modHistory = await get(moderator, `/channels/${channelId}/messages?afterSeq=0`);
+    const thread = await call<MessageList>(nodes[1], 'GET', `/messages/${secret.id}/thread`, reader);
+    expect(thread.body.data.map((m) => m.body)).toEqual(['', 'a reply']);
+    const modHistory = await call<MessagePage>(nodes[1], 'GET', `/channels/${channelId}/messages?afterSeq=0`, moderator);
     expect(modHistory.body.data[0]).toMatchObject({ body: secret.body, hidden: true });
-    expect((await get(moderator, `/messages/${secret.id}/thread`)).body.data[0]).toMatchObject({ body: secret.body, hidden: true });
+    expect((await call<MessageList>(nodes[1], 'GET', `/messages/${secret.id}/thread`, moderator)).body.data[0]).toMatchObject({ body: secret.body, hidden: true });
 
     // Catch-up on join replays every event as the message is now: nothing of it for the member.
-    const readerJoin = await emitOk<JoinResult>(readerSocket, 'channel:join', { channelId, afterSeq: 0 });
+    const readerJoin = await emitOk(readerSocket, 'channel:join', { channelId, afterSeq: 0 });
     expect(JSON.stringify(readerJoin.events)).not.toContain('secretword');
     expect(JSON.stringify(readerJoin.events)).not.toContain('👀');
     const replayed = new ChannelReplica();
     for (const event of readerJoin.events) replayed.apply(event);
     expect(replayed.snapshot()).toEqual(live.snapshot());
-    const modJoin = await emitOk<JoinResult>(await open(nodes[1], moderator), 'channel:join', { channelId, afterSeq: 0 });
+    const modJoin = await emitOk(await open(nodes[1], moderator), 'channel:join', { channelId, afterSeq: 0 });
     const modCreated = modJoin.events.find((e) => e.type === 'message:created' && e.message.id === secret.id);
     expect(modCreated).toMatchObject({ message: { body: secret.body, hidden: true } });
 
     // Search: members never find it; its moderators do, marked.
-    expect((await get(reader, `/search/messages?q=secretword`)).body.data).toEqual([]);
-    expect((await get(author, `/search/messages?q=secretword`)).body.data).toEqual([]);
-    expect((await get(moderator, `/search/messages?q=secretword`)).body.data).toMatchObject([{ id: secret.id, hidden: true, body: secret.body }]);
+    const search = (user: TestUser) => call<MessageList>(nodes[1], 'GET', '/search/messages?q=secretword', user);
+    expect((await search(reader)).body.data).toEqual([]);
+    expect((await search(author)).body.data).toEqual([]);
+    expect((await search(moderator)).body.data).toMatchObject([{ id: secret.id, hidden: true, body: secret.body }]);
 
     // Nobody is pointed at it any more, and it takes no new reactions or edits.
     expect(await unread()).toBe(0);
@@ -122,7 +132,7 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
     await eventually(() => live.messages.get(secret.id)?.hidden === false, 3000, 'the unhide event');
     expect(live.messages.get(secret.id)).toMatchObject({ body: secret.body, reactions: [{ emoji: '👀' }], mentions: [reader.user.id] });
     expect(await unread()).toBe(1);
-    expect((await get(reader, `/search/messages?q=secretword`)).body.data).toHaveLength(1);
+    expect((await search(reader)).body.data).toHaveLength(1);
     expect(mentionsAfter).toEqual([]);
   });
 
@@ -132,13 +142,13 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
       members: [{ userId: moderator.user.id, role: 'moderator' }, { userId: author.user.id }, { userId: reader.user.id }],
       channels: [{ name: 'general' }],
     });
-    const channelId = channels.general!;
+    const channelId = channels.general;
     const readerSocket = await open(nodes[1], reader);
     const live = new ChannelReplica();
     follow(readerSocket, live);
     await emitOk(readerSocket, 'channel:join', { channelId, afterSeq: 0 });
     const authorSocket = await open(nodes[0], author);
-    const message = await emitOk<MessageDto>(authorSocket, 'message:send', { channelId, clientId: `gone-${author.user.id}`, body: 'to be removed' });
+    const message = await emitOk(authorSocket, 'message:send', { channelId, clientId: `gone-${author.user.id}`, body: 'to be removed' });
 
     const both = await moderate(message.id, { hide: true, delete: true }, moderator);
     expect(both.before).toEqual({ body: 'to be removed', hidden: false, deleted: false });
@@ -148,7 +158,7 @@ describe.skipIf(!inject('redisUrl'))('hidden messages across two nodes (needs Re
 
     const again = await moderate(message.id, { hide: true, delete: true }, moderator);
     expect(again.after).toEqual(again.before);
-    const join = await emitOk<JoinResult>(readerSocket, 'channel:join', { channelId, afterSeq: 0 });
+    const join = await emitOk(readerSocket, 'channel:join', { channelId, afterSeq: 0 });
     expect(join.lastSeq).toBe(3);
     expect(join.events.map((e) => e.type)).toEqual(['message:created', 'message:updated', 'message:deleted']);
     expect(JSON.stringify(join.events)).not.toContain('to be removed');

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AttendanceReportDto } from '../contracts/classrooms.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
 import { manualClock } from '../domain/shared/time.ts';
 import { attendanceOf, connectionCount, participantIn, roomClient, seedClassroom, type RoomClient } from '../test/classrooms.ts';
-import type { TestUser } from '../test/communityFactories.ts';
-import { api, collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../test/factories.ts';
-import { startNode, type RunningNode } from '../test/nodes.ts';
+import { call, collect, connectSocket, emitAck, emitOk, eventually, ok, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../test/nodes.ts';
 
 const MINUTE = 60_000;
 // Survivors sweep every 200 ms. A made-up node id never had liveness, so it is swept at once; the real nodes keep a
@@ -69,11 +67,8 @@ describe.skipIf(!inject('redisUrl'))('classroom presence and attendance across n
     expect(await attendanceOf(nodeA, classroomId, room.host.user.id)).toEqual([{ joinedAt: t0.toISOString(), leftAt: null }]);
 
     // The host's report bridges the 10 s gap (shorter than the reconnect grace): 30 min 10 s present.
-    const report = await api<AttendanceReportDto>(nodeB.url, 'GET', `/api/v1/classrooms/${classroomId}/attendance`, {
-      token: room.host.accessToken,
-    });
-    expect(report.status).toBe(200);
-    const row = report.body.rows.find((r) => r.user.id === learner.user.id)!;
+    const report = await ok(call<AttendanceReportDto>(nodeB, 'GET', `/classrooms/${classroomId}/attendance`, room.host));
+    const row = report.rows.find((r) => r.user.id === learner.user.id)!;
     expect(row.minutesAttended).toBe(30.17);
     expect(row.intervals).toHaveLength(2);
   });
@@ -86,11 +81,11 @@ describe.skipIf(!inject('redisUrl'))('classroom presence and attendance across n
     const kickedClient = await enter(nodeB, kicked, classroomId);
     const leaverClient = await enter(nodeB, leaver, classroomId);
     const removed = collect(kickedClient.socket, 'classroom:removed');
-    const chatRemoved = collect<{ channelId: string }>(kickedClient.socket, 'channel:removed');
+    const chatRemoved = collect(kickedClient.socket, 'channel:removed');
     await emitOk(kickedClient.socket, 'hand:raise', { classroomId });
     await eventually(() => host.replica.state!.handQueue.length === 1, 3000, 'hand up');
 
-    const kick = await api(nodeA.url, 'DELETE', `/api/v1/communities/${communityId}/members/${kicked.user.id}`, { token: room.host.accessToken });
+    const kick = await call(nodeA, 'DELETE', `/communities/${communityId}/members/${kicked.user.id}`, room.host);
     expect(kick.status).toBe(204);
     await eventually(() => removed.length === 1, 3000, 'classroom:removed on node B');
     expect(removed).toEqual([{ classroomId, reason: 'removed' }]);
@@ -109,7 +104,7 @@ describe.skipIf(!inject('redisUrl'))('classroom presence and attendance across n
 
     // Leaving the community (on node A, while in the room on node B) has the same effect.
     const leaverRemoved = collect(leaverClient.socket, 'classroom:removed');
-    const left = await api(nodeA.url, 'POST', `/api/v1/communities/${communityId}/leave`, { token: leaver.accessToken });
+    const left = await call(nodeA, 'POST', `/communities/${communityId}/leave`, leaver);
     expect(left.status).toBe(204);
     await eventually(() => leaverRemoved.length === 1, 3000, 'classroom:removed after leaving');
     await eventually(() => participantIn(host.replica.state, leaver.user.id) === undefined, 3000, 'leaver off the roster');
@@ -123,15 +118,18 @@ describe.skipIf(!inject('redisUrl'))('classroom presence and attendance across n
     await enter(nodeB, alive, classroomId);
     // What a SIGKILLed node leaves behind: a connection under a node id whose liveness is gone, an open interval.
     const joinedAt = clock.now();
-    const sql = sqlOf(nodeA.node.orm.em.fork());
-    await sql(`insert into classroom_participants (classroom_id, user_id, admission) values (?, ?, 'admitted')`, [classroomId, stranded.user.id]);
-    await sql(`insert into classroom_connections (classroom_id, socket_id, user_id, node_id) values (?, ?, ?, ?)`, [
-      classroomId,
-      `ghost-${randomBytes(4).toString('hex')}`,
-      stranded.user.id,
-      `dead-node-${randomBytes(4).toString('hex')}`,
-    ]);
-    await sql('insert into classroom_attendance (classroom_id, user_id, joined_at) values (?, ?, ?)', [classroomId, stranded.user.id, joinedAt]);
+    const q = dbOf(nodeA);
+    await q.insertInto('classroom_participants').values({ classroom_id: classroomId, user_id: stranded.user.id, admission: 'admitted' }).execute();
+    await q
+      .insertInto('classroom_connections')
+      .values({
+        classroom_id: classroomId,
+        socket_id: `ghost-${randomBytes(4).toString('hex')}`,
+        user_id: stranded.user.id,
+        node_id: `dead-node-${randomBytes(4).toString('hex')}`,
+      })
+      .execute();
+    await q.insertInto('classroom_attendance').values({ classroom_id: classroomId, user_id: stranded.user.id, joined_at: joinedAt }).execute();
     clock.advance(5 * MINUTE);
 
     await eventually(async () => (await connectionCount(nodeA, classroomId, stranded.user.id)) === 0, 5000, 'swept');
@@ -166,7 +164,11 @@ describe.skipIf(!inject('redisUrl'))('classroom presence and attendance across n
     const learner = room.learners[0]!;
     const host = await enter(nodeA, room.host, classroomId);
     const client = await enter(nodeB, learner, classroomId);
-    await sqlOf(nodeA.node.orm.em.fork())('delete from classroom_connections where classroom_id = ? and user_id = ?', [classroomId, learner.user.id]);
+    await dbOf(nodeA)
+      .deleteFrom('classroom_connections')
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', learner.user.id)
+      .execute();
     await eventually(async () => (await connectionCount(nodeA, classroomId, learner.user.id)) === 1, 5000, 'connection recorded again');
     // Still in the room and present for everyone.
     await emitOk(host.socket, 'room:mute_all', { classroomId });

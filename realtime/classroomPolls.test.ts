@@ -1,12 +1,12 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { JoinClassroomResult, PollDto } from '../contracts/classrooms.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import type { PollDto } from '../contracts/classrooms.ts';
+import { jsonb } from '../orm/db.ts';
 import { roomClient, seedClassroom, type RoomClient } from '../test/classrooms.ts';
-import type { TestUser } from '../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../test/factories.ts';
-import { startCluster, type RunningNode } from '../test/nodes.ts';
+import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket, type EventPayload, type TestUser } from '../test/factories.ts';
+import { dbOf, startCluster, type RunningNode } from '../test/nodes.ts';
 
-type Results = { classroomId: string; pollId: string; resultsVersion: number; counts: number[]; answered: number };
+type Results = EventPayload<'poll:results'>;
 
 /** The live results a host's client shows: the highest resultsVersion per poll wins, whatever the arrival order. */
 function latest(events: Results[], pollId: string): Results | undefined {
@@ -32,7 +32,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
   async function enter(node: RunningNode, user: TestUser, classroomId: string): Promise<RoomClient & { results: Results[] }> {
     const socket = await connectSocket(node.url, user.accessToken);
     sockets.push(socket);
-    const results = collect<Results>(socket, 'poll:results');
+    const results = collect(socket, 'poll:results');
     const client = roomClient(socket, classroomId);
     expect((await client.join()).admitted).toBe(true);
     return { ...client, results };
@@ -47,7 +47,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     const l0 = await enter(nodeB, first, classroomId);
     const l1 = await enter(nodeB, second, classroomId);
 
-    const { poll } = await emitOk<{ poll: PollDto; version: number }>(host.socket, 'poll:create', {
+    const { poll } = await emitOk(host.socket, 'poll:create', {
       classroomId,
       question: 'What is 2 + 2?',
       options: ['3', '4', '5'],
@@ -57,7 +57,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     await eventually(() => pollIn(l1, poll.id) !== undefined, 3000, 'the poll reaches node B');
     expect(pollIn(l1, poll.id)).toEqual(poll);
 
-    const answer = (client: RoomClient, options: number[], event = 'poll:answer') =>
+    const answer = (client: RoomClient, options: number[], event: 'poll:answer' | 'poll:change' = 'poll:answer') =>
       emitAck(client.socket, event, { classroomId, pollId: poll.id, options });
     expect(await answer(l0, [0])).toEqual({ ok: true, data: { pollId: poll.id, options: [0] } });
     expect(await answer(l0, [1])).toMatchObject({ ok: false, error: { code: 'conflict', message: 'You already answered — change it instead.' } });
@@ -88,7 +88,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     expect(l0.results).toEqual([]);
     expect(l1.results).toEqual([]);
     // Stored: a learner coming back sees their answer.
-    const again = await emitOk<JoinClassroomResult>(l0.socket, 'classroom:join', { classroomId });
+    const again = await emitOk(l0.socket, 'classroom:join', { classroomId });
     expect(again.admitted && again.myAnswers).toEqual({ [poll.id]: [1] });
   });
 
@@ -97,7 +97,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     const { classroomId } = room;
     const cohost = await enter(nodeA, room.cohost, classroomId);
     const learner = await enter(nodeB, room.learners[0]!, classroomId);
-    const { poll } = await emitOk<{ poll: PollDto }>(cohost.socket, 'poll:create', {
+    const { poll } = await emitOk(cohost.socket, 'poll:create', {
       classroomId,
       question: 'Which are prime?',
       options: ['2', '4', '5'],
@@ -122,7 +122,7 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     const { classroomId } = room;
     const host = await enter(nodeA, room.host, classroomId);
     const learner = await enter(nodeB, room.learners[0]!, classroomId);
-    const { poll } = await emitOk<{ poll: PollDto }>(host.socket, 'poll:create', {
+    const { poll } = await emitOk(host.socket, 'poll:create', {
       classroomId,
       question: 'Quick!',
       options: ['a', 'b'],
@@ -143,13 +143,21 @@ describe.skipIf(!inject('redisUrl'))('polls and quizzes across two nodes', () =>
     const { classroomId } = room;
     const learner = await enter(nodeB, room.learners[0]!, classroomId);
     const pollId = crypto.randomUUID();
-    await sqlOf(nodeA.node.orm.em.fork())(
-      `insert into classroom_polls (id, classroom_id, question, options, time_limit_seconds, closes_at, created_at)
-       values (?, ?, 'Orphan?', '["a","b"]', 5, now() - interval '1 second', now() - interval '6 seconds')`,
-      [pollId, classroomId],
-    );
+    const q = dbOf(nodeA);
+    await q
+      .insertInto('classroom_polls')
+      .values({
+        id: pollId,
+        classroom_id: classroomId,
+        question: 'Orphan?',
+        options: jsonb(['a', 'b']),
+        time_limit_seconds: 5,
+        closes_at: sql<Date>`now() - interval '1 second'`,
+        created_at: sql<Date>`now() - interval '6 seconds'`,
+      })
+      .execute();
     await eventually(() => pollIn(learner, pollId)?.status === 'closed', 5000, 'closed by a sweep');
-    const [row] = await sqlOf(nodeA.node.orm.em.fork())<{ closed_at: Date | null }>('select closed_at from classroom_polls where id = ?', [pollId]);
-    expect(row!.closed_at).not.toBeNull();
+    const row = await q.selectFrom('classroom_polls').select('closed_at').where('id', '=', pollId).executeTakeFirstOrThrow();
+    expect(row.closed_at).toBeInstanceOf(Date);
   });
 });

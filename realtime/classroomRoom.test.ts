@@ -1,10 +1,10 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ClassroomPatchDto, ClassroomStateDto } from '../contracts/classrooms.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import type { ClassroomStateDto } from '../contracts/classrooms.ts';
+import type { AckResult } from '../contracts/errors.ts';
 import { comparable, participantIn, roomClient, seedClassroom, type RoomClient } from '../test/classrooms.ts';
-import type { TestUser } from '../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../test/factories.ts';
-import { startCluster, type RunningNode } from '../test/nodes.ts';
+import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { dbOf, startCluster, type RunningNode } from '../test/nodes.ts';
 
 describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (host on A, learners on B)', () => {
   let nodeA: RunningNode;
@@ -36,6 +36,7 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
   /** A fresh snapshot, as a client re-joining from a socket already in the room gets it. */
   async function freshState(client: RoomClient, classroomId: string): Promise<ClassroomStateDto> {
     const result = await emitOk(client.socket, 'classroom:join', { classroomId });
+    if (!result.admitted) throw new Error('not admitted to the room');
     return result.state;
   }
   async function expectConverged(clients: RoomClient[], reference: RoomClient, classroomId: string) {
@@ -97,7 +98,7 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
     const { classroomId } = room;
     const host = await enter(nodeA, room.host, classroomId);
     const learners = await Promise.all(room.learners.map((l, i) => enter(i % 2 ? nodeA : nodeB, l, classroomId)));
-    const acks = await Promise.all(learners.map((l) => emitOk<{ version: number }>(l.socket, 'hand:raise', { classroomId })));
+    const acks = await Promise.all(learners.map((l) => emitOk(l.socket, 'hand:raise', { classroomId })));
     const byVersion = room.learners
       .map((l, i) => ({ id: l.user.id, version: acks[i]!.version }))
       .sort((a, b) => a.version - b.version)
@@ -114,14 +115,16 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
     const { classroomId } = room;
     const host = await enter(nodeA, room.host, classroomId);
     const member = await enter(nodeB, room.learners[0]!, classroomId);
-    await sqlOf(nodeA.node.orm.em.fork())(
-      `update classroom_registrations set status = 'cancelled' where classroom_id = ? and user_id = ?`,
-      [classroomId, room.learners[1]!.user.id],
-    );
+    await dbOf(nodeA)
+      .updateTable('classroom_registrations')
+      .set({ status: 'cancelled' })
+      .where('classroom_id', '=', classroomId)
+      .where('user_id', '=', room.learners[1]!.user.id)
+      .execute();
     const refused = await Promise.all(
       [room.unregistered, room.waitlisted, room.learners[1]!, room.outsider].map(async (user) => {
         const socket = await open(nodeB, user);
-        return { socket, heard: collect<ClassroomPatchDto>(socket, 'classroom:state'), ack: await emitAck(socket, 'classroom:join', { classroomId }) };
+        return { socket, heard: collect(socket, 'classroom:state'), ack: await emitAck(socket, 'classroom:join', { classroomId }) };
       }),
     );
     for (const { ack } of refused) expect(ack).toMatchObject({ ok: false, error: { code: 'forbidden' } });
@@ -140,7 +143,7 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
 
   it('a private community hides the class from outsiders (not_found)', async () => {
     const room = await seedClassroom(nodeA, { learners: 1 });
-    await sqlOf(nodeA.node.orm.em.fork())(`update communities set visibility = 'private' where id = ?`, [room.communityId]);
+    await dbOf(nodeA).updateTable('communities').set({ visibility: 'private' }).where('id', '=', room.communityId).execute();
     const socket = await open(nodeB, room.outsider);
     expect(await emitAck(socket, 'classroom:join', { classroomId: room.classroomId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
@@ -159,20 +162,25 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
       error: { code: 'conflict' },
     });
 
-    await sqlOf(nodeA.node.orm.em.fork())(`update classrooms set status = 'live', started_at = now() where id = ?`, [classroomId]);
+    await dbOf(nodeA)
+      .updateTable('classrooms')
+      .set({ status: 'live', started_at: sql<Date>`now()` })
+      .where('id', '=', classroomId)
+      .execute();
     const learner = await enter(nodeB, room.learners[0]!, classroomId);
     const other = room.learners[1]!;
-    const hostOnly: [string, object][] = [
-      ['room:mute_all', { classroomId }],
-      ['hand:dismiss', { classroomId, userId: other.user.id }],
-      ['stage:invite', { classroomId, userId: other.user.id }],
-      ['waiting:admit', { classroomId, userId: other.user.id }],
-      ['waiting:deny', { classroomId, userId: other.user.id }],
-      ['poll:create', { classroomId, question: 'Mine?', options: ['a', 'b'] }],
-      ['stage:remove', { classroomId, userId: other.user.id }],
+    const someone = { classroomId, userId: other.user.id };
+    const hostOnly: [string, () => Promise<AckResult<unknown>>][] = [
+      ['room:mute_all', () => emitAck(learner.socket, 'room:mute_all', { classroomId })],
+      ['hand:dismiss', () => emitAck(learner.socket, 'hand:dismiss', someone)],
+      ['stage:invite', () => emitAck(learner.socket, 'stage:invite', someone)],
+      ['waiting:admit', () => emitAck(learner.socket, 'waiting:admit', someone)],
+      ['waiting:deny', () => emitAck(learner.socket, 'waiting:deny', someone)],
+      ['poll:create', () => emitAck(learner.socket, 'poll:create', { classroomId, question: 'Mine?', options: ['a', 'b'] })],
+      ['stage:remove', () => emitAck(learner.socket, 'stage:remove', someone)],
     ];
-    for (const [event, payload] of hostOnly) {
-      expect(await emitAck(learner.socket, event, payload), event).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    for (const [event, attempt] of hostOnly) {
+      expect(await attempt(), event).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     }
     expect(await emitAck(host.socket, 'hand:raise', { classroomId })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // Registered but not in the room yet: nothing to act on.
@@ -189,7 +197,7 @@ describe.skipIf(!inject('redisUrl'))('classroom room state across two nodes (hos
     const host = await enter(nodeA, room.host, classroomId);
 
     const firstClient = roomClient(await open(nodeB, first), classroomId);
-    const admissions = collect<{ classroomId: string; admitted: boolean }>(firstClient.socket, 'classroom:admission');
+    const admissions = collect(firstClient.socket, 'classroom:admission');
     const heardWhileWaiting = collect(firstClient.socket, 'classroom:state');
     expect(await firstClient.join()).toEqual({ admitted: false, waiting: true });
     await eventually(() => host.replica.state!.waiting.length === 1, 3000, 'the host sees the learner waiting');

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ClassroomTokenEvent } from '../contracts/classrooms.ts';
-import { RTC_TOKEN_MAX_TTL_SECONDS } from '../contracts/classrooms.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import { RTC_TOKEN_MAX_TTL_SECONDS, type ClassroomTokenEvent } from '../contracts/classrooms.ts';
 import { participantIn, roomClient, seedClassroom, type RoomClient } from '../test/classrooms.ts';
 import { decodeRtcToken, RTC_PRIVILEGES, TEST_AGORA } from '../test/classroomFactories.ts';
-import type { TestUser } from '../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../test/factories.ts';
-import { startCluster, type RunningNode } from '../test/nodes.ts';
+import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { dbOf, startCluster, type RunningNode } from '../test/nodes.ts';
 
 describe.skipIf(!inject('redisUrl'))('the stage across two nodes, with video configured', () => {
   let nodeA: RunningNode;
@@ -33,8 +30,8 @@ describe.skipIf(!inject('redisUrl'))('the stage across two nodes, with video con
   }
 
   async function rtcUidOf(userId: string): Promise<number> {
-    const [row] = await sqlOf(nodeA.node.orm.em.fork())<{ rtc_uid: number }>('select rtc_uid from users where id = ?', [userId]);
-    return Number(row!.rtc_uid);
+    const user = await dbOf(nodeA).selectFrom('users').select('rtc_uid').where('id', '=', userId).executeTakeFirstOrThrow();
+    return user.rtc_uid;
   }
 
   function expectToken(event: ClassroomTokenEvent, classroomId: string, uid: number, role: 'publisher' | 'subscriber') {
@@ -64,8 +61,8 @@ describe.skipIf(!inject('redisUrl'))('the stage across two nodes, with video con
     const host = await enter(nodeA, room.host, classroomId);
     const client = await enter(nodeB, learner, classroomId);
     const other = await enter(nodeB, bystander, classroomId);
-    const tokens = collect<ClassroomTokenEvent>(client.socket, 'classroom:token');
-    const othersTokens = collect<ClassroomTokenEvent>(other.socket, 'classroom:token');
+    const tokens = collect(client.socket, 'classroom:token');
+    const othersTokens = collect(other.socket, 'classroom:token');
     const uid = await rtcUidOf(learner.user.id);
 
     await emitOk(client.socket, 'hand:raise', { classroomId });
@@ -95,8 +92,8 @@ describe.skipIf(!inject('redisUrl'))('the stage across two nodes, with video con
     const cohost = await enter(nodeA, room.cohost, classroomId);
     const speakerClient = await enter(nodeB, speaker, classroomId);
     const shyClient = await enter(nodeB, shy, classroomId);
-    const speakerTokens = collect<ClassroomTokenEvent>(speakerClient.socket, 'classroom:token');
-    const shyTokens = collect<ClassroomTokenEvent>(shyClient.socket, 'classroom:token');
+    const speakerTokens = collect(speakerClient.socket, 'classroom:token');
+    const shyTokens = collect(shyClient.socket, 'classroom:token');
 
     await emitOk(cohost.socket, 'stage:invite', { classroomId, userId: speaker.user.id });
     await emitOk(speakerClient.socket, 'stage:accept', { classroomId });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ConnectErrorData, SessionRevokedPayload } from '../contracts/realtime.ts';
-import { rooms } from '../contracts/realtime.ts';
-import { api, connectSocket, nextEvent, registerUser, type ClientSocket } from '../test/factories.ts';
+import type { AuthResult } from '../contracts/auth.ts';
+import type { ErrorResponse } from '../contracts/errors.ts';
+import { rooms, type ConnectErrorData, type SessionRevokedPayload } from '../contracts/realtime.ts';
+import { api, call, connectSocket, emitAck, nextEvent, ok, registerUser, type ClientSocket, type TestUser } from '../test/factories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 import { withTimeout } from '../domain/shared/time.ts';
 
@@ -75,12 +76,12 @@ describe.skipIf(!inject('redisUrl'))(
 
       // A harmless payload: it names a session that does not exist, so nothing is actually revoked.
       const payload: SessionRevokedPayload = { sessionId: crypto.randomUUID(), reason: 'revoked' };
-      const received = nextEvent<SessionRevokedPayload>(aliceOnB, 'session:revoked', 2000);
+      const received = nextEvent(aliceOnB, 'session:revoked', 2000);
       nodeA.node.deps.publisher.toRoom(rooms.user(alice.user.id), 'session:revoked', payload);
       expect(await received).toEqual(payload);
 
       // Bob is in a different room; a round trip on his socket after Alice's delivery shows nothing was queued for him.
-      expect((await bobOnB.timeout(2000).emitWithAck('session:hello', {})).ok).toBe(true);
+      expect((await emitAck(bobOnB, 'session:hello', {}, 2000)).ok).toBe(true);
       expect(bobGotIt).toBe(false);
       expect(aliceOnB.connected).toBe(true);
     });
@@ -89,13 +90,9 @@ describe.skipIf(!inject('redisUrl'))(
       ['POST /auth/logout by session 1', 'logout'],
       ['DELETE /auth/sessions/:id of session 1 by session 2', 'revoked'],
     ] as const)('%s on node A: session 1 sockets get session:revoked then disconnect; session 2 stays', async (_label, reason) => {
-      const user = await registerUser(nodeA.url);
-      const login = await api(nodeA.url, 'POST', '/api/v1/auth/login', {
-        body: { email: user.user.email, password: user.password },
-      });
-      expect(login.status).toBe(200);
-      const session1 = { id: user.sessionId, accessToken: user.accessToken };
-      const session2 = { id: login.body.sessionId as string, accessToken: login.body.accessToken as string };
+      const session1 = await registerUser(nodeA.url);
+      const login = await ok(call<AuthResult>(nodeA, 'POST', '/auth/login', null, { email: session1.user.email, password: session1.password }));
+      const session2: TestUser = { ...login, password: session1.password };
 
       const s1OnB = await open(nodeB, session1.accessToken);
       const s2OnB = await open(nodeB, session2.accessToken);
@@ -107,8 +104,8 @@ describe.skipIf(!inject('redisUrl'))(
 
       const res =
         reason === 'logout'
-          ? await api(nodeA.url, 'POST', '/api/v1/auth/logout', { token: session1.accessToken })
-          : await api(nodeA.url, 'DELETE', `/api/v1/auth/sessions/${session1.id}`, { token: session2.accessToken });
+          ? await call(nodeA, 'POST', '/auth/logout', session1)
+          : await call(nodeA, 'DELETE', `/auth/sessions/${session1.sessionId}`, session2);
       const respondedAt = Date.now();
       expect(res.status).toBe(204);
 
@@ -121,34 +118,30 @@ describe.skipIf(!inject('redisUrl'))(
           watch.seen.map((s) => s.event),
           `${where}: session:revoked must arrive before the disconnect`,
         ).toEqual(['session:revoked', 'disconnect']);
-        expect(watch.seen[0]!.value).toEqual({ sessionId: session1.id, reason });
+        expect(watch.seen[0]!.value).toEqual({ sessionId: session1.sessionId, reason });
         expect(watch.seen[1]!.value).toBe('io server disconnect');
         for (const s of watch.seen) expect(s.at - respondedAt).toBeLessThan(REVOCATION_BUDGET_MS);
       }
 
       // Session 2 shares the user's room but not the session's: still connected and answering.
       expect(s2OnB.connected).toBe(true);
-      expect(await s2OnB.timeout(2000).emitWithAck('session:hello', {})).toMatchObject({
-        ok: true,
-        data: { sessionId: session2.id },
-      });
+      expect(await emitAck(s2OnB, 'session:hello', {}, 2000)).toMatchObject({ ok: true, data: { sessionId: session2.sessionId } });
       expect(s2Revoked).toBe(false);
 
       // Session 1's access token is still within its TTL, but no node accepts it any more.
       await expectRefused(nodeA, session1.accessToken);
       await expectRefused(nodeB, session1.accessToken);
       // Nor does REST on the other node.
-      expect((await api(nodeB.url, 'GET', '/api/v1/me', { token: session1.accessToken })).status).toBe(401);
+      expect((await call(nodeB, 'GET', '/me', session1)).status).toBe(401);
     });
 
     it("reusing a refresh token on node A disconnects the session's socket on node B", async () => {
       const user = await registerUser(nodeA.url);
-      const rotated = await api(nodeA.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
-      expect(rotated.status).toBe(200);
-      const socket = await open(nodeB, rotated.body.accessToken);
+      const rotated = await ok(call<AuthResult>(nodeA, 'POST', '/auth/refresh', null, { refreshToken: user.refreshToken }));
+      const socket = await open(nodeB, rotated.accessToken);
       const watch = watchRevocation(socket);
 
-      const replay = await api(nodeA.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } });
+      const replay = await call<ErrorResponse>(nodeA, 'POST', '/auth/refresh', null, { refreshToken: user.refreshToken });
       const respondedAt = Date.now();
       expect(replay.status).toBe(401);
       expect(replay.body.error.code).toBe('unauthenticated');
@@ -158,7 +151,7 @@ describe.skipIf(!inject('redisUrl'))(
       expect(watch.seen[0]!.value).toEqual({ sessionId: user.sessionId, reason: 'reuse_detected' });
       expect(watch.seen[1]!.value).toBe('io server disconnect');
       for (const s of watch.seen) expect(s.at - respondedAt).toBeLessThan(REVOCATION_BUDGET_MS);
-      await expectRefused(nodeB, rotated.body.accessToken);
+      await expectRefused(nodeB, rotated.accessToken);
     });
   },
 );

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PostDto } from '../contracts/feed.ts';
-import { registerUsers, type TestUser } from '../test/communityFactories.ts';
-import { api, collect, connectSocket, emitAck, emitOk, nextEvent, type ClientSocket } from '../test/factories.ts';
-import { commentAs, feedCommunity, moderateAs, postAs } from '../test/feedFactories.ts';
+import { seedWorld } from '../test/communities.ts';
+import { call, collect, connectSocket, emitAck, emitOk, nextEvent, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { commentAs, moderateAs, postAs } from '../test/feedFactories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 
 describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)', () => {
@@ -15,8 +14,6 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     return socket;
   };
   const [A, B] = [0, 1];
-  const call = (on: number, user: TestUser, method: string, path: string, body?: unknown) =>
-    api(nodes[on]!.url, method, `/api/v1${path}`, { token: user.accessToken, body });
 
   beforeAll(async () => {
     ({ nodes, close } = await startCluster(2, { env: { RATE_LIMIT_EVENTS_PER_10S: '100000' } }));
@@ -26,26 +23,23 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     await close?.();
   });
 
-  async function world(visibility: 'public' | 'private' = 'public') {
-    const [owner, moderator, author, watcher, outsider] = await registerUsers(nodes[A]!.url, 5);
-    const communityId = await feedCommunity(
-      nodes[A]!,
-      [{ user: owner, role: 'owner' }, { user: moderator, role: 'moderator' }, { user: author }, { user: watcher }],
+  function world(visibility: 'public' | 'private' = 'public') {
+    return seedWorld(nodes[A]!, {
+      people: { owner: 'owner', moderator: 'moderator', author: 'member', watcher: 'member', outsider: null },
       visibility,
-    );
-    return { owner, moderator, author, watcher, outsider, communityId };
+    });
   }
 
   it('a post made over REST on node A reaches a subscriber on node B exactly once', async () => {
     const { author, watcher, communityId } = await world();
     const socket = await open(nodes[B]!, watcher);
     expect(await emitOk(socket, 'feed:subscribe', { communityId })).toEqual({ communityId });
-    const created = collect<PostDto>(socket, 'feed:post_created');
+    const created = collect(socket, 'feed:post_created');
 
     const post = await postAs(nodes[A]!, author, communityId, 'live **news**');
     // A second post is a marker: events from one publisher arrive in order, so once it is here the first had its chance to repeat.
-    const marker = nextEvent<PostDto>(socket, 'feed:post_updated');
-    await call(A, author, 'PATCH', `/posts/${post.id}`, { body: 'live news, edited' });
+    const marker = nextEvent(socket, 'feed:post_updated');
+    await call(nodes[A]!, 'PATCH', `/posts/${post.id}`, author, { body: 'live news, edited' });
     await marker;
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ id: post.id, communityId, bodyHtml: '<p>live <strong>news</strong></p>', author: { id: author.user.id }, hidden: false });
@@ -56,36 +50,36 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     const socket = await open(nodes[B]!, watcher);
     await emitOk(socket, 'feed:subscribe', { communityId });
 
-    const postCreated = nextEvent<PostDto>(socket, 'feed:post_created');
+    const postCreated = nextEvent(socket, 'feed:post_created');
     const post = await postAs(nodes[A]!, author, communityId, 'thread');
     expect((await postCreated).id).toBe(post.id);
 
-    const commentCreated = nextEvent<any>(socket, 'feed:comment_created');
+    const commentCreated = nextEvent(socket, 'feed:comment_created');
     const comment = await commentAs(nodes[B]!, author, post.id, 'first comment');
     expect(await commentCreated).toMatchObject({ id: comment.id, postId: post.id, communityId, author: { id: author.user.id } });
 
-    const commentUpdated = nextEvent<any>(socket, 'feed:comment_updated');
-    await call(A, author, 'PATCH', `/comments/${comment.id}`, { body: 'edited comment' });
+    const commentUpdated = nextEvent(socket, 'feed:comment_updated');
+    await call(nodes[A]!, 'PATCH', `/comments/${comment.id}`, author, { body: 'edited comment' });
     expect(await commentUpdated).toMatchObject({ id: comment.id, body: 'edited comment' });
 
-    const reaction = nextEvent<any>(socket, 'feed:reaction_updated');
-    await call(A, watcher, 'POST', `/comments/${comment.id}/reactions`, { emoji: '👍' });
+    const reaction = nextEvent(socket, 'feed:reaction_updated');
+    await call(nodes[A]!, 'POST', `/comments/${comment.id}/reactions`, watcher, { emoji: '👍' });
     expect(await reaction).toEqual({
       communityId,
       postId: post.id,
       commentId: comment.id,
       reactions: [{ emoji: '👍', count: 1, userIds: [watcher.user.id] }],
     });
-    const postReaction = nextEvent<any>(socket, 'feed:reaction_updated');
-    await call(B, watcher, 'POST', `/posts/${post.id}/reactions`, { emoji: '🎉' });
+    const postReaction = nextEvent(socket, 'feed:reaction_updated');
+    await call(nodes[B]!, 'POST', `/posts/${post.id}/reactions`, watcher, { emoji: '🎉' });
     expect(await postReaction).toMatchObject({ postId: post.id, commentId: null });
 
-    const commentDeleted = nextEvent<any>(socket, 'feed:comment_deleted');
-    await call(A, author, 'DELETE', `/comments/${comment.id}`);
+    const commentDeleted = nextEvent(socket, 'feed:comment_deleted');
+    await call(nodes[A]!, 'DELETE', `/comments/${comment.id}`, author);
     expect(await commentDeleted).toEqual({ communityId, postId: post.id, commentId: comment.id });
 
-    const postDeleted = nextEvent<any>(socket, 'feed:post_deleted');
-    await call(A, author, 'DELETE', `/posts/${post.id}`);
+    const postDeleted = nextEvent(socket, 'feed:post_deleted');
+    await call(nodes[A]!, 'DELETE', `/posts/${post.id}`, author);
     expect(await postDeleted).toEqual({ communityId, postId: post.id });
   });
 
@@ -95,11 +89,11 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     await emitOk(socket, 'feed:subscribe', { communityId });
     const post = await postAs(nodes[A]!, author, communityId, 'borderline');
 
-    const gone = nextEvent<any>(socket, 'feed:post_deleted');
+    const gone = nextEvent(socket, 'feed:post_deleted');
     await moderateAs(nodes[A]!, moderator, { type: 'post', id: post.id }, { hide: true });
     expect(await gone).toEqual({ communityId, postId: post.id });
 
-    const back = nextEvent<PostDto>(socket, 'feed:post_created');
+    const back = nextEvent(socket, 'feed:post_created');
     await moderateAs(nodes[A]!, moderator, { type: 'post', id: post.id }, { hide: false });
     expect(await back).toMatchObject({ id: post.id, hidden: false, body: 'borderline' });
   });
@@ -112,16 +106,16 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     const top = await commentAs(nodes[A]!, watcher, post.id, 'hot take');
     const reply = await commentAs(nodes[A]!, author, post.id, 'agreed', top.id);
 
-    const gone = nextEvent<any>(socket, 'feed:comment_deleted');
+    const gone = nextEvent(socket, 'feed:comment_deleted');
     await moderateAs(nodes[A]!, moderator, { type: 'comment', id: top.id }, { hide: true });
     expect(await gone).toEqual({ communityId, postId: post.id, commentId: top.id });
     // Replying under a hidden comment is refused for members, so nothing is announced.
-    expect((await call(A, author, 'POST', `/posts/${post.id}/comments`, { body: 'more', parentId: top.id })).status).toBe(404);
+    expect((await call(nodes[A]!, 'POST', `/posts/${post.id}/comments`, author, { body: 'more', parentId: top.id })).status).toBe(404);
 
-    const back = collect<any>(socket, 'feed:comment_created');
+    const back = collect(socket, 'feed:comment_created');
     const marker = nextEvent(socket, 'feed:post_updated');
     await moderateAs(nodes[A]!, moderator, { type: 'comment', id: top.id }, { hide: false });
-    await call(A, author, 'PATCH', `/posts/${post.id}`, { body: 'thread, edited' });
+    await call(nodes[A]!, 'PATCH', `/posts/${post.id}`, author, { body: 'thread, edited' });
     await marker;
     expect(back.map((c) => [c.id, c.parentId])).toEqual([
       [top.id, null],
@@ -139,9 +133,9 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     expect(await emitAck(outsider, 'feed:subscribe', { communityId: 'not-a-uuid' })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
 
     // Not subscribed to the private feed: its posts never reach this socket, while the public one's do.
-    const seen = collect<PostDto>(outsider, 'feed:post_created');
+    const seen = collect(outsider, 'feed:post_created');
     await postAs(nodes[B]!, priv.author, priv.communityId, 'members only');
-    const publicPost = nextEvent<PostDto>(outsider, 'feed:post_created');
+    const publicPost = nextEvent(outsider, 'feed:post_created');
     await postAs(nodes[B]!, pub.author, pub.communityId, 'for everyone');
     await publicPost;
     expect(seen.map((p) => p.communityId)).toEqual([pub.communityId]);
@@ -152,15 +146,15 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     const removed = await open(nodes[B]!, watcher);
     const sentinel = await open(nodes[B]!, author);
     for (const s of [removed, sentinel]) await emitOk(s, 'feed:subscribe', { communityId });
-    const seenByRemoved = collect<PostDto>(removed, 'feed:post_created');
+    const seenByRemoved = collect(removed, 'feed:post_created');
 
-    expect((await call(A, owner, 'DELETE', `/communities/${communityId}/members/${watcher.user.id}`)).status).toBe(204);
+    expect((await call(nodes[A]!, 'DELETE', `/communities/${communityId}/members/${watcher.user.id}`, owner)).status).toBe(204);
     // Removal is revoked through the cluster adapter; a post after it must not reach the removed socket.
-    const reachedSentinel = nextEvent<PostDto>(sentinel, 'feed:post_created');
+    const reachedSentinel = nextEvent(sentinel, 'feed:post_created');
     const post = await postAs(nodes[A]!, owner, communityId, 'after the removal');
     expect((await reachedSentinel).id).toBe(post.id);
     const marker = nextEvent(sentinel, 'feed:post_updated');
-    await call(A, owner, 'PATCH', `/posts/${post.id}`, { body: 'still after the removal' });
+    await call(nodes[A]!, 'PATCH', `/posts/${post.id}`, owner, { body: 'still after the removal' });
     await marker;
     expect(seenByRemoved).toEqual([]);
     expect(await emitAck(removed, 'feed:subscribe', { communityId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
@@ -172,8 +166,8 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     const sentinel = await open(nodes[B]!, author);
     for (const s of [socket, sentinel]) await emitOk(s, 'feed:subscribe', { communityId });
     expect(await emitOk(socket, 'feed:unsubscribe', { communityId })).toEqual({ communityId });
-    const seen = collect<PostDto>(socket, 'feed:post_created');
-    const reached = nextEvent<PostDto>(sentinel, 'feed:post_created');
+    const seen = collect(socket, 'feed:post_created');
+    const reached = nextEvent(sentinel, 'feed:post_created');
     await postAs(nodes[A]!, author, communityId, 'anyone there?');
     await reached;
     expect(seen).toEqual([]);

@@ -1,7 +1,7 @@
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectErrorData } from '../contracts/realtime.ts';
-import { api, connectSocket, registerUser, type ClientSocket } from '../test/factories.ts';
+import { api, call, connectSocket, emitAck, emitRaw, registerUser, type ClientSocket } from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 import { MAX_SOCKET_PAYLOAD_BYTES } from './server.ts';
 import { withTimeout } from '../domain/shared/time.ts';
@@ -53,7 +53,7 @@ describe('socket handshake authentication', () => {
 
   it('refuses the access token of a session that has logged out', async () => {
     const user = await registerUser(node.url);
-    const out = await api(node.url, 'POST', '/api/v1/auth/logout', { token: user.accessToken });
+    const out = await call(node, 'POST', '/auth/logout', user);
     expect(out.status).toBe(204);
     const err = await refused(connectSocket(node.url, user.accessToken));
     expect(err.data).toMatchObject({ code: 'unauthenticated' });
@@ -116,7 +116,7 @@ describe('session:hello', () => {
   it('acks {ok:true} with the user and session of the token', async () => {
     const user = await registerUser(node.url);
     const socket = await open(node.url, user.accessToken);
-    const ack = await socket.timeout(3000).emitWithAck('session:hello', {});
+    const ack = await emitAck(socket, 'session:hello', {}, 3000);
     expect(ack).toMatchObject({ ok: true, data: { userId: user.user.id, sessionId: user.sessionId } });
     if (ack.ok) expect(Date.parse(ack.data.serverTime)).not.toBeNaN();
   });
@@ -124,13 +124,12 @@ describe('session:hello', () => {
   it('acks invalid_input for a payload the schema refuses, and keeps the socket usable', async () => {
     const user = await registerUser(node.url);
     const socket = await open(node.url, user.accessToken);
-    // Bypass the typed event map on purpose: a real client can send anything.
-    const untyped = socket as unknown as { timeout(ms: number): { emitWithAck(event: string, payload: unknown): Promise<unknown> } };
+    // Past the typed event map on purpose: a real client can send anything.
     for (const payload of [{ extra: 1 }, 'a string', 42, null, [1, 2]]) {
-      const ack = await untyped.timeout(3000).emitWithAck('session:hello', payload);
+      const ack = await emitRaw(socket, 'session:hello', payload, 3000);
       expect(ack, `payload ${JSON.stringify(payload)}`).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     }
-    const fine = await socket.timeout(3000).emitWithAck('session:hello', {});
+    const fine = await emitAck(socket, 'session:hello', {}, 3000);
     expect(fine.ok).toBe(true);
   });
 
@@ -143,10 +142,10 @@ describe('session:hello', () => {
     untyped.emit('session:hello', { blob: 'x'.repeat(MAX_SOCKET_PAYLOAD_BYTES + 1024) }, () => {});
     expect(await withTimeout(disconnected, 3000)).toBe('transport close');
 
-    const ack = await bystander.timeout(3000).emitWithAck('session:hello', {});
+    const ack = await emitAck(bystander, 'session:hello', {}, 3000);
     expect(ack.ok).toBe(true);
     const fresh = await open(node.url, user.accessToken);
-    expect((await fresh.timeout(3000).emitWithAck('session:hello', {})).ok).toBe(true);
+    expect((await emitAck(fresh, 'session:hello', {}, 3000)).ok).toBe(true);
     expect((await api(node.url, 'GET', '/health/live')).status).toBe(200);
   });
 });
@@ -158,14 +157,14 @@ describe('socket event rate limit', () => {
       const user = await registerUser(limited.url);
       const socket = await open(limited.url, user.accessToken);
       const acks = [];
-      for (let i = 0; i < 4; i++) acks.push(await socket.timeout(3000).emitWithAck('session:hello', {}));
+      for (let i = 0; i < 4; i++) acks.push(await emitAck(socket, 'session:hello', {}, 3000));
       expect(acks.slice(0, 3).map((a) => a.ok)).toEqual([true, true, true]);
       expect(acks[3]).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
       if (!acks[3]!.ok) expect(acks[3]!.error.retryAfter).toBeGreaterThan(0);
       // The budget is per user: someone else is not affected.
       const other = await registerUser(limited.url);
       const otherSocket = await open(limited.url, other.accessToken);
-      expect((await otherSocket.timeout(3000).emitWithAck('session:hello', {})).ok).toBe(true);
+      expect((await emitAck(otherSocket, 'session:hello', {}, 3000)).ok).toBe(true);
     } finally {
       await limited.close();
     }

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CaseDto } from '../contracts/moderation.ts';
-import type { TestUser } from '../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../test/factories.ts';
-import { call, moderationWorld, reportAs, reportedPerson, seedMessage, type ModerationWorld } from '../test/moderationFactories.ts';
+import { call, collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket, type TestUser } from '../test/factories.ts';
+import { moderationWorld, reportAs, reportedPerson, seedMessage, type ModerationWorld } from '../test/moderationFactories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 
 /** The promise made to moderators: a ban takes effect on every node within a second of the answer. */
@@ -39,8 +37,8 @@ describe.skipIf(!inject('redisUrl'))('moderation across two nodes (one Redis)', 
 
   it('a report on node A reaches the console on node B live; a claim on A shows as claimed on B', async () => {
     const queue = await consoleOn(nodeB, world.admin);
-    const created = collect<CaseDto>(queue, 'moderation:case_created');
-    const updated = collect<CaseDto>(queue, 'moderation:case_updated');
+    const created = collect(queue, 'moderation:case_created');
+    const updated = collect(queue, 'moderation:case_updated');
     const messageId = await seedMessage(nodeA, world.channelId, world.author.user.id, 'live report');
     await reportAs(nodeA, world.member, { targetType: 'message', targetId: messageId });
     await eventually(() => created.some((k) => k.target.id === messageId), 2000, 'case_created on node B');
@@ -60,7 +58,7 @@ describe.skipIf(!inject('redisUrl'))('moderation across two nodes (one Redis)', 
     const ownerOnA = await socketOn(nodeA, world.owner);
     await emitOk(ownerOnA, 'channel:join', { channelId: world.channelId });
     const removedFromCommunity = collect(personOnB, 'community:removed');
-    const removedFromChannels = collect<{ channelId: string }>(personOnB, 'channel:removed');
+    const removedFromChannels = collect(personOnB, 'channel:removed');
     const messages = collect(personOnB, 'message:created');
 
     const res = await call(nodeA, 'POST', `/moderation/cases/${caseId}/actions`, world.moderator, { action: 'ban', reason: 'spam bot' });
@@ -88,9 +86,9 @@ describe.skipIf(!inject('redisUrl'))('moderation across two nodes (one Redis)', 
     const removed = (await reportedPerson(nodeA, world, 'moderator')).person;
     const demotedConsole = await consoleOn(nodeB, demoted);
     const removedConsole = await consoleOn(nodeB, removed);
-    const demotedSees = collect<CaseDto>(demotedConsole, 'moderation:case_created');
-    const removedSees = collect<CaseDto>(removedConsole, 'moderation:case_created');
-    const controlSees = collect<CaseDto>(control, 'moderation:case_created');
+    const demotedSees = collect(demotedConsole, 'moderation:case_created');
+    const removedSees = collect(removedConsole, 'moderation:case_created');
+    const controlSees = collect(control, 'moderation:case_created');
 
     const patch = await call(nodeA, 'PATCH', `/communities/${world.communityId}/members/${demoted.user.id}`, world.owner, { role: 'member' });
     expect(patch.status).toBe(200);

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PresenceStatus } from '../contracts/chat.ts';
-import { seedCommunity } from '../test/communities.ts';
-import { api, collect, connectSocket, emitAck, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
+import type { PresenceList, PresenceStatus } from '../contracts/chat.ts';
+import { seedCommunity, seedWorld } from '../test/communities.ts';
+import { call, collect, connectSocket, emitAck, eventually, registerUsers, type ClientSocket, type EventPayload, type TestUser } from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 
-type Update = { userId: string; status: PresenceStatus };
+type Update = EventPayload<'presence:updated'>;
 const COALESCE_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,13 +31,13 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   }
 
   async function community(size: number) {
-    const users = await Promise.all(Array.from({ length: size }, () => registerUser(nodeA.url)));
+    const users = await registerUsers(nodeA.url, size);
     const { communityId } = await seedCommunity(nodeA, { members: users.map((u) => ({ userId: u.user.id })), channels: [] });
     return { communityId, users };
   }
 
-  async function statusOver(node: RunningNode, token: string, communityId: string, userId: string): Promise<PresenceStatus> {
-    const res = await api<{ data: Update[] }>(node.url, 'GET', `/api/v1/communities/${communityId}/presence`, { token });
+  async function statusOver(node: RunningNode, user: TestUser, communityId: string, userId: string): Promise<PresenceStatus> {
+    const res = await call<PresenceList>(node, 'GET', `/communities/${communityId}/presence`, user);
     expect(res.status).toBe(200);
     return res.body.data.find((e) => e.userId === userId)?.status ?? 'offline';
   }
@@ -45,31 +45,29 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   const about = (heard: Update[], userId: string) => heard.filter((u) => u.userId === userId).map((u) => u.status);
 
   it("a member's socket on node B hears of a user on node A, and REST on node B agrees", async () => {
-    const { communityId, users } = await community(2);
-    const [observer, x] = users as [(typeof users)[0], (typeof users)[0]];
+    const { communityId, observer, x } = await seedWorld(nodeA, { people: { observer: 'member', x: 'member' } });
     const observerOnB = await open(nodeB, observer.accessToken);
-    const heard = collect<Update>(observerOnB, 'presence:updated');
+    const heard = collect(observerOnB, 'presence:updated');
 
     const xOnA = await open(nodeA, x.accessToken);
     await eventually(() => about(heard, x.user.id).length > 0, 3000, 'online on node B');
     expect(heard).toContainEqual({ userId: x.user.id, status: 'online' });
-    expect(await statusOver(nodeB, observer.accessToken, communityId, x.user.id)).toBe('online');
+    expect(await statusOver(nodeB, observer, communityId, x.user.id)).toBe('online');
 
     await emitAck(xOnA, 'presence:set', { status: 'dnd' });
     await eventually(() => about(heard, x.user.id).length > 1, 3000, 'dnd on node B');
-    expect(await statusOver(nodeB, observer.accessToken, communityId, x.user.id)).toBe('dnd');
+    expect(await statusOver(nodeB, observer, communityId, x.user.id)).toBe('dnd');
 
     xOnA.close();
     await eventually(() => about(heard, x.user.id).length > 2, 3000, 'offline on node B');
     expect(about(heard, x.user.id)).toEqual(['online', 'dnd', 'offline']);
-    expect(await statusOver(nodeB, observer.accessToken, communityId, x.user.id)).toBe('offline');
+    expect(await statusOver(nodeB, observer, communityId, x.user.id)).toBe('offline');
   });
 
   it('moving from node A to node B within one window announces nothing', async () => {
-    const { users } = await community(2);
-    const [observer, x] = users as [(typeof users)[0], (typeof users)[0]];
+    const { observer, x } = await seedWorld(nodeA, { people: { observer: 'member', x: 'member' } });
     const observerOnB = await open(nodeB, observer.accessToken);
-    const heard = collect<Update>(observerOnB, 'presence:updated');
+    const heard = collect(observerOnB, 'presence:updated');
     const xOnA = await open(nodeA, x.accessToken);
     await eventually(() => about(heard, x.user.id).length > 0, 3000, 'online');
     await sleep(COALESCE_MS);
@@ -83,10 +81,10 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   it('many users connecting at once over both nodes produce at most one update each at an observer', async () => {
     const N = 20;
     const { users } = await community(N + 1);
-    const [observer, ...others] = users as [(typeof users)[0], ...typeof users];
+    const [observer, ...others] = users as [TestUser, ...TestUser[]];
     const observerOnB = await open(nodeB, observer.accessToken);
     await sleep(COALESCE_MS * 2);
-    const heard = collect<Update>(observerOnB, 'presence:updated');
+    const heard = collect(observerOnB, 'presence:updated');
 
     const sockets = await Promise.all(others.map((u, i) => open(i % 2 ? nodeA : nodeB, u.accessToken)));
     await eventually(() => new Set(heard.map((u) => u.userId)).size >= N, 5000, 'everyone online');
@@ -105,10 +103,9 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   it("a node shutting down gracefully removes its connections: users with no other device go offline at once", async () => {
     const nodeC = await startNode({ clusterId, redis: true, env });
     try {
-      const { communityId, users } = await community(3);
-      const [observer, onlyOnC, alsoOnA] = users as [(typeof users)[0], (typeof users)[0], (typeof users)[0]];
+      const { communityId, observer, onlyOnC, alsoOnA } = await seedWorld(nodeA, { people: { observer: 'member', onlyOnC: 'member', alsoOnA: 'member' } });
       const observerOnB = await open(nodeB, observer.accessToken);
-      const heard = collect<Update>(observerOnB, 'presence:updated');
+      const heard = collect(observerOnB, 'presence:updated');
       await open(nodeC, onlyOnC.accessToken);
       await open(nodeC, alsoOnA.accessToken);
       await open(nodeA, alsoOnA.accessToken);
@@ -122,8 +119,8 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
       expect(about(heard, onlyOnC.user.id)).toEqual(['online', 'offline']);
       await sleep(COALESCE_MS * 2);
       expect(about(heard, alsoOnA.user.id)).toEqual(['online']);
-      expect(await statusOver(nodeB, observer.accessToken, communityId, onlyOnC.user.id)).toBe('offline');
-      expect(await statusOver(nodeB, observer.accessToken, communityId, alsoOnA.user.id)).toBe('online');
+      expect(await statusOver(nodeB, observer, communityId, onlyOnC.user.id)).toBe('offline');
+      expect(await statusOver(nodeB, observer, communityId, alsoOnA.user.id)).toBe('online');
     } finally {
       await nodeC.close();
     }

@@ -2,15 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { PresenceStatus } from '../contracts/chat.ts';
+import type { PresenceList } from '../contracts/chat.ts';
+import { openOrm } from '../orm/database.ts';
+import { db } from '../orm/db.ts';
 import { testDatabaseUrl } from '../test/db.ts';
-import { api, collect, connectSocket, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
+import { call, collect, connectSocket, eventually, registerUsers, type ClientSocket } from '../test/factories.ts';
 import { freePort } from '../test/ports.ts';
 import { spawnServer, waitForOk, type ServerProcess } from '../test/processes.ts';
-
-type Update = { userId: string; status: PresenceStatus };
 
 /** The promise made to users: a killed node's users show offline within this. */
 const CONVERGENCE_BUDGET_MS = 30_000;
@@ -56,33 +55,31 @@ describe.skipIf(!inject('redisUrl'))('presence after a node is killed (real proc
     const [doomed, survivor] = await Promise.all([start(shared), start(shared)]);
     await Promise.all([doomed.ready, survivor.ready]);
 
-    const [x, observer] = await Promise.all([registerUser(survivor.url), registerUser(survivor.url)]);
+    const [x, observer] = await registerUsers(survivor.url, 2);
     const communityId = randomUUID();
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
+    const orm = await openOrm(databaseUrl, { poolMax: 1 });
     try {
-      await db.query("insert into communities (id, slug, name, visibility) values ($1, $2, 'Kill test', 'public')", [
-        communityId,
-        `kill-${randomBytes(6).toString('hex')}`,
-      ]);
-      await db.query("insert into community_members (community_id, user_id) values ($1, $2), ($1, $3)", [
-        communityId,
-        x.user.id,
-        observer.user.id,
-      ]);
+      const q = db(orm.em.fork());
+      await q
+        .insertInto('communities')
+        .values({ id: communityId, slug: `kill-${randomBytes(6).toString('hex')}`, name: 'Kill test', visibility: 'public' })
+        .execute();
+      await q
+        .insertInto('community_members')
+        .values([x, observer].map((u) => ({ community_id: communityId, user_id: u.user.id })))
+        .execute();
     } finally {
-      await db.end();
+      await orm.close(true);
     }
 
     const observerSocket = await connectSocket(survivor.url, observer.accessToken);
     sockets.push(observerSocket);
-    const heard = collect<Update>(observerSocket, 'presence:updated');
+    const heard = collect(observerSocket, 'presence:updated');
     sockets.push(await connectSocket(doomed.url, x.accessToken));
     const about = () => heard.filter((u) => u.userId === x.user.id).map((u) => u.status);
     await eventually(() => about().length > 0, 5000, 'x online at the observer');
     expect(about()).toEqual(['online']);
-    const listed = () =>
-      api<{ data: Update[] }>(survivor.url, 'GET', `/api/v1/communities/${communityId}/presence`, { token: observer.accessToken });
+    const listed = () => call<PresenceList>(survivor.url, 'GET', `/communities/${communityId}/presence`, observer);
     expect((await listed()).body.data).toContainEqual({ userId: x.user.id, status: 'online' });
 
     const killedAt = Date.now();

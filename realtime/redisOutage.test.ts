@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rooms, type SessionRevokedPayload } from '../contracts/realtime.ts';
 import { freshTestDatabase } from '../test/db.ts';
-import { api, connectSocket, nextEvent, registerUser, type ClientSocket } from '../test/factories.ts';
+import {
+  api,
+  call,
+  connectSocket,
+  eventually,
+  nextEvent,
+  registerUser,
+  type ClientSocket,
+  type EventPayload,
+  type ServerEvent,
+} from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 import { freePort } from '../test/ports.ts';
 
@@ -55,7 +65,7 @@ describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    await waitFor(async () => (await api(early.url, 'GET', '/health/ready')).status === 200, 10_000, 'node to become ready');
+    await eventually(async () => (await api(early.url, 'GET', '/health/ready')).status === 200, 10_000, 'node to become ready');
 
     const late = await startNode({ databaseUrl, env: { REDIS_URL: redisUrl }, clusterId });
     nodes.push(late);
@@ -66,7 +76,7 @@ describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis
     // Room broadcast from the other node reaches the node that started without Redis. Its subscription may still be
     // on the way right after reconnecting, so publish until one arrives.
     const payload: SessionRevokedPayload = { sessionId: crypto.randomUUID(), reason: 'revoked' };
-    const received = nextEvent<SessionRevokedPayload>(socket, 'session:revoked', 5000);
+    const received = nextEvent(socket, 'session:revoked', 5000);
     const publishing = setInterval(() => late.node.deps.publisher.toRoom(rooms.user(user.user.id), 'session:revoked', payload), 50);
     try {
       expect(await received).toEqual(payload);
@@ -75,28 +85,23 @@ describe.skipIf(!hasRedisServer)('Redis outage at start (skipped without a redis
     }
 
     // So does a revocation through the session bus.
-    const revoked = eventMatching<SessionRevokedPayload>(socket, 'session:revoked', (p) => p.sessionId === user.sessionId, 3000);
-    const disconnected = nextEvent<string>(socket, 'disconnect', 3000);
-    expect((await api(late.url, 'POST', '/api/v1/auth/logout', { token: user.accessToken })).status).toBe(204);
+    const revoked = eventMatching(socket, 'session:revoked', (p) => p.sessionId === user.sessionId, 3000);
+    const disconnected = nextEvent(socket, 'disconnect', 3000);
+    expect((await call(late, 'POST', '/auth/logout', user)).status).toBe(204);
     expect(await revoked).toEqual({ sessionId: user.sessionId, reason: 'logout' });
     expect(await disconnected).toBe('io server disconnect');
     expect(unhandled).toEqual([]);
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`waited ${timeoutMs} ms for ${what}`);
-}
-
-/** Like startNode() from test/nodes.ts, on a given database (startNode always uses the worker's). */
-
 /** The first `event` whose payload passes `accept` (earlier, unrelated deliveries are skipped). */
-function eventMatching<T>(socket: ClientSocket, event: string, accept: (payload: T) => boolean, timeoutMs: number): Promise<T> {
+function eventMatching<E extends ServerEvent>(
+  socket: ClientSocket,
+  event: E,
+  accept: (payload: EventPayload<E>) => boolean,
+  timeoutMs: number,
+): Promise<EventPayload<E>> {
+  type T = EventPayload<E>;
   const target = socket as unknown as { on(e: string, cb: (p: T) => void): void; off(e: string, cb: (p: T) => void): void };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

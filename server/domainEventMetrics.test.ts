@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUsers } from '../test/communityFactories.ts';
-import { api } from '../test/factories.ts';
+import { call, registerUsers } from '../test/factories.ts';
 import { feedCommunity, postAs } from '../test/feedFactories.ts';
-import { startNode, type RunningNode } from '../test/nodes.ts';
+import { dbOf, startNode, type RunningNode } from '../test/nodes.ts';
 
 /*
  * A listener added in composition alone: the per-event counter sees operations that know nothing about it.
@@ -34,8 +33,8 @@ describe('/metrics', () => {
 
     const post = await postAs(node, author, communityId, 'Counting starts here');
     await postAs(node, author, communityId, 'And goes on');
-    expect((await api(node.url, 'DELETE', `/api/v1/posts/${post.id}`, { token: author.accessToken })).status).toBe(204);
-    expect((await api(node.url, 'POST', '/api/v1/auth/logout', { token: author.accessToken })).status).toBe(204);
+    expect((await call(node, 'DELETE', `/posts/${post.id}`, author)).status).toBe(204);
+    expect((await call(node, 'POST', '/auth/logout', author)).status).toBe(204);
 
     const after = await scrape();
     expect(domainEventCount(after, 'post.created') - domainEventCount(before, 'post.created')).toBe(2);
@@ -49,17 +48,17 @@ describe('/metrics', () => {
     expect(before).toBeGreaterThanOrEqual(0);
 
     // A job given up on (as after its last attempt), due later so no runner takes it first.
-    const kysely = node.node.deps.orm.em.fork().getKysely();
-    const { rows } = await sql<{ id: string }>`
+    const q = dbOf(node);
+    const { rows } = await sql<{ id: number }>`
       select id from graphile_worker.permanently_fail_jobs(
         array[(graphile_worker.add_job('domain-event', '{}'::json, run_at => now() + interval '1 hour')).id],
         'the listener kept failing'
       )
-    `.execute(kysely);
+    `.execute(q);
     try {
       expect(failedJobs(await scrape())).toBe(before + 1);
     } finally {
-      await sql`select graphile_worker.complete_jobs(array[${rows[0]!.id}]::bigint[])`.execute(kysely);
+      await sql`select graphile_worker.complete_jobs(array[${rows[0]!.id}]::bigint[])`.execute(q);
     }
     expect(failedJobs(await scrape())).toBe(before);
   });

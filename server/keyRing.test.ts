@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { AuthResult } from '../contracts/auth.ts';
 import type { JwtKey } from '../domain/auth/tokens.ts';
 import { testDatabaseUrl } from '../test/db.ts';
-import { api, registerUser } from '../test/factories.ts';
+import { call, ok, registerUser } from '../test/factories.ts';
 import { testEnv } from '../test/nodes.ts';
 import { ensureDataDir, resolveJwtKeys } from './bootstrap.ts';
 import { createNode } from './node.ts';
@@ -109,15 +110,11 @@ describe('two nodes started at once on one DATA_DIR without JWT_KEYS', () => {
     const [a, b] = await Promise.all([startDevNode(dataDir), startDevNode(dataDir)]);
     try {
       const onA = await registerUser(a.url);
-      const meOnB = await api(b.url, 'GET', '/api/v1/me', { token: onA.accessToken });
-      expect(meOnB.status).toBe(200);
+      expect((await call(b.url, 'GET', '/me', onA)).status).toBe(200);
 
-      const onB = await api(b.url, 'POST', '/api/v1/auth/login', {
-        body: { email: onA.user.email, password: onA.password },
-      });
-      expect(onB.status).toBe(200);
-      const meOnA = await api(a.url, 'GET', '/api/v1/me', { token: onB.body.accessToken });
-      expect(meOnA.status).toBe(200);
+      const signedInOnB = await ok(call<AuthResult>(b.url, 'POST', '/auth/login', null, { email: onA.user.email, password: onA.password }));
+      const onB = { ...signedInOnB, password: onA.password };
+      expect((await call(a.url, 'GET', '/me', onB)).status).toBe(200);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -2,8 +2,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AuthResult } from '../contracts/auth.ts';
 import { DEMO_ACCOUNTS } from '../orm/seeders/demoData.ts';
-import { api } from '../test/factories.ts';
+import { call, ok } from '../test/factories.ts';
 import { freePort } from '../test/ports.ts';
 import { spawnServer, waitForOk } from '../test/processes.ts';
 
@@ -32,12 +33,14 @@ describe('server/main with nothing configured', () => {
       expect(readyAfter).toBeLessThan(60_000);
       expect(first.output()).toContain('DEMO ONLY');
       expect(first.output()).toContain(learner.email);
-      const login = await api(base, 'POST', '/api/v1/auth/login', { body: { email: learner.email, password: learner.password } });
+      const login = await call(base, 'POST', '/auth/login', null, { email: learner.email, password: learner.password });
       expect(login.status).toBe(200);
-      const created = await api(base, 'POST', '/api/v1/auth/register', {
-        body: { email: `keeper-${Date.now()}@example.test`, password: 'a durable passphrase', displayName: 'Keeper' },
-      });
-      expect(created.status).toBe(201);
+      const password = 'a durable passphrase';
+      const registered = await ok(
+        call<AuthResult>(base, 'POST', '/auth/register', null, { email: `keeper-${Date.now()}@example.test`, password, displayName: 'Keeper' }),
+        201,
+      );
+      const keeper = { ...registered, password };
       // Graceful stop on SIGTERM exits 0 and takes the embedded PostgreSQL down with it.
       expect(await first.stop('SIGTERM')).toBe(0);
 
@@ -45,12 +48,10 @@ describe('server/main with nothing configured', () => {
       try {
         await waitForOk(`${base}/health/ready`, second, 60_000);
         expect(second.output()).not.toContain('DEMO ONLY');
-        const again = await api(base, 'POST', '/api/v1/auth/login', {
-          body: { email: created.body.user.email, password: 'a durable passphrase' },
-        });
+        const again = await call(base, 'POST', '/auth/login', null, { email: keeper.user.email, password });
         expect(again.status).toBe(200);
         // Tokens from before the restart stay valid: the dev key ring was persisted in DATA_DIR.
-        const me = await api(base, 'GET', '/api/v1/me', { token: created.body.accessToken });
+        const me = await call(base, 'GET', '/me', keeper);
         expect(me.status).toBe(200);
         expect(await second.stop('SIGINT')).toBe(0);
       } finally {

@@ -1,17 +1,12 @@
 import agoraAccessToken from 'agora-token/src/AccessToken2.js';
-import type { ClassroomDto } from '../contracts/classrooms.ts';
-import type { CommunityRole } from '../contracts/communities.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import type { AuthResult, PlatformRole } from '../contracts/auth.ts';
+import type { ClassroomDto, ClassroomEnvelope } from '../contracts/classrooms.ts';
 import { seedCommunity } from './communities.ts';
-import { registerUsers, type TestUser } from './communityFactories.ts';
-import { api } from './factories.ts';
-import type { RunningNode } from './nodes.ts';
+import { call, ok, registerUsers, type TestUser } from './factories.ts';
+import { dbOf, type RunningNode } from './nodes.ts';
 
 /** An Agora project for tests: App ID and certificate are 32 hex characters each. */
 export const TEST_AGORA = { AGORA_APP_ID: '0123456789abcdef0123456789abcdef', AGORA_APP_CERTIFICATE: 'fedcba9876543210fedcba9876543210' };
-
-export const call = <T = any>(node: RunningNode, method: string, path: string, user?: TestUser, body?: unknown) =>
-  api<T>(node.url, method, `/api/v1${path}`, { token: user?.accessToken, body });
 
 /** ISO time `minutes` from `from` (default: now). */
 export const minutesFrom = (minutes: number, from: Date = new Date()) => new Date(from.getTime() + minutes * 60_000).toISOString();
@@ -22,21 +17,13 @@ export async function classroomCommunity(
   learners: number,
   options: { visibility?: 'public' | 'private' } = {},
 ): Promise<{ communityId: string; host: TestUser; learners: TestUser[] }> {
-  const [host, ...rest] = (await registerUsers(node.url, learners + 1)) as TestUser[];
+  const [host, ...rest] = (await registerUsers(node.url, learners + 1)) as [TestUser, ...TestUser[]];
   const { communityId } = await seedCommunity(node, {
-    members: [{ userId: host!.user.id, role: 'owner' }, ...rest.map((u) => ({ userId: u.user.id, role: 'member' as CommunityRole }))],
+    members: [{ userId: host.user.id, role: 'owner' }, ...rest.map((u) => ({ userId: u.user.id }))],
     channels: [],
     visibility: options.visibility ?? 'public',
   });
-  return { communityId, host: host!, learners: rest };
-}
-
-export async function addToCommunity(node: RunningNode, communityId: string, user: TestUser, role: CommunityRole = 'member') {
-  await sqlOf(node.node.orm.em.fork())(
-    `insert into community_members (community_id, user_id, role) values (?, ?, ?)
-     on conflict (community_id, user_id) do update set role = excluded.role`,
-    [communityId, user.user.id, role],
-  );
+  return { communityId, host, learners: rest };
 }
 
 /** Schedules through the API as `host`; fails the test unless it is created. */
@@ -47,34 +34,22 @@ export async function scheduleClassroom(
   overrides: Partial<{ title: string; startsAt: string; durationMinutes: number; capacity: number; waitingRoom: boolean; priceMinor: number }> = {},
 ): Promise<ClassroomDto> {
   const body = { communityId, title: 'Intro to algebra', startsAt: minutesFrom(5), durationMinutes: 60, capacity: 30, ...overrides };
-  const res = await call<{ classroom: ClassroomDto }>(node, 'POST', '/classrooms', host, body);
-  if (res.status !== 201) throw new Error(`schedule failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.classroom;
-}
-
-/** Runs an action that must succeed, returning its body. */
-export async function ok<T = any>(response: Promise<{ status: number; body: T }>, status = 200): Promise<T> {
-  const res = await response;
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+  return (await ok(call<ClassroomEnvelope>(node, 'POST', '/classrooms', host, body), 201)).classroom;
 }
 
 /** Gives a user a platform role and signs them in again, so their access token carries it. */
-export async function withPlatformRole(node: RunningNode, user: TestUser, role: 'user' | 'instructor' | 'moderator' | 'admin'): Promise<TestUser> {
-  await sqlOf(node.node.orm.em.fork())('update users set role = ? where id = ?', [role, user.user.id]);
-  const res = await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: user.password } });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { ...res.body, password: user.password };
+export async function withPlatformRole(node: RunningNode, user: TestUser, role: PlatformRole): Promise<TestUser> {
+  await dbOf(node).updateTable('users').set({ role }).where('id', '=', user.user.id).execute();
+  const signedIn = await ok(call<AuthResult>(node, 'POST', '/auth/login', null, { email: user.user.email, password: user.password }));
+  return { ...signedIn, password: user.password };
 }
 
 /** A stretch of presence in the room, as the room code records it. */
 export async function insertAttendance(node: RunningNode, classroomId: string, userId: string, joinedAt: Date | string, leftAt: Date | string | null) {
-  await sqlOf(node.node.orm.em.fork())('insert into classroom_attendance (classroom_id, user_id, joined_at, left_at) values (?, ?, ?, ?)', [
-    classroomId,
-    userId,
-    new Date(joinedAt),
-    leftAt === null ? null : new Date(leftAt),
-  ]);
+  await dbOf(node)
+    .insertInto('classroom_attendance')
+    .values({ classroom_id: classroomId, user_id: userId, joined_at: new Date(joinedAt), left_at: leftAt === null ? null : new Date(leftAt) })
+    .execute();
 }
 
 /** A learner's standing in the room (waiting room admission, stage), as the room code records it. */
@@ -84,11 +59,12 @@ export async function setParticipant(
   userId: string,
   state: { admission?: 'waiting' | 'admitted' | 'denied'; stage?: 'none' | 'invited' | 'speaker' },
 ) {
-  await sqlOf(node.node.orm.em.fork())(
-    `insert into classroom_participants (classroom_id, user_id, admission, stage, waiting_since) values (?, ?, ?, ?, now())
-     on conflict (classroom_id, user_id) do update set admission = excluded.admission, stage = excluded.stage`,
-    [classroomId, userId, state.admission ?? 'admitted', state.stage ?? 'none'],
-  );
+  const standing = { admission: state.admission ?? 'admitted', stage: state.stage ?? 'none' } as const;
+  await dbOf(node)
+    .insertInto('classroom_participants')
+    .values({ classroom_id: classroomId, user_id: userId, ...standing, waiting_since: new Date() })
+    .onConflict((oc) => oc.columns(['classroom_id', 'user_id']).doUpdateSet(standing))
+    .execute();
 }
 
 export interface DecodedRtcToken {

@@ -1,9 +1,8 @@
+import { sql } from 'kysely';
 import type { ClassroomPatchDto, ClassroomStateDto, JoinClassroomResult, ParticipantDto, PollDto } from '../contracts/classrooms.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
 import { seedCommunity } from './communities.ts';
-import { registerUsers, type TestUser } from './communityFactories.ts';
-import { emitOk, type ClientSocket } from './factories.ts';
-import type { RunningNode } from './nodes.ts';
+import { emitOk, registerUsers, type ClientSocket, type TestUser } from './factories.ts';
+import { dbOf, type RunningNode } from './nodes.ts';
 
 export interface SeededClassroom {
   classroomId: string;
@@ -39,24 +38,40 @@ export async function seedClassroom(
     ],
     channels: [],
   });
-  const sql = sqlOf(node.node.orm.em.fork());
+  const q = dbOf(node);
   const classroomId = crypto.randomUUID();
   const channelId = crypto.randomUUID();
   const status = options.status ?? 'live';
   const startedAt = status === 'live' ? (options.startedAt ?? new Date()) : null;
-  await sql(`insert into channels (id, community_id, kind, visibility) values (?, ?, 'classroom', 'private')`, [channelId, communityId]);
-  await sql(
-    `insert into classrooms (id, community_id, host_id, channel_id, title, starts_at, duration_minutes, capacity, waiting_room, status, started_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [classroomId, communityId, host.user.id, channelId, 'Live algebra', startedAt ?? new Date(Date.now() + 3_600_000),
-      options.durationMinutes ?? 60, Math.max(1, count), options.waitingRoom ?? false, status, startedAt],
-  );
-  await sql('insert into classroom_cohosts (classroom_id, user_id) values (?, ?)', [classroomId, cohost.user.id]);
-  for (const learner of learners) {
-    await sql(`insert into classroom_registrations (classroom_id, user_id, status) values (?, ?, 'registered')`, [classroomId, learner.user.id]);
-  }
-  await sql(`insert into classroom_registrations (classroom_id, user_id, status) values (?, ?, 'waitlisted')`, [classroomId, waitlisted.user.id]);
-  for (const staff of [host, cohost]) await sql('insert into channel_members (channel_id, user_id) values (?, ?)', [channelId, staff.user.id]);
+  await q.insertInto('channels').values({ id: channelId, community_id: communityId, kind: 'classroom', visibility: 'private' }).execute();
+  await q
+    .insertInto('classrooms')
+    .values({
+      id: classroomId,
+      community_id: communityId,
+      host_id: host.user.id,
+      channel_id: channelId,
+      title: 'Live algebra',
+      starts_at: startedAt ?? new Date(Date.now() + 3_600_000),
+      duration_minutes: options.durationMinutes ?? 60,
+      capacity: Math.max(1, count),
+      waiting_room: options.waitingRoom ?? false,
+      status,
+      started_at: startedAt,
+    })
+    .execute();
+  await q.insertInto('classroom_cohosts').values({ classroom_id: classroomId, user_id: cohost.user.id }).execute();
+  await q
+    .insertInto('classroom_registrations')
+    .values([
+      ...learners.map((learner) => ({ classroom_id: classroomId, user_id: learner.user.id, status: 'registered' as const })),
+      { classroom_id: classroomId, user_id: waitlisted.user.id, status: 'waitlisted' },
+    ])
+    .execute();
+  await q
+    .insertInto('channel_members')
+    .values([host, cohost].map((staff) => ({ channel_id: channelId, user_id: staff.user.id })))
+    .execute();
   return { classroomId, communityId, channelId, host, cohost, learners, waitlisted, unregistered, outsider };
 }
 
@@ -141,7 +156,7 @@ export function roomClient(socket: ClientSocket, classroomId: string): RoomClien
     socket,
     replica,
     async join() {
-      const result = await emitOk<JoinClassroomResult>(socket, 'classroom:join', { classroomId });
+      const result = await emitOk(socket, 'classroom:join', { classroomId });
       if (result.admitted) replica.reset(result.state);
       return result;
     },
@@ -155,18 +170,23 @@ export function participantIn(state: ClassroomStateDto | null, userId: string): 
 
 /** The attendance intervals of one user in one class, oldest first. */
 export async function attendanceOf(node: RunningNode, classroomId: string, userId: string): Promise<{ joinedAt: string; leftAt: string | null }[]> {
-  const rows = await sqlOf(node.node.orm.em.fork())<{ joined_at: Date; left_at: Date | null }>(
-    'select joined_at, left_at from classroom_attendance where classroom_id = ? and user_id = ? order by joined_at',
-    [classroomId, userId],
-  );
-  return rows.map((r) => ({ joinedAt: new Date(r.joined_at).toISOString(), leftAt: r.left_at && new Date(r.left_at).toISOString() }));
+  const rows = await dbOf(node)
+    .selectFrom('classroom_attendance')
+    .select(['joined_at', 'left_at'])
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', '=', userId)
+    .orderBy('joined_at')
+    .execute();
+  return rows.map((r) => ({ joinedAt: r.joined_at.toISOString(), leftAt: r.left_at?.toISOString() ?? null }));
 }
 
 /** How many sockets the room's connection table holds for a user. */
 export async function connectionCount(node: RunningNode, classroomId: string, userId: string): Promise<number> {
-  const [row] = await sqlOf(node.node.orm.em.fork())<{ n: number }>(
-    'select count(*)::int as n from classroom_connections where classroom_id = ? and user_id = ?',
-    [classroomId, userId],
-  );
-  return row!.n;
+  const { n } = await dbOf(node)
+    .selectFrom('classroom_connections')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('classroom_id', '=', classroomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return n;
 }

@@ -1,11 +1,10 @@
-import type { CommentDto, FeedPage, PostDto } from '../contracts/feed.ts';
 import type { CommunityRole } from '../contracts/communities.ts';
+import type { CommentDto, CommentEnvelope, FeedPage, PostDto, PostEnvelope, ReactionList } from '../contracts/feed.ts';
 import { moderateFeedItem } from '../domain/feed/moderation.ts';
-import { sqlOf } from '../domain/shared/sql.ts';
+import { db } from '../orm/db.ts';
 import { seedCommunity } from './communities.ts';
-import type { TestUser } from './communityFactories.ts';
-import { api } from './factories.ts';
-import type { RunningNode } from './nodes.ts';
+import { call, ok, type TestUser } from './factories.ts';
+import { dbOf, type RunningNode } from './nodes.ts';
 
 /** A community seeded straight into the database with the given people; public unless told. */
 export async function feedCommunity(
@@ -21,39 +20,24 @@ export async function feedCommunity(
   return communityId;
 }
 
-async function expectStatus<T>(promise: Promise<{ status: number; body: T }>, status: number, what: string): Promise<T> {
-  const res = await promise;
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
 /** Posts through the API (201 expected). */
 export async function postAs(node: RunningNode, user: TestUser, communityId: string, input: string | Record<string, unknown>): Promise<PostDto> {
   const body = typeof input === 'string' ? { body: input } : input;
-  const res = await expectStatus<{ post: PostDto }>(
-    api(node.url, 'POST', `/api/v1/communities/${communityId}/posts`, { token: user.accessToken, body }),
-    201,
-    'create post',
-  );
-  return res.post;
+  return (await ok(call<PostEnvelope>(node, 'POST', `/communities/${communityId}/posts`, user, body), 201)).post;
 }
 
 export async function commentAs(node: RunningNode, user: TestUser, postId: string, body: string, parentId?: string): Promise<CommentDto> {
-  const res = await expectStatus<{ comment: CommentDto }>(
-    api(node.url, 'POST', `/api/v1/posts/${postId}/comments`, { token: user.accessToken, body: parentId ? { body, parentId } : { body } }),
-    201,
-    'create comment',
-  );
-  return res.comment;
+  const input = parentId ? { body, parentId } : { body };
+  return (await ok(call<CommentEnvelope>(node, 'POST', `/posts/${postId}/comments`, user, input), 201)).comment;
 }
 
-export async function reactAs(node: RunningNode, user: TestUser, postId: string, emoji = '👍') {
-  return expectStatus(api(node.url, 'POST', `/api/v1/posts/${postId}/reactions`, { token: user.accessToken, body: { emoji } }), 200, 'react');
+export async function reactAs(node: RunningNode, user: TestUser, postId: string, emoji = '👍'): Promise<ReactionList> {
+  return ok(call<ReactionList>(node, 'POST', `/posts/${postId}/reactions`, user, { emoji }));
 }
 
 export async function feedPage(node: RunningNode, user: TestUser, path: string, cursor?: string | null, limit = 20): Promise<FeedPage> {
   const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
-  return expectStatus<FeedPage>(api(node.url, 'GET', `/api/v1${path}?${query}`, { token: user.accessToken }), 200, `GET ${path}`);
+  return ok(call<FeedPage>(node, 'GET', `${path}?${query}`, user));
 }
 
 /** Every page of a feed, following nextCursor; `between` runs after each page (to change the world mid-way). */
@@ -80,10 +64,17 @@ export async function insertPost(
   input: { communityId: string; authorId: string; createdAt: Date; body?: string },
 ): Promise<string> {
   const id = crypto.randomUUID();
-  await sqlOf(node.node.deps.orm.em.fork())(
-    `insert into posts (id, community_id, author_id, kind, body, created_at) values (?, ?, ?, 'text', ?, ?)`,
-    [id, input.communityId, input.authorId, input.body ?? `post ${id.slice(0, 8)}`, input.createdAt],
-  );
+  await dbOf(node)
+    .insertInto('posts')
+    .values({
+      id,
+      community_id: input.communityId,
+      author_id: input.authorId,
+      kind: 'text',
+      body: input.body ?? `post ${id.slice(0, 8)}`,
+      created_at: input.createdAt,
+    })
+    .execute();
   return id;
 }
 
@@ -92,20 +83,18 @@ export async function insertEngagement(
   node: RunningNode,
   input: { postId: string; communityId: string; userId: string; reactions?: number; comments?: number; at: Date },
 ): Promise<void> {
-  const sql = sqlOf(node.node.deps.orm.em.fork());
-  for (let i = 0; i < (input.reactions ?? 0); i++) {
-    await sql('insert into post_reactions (post_id, user_id, emoji, created_at) values (?, ?, ?, ?)', [input.postId, input.userId, `r${i}`, input.at]);
-  }
-  for (let i = 0; i < (input.comments ?? 0); i++) {
-    await sql('insert into comments (id, post_id, community_id, author_id, body, created_at) values (?, ?, ?, ?, ?, ?)', [
-      crypto.randomUUID(),
-      input.postId,
-      input.communityId,
-      input.userId,
-      `comment ${i}`,
-      input.at,
-    ]);
-  }
+  const q = dbOf(node);
+  const reactions = Array.from({ length: input.reactions ?? 0 }, (_, i) => ({ post_id: input.postId, user_id: input.userId, emoji: `r${i}`, created_at: input.at }));
+  if (reactions.length) await q.insertInto('post_reactions').values(reactions).execute();
+  const comments = Array.from({ length: input.comments ?? 0 }, (_, i) => ({
+    id: crypto.randomUUID(),
+    post_id: input.postId,
+    community_id: input.communityId,
+    author_id: input.userId,
+    body: `comment ${i}`,
+    created_at: input.at,
+  }));
+  if (comments.length) await q.insertInto('comments').values(comments).execute();
 }
 
 /** What the moderation console does: moderateFeedItem in a transaction, then publish after commit. */
@@ -116,7 +105,7 @@ export async function moderateAs(
   change: { hide?: boolean; delete?: boolean },
 ) {
   const deps = node.node.deps;
-  const result = await deps.orm.em.fork().transactional((tx) => moderateFeedItem(deps, sqlOf(tx), target, change, moderator.user.id));
+  const result = await deps.orm.em.fork().transactional((tx) => moderateFeedItem(deps, db(tx), target, change, moderator.user.id));
   result.publish();
   return result;
 }

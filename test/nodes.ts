@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import pino from 'pino';
+import { db, type Db } from '../orm/db.ts';
 import { parseEnv, type Env } from '../server/env.ts';
 import { createNode, type EdulureNode } from '../server/node.ts';
 import type { Clock } from '../domain/shared/time.ts';
@@ -61,4 +63,40 @@ export async function startCluster(size: number, options: Omit<StartNodeOptions,
   const clusterId = randomBytes(6).toString('hex');
   const nodes = await Promise.all(Array.from({ length: size }, () => startNode({ ...options, clusterId, redis: true })));
   return { nodes, close: () => Promise.all(nodes.map((n) => n.close())).then(() => undefined) };
+}
+
+/**
+ * The typed query builder over a running node's database (its own pool, outside any transaction), for rows a test
+ * writes or reads straight from the tables: `await dbOf(node).selectFrom('messages')…`.
+ */
+export function dbOf(node: RunningNode): Db {
+  return db(node.node.orm.em.fork());
+}
+
+/**
+ * The SQL text of every statement the node's pool sends while `work` runs (BEGIN and COMMIT included), seen at the pg
+ * client, so the ORM's own queries and the typed builder's are counted alike. For claims such as "the channel list
+ * costs one statement whatever the number of channels".
+ */
+export async function statementsDuring(node: RunningNode, work: () => Promise<unknown>): Promise<string[]> {
+  const pool = await node.node.orm.em.getConnection().getNativeClient();
+  const statements: string[] = [];
+  const watched = new Map<PoolClient, PoolClient['query']>();
+  const watch = (client: PoolClient) => {
+    if (watched.has(client)) return;
+    const query = client.query;
+    watched.set(client, query);
+    client.query = ((...args: [string | { text: string }, ...unknown[]]) => {
+      statements.push(typeof args[0] === 'string' ? args[0] : args[0].text);
+      return (query as (...a: unknown[]) => unknown).apply(client, args);
+    }) as PoolClient['query'];
+  };
+  pool.on('acquire', watch);
+  try {
+    await work();
+  } finally {
+    pool.off('acquire', watch);
+    for (const [client, query] of watched) client.query = query;
+  }
+  return statements;
 }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttendanceReportDto, AttendanceRowDto, RegistrationDto } from '../../contracts/classrooms.ts';
 import { manualClock } from '../../domain/shared/time.ts';
-import { call, classroomCommunity, insertAttendance, minutesFrom, ok, scheduleClassroom } from '../../test/classroomFactories.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
+import { classroomCommunity, insertAttendance, minutesFrom, scheduleClassroom } from '../../test/classroomFactories.ts';
+import { call, ok, registerUsers, type TestUser } from '../../test/factories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
 const T0 = new Date('2031-03-04T09:00:00.000Z');
@@ -104,7 +103,7 @@ describe('the attendance report', () => {
   });
 
   it('downloads as CSV: a header and one row per person', async () => {
-    const res = await api(node.url, 'GET', `/api/v1/classrooms/${classroomId}/attendance?format=csv`, { token: host.accessToken });
+    const res = await call(node, 'GET', `/classrooms/${classroomId}/attendance?format=csv`, host);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="attendance-statistics-101-${classroomId.slice(0, 8)}.csv"`);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ClassroomDto, ClassroomPatchDto } from '../../contracts/classrooms.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
+import type { ClassroomDto } from '../../contracts/classrooms.ts';
 import { manualClock } from '../../domain/shared/time.ts';
-import { call, classroomCommunity, minutesFrom, ok, scheduleClassroom, TEST_AGORA } from '../../test/classroomFactories.ts';
-import type { TestUser } from '../../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../../test/factories.ts';
+import { classroomCommunity, minutesFrom, scheduleClassroom, TEST_AGORA } from '../../test/classroomFactories.ts';
+import { addToCommunity } from '../../test/communities.ts';
+import { call, collect, connectSocket, emitAck, emitOk, eventually, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
 import { startCluster, type RunningNode } from '../../test/nodes.ts';
 
 /** A live class on a cluster: the host's requests land on node A, learners are connected to node B. */
@@ -36,7 +35,7 @@ describe.skipIf(!inject('redisUrl'))('a live class across two nodes (needs Redis
   it('only the host or a community admin starts it, and not more than 15 minutes early', async () => {
     const { communityId, host, learners } = await classroomCommunity(a, 3);
     const [learner, cohost, admin] = learners as [TestUser, TestUser, TestUser];
-    await sqlOf(a.node.orm.em.fork())('update community_members set role = ? where community_id = ? and user_id = ?', ['admin', communityId, admin.user.id]);
+    await addToCommunity(a, communityId, admin, 'admin');
     const classroom = await schedule(host, communityId, 60);
     await ok(call(a, 'POST', `/classrooms/${classroom.id}/register`, learner), 201);
     await ok(call(a, 'POST', `/classrooms/${classroom.id}/cohosts`, host, { userId: cohost.user.id }));
@@ -98,7 +97,7 @@ describe.skipIf(!inject('redisUrl'))('a live class across two nodes (needs Redis
     await emitOk(learnerSocket, 'classroom:join', { classroomId: classroom.id });
     await emitOk(learnerSocket, 'hand:raise', { classroomId: classroom.id });
     const { poll } = await emitOk(hostSocket, 'poll:create', { classroomId: classroom.id, question: 'Ready?', options: ['Yes', 'No'] });
-    const patches = collect<ClassroomPatchDto>(learnerSocket, 'classroom:state');
+    const patches = collect(learnerSocket, 'classroom:state');
     await ok(call(a, 'POST', `/classrooms/${classroom.id}/rtc-token`, learner));
     clock.advance(30 * 60_000);
 
@@ -139,7 +138,7 @@ describe.skipIf(!inject('redisUrl'))('a live class across two nodes (needs Redis
     const learnerSocket = await open(b, learner);
     await emitOk(hostSocket, 'classroom:join', { classroomId: classroom.id });
     await emitOk(learnerSocket, 'classroom:join', { classroomId: classroom.id });
-    const patches = collect<ClassroomPatchDto>(hostSocket, 'classroom:state');
+    const patches = collect(hostSocket, 'classroom:state');
     const tokens = collect(learnerSocket, 'classroom:token');
     const removed = collect(learnerSocket, 'classroom:removed');
 

@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClassroomDto, ClassroomPatchDto, RegistrationDto } from '../../contracts/classrooms.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
+import type { ClassroomDto, RegistrationDto } from '../../contracts/classrooms.ts';
 import { manualClock } from '../../domain/shared/time.ts';
-import { call, classroomCommunity, insertAttendance, minutesFrom, ok, scheduleClassroom } from '../../test/classroomFactories.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { collect, connectSocket, emitAck, emitOk, eventually, type ClientSocket } from '../../test/factories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { classroomCommunity, insertAttendance, minutesFrom, scheduleClassroom } from '../../test/classroomFactories.ts';
+import { attendanceOf, connectionCount } from '../../test/classrooms.ts';
+import { channelMemberIds } from '../../test/communities.ts';
+import {
+  call,
+  collect,
+  connectSocket,
+  emitAck,
+  emitOk,
+  eventually,
+  ok,
+  registerUsers,
+  type ClientSocket,
+  type TestUser,
+} from '../../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 const clock = manualClock();
 let node: RunningNode;
@@ -23,7 +34,6 @@ const open = async (user: TestUser) => {
   sockets.push(socket);
   return socket;
 };
-const sql = () => sqlOf(node.node.orm.em.fork());
 /** A success body, or the error body of a refusal. */
 type Answer<T> = T & { error?: { code: string; message: string } };
 type Registered = Answer<{ registration: RegistrationDto; classroom: ClassroomDto }>;
@@ -163,12 +173,9 @@ describe('capacity and the waitlist', () => {
     expect(statuses.filter((s) => s === 'registered')).toHaveLength(5);
     const positions = results.map((r) => r.body.registration.waitlistPosition).filter((p) => p !== null);
     expect(positions.sort((x, y) => x! - y!)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    const [counts] = await sql()(
-      `select count(*) filter (where status = 'registered')::int as registered, count(*) filter (where status = 'waitlisted')::int as waitlisted
-       from classroom_registrations where classroom_id = ?`,
-      [classroom.id],
-    );
-    expect(counts).toEqual({ registered: 5, waitlisted: 7 });
+    const stored = await dbOf(node).selectFrom('classroom_registrations').select('status').where('classroom_id', '=', classroom.id).execute();
+    expect(stored.filter((r) => r.status === 'registered')).toHaveLength(5);
+    expect(stored.filter((r) => r.status === 'waitlisted')).toHaveLength(7);
   });
 
   it('opens no seat in an ended class: its registrations are history', async () => {
@@ -191,7 +198,7 @@ describe('cancelling during the class', () => {
     await ok(call(node, 'POST', `/classrooms/${classroom.id}/start`, host));
     const hostSocket = await open(host);
     const learnerSocket = await open(learner);
-    const patches = collect<ClassroomPatchDto>(hostSocket, 'classroom:state');
+    const patches = collect(hostSocket, 'classroom:state');
     await emitOk(hostSocket, 'classroom:join', { classroomId: classroom.id });
     await emitOk(learnerSocket, 'classroom:join', { classroomId: classroom.id });
     const removed = collect(learnerSocket, 'classroom:removed');
@@ -203,13 +210,9 @@ describe('cancelling during the class', () => {
     expect(removed).toEqual([{ classroomId: classroom.id, reason: 'unregistered' }]);
     expect(chatRemoved).toEqual([{ channelId: classroom.channelId }]);
     await eventually(() => patches.some((p) => p.removed?.includes(learner.user.id)), 3000, 'the room sees them go');
-    const intervals = await sql()<{ left_at: Date }>('select left_at from classroom_attendance where classroom_id = ? and user_id = ?', [
-      classroom.id,
-      learner.user.id,
-    ]);
-    expect(intervals.map((i) => new Date(i.left_at).toISOString())).toEqual([clock.now().toISOString()]);
-    expect(await sql()('select 1 from classroom_connections where classroom_id = ? and user_id = ?', [classroom.id, learner.user.id])).toEqual([]);
-    expect(await sql()('select 1 from channel_members where channel_id = ? and user_id = ?', [classroom.channelId, learner.user.id])).toEqual([]);
+    expect((await attendanceOf(node, classroom.id, learner.user.id)).map((i) => i.leftAt)).toEqual([clock.now().toISOString()]);
+    expect(await connectionCount(node, classroom.id, learner.user.id)).toBe(0);
+    expect(await channelMemberIds(node, classroom.channelId)).not.toContain(learner.user.id);
     const rejoin = await emitAck(learnerSocket, 'classroom:join', { classroomId: classroom.id });
     expect(rejoin).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
@@ -223,7 +226,6 @@ describe('cancelling during the class', () => {
     await insertAttendance(node, classroom.id, learner.user.id, clock.now(), null);
     clock.advance(60_000);
     await ok(unregister(classroom, learner));
-    const [open] = await sql()('select count(*)::int as n from classroom_attendance where classroom_id = ? and left_at is null', [classroom.id]);
-    expect(open).toEqual({ n: 0 });
+    expect(await attendanceOf(node, classroom.id, learner.user.id)).toEqual([{ joinedAt: expect.any(String), leftAt: clock.now().toISOString() }]);
   });
 });

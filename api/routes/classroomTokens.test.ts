@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassroomDto, RtcTokenDto } from '../../contracts/classrooms.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
 import { manualClock } from '../../domain/shared/time.ts';
 import {
-  call,
   classroomCommunity,
   decodeRtcToken,
   minutesFrom,
-  ok,
   RTC_PRIVILEGES,
   scheduleClassroom,
   setParticipant,
   TEST_AGORA,
 } from '../../test/classroomFactories.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { call, ok, registerUsers, type TestUser } from '../../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 const clock = manualClock();
 let node: RunningNode;
@@ -32,7 +29,7 @@ const refusal = async (classroom: { id: string }, user: TestUser) => {
   return { status: res.status, ...(res.body as any).error };
 };
 const rtcUidOf = async (user: TestUser) =>
-  Number((await sqlOf(node.node.orm.em.fork())<{ rtc_uid: number }>('select rtc_uid from users where id = ?', [user.user.id]))[0]!.rtc_uid);
+  (await dbOf(node).selectFrom('users').select('rtc_uid').where('id', '=', user.user.id).executeTakeFirstOrThrow()).rtc_uid;
 const schedule = (host: TestUser, communityId: string, minutesAhead = 5, overrides: Parameters<typeof scheduleClassroom>[3] = {}) =>
   scheduleClassroom(node, host, communityId, { startsAt: minutesFrom(minutesAhead, clock.now()), ...overrides });
 const start = (classroom: { id: string }, host: TestUser) => ok<{ classroom: ClassroomDto }>(call(node, 'POST', `/classrooms/${classroom.id}/start`, host));

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassroomDto } from '../../contracts/classrooms.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
-import { addToCommunity, call, classroomCommunity, minutesFrom, ok, scheduleClassroom, withPlatformRole } from '../../test/classroomFactories.ts';
-import { seedCommunity } from '../../test/communities.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { collect, connectSocket, eventually, type ClientSocket } from '../../test/factories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { classroomCommunity, minutesFrom, scheduleClassroom, withPlatformRole } from '../../test/classroomFactories.ts';
+import { addToCommunity, channelMemberIds, seedCommunity } from '../../test/communities.ts';
+import { call, collect, connectSocket, eventually, ok, registerUsers, type ClientSocket, type TestUser } from '../../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
 const sockets: ClientSocket[] = [];
@@ -22,7 +20,6 @@ const open = async (user: TestUser) => {
   sockets.push(socket);
   return socket;
 };
-const sql = () => sqlOf(node.node.orm.em.fork());
 const body = (communityId: string, extra: Record<string, unknown> = {}) => ({
   communityId,
   title: 'Linear algebra, live',
@@ -129,10 +126,13 @@ describe('scheduling', () => {
       myRegistration: null,
       myWaitlistPosition: null,
     });
-    const [channel] = await sql()('select kind, visibility, name, community_id, created_by_id from channels where id = ?', [classroom.channelId]);
+    const channel = await dbOf(node)
+      .selectFrom('channels')
+      .select(['kind', 'visibility', 'name', 'community_id', 'created_by_id'])
+      .where('id', '=', classroom.channelId)
+      .executeTakeFirst();
     expect(channel).toEqual({ kind: 'classroom', visibility: 'private', name: null, community_id: communityId, created_by_id: host.user.id });
-    const members = await sql()('select user_id from channel_members where channel_id = ?', [classroom.channelId]);
-    expect(members).toEqual([{ user_id: host.user.id }]);
+    expect(await channelMemberIds(node, classroom.channelId)).toEqual([host.user.id]);
   });
 
   it('refuses a start in the past and malformed fields, naming them', async () => {
@@ -260,8 +260,8 @@ describe('editing and cancelling', () => {
     expect(seen[0]).toEqual([{ classroomId: classroom.id, reason: 'unregistered' }]);
     expect(seen[2]).toEqual([]);
 
-    const [channel] = await sql()('select archived_at is not null as archived from channels where id = ?', [classroom.channelId]);
-    expect(channel).toEqual({ archived: true });
+    const channel = await dbOf(node).selectFrom('channels').select('archived_at').where('id', '=', classroom.channelId).executeTakeFirstOrThrow();
+    expect(channel.archived_at).toBeInstanceOf(Date);
     expect((await call(node, 'POST', `/classrooms/${classroom.id}/register`, bystander)).body.error).toEqual({
       code: 'conflict',
       message: 'This class was cancelled.',
@@ -300,8 +300,7 @@ describe('co-hosts', () => {
     await eventually(() => added.length === 1, 3000, 'channel:added');
     expect(added[0]).toEqual({ channelId: classroom.channelId, communityId });
     expect((await ok<{ classroom: ClassroomDto }>(call(node, 'GET', `/classrooms/${classroom.id}`, cohost))).classroom.myRole).toBe('cohost');
-    const chat = await sql()('select user_id from channel_members where channel_id = ? order by added_at', [classroom.channelId]);
-    expect(chat.map((r) => r.user_id).sort()).toEqual([host.user.id, cohost.user.id].sort());
+    expect((await channelMemberIds(node, classroom.channelId)).sort()).toEqual([host.user.id, cohost.user.id].sort());
     // Co-hosts run the class; they do not take a seat in it.
     expect((await call(node, 'POST', `/classrooms/${classroom.id}/register`, cohost)).status).toBe(403);
   });
@@ -329,7 +328,7 @@ describe('co-hosts', () => {
     expect(res.classroom.cohosts).toEqual([]);
     await eventually(() => removed.length === 1, 3000, 'channel:removed');
     expect(removed[0]).toEqual({ channelId: classroom.channelId });
-    expect(await sql()('select 1 from channel_members where channel_id = ? and user_id = ?', [classroom.channelId, cohost.user.id])).toEqual([]);
+    expect(await channelMemberIds(node, classroom.channelId)).not.toContain(cohost.user.id);
     expect((await ok<{ classroom: ClassroomDto }>(call(node, 'GET', `/classrooms/${classroom.id}`, cohost))).classroom.myRole).toBeNull();
     const again = await call(node, 'DELETE', `/classrooms/${classroom.id}/cohosts/${cohost.user.id}`, host);
     expect(again.body.error).toEqual({ code: 'not_found', message: 'That user is not a co-host of this class.' });

@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelDto, CommunityDto, CommunityRole } from '../../contracts/communities.ts';
-import {
-  addChannelMemberAs,
-  addMemberAs,
-  createChannelAs,
-  createCommunityAs,
-  uniqueLabel,
-  registerUsers,
-  type TestUser,
-} from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
+import { addChannelMemberAs, addMemberAs, createChannelAs, createCommunityAs, uniqueLabel } from '../../test/communityFactories.ts';
+import { call, registerUsers, type HttpMethod, type TestUser } from '../../test/factories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
 /**
@@ -57,24 +49,26 @@ beforeAll(async () => {
   lobby = await createChannelAs(node.url, owner, priv.id, { name: 'lobby' });
   for (const user of [users.moderator, users.member, users.blocked, users.removed]) await addChannelMemberAs(node.url, owner, secret.id, user.user.id);
   for (const community of [priv, pub]) {
-    const kicked = await api(node.url, 'DELETE', `/api/v1/communities/${community.id}/members/${users.removed.user.id}`, { token: owner.accessToken });
+    const kicked = await call(node, 'DELETE', `/communities/${community.id}/members/${users.removed.user.id}`, owner);
     expect(kicked.status).toBe(204);
   }
-  expect((await api(node.url, 'POST', `/api/v1/users/${users.blocked.user.id}/block`, { token: dmTarget.accessToken })).status).toBe(204);
+  expect((await call(node, 'POST', `/users/${users.blocked.user.id}/block`, dmTarget)).status).toBe(204);
 });
 afterAll(async () => node?.close());
 
 /** Makes `user` a member of `community` with `role` again, whatever happened to them in the previous turn. */
 async function ensureMember(community: CommunityDto, user: TestUser, role: CommunityRole) {
-  const invite = await api(node.url, 'POST', `/api/v1/communities/${community.id}/invites`, { token: owner.accessToken });
-  await api(node.url, 'POST', `/api/v1/invites/${invite.body.code}/accept`, { token: user.accessToken });
-  await api(node.url, 'PATCH', `/api/v1/communities/${community.id}/members/${user.user.id}`, { token: owner.accessToken, body: { role } });
+  const invite = await call(node, 'POST', `/communities/${community.id}/invites`, owner);
+  await call(node, 'POST', `/invites/${invite.body.code}/accept`, user);
+  await call(node, 'PATCH', `/communities/${community.id}/members/${user.user.id}`, owner, { role });
 }
+
+type Request = { method: HttpMethod; path: string; body?: unknown };
 
 interface Case {
   route: string;
   /** Runs before each caller's attempt (restores what the previous caller may have changed); returns the request. */
-  request: () => Promise<{ method: string; path: string; body?: unknown }> | { method: string; path: string; body?: unknown };
+  request: () => Promise<Request> | Request;
   expected: Expected;
 }
 
@@ -147,8 +141,7 @@ describe('authorization matrix for the communities, channels and DMs routes', ()
     const actual = {} as Expected;
     for (const who of WHO) {
       const { method, path, body } = await c.request();
-      const token = who === 'anonymous' ? undefined : users[who].accessToken;
-      const res = await api(node.url, method, `/api/v1${path}`, { token, body });
+      const res = await call(node, method, path, who === 'anonymous' ? null : users[who], body);
       actual[who] = res.status;
       if (res.status >= 400) expect(Object.keys(res.body.error).sort(), `${who}: error body`).toEqual(['code', 'message']);
     }
@@ -156,7 +149,7 @@ describe('authorization matrix for the communities, channels and DMs routes', ()
   });
 
   it('a removed member sees none of the private community in any list', async () => {
-    const listed = await api(node.url, 'GET', `/api/v1/communities?q=${encodeURIComponent(priv.name)}`, { token: users.removed.accessToken });
+    const listed = await call(node, 'GET', `/communities?q=${encodeURIComponent(priv.name)}`, users.removed);
     expect(listed.body.data).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelDto } from '../../contracts/communities.ts';
-import { expectNoEmails, insertMessage, registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { api, registerUser } from '../../test/factories.ts';
+import { expectNoEmails, insertMessage } from '../../test/communityFactories.ts';
+import { call, registerUser, registerUsers, type TestUser } from '../../test/factories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
@@ -10,10 +10,8 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
-const call = (method: string, path: string, user?: TestUser, body?: unknown) =>
-  api(node.url, method, `/api/v1${path}`, { token: user?.accessToken, body });
 const ref = (u: TestUser) => ({ id: u.user.id, displayName: u.user.displayName });
-const openDm = (from: TestUser, ...to: TestUser[]) => call('POST', '/dms', from, { userIds: to.map((u) => u.user.id) });
+const openDm = (from: TestUser, ...to: TestUser[]) => call(node, 'POST', '/dms', from, { userIds: to.map((u) => u.user.id) });
 
 describe('POST /dms', () => {
   it('opens one 1:1 DM per pair: 201 when created, 200 with the same channel afterwards, from either side', async () => {
@@ -59,17 +57,17 @@ describe('POST /dms', () => {
     expect(group.body.channel.members.map((m: { id: string }) => m.id).sort()).toEqual(others.slice(0, 2).map((u) => u.user.id).sort());
 
     expect((await openDm(me, ...others)).status).toBe(201);
-    const tooMany = await call('POST', '/dms', me, { userIds: [...others.map((u) => u.user.id), crypto.randomUUID()] });
+    const tooMany = await call(node, 'POST', '/dms', me, { userIds: [...others.map((u) => u.user.id), crypto.randomUUID()] });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.message).toMatch(/at most 10/);
   });
 
   it('refuses a DM with nobody else or with unknown people', async () => {
     const me = await registerUser(node.url);
-    expect((await call('POST', '/dms', me, { userIds: [me.user.id] })).status).toBe(400);
-    expect((await call('POST', '/dms', me, { userIds: [] })).status).toBe(400);
-    expect((await call('POST', '/dms', me, { userIds: [crypto.randomUUID()] })).status).toBe(404);
-    expect((await call('POST', '/dms', undefined, { userIds: [me.user.id] })).status).toBe(401);
+    expect((await call(node, 'POST', '/dms', me, { userIds: [me.user.id] })).status).toBe(400);
+    expect((await call(node, 'POST', '/dms', me, { userIds: [] })).status).toBe(400);
+    expect((await call(node, 'POST', '/dms', me, { userIds: [crypto.randomUUID()] })).status).toBe(404);
+    expect((await call(node, 'POST', '/dms', undefined, { userIds: [me.user.id] })).status).toBe(401);
   });
 });
 
@@ -82,14 +80,14 @@ describe('GET /dms', () => {
     await insertMessage(node, { channelId: withA.id, authorId: a.user.id, mentions: [me.user.id] });
     await insertMessage(node, { channelId: group.id, authorId: c.user.id });
 
-    const res = await call('GET', '/dms', me);
+    const res = await call(node, 'GET', '/dms', me);
     expect(res.status).toBe(200);
     expectNoEmails(res.body);
     expect(res.body.data.map((d: ChannelDto) => d.id)).toEqual([group.id, withA.id, withB.id]);
     const byId = Object.fromEntries(res.body.data.map((d: ChannelDto) => [d.id, d]));
     expect(byId[withA.id]).toMatchObject({ lastSeq: 1, unreadCount: 1, mentionCount: 1, members: [ref(a)] });
     expect(byId[group.id].members.map((m: { id: string }) => m.id).sort()).toEqual([b.user.id, c.user.id].sort());
-    expect((await call('GET', '/dms', c)).body.data.map((d: ChannelDto) => d.id)).toEqual([group.id]);
+    expect((await call(node, 'GET', '/dms', c)).body.data.map((d: ChannelDto) => d.id)).toEqual([group.id]);
   });
 });
 
@@ -98,9 +96,9 @@ describe('blocks', () => {
     const [alice, bob, carol] = await Promise.all([registerUser(node.url), registerUser(node.url), registerUser(node.url)]);
     const dm = (await openDm(alice, bob)).body.channel as ChannelDto;
 
-    expect((await call('POST', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
-    expect((await call('POST', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
-    const blocks = await call('GET', '/users/blocks', alice);
+    expect((await call(node, 'POST', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
+    expect((await call(node, 'POST', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
+    const blocks = await call(node, 'GET', '/users/blocks', alice);
     expect(blocks.body.data).toEqual([{ user: ref(bob), blockedAt: expect.any(String) }]);
     expectNoEmails(blocks.body);
 
@@ -118,12 +116,12 @@ describe('blocks', () => {
     expect((await openDm(carol, alice, bob)).status).toBe(201);
 
     // The blocked person no longer sees the 1:1 DM; the blocker still does.
-    expect((await call('GET', '/dms', bob)).body.data.map((d: ChannelDto) => d.id)).not.toContain(dm.id);
-    expect((await call('GET', '/dms', alice)).body.data.map((d: ChannelDto) => d.id)).toContain(dm.id);
+    expect((await call(node, 'GET', '/dms', bob)).body.data.map((d: ChannelDto) => d.id)).not.toContain(dm.id);
+    expect((await call(node, 'GET', '/dms', alice)).body.data.map((d: ChannelDto) => d.id)).toContain(dm.id);
 
-    expect((await call('DELETE', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
-    expect((await call('DELETE', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
-    expect((await call('GET', '/users/blocks', alice)).body.data).toEqual([]);
+    expect((await call(node, 'DELETE', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
+    expect((await call(node, 'DELETE', `/users/${bob.user.id}/block`, alice)).status).toBe(204);
+    expect((await call(node, 'GET', '/users/blocks', alice)).body.data).toEqual([]);
     const reopened = await openDm(bob, alice);
     expect(reopened.status).toBe(200);
     expect(reopened.body.channel.id).toBe(dm.id);
@@ -131,7 +129,7 @@ describe('blocks', () => {
 
   it('refuses blocking yourself or nobody', async () => {
     const me = await registerUser(node.url);
-    expect((await call('POST', `/users/${me.user.id}/block`, me)).status).toBe(400);
-    expect((await call('POST', `/users/${crypto.randomUUID()}/block`, me)).status).toBe(404);
+    expect((await call(node, 'POST', `/users/${me.user.id}/block`, me)).status).toBe(400);
+    expect((await call(node, 'POST', `/users/${crypto.randomUUID()}/block`, me)).status).toBe(404);
   });
 });

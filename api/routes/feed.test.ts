@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostDto } from '../../contracts/feed.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
-import { commentAs, feedCommunity, feedPage, moderateAs, postAs, reactAs } from '../../test/feedFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { loadFeedItemForCase } from '../../domain/feed/moderation.ts';
+import { seedWorld } from '../../test/communities.ts';
+import { call, type HttpMethod } from '../../test/factories.ts';
+import { commentAs, feedPage, moderateAs, postAs, reactAs } from '../../test/feedFactories.ts';
+import { insertBan, insertTimeout, setWordFilter } from '../../test/moderationFactories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
 beforeAll(async () => {
@@ -12,20 +13,10 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
-const call = (user: TestUser | null, method: string, path: string, body?: unknown) =>
-  api(node.url, method, `/api/v1${path}`, { token: user?.accessToken, body });
-const sql = () => sqlOf(node.node.deps.orm.em.fork());
 
 /** A community with an owner, a moderator, two members and an outsider. */
-async function world(visibility: 'public' | 'private' = 'public') {
-  const [owner, moderator, member, other, outsider] = await registerUsers(node.url, 5);
-  const communityId = await feedCommunity(
-    node,
-    [{ user: owner, role: 'owner' }, { user: moderator, role: 'moderator' }, { user: member }, { user: other }],
-    visibility,
-  );
-  return { owner, moderator, member, other, outsider, communityId };
-}
+const world = (visibility: 'public' | 'private' = 'public') =>
+  seedWorld(node, { visibility, people: { owner: 'owner', moderator: 'moderator', member: 'member', other: 'member', outsider: null } });
 
 describe('posting', () => {
   it('members post text, links and polls; the body is rendered from the markdown subset', async () => {
@@ -54,12 +45,12 @@ describe('posting', () => {
   it('refuses outsiders: 403 in a public community (join first), 404 in a private one, 401 without a session', async () => {
     const pub = await world('public');
     const priv = await world('private');
-    const refusedPublic = await call(pub.outsider, 'POST', `/communities/${pub.communityId}/posts`, { body: 'hi' });
+    const refusedPublic = await call(node, 'POST', `/communities/${pub.communityId}/posts`, pub.outsider, { body: 'hi' });
     expect(refusedPublic.status).toBe(403);
     expect(refusedPublic.body.error.code).toBe('forbidden');
-    expect((await call(priv.outsider, 'POST', `/communities/${priv.communityId}/posts`, { body: 'hi' })).status).toBe(404);
-    expect((await call(pub.member, 'POST', `/communities/${priv.communityId}/posts`, { body: 'hi' })).status).toBe(404);
-    expect((await call(null, 'POST', `/communities/${pub.communityId}/posts`, { body: 'hi' })).status).toBe(401);
+    expect((await call(node, 'POST', `/communities/${priv.communityId}/posts`, priv.outsider, { body: 'hi' })).status).toBe(404);
+    expect((await call(node, 'POST', `/communities/${priv.communityId}/posts`, pub.member, { body: 'hi' })).status).toBe(404);
+    expect((await call(node, 'POST', `/communities/${pub.communityId}/posts`, null, { body: 'hi' })).status).toBe(401);
   });
 
   it('a public feed can be read before joining; a private one only by members; banned people read neither', async () => {
@@ -68,46 +59,41 @@ describe('posting', () => {
     const post = await postAs(node, pub.member, pub.communityId, 'public news');
     await postAs(node, priv.member, priv.communityId, 'members only');
     expect((await feedPage(node, pub.outsider, `/communities/${pub.communityId}/feed`)).data.map((p) => p.id)).toEqual([post.id]);
-    expect((await call(pub.outsider, 'GET', `/communities/${priv.communityId}/feed`)).status).toBe(404);
-    expect((await call(pub.member, 'GET', `/communities/${priv.communityId}/feed`)).status).toBe(404);
+    expect((await call(node, 'GET', `/communities/${priv.communityId}/feed`, pub.outsider)).status).toBe(404);
+    expect((await call(node, 'GET', `/communities/${priv.communityId}/feed`, pub.member)).status).toBe(404);
 
-    await sql()('insert into community_bans (community_id, user_id, reason) values (?, ?, ?)', [pub.communityId, pub.outsider.user.id, 'spam']);
-    expect((await call(pub.outsider, 'GET', `/communities/${pub.communityId}/feed`)).status).toBe(404);
-    expect((await call(pub.outsider, 'GET', `/posts/${post.id}`)).status).toBe(404);
+    await insertBan(node, pub.communityId, pub.outsider.user.id);
+    expect((await call(node, 'GET', `/communities/${pub.communityId}/feed`, pub.outsider)).status).toBe(404);
+    expect((await call(node, 'GET', `/posts/${post.id}`, pub.outsider)).status).toBe(404);
   });
 
   it('the community rules apply: a timed-out member cannot post, comment or react; blocked words are refused', async () => {
     const { member, other, communityId } = await world();
     const post = await postAs(node, other, communityId, 'open for comments');
-    await sql()(`insert into community_timeouts (community_id, user_id, until, reason) values (?, ?, now() + interval '1 hour', 'cool down')`, [
-      communityId,
-      member.user.id,
-    ]);
+    await insertTimeout(node, communityId, member.user.id, 60);
     for (const [path, body] of [
       [`/communities/${communityId}/posts`, { body: 'hi' }],
       [`/posts/${post.id}/comments`, { body: 'hi' }],
       [`/posts/${post.id}/reactions`, { emoji: '👍' }],
     ] as const) {
-      const res = await call(member, 'POST', path, body);
+      const res = await call(node, 'POST', path, member, body);
       expect(res.status, path).toBe(403);
       expect(res.body.error.retryAfter, path).toBeGreaterThan(0);
     }
-    await sql()(`insert into community_moderation_settings (community_id, word_filter_words, word_filter_mode) values (?, '{badword}', 'block')`, [
-      communityId,
-    ]);
-    expect((await call(other, 'POST', `/communities/${communityId}/posts`, { body: 'a Badword here' })).status).toBe(403);
+    await setWordFilter(node, communityId, ['badword'], 'block');
+    expect((await call(node, 'POST', `/communities/${communityId}/posts`, other, { body: 'a Badword here' })).status).toBe(403);
   });
 
   it('flag mode lets the post through and opens an automod case for review', async () => {
     const { member, communityId } = await world();
-    await sql()(`insert into community_moderation_settings (community_id, word_filter_words, word_filter_mode) values (?, '{scam}', 'flag')`, [
-      communityId,
-    ]);
+    await setWordFilter(node, communityId, ['scam'], 'flag');
     const post = await postAs(node, member, communityId, 'not a scam, honest');
-    const cases = await sql()<{ automod: boolean; target_user_id: string }>(
-      `select automod, target_user_id from moderation_cases where target_type = 'post' and target_id = ?`,
-      [post.id],
-    );
+    const cases = await dbOf(node)
+      .selectFrom('moderation_cases')
+      .select(['automod', 'target_user_id'])
+      .where('target_type', '=', 'post')
+      .where('target_id', '=', post.id)
+      .execute();
     expect(cases).toEqual([{ automod: true, target_user_id: member.user.id }]);
   });
 });
@@ -117,10 +103,10 @@ describe('editing, deleting, pinning', () => {
     const { member, other, moderator, communityId } = await world();
     const post = await postAs(node, member, communityId, 'first draft');
     for (const user of [other, moderator]) {
-      const res = await call(user, 'PATCH', `/posts/${post.id}`, { body: 'hijacked' });
+      const res = await call(node, 'PATCH', `/posts/${post.id}`, user, { body: 'hijacked' });
       expect(res.status).toBe(403);
     }
-    const res = await call(member, 'PATCH', `/posts/${post.id}`, { body: 'second *draft*' });
+    const res = await call(node, 'PATCH', `/posts/${post.id}`, member, { body: 'second *draft*' });
     expect(res.status).toBe(200);
     expect(res.body.post).toMatchObject({ body: 'second *draft*', bodyHtml: '<p>second <em>draft</em></p>', editedAt: expect.any(String) });
   });
@@ -129,20 +115,17 @@ describe('editing, deleting, pinning', () => {
     const { member, other, moderator, communityId } = await world();
     const mine = await postAs(node, member, communityId, 'mine');
     const theirs = await postAs(node, other, communityId, 'theirs');
-    expect((await call(other, 'DELETE', `/posts/${mine.id}`)).status).toBe(403);
-    expect((await call(member, 'DELETE', `/posts/${mine.id}`)).status).toBe(204);
-    expect((await call(moderator, 'DELETE', `/posts/${theirs.id}`)).status).toBe(204);
+    expect((await call(node, 'DELETE', `/posts/${mine.id}`, other)).status).toBe(403);
+    expect((await call(node, 'DELETE', `/posts/${mine.id}`, member)).status).toBe(204);
+    expect((await call(node, 'DELETE', `/posts/${theirs.id}`, moderator)).status).toBe(204);
 
     for (const id of [mine.id, theirs.id]) {
-      expect((await call(member, 'GET', `/posts/${id}`)).status).toBe(404);
-      expect((await call(moderator, 'GET', `/posts/${id}`)).status).toBe(404);
-      expect((await call(member, 'DELETE', `/posts/${id}`)).status).toBe(404);
+      expect((await call(node, 'GET', `/posts/${id}`, member)).status).toBe(404);
+      expect((await call(node, 'GET', `/posts/${id}`, moderator)).status).toBe(404);
+      expect((await call(node, 'DELETE', `/posts/${id}`, member)).status).toBe(404);
     }
     expect((await feedPage(node, moderator, `/communities/${communityId}/feed`)).data).toEqual([]);
-    const audit = await sql()<{ actor_id: string; action: string; target_user_id: string }>(
-      `select actor_id, action, target_user_id from moderation_audit where target_id = ?`,
-      [theirs.id],
-    );
+    const audit = await dbOf(node).selectFrom('moderation_audit').select(['actor_id', 'action', 'target_user_id']).where('target_id', '=', theirs.id).execute();
     expect(audit).toEqual([{ actor_id: moderator.user.id, action: 'delete', target_user_id: other.user.id }]);
   });
 
@@ -151,19 +134,19 @@ describe('editing, deleting, pinning', () => {
     const elsewhere = await world();
     const old = await postAs(node, member, communityId, 'old but important');
     const fresh = await postAs(node, member, communityId, 'fresh');
-    expect((await call(member, 'POST', `/posts/${old.id}/pin`, { pinned: true })).status).toBe(403);
-    expect((await call(elsewhere.moderator, 'POST', `/posts/${old.id}/pin`, { pinned: true })).status).toBe(403);
-    expect((await call(elsewhere.moderator, 'DELETE', `/posts/${old.id}`)).status).toBe(403);
+    expect((await call(node, 'POST', `/posts/${old.id}/pin`, member, { pinned: true })).status).toBe(403);
+    expect((await call(node, 'POST', `/posts/${old.id}/pin`, elsewhere.moderator, { pinned: true })).status).toBe(403);
+    expect((await call(node, 'DELETE', `/posts/${old.id}`, elsewhere.moderator)).status).toBe(403);
 
-    const pinned = await call(moderator, 'POST', `/posts/${old.id}/pin`, { pinned: true });
+    const pinned = await call(node, 'POST', `/posts/${old.id}/pin`, moderator, { pinned: true });
     expect(pinned.body.post.pinned).toBe(true);
-    expect((await call(moderator, 'POST', `/posts/${old.id}/pin`, { pinned: true })).status).toBe(200);
+    expect((await call(node, 'POST', `/posts/${old.id}/pin`, moderator, { pinned: true })).status).toBe(200);
     expect((await feedPage(node, member, `/communities/${communityId}/feed`)).data.map((p) => p.id)).toEqual([old.id, fresh.id]);
 
     const more = await Promise.all([1, 2, 3].map((i) => postAs(node, member, communityId, `candidate ${i}`)));
-    for (const post of more.slice(0, 2)) expect((await call(moderator, 'POST', `/posts/${post.id}/pin`, { pinned: true })).status).toBe(200);
-    expect((await call(moderator, 'POST', `/posts/${more[2]!.id}/pin`, { pinned: true })).status).toBe(409);
-    const unpinned = await call(moderator, 'POST', `/posts/${old.id}/pin`, { pinned: false });
+    for (const post of more.slice(0, 2)) expect((await call(node, 'POST', `/posts/${post.id}/pin`, moderator, { pinned: true })).status).toBe(200);
+    expect((await call(node, 'POST', `/posts/${more[2]!.id}/pin`, moderator, { pinned: true })).status).toBe(409);
+    const unpinned = await call(node, 'POST', `/posts/${old.id}/pin`, moderator, { pinned: false });
     expect(unpinned.body.post.pinned).toBe(false);
   });
 });
@@ -179,23 +162,23 @@ describe('hidden content', () => {
     for (const user of [member, other]) {
       expect((await feedPage(node, user, `/communities/${communityId}/feed`)).data).toEqual([]);
       expect((await feedPage(node, user, '/feed')).data.map((p) => p.id)).not.toContain(post.id);
-      expect((await call(user, 'GET', `/posts/${post.id}`)).status).toBe(404);
-      expect((await call(user, 'GET', `/posts/${post.id}/comments`)).status).toBe(404);
-      expect((await call(user, 'POST', `/posts/${post.id}/comments`, { body: 'still here?' })).status).toBe(404);
-      expect((await call(user, 'POST', `/posts/${post.id}/reactions`, { emoji: '👍' })).status).toBe(404);
+      expect((await call(node, 'GET', `/posts/${post.id}`, user)).status).toBe(404);
+      expect((await call(node, 'GET', `/posts/${post.id}/comments`, user)).status).toBe(404);
+      expect((await call(node, 'POST', `/posts/${post.id}/comments`, user, { body: 'still here?' })).status).toBe(404);
+      expect((await call(node, 'POST', `/posts/${post.id}/reactions`, user, { emoji: '👍' })).status).toBe(404);
     }
-    expect((await call(member, 'PATCH', `/posts/${post.id}`, { body: 'let me fix it' })).status).toBe(404);
+    expect((await call(node, 'PATCH', `/posts/${post.id}`, member, { body: 'let me fix it' })).status).toBe(404);
 
     for (const user of [moderator, owner]) {
       const feed = await feedPage(node, user, `/communities/${communityId}/feed`);
       expect(feed.data.map((p) => [p.id, p.hidden])).toEqual([[post.id, true]]);
-      const detail = await call(user, 'GET', `/posts/${post.id}`);
+      const detail = await call(node, 'GET', `/posts/${post.id}`, user);
       expect(detail.body.post.hidden).toBe(true);
       expect(detail.body.comments).toHaveLength(1);
     }
 
     await moderateAs(node, moderator, { type: 'post', id: post.id }, { hide: false });
-    expect((await call(member, 'GET', `/posts/${post.id}`)).body.post.hidden).toBe(false);
+    expect((await call(node, 'GET', `/posts/${post.id}`, member)).body.post.hidden).toBe(false);
   });
 
   it('a hidden comment (and replies under it) is gone for members and marked for moderators', async () => {
@@ -206,7 +189,7 @@ describe('hidden content', () => {
     const fine = await commentAs(node, member, post.id, 'fine');
     await moderateAs(node, moderator, { type: 'comment', id: bad.id }, { hide: true });
 
-    const forMember = await call(member, 'GET', `/posts/${post.id}`);
+    const forMember = await call(node, 'GET', `/posts/${post.id}`, member);
     expect(forMember.body.comments.map((c: { id: string }) => c.id)).toEqual([fine.id]);
     expect(forMember.body.post.commentCount).toBe(1);
     for (const [method, path, body] of [
@@ -214,11 +197,11 @@ describe('hidden content', () => {
       ['POST', `/comments/${bad.id}/reactions`, { emoji: '👍' }],
       ['POST', `/posts/${post.id}/comments`, { body: 'reply', parentId: bad.id }],
     ] as const) {
-      expect((await call(other, method, path, body)).status, path).toBe(404);
+      expect((await call(node, method, path, other, body)).status, path).toBe(404);
     }
-    expect((await call(member, 'PATCH', `/comments/${reply.id}`, { body: 'edit' })).status).toBe(404);
+    expect((await call(node, 'PATCH', `/comments/${reply.id}`, member, { body: 'edit' })).status).toBe(404);
 
-    const forModerator = await call(moderator, 'GET', `/posts/${post.id}`);
+    const forModerator = await call(node, 'GET', `/posts/${post.id}`, moderator);
     expect(forModerator.body.comments.map((c: { id: string; hidden: boolean }) => [c.id, c.hidden])).toEqual([
       [bad.id, true],
       [reply.id, false],
@@ -232,12 +215,11 @@ describe('hidden content', () => {
     await reactAs(node, member, post.id);
     const deleted = await moderateAs(node, moderator, { type: 'post', id: post.id }, { delete: true });
     expect(deleted.after).toEqual({ hidden: false, deleted: true });
-    expect((await call(member, 'GET', `/posts/${post.id}`)).status).toBe(404);
+    expect((await call(node, 'GET', `/posts/${post.id}`, member)).status).toBe(404);
     await expect(moderateAs(node, moderator, { type: 'comment', id: crypto.randomUUID() }, { hide: true })).rejects.toMatchObject({
       code: 'not_found',
     });
-    const { loadFeedItemForCase } = await import('../../domain/feed/moderation.ts');
-    expect(await loadFeedItemForCase(sql(), 'post', post.id)).toMatchObject({
+    expect(await loadFeedItemForCase(dbOf(node), 'post', post.id)).toMatchObject({
       communityId,
       authorId: member.user.id,
       body: 'to be removed',
@@ -245,7 +227,7 @@ describe('hidden content', () => {
       deleted: true,
       hidden: false,
     });
-    expect(await loadFeedItemForCase(sql(), 'comment', crypto.randomUUID())).toBeNull();
+    expect(await loadFeedItemForCase(dbOf(node), 'comment', crypto.randomUUID())).toBeNull();
   });
 });
 
@@ -254,7 +236,7 @@ describe('bad input', () => {
     const { member, communityId } = await world();
     const post = await postAs(node, member, communityId, 'target');
     const comment = await commentAs(node, member, post.id, 'target');
-    const cases: [string, string, unknown, string][] = [
+    const cases: [HttpMethod, string, unknown, string][] = [
       ['POST', `/communities/${communityId}/posts`, { body: 'a\u0000b' }, 'body'],
       ['POST', `/communities/${communityId}/posts`, { body: 'x'.repeat(10_001) }, 'body'],
       ['POST', `/communities/${communityId}/posts`, { body: 'x', kind: 'link' }, 'linkUrl'],
@@ -269,7 +251,7 @@ describe('bad input', () => {
       ['POST', `/comments/${comment.id}/reactions`, { emoji: 'x\u0000' }, 'emoji'],
     ];
     for (const [method, path, body, field] of cases) {
-      const res = await call(member, method, path, body);
+      const res = await call(node, method, path, member, body);
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
       expect(res.body.error.details.fields, `${method} ${path}`).toHaveProperty([field]);
     }
@@ -280,13 +262,13 @@ describe('flooding', () => {
   it('one person can write at most 30 posts or comments a minute; others are unaffected', async () => {
     const { member, other, communityId } = await world();
     const results = await Promise.all(
-      Array.from({ length: 31 }, (_, i) => call(member, 'POST', `/communities/${communityId}/posts`, { body: `flood ${i}` })),
+      Array.from({ length: 31 }, (_, i) => call(node, 'POST', `/communities/${communityId}/posts`, member, { body: `flood ${i}` })),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(30);
     const refused = results.find((r) => r.status !== 201)!;
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: 'rate_limited', retryAfter: expect.any(Number) });
-    expect((await call(other, 'POST', `/communities/${communityId}/posts`, { body: 'calm' })).status).toBe(201);
+    expect((await call(node, 'POST', `/communities/${communityId}/posts`, other, { body: 'calm' })).status).toBe(201);
   });
 });
 

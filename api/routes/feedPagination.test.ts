@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../domain/shared/time.ts';
-import { registerUsers } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
+import { call, registerUsers } from '../../test/factories.ts';
 import { allPages, commentAs, feedCommunity, feedPage, insertEngagement, insertPost, postAs, reactAs } from '../../test/feedFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
@@ -30,7 +29,7 @@ describe('community feed pagination', () => {
     const pinned = [existing[20]!.id, existing[3]!.id];
     for (const id of pinned) {
       clock.advance(1000);
-      const res = await api(node.url, 'POST', `/api/v1/posts/${id}/pin`, { token: moderator.accessToken, body: { pinned: true } });
+      const res = await call(node, 'POST', `/posts/${id}/pin`, moderator, { pinned: true });
       expect(res.status).toBe(200);
     }
 
@@ -70,9 +69,9 @@ describe('community feed pagination', () => {
       ['0000-01-01T00:00:00.000Z', 1, crypto.randomUUID()],
     ].map((key) => Buffer.from(JSON.stringify(key)).toString('base64url'));
     for (const cursor of ['nonsense', Buffer.from('["x",1]').toString('base64url'), ...forged]) {
-      const res = await api(node.url, 'GET', `/api/v1/communities/${communityId}/feed?cursor=${cursor}`, { token: member.accessToken });
+      const res = await call(node, 'GET', `/communities/${communityId}/feed?cursor=${cursor}`, member);
       expect(res.status).toBe(400);
-      const home = await api(node.url, 'GET', `/api/v1/feed?cursor=${cursor}`, { token: member.accessToken });
+      const home = await call(node, 'GET', `/feed?cursor=${cursor}`, member);
       expect(home.status).toBe(400);
     }
   });
@@ -146,8 +145,8 @@ describe('home feed ranking', () => {
     await postAs(node, neighbour, notMine, 'elsewhere, not followed');
     const fromStar = await postAs(node, star, notMine, 'followed elsewhere');
     const deleted = await postAs(node, neighbour, mine, 'gone soon');
-    await api(node.url, 'DELETE', `/api/v1/posts/${deleted.id}`, { token: neighbour.accessToken });
-    await api(node.url, 'POST', `/api/v1/users/${star.user.id}/follow`, { token: me.accessToken });
+    await call(node, 'DELETE', `/posts/${deleted.id}`, neighbour);
+    await call(node, 'POST', `/users/${star.user.id}/follow`, me);
 
     const ids = (await feedPage(node, me, '/feed', null, 50)).data.map((p) => p.id);
     expect(new Set(ids)).toEqual(new Set([inMine.id, fromStar.id]));

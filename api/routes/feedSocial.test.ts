@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
+import { call, registerUsers, type TestUser } from '../../test/factories.ts';
 import { commentAs, feedCommunity, feedPage, postAs } from '../../test/feedFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
@@ -10,18 +9,16 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
-const call = (user: TestUser | null, method: string, path: string, body?: unknown) =>
-  api(node.url, method, `/api/v1${path}`, { token: user?.accessToken, body });
 const postIds = async (user: TestUser, path: string) => (await feedPage(node, user, path)).data.map((p) => p.id);
 
 describe('follow', () => {
   it('is idempotent, refuses yourself and unknown people, and shows in the relationship', async () => {
     const [me, them] = await registerUsers(node.url, 2);
-    expect((await call(me, 'POST', `/users/${them.user.id}/follow`)).status).toBe(204);
-    expect((await call(me, 'POST', `/users/${them.user.id}/follow`)).status).toBe(204);
-    expect((await call(me, 'POST', `/users/${me.user.id}/follow`)).status).toBe(400);
-    expect((await call(me, 'POST', `/users/${crypto.randomUUID()}/follow`)).status).toBe(404);
-    expect((await call(me, 'GET', `/users/${them.user.id}/relationship`)).body).toEqual({
+    expect((await call(node, 'POST', `/users/${them.user.id}/follow`, me)).status).toBe(204);
+    expect((await call(node, 'POST', `/users/${them.user.id}/follow`, me)).status).toBe(204);
+    expect((await call(node, 'POST', `/users/${me.user.id}/follow`, me)).status).toBe(400);
+    expect((await call(node, 'POST', `/users/${crypto.randomUUID()}/follow`, me)).status).toBe(404);
+    expect((await call(node, 'GET', `/users/${them.user.id}/relationship`, me)).body).toEqual({
       userId: them.user.id,
       following: true,
       followsMe: false,
@@ -30,9 +27,9 @@ describe('follow', () => {
       followerCount: 1,
       followingCount: 0,
     });
-    expect((await call(me, 'DELETE', `/users/${them.user.id}/follow`)).status).toBe(204);
-    expect((await call(me, 'DELETE', `/users/${them.user.id}/follow`)).status).toBe(204);
-    expect((await call(me, 'GET', `/users/${them.user.id}/relationship`)).body.following).toBe(false);
+    expect((await call(node, 'DELETE', `/users/${them.user.id}/follow`, me)).status).toBe(204);
+    expect((await call(node, 'DELETE', `/users/${them.user.id}/follow`, me)).status).toBe(204);
+    expect((await call(node, 'GET', `/users/${them.user.id}/relationship`, me)).body.following).toBe(false);
   });
 
   it("brings followed people's posts into the home feed from public communities I have not joined, not from private ones", async () => {
@@ -44,9 +41,9 @@ describe('follow', () => {
     await postAs(node, stranger, publicId, 'not followed');
     expect(await postIds(me, '/feed')).toEqual([]);
 
-    await call(me, 'POST', `/users/${star.user.id}/follow`);
+    await call(node, 'POST', `/users/${star.user.id}/follow`, me);
     expect(await postIds(me, '/feed')).toEqual([publicPost.id]);
-    await call(me, 'DELETE', `/users/${star.user.id}/follow`);
+    await call(node, 'DELETE', `/users/${star.user.id}/follow`, me);
     expect(await postIds(me, '/feed')).toEqual([]);
   });
 });
@@ -60,18 +57,18 @@ describe('mute', () => {
     const loudComment = await commentAs(node, loud, friendPost.id, 'LOUD COMMENT');
     const replyToLoud = await commentAs(node, friend, friendPost.id, 'shh', loudComment.id);
 
-    expect((await call(me, 'POST', `/users/${loud.user.id}/mute`)).status).toBe(204);
+    expect((await call(node, 'POST', `/users/${loud.user.id}/mute`, me)).status).toBe(204);
     expect(await postIds(me, `/communities/${communityId}/feed`)).toEqual([friendPost.id]);
     expect(await postIds(me, '/feed')).toEqual([friendPost.id]);
-    expect((await call(me, 'GET', `/posts/${friendPost.id}`)).body.comments).toEqual([]);
+    expect((await call(node, 'GET', `/posts/${friendPost.id}`, me)).body.comments).toEqual([]);
     // Muting quiets feeds; a direct link still opens.
-    expect((await call(me, 'GET', `/posts/${loudPost.id}`)).status).toBe(200);
+    expect((await call(node, 'GET', `/posts/${loudPost.id}`, me)).status).toBe(200);
     // Only for me.
     expect(await postIds(friend, `/communities/${communityId}/feed`)).toEqual([friendPost.id, loudPost.id]);
 
-    expect((await call(me, 'DELETE', `/users/${loud.user.id}/mute`)).status).toBe(204);
+    expect((await call(node, 'DELETE', `/users/${loud.user.id}/mute`, me)).status).toBe(204);
     expect(await postIds(me, `/communities/${communityId}/feed`)).toEqual([friendPost.id, loudPost.id]);
-    const comments = (await call(me, 'GET', `/posts/${friendPost.id}`)).body.comments.map((c: { id: string }) => c.id);
+    const comments = (await call(node, 'GET', `/posts/${friendPost.id}`, me)).body.comments.map((c: { id: string }) => c.id);
     expect(comments).toEqual([loudComment.id, replyToLoud.id]);
   });
 });
@@ -86,26 +83,26 @@ describe('block', () => {
     const blockedComment = await commentAs(node, blocked, byBystander.id, 'blocked speaks');
     const blockerComment = await commentAs(node, blocker, byBystander.id, 'blocker speaks');
 
-    expect((await call(blocker, 'POST', `/users/${blocked.user.id}/block`)).status).toBe(204);
+    expect((await call(node, 'POST', `/users/${blocked.user.id}/block`, blocker)).status).toBe(204);
 
     expect(await postIds(blocker, `/communities/${communityId}/feed`)).toEqual([byBystander.id, byBlocker.id]);
     expect(await postIds(blocked, `/communities/${communityId}/feed`)).toEqual([byBystander.id, byBlocked.id]);
     expect(await postIds(blocker, '/feed')).not.toContain(byBlocked.id);
     expect(await postIds(blocked, '/feed')).not.toContain(byBlocker.id);
-    expect((await call(blocked, 'GET', `/posts/${byBlocker.id}`)).status).toBe(404);
-    expect((await call(blocker, 'GET', `/posts/${byBlocked.id}`)).status).toBe(404);
-    expect((await call(blocked, 'POST', `/posts/${byBlocker.id}/comments`, { body: 'hey' })).status).toBe(404);
-    expect((await call(blocked, 'POST', `/posts/${byBlocker.id}/reactions`, { emoji: '👎' })).status).toBe(404);
-    expect((await call(blocked, 'POST', `/posts/${byBystander.id}/comments`, { body: 'hey', parentId: blockerComment.id })).status).toBe(404);
+    expect((await call(node, 'GET', `/posts/${byBlocker.id}`, blocked)).status).toBe(404);
+    expect((await call(node, 'GET', `/posts/${byBlocked.id}`, blocker)).status).toBe(404);
+    expect((await call(node, 'POST', `/posts/${byBlocker.id}/comments`, blocked, { body: 'hey' })).status).toBe(404);
+    expect((await call(node, 'POST', `/posts/${byBlocker.id}/reactions`, blocked, { emoji: '👎' })).status).toBe(404);
+    expect((await call(node, 'POST', `/posts/${byBystander.id}/comments`, blocked, { body: 'hey', parentId: blockerComment.id })).status).toBe(404);
 
     const commentsFor = async (user: TestUser) =>
-      (await call(user, 'GET', `/posts/${byBystander.id}`)).body.comments.map((c: { id: string }) => c.id);
+      (await call(node, 'GET', `/posts/${byBystander.id}`, user)).body.comments.map((c: { id: string }) => c.id);
     expect(await commentsFor(blocker)).toEqual([blockerComment.id]);
     expect(await commentsFor(blocked)).toEqual([blockedComment.id]);
     expect(await commentsFor(bystander)).toEqual([blockedComment.id, blockerComment.id]);
-    expect((await call(blocker, 'GET', `/users/${blocked.user.id}/relationship`)).body.blocked).toBe(true);
+    expect((await call(node, 'GET', `/users/${blocked.user.id}/relationship`, blocker)).body.blocked).toBe(true);
 
-    expect((await call(blocker, 'DELETE', `/users/${blocked.user.id}/block`)).status).toBe(204);
-    expect((await call(blocked, 'GET', `/posts/${byBlocker.id}`)).status).toBe(200);
+    expect((await call(node, 'DELETE', `/users/${blocked.user.id}/block`, blocker)).status).toBe(204);
+    expect((await call(node, 'GET', `/posts/${byBlocker.id}`, blocked)).status).toBe(200);
   });
 });

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCommunity } from '../../test/communities.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { connectSocket, emitAck, type ClientSocket } from '../../test/factories.ts';
-import { call, moderationWorld, reportedMessage, reportedPerson, type ModerationWorld } from '../../test/moderationFactories.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
+import { addToCommunity, seedCommunity } from '../../test/communities.ts';
+import { call, connectSocket, emitAck, registerUsers, type ClientSocket, type HttpMethod, type TestUser } from '../../test/factories.ts';
+import { moderationWorld, reportedMessage, reportedPerson, type ModerationWorld } from '../../test/moderationFactories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
 /**
@@ -34,14 +32,14 @@ const userOf = (who: Who): TestUser | undefined => (who === 'anonymous' ? undefi
 interface Check {
   name: string;
   /** Prepares this caller's own target (when the call changes something) and returns the request. */
-  request: () => Promise<{ method: string; path: string; body?: unknown }>;
+  request: () => Promise<{ method: HttpMethod; path: string; body?: unknown }>;
   expected: Expected;
 }
 
 /** A fresh person in the community (ban targets). */
 async function freshMember(): Promise<TestUser> {
   const [user] = await registerUsers(node.url, 1);
-  await sqlOf(node.node.orm.em.fork())('insert into community_members (community_id, user_id) values (?, ?)', [world.communityId, user.user.id]);
+  await addToCommunity(node, world.communityId, user);
   return user;
 }
 

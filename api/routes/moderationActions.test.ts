@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KICK_DEFAULT_REJOIN_MINUTES, type CaseDto } from '../../contracts/moderation.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
 import { manualClock } from '../../domain/shared/time.ts';
 import { seedCommunity } from '../../test/communities.ts';
-import { collect, connectSocket, eventually, type ClientSocket } from '../../test/factories.ts';
+import { call, collect, connectSocket, eventually, type ClientSocket } from '../../test/factories.ts';
 import {
+  activeCaseId,
   auditRows,
-  call,
   moderationWorld,
   reportAs,
   reportedMessage,
   reportedPerson,
   seedComment,
   seedPost,
-  activeCaseId,
   type ModerationWorld,
 } from '../../test/moderationFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 const clock = manualClock('2026-03-02T10:00:00.000Z');
 let node: RunningNode;
@@ -32,7 +30,6 @@ afterAll(async () => {
   await node?.close();
 });
 
-const sql = () => sqlOf(node.node.orm.em.fork());
 const act = (caseId: string, body: Record<string, unknown>, who = world.moderator) =>
   call<{ case: CaseDto }>(node, 'POST', `/moderation/cases/${caseId}/actions`, who, { reason: 'against the rules', ...body });
 
@@ -95,8 +92,8 @@ describe('actions on content', () => {
     const hidden = await reportedMessage(node, world, 'rude words');
     const res = await act(hidden.caseId, { action: 'hide' });
     expect(res.body.case).toMatchObject({ status: 'resolved', target: { hidden: true, deleted: false, body: 'rude words' } });
-    const [row] = await sql()<{ hidden_by_id: string }>('select hidden_by_id from messages where id = ?', [hidden.messageId]);
-    expect(row!.hidden_by_id).toBe(world.moderator.user.id);
+    const row = await dbOf(node).selectFrom('messages').select('hidden_by_id').where('id', '=', hidden.messageId).executeTakeFirstOrThrow();
+    expect(row.hidden_by_id).toBe(world.moderator.user.id);
     expect((await auditRows(node, { caseId: hidden.caseId }))[0]).toMatchObject({
       action: 'hide',
       before: { hidden: false, deleted: false, body: 'rude words' },
@@ -144,8 +141,16 @@ describe('actions on people', () => {
     expect(await act(caseId, { action: 'timeout' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
     expect((await act(caseId, { action: 'timeout', minutes: 30, reason: 'cool down' })).status).toBe(200);
     const until = new Date(clock.now().getTime() + 30 * 60_000).toISOString();
-    const timeouts = () => sql()<{ until: Date | string }>('select until from community_timeouts where community_id = ? and user_id = ?', [world.communityId, person.user.id]);
-    expect((await timeouts()).map((t) => new Date(t.until).toISOString())).toEqual([until]);
+    const timeouts = async () =>
+      (
+        await dbOf(node)
+          .selectFrom('community_timeouts')
+          .select('until')
+          .where('community_id', '=', world.communityId)
+          .where('user_id', '=', person.user.id)
+          .execute()
+      ).map((t) => t.until.toISOString());
+    expect(await timeouts()).toEqual([until]);
     await eventually(() => timedOut.length === 1, 2000, 'moderation:timed_out');
     expect(timedOut[0]).toEqual({ communityId: world.communityId, until, reason: 'cool down' });
     expect((await auditRows(node, { caseId }))[0]).toMatchObject({ action: 'timeout', before: { timedOutUntil: null }, after: { timedOutUntil: until, minutes: 30 } });
@@ -154,7 +159,7 @@ describe('actions on people', () => {
     const second = await activeCaseId(node, person.user.id);
     expect((await act(second, { action: 'timeout', minutes: 5 })).status).toBe(200);
     const shorter = new Date(clock.now().getTime() + 5 * 60_000).toISOString();
-    expect((await timeouts()).map((t) => new Date(t.until).toISOString())).toEqual([shorter]);
+    expect(await timeouts()).toEqual([shorter]);
     expect((await auditRows(node, { caseId: second }))[0]).toMatchObject({ before: { timedOutUntil: until }, after: { timedOutUntil: shorter } });
   });
 
@@ -166,7 +171,13 @@ describe('actions on people', () => {
     const rejoinAfter = new Date(clock.now().getTime() + KICK_DEFAULT_REJOIN_MINUTES * 60_000).toISOString();
     await eventually(() => removed.length === 1, 2000, 'community:removed');
     expect(removed[0]).toEqual({ communityId: world.communityId, reason: 'out for now', ban: false, rejoinAfter });
-    expect(await sql()('select 1 from community_members where community_id = ? and user_id = ?', [world.communityId, person.user.id])).toEqual([]);
+    const membership = await dbOf(node)
+      .selectFrom('community_members')
+      .select('role')
+      .where('community_id', '=', world.communityId)
+      .where('user_id', '=', person.user.id)
+      .executeTakeFirst();
+    expect(membership).toBeUndefined();
 
     const join = () => call(node, 'POST', `/communities/${world.communityId}/join`, person);
     const refused = await join();

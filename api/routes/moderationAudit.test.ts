@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntryDto, CaseDetailDto } from '../../contracts/moderation.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
-import { registerUsers } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
+import { call, registerUsers } from '../../test/factories.ts';
 import {
+  activeCaseId,
   auditRows,
-  call,
+  hideMessage,
   moderationWorld,
   reportAs,
   reportedPerson,
   seedComment,
   seedMessage,
   seedPost,
-  activeCaseId,
   type ModerationWorld,
 } from '../../test/moderationFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
 let world: ModerationWorld;
@@ -26,7 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
-const sql = () => sqlOf(node.node.orm.em.fork());
 
 describe('GET /communities/:id/audit-log', () => {
   it('lists every action newest first with who, what, target, reason, before and after; pages without gaps', async () => {
@@ -74,8 +71,9 @@ describe('GET /communities/:id/audit-log', () => {
   it('is append-only: the database refuses to change or remove an entry', async () => {
     const { caseId } = await reportedPerson(node, world);
     await call(node, 'POST', `/moderation/cases/${caseId}/actions`, world.moderator, { action: 'dismiss', reason: 'keep me' });
-    await expect(sql()(`update moderation_audit set reason = 'rewritten' where case_id = ?`, [caseId])).rejects.toThrow(/append-only/);
-    await expect(sql()('delete from moderation_audit where case_id = ?', [caseId])).rejects.toThrow(/append-only/);
+    const q = dbOf(node);
+    await expect(q.updateTable('moderation_audit').set({ reason: 'rewritten' }).where('case_id', '=', caseId).execute()).rejects.toThrow(/append-only/);
+    await expect(q.deleteFrom('moderation_audit').where('case_id', '=', caseId).execute()).rejects.toThrow(/append-only/);
     expect((await auditRows(node, { caseId })).map((r) => r.reason)).toEqual(['keep me']);
   });
 });
@@ -88,7 +86,7 @@ describe('GET /moderation/cases/:id shows the case in context', () => {
     const target = await seedMessage(node, world.channelId, author, 'the reported one');
     const after: string[] = [];
     for (let i = 0; i < 7; i++) after.push(await seedMessage(node, world.channelId, world.member.user.id, `after ${i}`));
-    await sql()('update messages set hidden_at = now() where id = ?', [before[6]]);
+    await hideMessage(node, before[6]!);
     const postId = await seedPost(node, world.communityId, author, 'author post');
     await seedComment(node, postId, author, 'author comment');
     // An earlier case about the author, closed with a warning: it shows as a prior action.
@@ -115,18 +113,18 @@ describe('GET /moderation/cases/:id shows the case in context', () => {
 describe('suspending an account (platform admins)', () => {
   it('revokes every session, refuses sign-in until lifted, and is audited without a community', async () => {
     const [user] = await registerUsers(node.url, 1);
-    const login = () => api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: user.password } });
+    const login = () => call(node, 'POST', '/auth/login', null, { email: user.user.email, password: user.password });
     const second = await login();
     expect(second.status).toBe(200);
 
     const res = await call(node, 'POST', `/users/${user.user.id}/suspend`, world.platformAdmin, { reason: 'fraud' });
     expect(res).toMatchObject({ status: 200, body: { suspension: { user: { id: user.user.id }, reason: 'fraud', sessionsRevoked: 2 } } });
     expect((await call(node, 'GET', '/me', user)).status).toBe(401);
-    expect((await api(node.url, 'GET', '/api/v1/me', { token: second.body.accessToken })).status).toBe(401);
-    expect((await api(node.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(401);
+    expect((await call(node, 'GET', '/me', second.body)).status).toBe(401);
+    expect((await call(node, 'POST', '/auth/refresh', null, { refreshToken: user.refreshToken })).status).toBe(401);
     expect(await login()).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
     // A wrong password still says only that the credentials are wrong.
-    expect((await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: 'wrong password here' } })).status).toBe(401);
+    expect((await call(node, 'POST', '/auth/login', null, { email: user.user.email, password: 'wrong password here' })).status).toBe(401);
     expect((await call(node, 'POST', `/users/${user.user.id}/suspend`, world.platformAdmin, { reason: 'again' })).status).toBe(409);
 
     expect((await call(node, 'DELETE', `/users/${user.user.id}/suspend`, world.platformAdmin)).status).toBe(204);

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDto } from '../../contracts/moderation.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
-import { seedCommunity, seedDm } from '../../test/communities.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { collect, connectSocket, emitOk, eventually, type ClientSocket } from '../../test/factories.ts';
+import { addToCommunity, seedCommunity, seedDm } from '../../test/communities.ts';
+import { call, collect, connectSocket, emitOk, eventually, registerUsers, type ClientSocket, type TestUser } from '../../test/factories.ts';
 import {
   activeCaseId,
-  call,
+  hideMessage,
   moderationWorld,
   reportAs,
   seedComment,
@@ -14,7 +12,7 @@ import {
   seedPost,
   type ModerationWorld,
 } from '../../test/moderationFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
 let world: ModerationWorld;
@@ -37,9 +35,8 @@ async function caseOf(targetId: string): Promise<CaseDto> {
 
 /** More members who can report. */
 async function reporters(n: number): Promise<TestUser[]> {
-  const users = (await registerUsers(node.url, n)) as TestUser[];
-  const sql = sqlOf(node.node.orm.em.fork());
-  for (const u of users) await sql('insert into community_members (community_id, user_id) values (?, ?)', [world.communityId, u.user.id]);
+  const users = await registerUsers(node.url, n);
+  for (const user of users) await addToCommunity(node, world.communityId, user);
   return users;
 }
 
@@ -60,8 +57,7 @@ describe('POST /reports merges reports on one target into one case', () => {
       reasons: { spam: 2, harassment: 1 },
       target: { type: 'message', id: messageId, body: 'buy followers', author: { id: world.author.user.id }, hidden: false, deleted: false },
     });
-    const rows = await sqlOf(node.node.orm.em.fork())('select id from moderation_cases where target_id = ?', [messageId]);
-    expect(rows).toHaveLength(1);
+    expect(await dbOf(node).selectFrom('moderation_cases').select('id').where('target_id', '=', messageId).execute()).toHaveLength(1);
   });
 
   it('the same reporter twice is counted once (200 the second time)', async () => {
@@ -108,8 +104,8 @@ describe('POST /reports merges reports on one target into one case', () => {
     const socket = await connectSocket(node.url, world.moderator.accessToken);
     sockets.push(socket);
     await emitOk(socket, 'moderation:subscribe', { communityId: world.communityId });
-    const created = collect<CaseDto>(socket, 'moderation:case_created');
-    const updated = collect<CaseDto>(socket, 'moderation:case_updated');
+    const created = collect(socket, 'moderation:case_created');
+    const updated = collect(socket, 'moderation:case_updated');
     const messageId = await seedMessage(node, world.channelId, world.author.user.id, 'live');
     const [a, b] = await reporters(2);
     await reportAs(node, a!, { targetType: 'message', targetId: messageId });
@@ -155,7 +151,7 @@ describe('POST /reports refuses what the reporter may not report', () => {
     const secret = await seedMessage(node, channels.secret!, world.author.user.id);
     expect((await call(node, 'POST', '/reports', world.member, { targetType: 'message', targetId: secret, reason: 'spam' })).status).toBe(404);
     const hidden = await seedMessage(node, channels.open!, world.author.user.id);
-    await sqlOf(node.node.orm.em.fork())('update messages set hidden_at = now() where id = ?', [hidden]);
+    await hideMessage(node, hidden);
     expect((await call(node, 'POST', '/reports', world.member, { targetType: 'message', targetId: hidden, reason: 'spam' })).status).toBe(404);
   });
 

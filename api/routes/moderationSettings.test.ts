@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModerationSettingsDto } from '../../contracts/moderation.ts';
-import { sqlOf } from '../../domain/shared/sql.ts';
+import type { ModerationSettingsEnvelope } from '../../contracts/moderation.ts';
 import { withPlatformRole } from '../../test/classroomFactories.ts';
-import { seedCommunity } from '../../test/communities.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { api } from '../../test/factories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { seedCommunity, seedWorld } from '../../test/communities.ts';
+import { call, type TestUser } from '../../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
 beforeAll(async () => {
@@ -13,42 +11,42 @@ beforeAll(async () => {
 });
 afterAll(async () => node?.close());
 
-const path = (communityId: string) => `/api/v1/communities/${communityId}/moderation/settings`;
-const getAs = (user: TestUser, communityId: string) => api<{ settings: ModerationSettingsDto }>(node.url, 'GET', path(communityId), { token: user.accessToken });
-const patchAs = (user: TestUser, communityId: string, body: unknown) => api(node.url, 'PATCH', path(communityId), { token: user.accessToken, body });
+const path = (communityId: string) => `/communities/${communityId}/moderation/settings`;
+const getAs = (user: TestUser | null, communityId: string) => call<ModerationSettingsEnvelope>(node, 'GET', path(communityId), user);
+/** Answers either the settings or a refusal, so its body is left untyped. */
+const patchAs = (user: TestUser, communityId: string, body: unknown) => call(node, 'PATCH', path(communityId), user, body);
 
 async function world(visibility: 'public' | 'private' = 'public') {
-  const [owner, admin, moderator, member, otherAdmin, platformModerator, platformAdmin] = await registerUsers(node.url, 7);
-  const main = await seedCommunity(node, {
+  const main = await seedWorld(node, {
     visibility,
-    members: [
-      { userId: owner.user.id, role: 'owner' },
-      { userId: admin.user.id, role: 'admin' },
-      { userId: moderator.user.id, role: 'moderator' },
-      { userId: member.user.id },
-    ],
+    people: {
+      owner: 'owner',
+      admin: 'admin',
+      moderator: 'moderator',
+      member: 'member',
+      otherAdmin: null,
+      platformModerator: null,
+      platformAdmin: null,
+    },
     channels: [{ name: 'general' }, { name: 'random' }],
   });
-  const other = await seedCommunity(node, { members: [{ userId: otherAdmin.user.id, role: 'admin' }], channels: [{ name: 'elsewhere' }] });
+  const other = await seedCommunity(node, { members: [{ userId: main.otherAdmin.user.id, role: 'admin' }], channels: [{ name: 'elsewhere' }] });
   return {
     ...main,
-    owner,
-    admin,
-    moderator,
-    member,
-    otherAdmin,
     otherCommunityId: other.communityId,
-    otherChannelId: other.channels.elsewhere!,
-    platformModerator: await withPlatformRole(node, platformModerator, 'moderator'),
-    platformAdmin: await withPlatformRole(node, platformAdmin, 'admin'),
+    otherChannelId: other.channels.elsewhere,
+    platformModerator: await withPlatformRole(node, main.platformModerator, 'moderator'),
+    platformAdmin: await withPlatformRole(node, main.platformAdmin, 'admin'),
   };
 }
 
 const auditOf = (communityId: string) =>
-  sqlOf(node.node.orm.em.fork())<{ actor_id: string; action: string; target_type: string; target_id: string; before: unknown; after: unknown }>(
-    'select actor_id, action, target_type, target_id, before, after from moderation_audit where community_id = ? order by id',
-    [communityId],
-  );
+  dbOf(node)
+    .selectFrom('moderation_audit')
+    .select(['actor_id', 'action', 'target_type', 'target_id', 'before', 'after'])
+    .where('community_id', '=', communityId)
+    .orderBy('id')
+    .execute();
 
 describe('GET|PATCH /communities/:id/moderation/settings', () => {
   it('moderators read, admins change; members, other communities and outsiders cannot', async () => {
@@ -76,7 +74,7 @@ describe('GET|PATCH /communities/:id/moderation/settings', () => {
       expect(res.body.settings).toMatchObject(change);
     }
     expect((await auditOf(w.communityId)).map((e) => e.actor_id)).toEqual([w.admin.user.id, w.owner.user.id, w.platformAdmin.user.id]);
-    expect((await api(node.url, 'GET', path(w.communityId))).status).toBe(401);
+    expect((await getAs(null, w.communityId)).status).toBe(401);
   });
 
   it('a private community does not exist for those outside it', async () => {
@@ -90,15 +88,15 @@ describe('GET|PATCH /communities/:id/moderation/settings', () => {
 
   it('records each change in the audit log with what the settings were before and after', async () => {
     const w = await world();
-    const first = await patchAs(w.admin, w.communityId, { slowMode: { [w.channels.general!]: 30 }, newMemberLinkLimit: 2 });
+    const first = await patchAs(w.admin, w.communityId, { slowMode: { [w.channels.general]: 30 }, newMemberLinkLimit: 2 });
     expect(first.body.settings).toEqual({
       communityId: w.communityId,
       wordFilter: { words: [], mode: 'flag' },
-      slowMode: { [w.channels.general!]: 30 },
+      slowMode: { [w.channels.general]: 30 },
       newMemberLinkLimit: 2,
     });
-    const second = await patchAs(w.owner, w.communityId, { slowMode: { [w.channels.general!]: 0, [w.channels.random!]: 5 } });
-    expect(second.body.settings).toMatchObject({ slowMode: { [w.channels.random!]: 5 }, newMemberLinkLimit: 2 });
+    const second = await patchAs(w.owner, w.communityId, { slowMode: { [w.channels.general]: 0, [w.channels.random]: 5 } });
+    expect(second.body.settings).toMatchObject({ slowMode: { [w.channels.random]: 5 }, newMemberLinkLimit: 2 });
 
     const entries = await auditOf(w.communityId);
     expect(entries).toHaveLength(2);
@@ -114,16 +112,14 @@ describe('GET|PATCH /communities/:id/moderation/settings', () => {
     const w = await world();
     const res = await patchAs(w.admin, w.communityId, {
       newMemberLinkLimit: 0,
-      slowMode: { [w.channels.general!]: 10, [w.otherChannelId]: 10 },
+      slowMode: { [w.channels.general]: 10, [w.otherChannelId]: 10 },
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_input');
     expect(res.body.error.message).toContain(w.otherChannelId);
     expect(res.body.error.details.fields).toEqual({ [`slowMode.${w.otherChannelId}`]: 'Not a channel of this community.' });
-    const [other] = await sqlOf(node.node.orm.em.fork())<{ slow_mode_seconds: number }>('select slow_mode_seconds from channels where id = ?', [
-      w.otherChannelId,
-    ]);
-    expect(other!.slow_mode_seconds).toBe(0);
+    const other = await dbOf(node).selectFrom('channels').select('slow_mode_seconds').where('id', '=', w.otherChannelId).executeTakeFirstOrThrow();
+    expect(other.slow_mode_seconds).toBe(0);
     expect((await getAs(w.admin, w.communityId)).body.settings).toMatchObject({ slowMode: {}, newMemberLinkLimit: null });
     expect(await auditOf(w.communityId)).toEqual([]);
   });
@@ -135,7 +131,7 @@ describe('GET|PATCH /communities/:id/moderation/settings', () => {
       { wordFilter: { words: ['x'], mode: 'shout' } },
       { wordFilter: { words: [''], mode: 'block' } },
       { slowMode: { 'not-a-uuid': 5 } },
-      { slowMode: { [w.channels.general!]: 99_999 } },
+      { slowMode: { [w.channels.general]: 99_999 } },
       { newMemberLinkLimit: -1 },
       { surprise: true },
     ]) {

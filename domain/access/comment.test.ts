@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../../orm/database.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { testDatabaseUrl } from '../../test/db.ts';
-import { FeedPolicy, loadFeedAccess } from '../feed/access.ts';
+import { FeedPolicy, loadFeedAccess } from './feed.ts';
 import type { Actor } from '../shared/deps.ts';
 import {
   CommentPolicy,
@@ -32,7 +32,7 @@ type State = (typeof STATES)[number];
 type Viewer = (typeof VIEWERS)[number];
 type Relation = (typeof RELATIONS)[number];
 
-interface CommentRow {
+interface CommentUnderTest {
   id: string;
   postId: string;
   postState: State;
@@ -46,7 +46,7 @@ interface CommentRow {
 interface Case {
   viewer: Viewer;
   viewerId: string;
-  comment: CommentRow;
+  comment: CommentUnderTest;
 }
 
 let orm: Orm;
@@ -57,7 +57,7 @@ const viewers = new Map<Exclude<Viewer, 'author'>, Actor>();
 /** The people whose comments are looked at, and the people they reply to: one per relation the viewers have with them. */
 const commenters = new Map<Relation, string>();
 const parentAuthors = new Map<Relation, string>();
-const comments: CommentRow[] = [];
+const comments: CommentUnderTest[] = [];
 const cases: Case[] = [];
 
 const stamp = (state: State, now: Date) => ({ hidden_at: state === 'hidden' ? now : null, deleted_at: state === 'deleted' ? now : null });
@@ -121,7 +121,7 @@ async function build(): Promise<void> {
     .execute();
   for (const post of posts) {
     const base = { postId: post.id, postState: post.state };
-    const parents: CommentRow[] = [];
+    const parents: CommentUnderTest[] = [];
     for (const state of STATES)
       for (const relation of RELATIONS)
         parents.push({ ...base, id: crypto.randomUUID(), state, relation, authorId: parentAuthors.get(relation)!, parent: null });
@@ -236,13 +236,13 @@ describe('comment rules: CommentPolicy and its predicates agree', () => {
   });
 
   it('keeps the rules the product promises', async () => {
-    const verdict = async (viewer: Viewer, match: (c: CommentRow) => boolean) => {
+    const verdict = async (viewer: Viewer, match: (c: CommentUnderTest) => boolean) => {
       const c = cases.find((x) => x.viewer === viewer && match(x.comment))!;
       const mod = await moderates(actorOf(c));
       const comment = await selectCommentAccess(q, c.viewerId).where('c.id', '=', c.comment.id).executeTakeFirstOrThrow();
       return { open: CommentPolicy.open(comment, mod), listed: CommentPolicy.listed(comment, mod) };
     };
-    const reply = (parent: { state: State; relation: Relation }, own: Partial<CommentRow> = {}) => (c: CommentRow) =>
+    const reply = (parent: { state: State; relation: Relation }, own: Partial<CommentUnderTest> = {}) => (c: CommentUnderTest) =>
       c.postState === 'visible' &&
       c.state === (own.state ?? 'visible') &&
       c.relation === (own.relation ?? 'none') &&
@@ -261,7 +261,7 @@ describe('comment rules: CommentPolicy and its predicates agree', () => {
     expect(await verdict('member', byBlocker)).toEqual({ open: false, listed: false });
     expect(await verdict('moderator', byBlocker)).toEqual({ open: true, listed: false });
     // On a hidden post, a comment is out of members' reach and within moderators'.
-    const onHiddenPost = (c: CommentRow) => c.postState === 'hidden' && c.state === 'visible' && c.relation === 'none' && c.parent === null;
+    const onHiddenPost = (c: CommentUnderTest) => c.postState === 'hidden' && c.state === 'visible' && c.relation === 'none' && c.parent === null;
     expect(await verdict('member', onHiddenPost)).toMatchObject({ open: false });
     expect(await verdict('moderator', onHiddenPost)).toMatchObject({ open: true });
   });

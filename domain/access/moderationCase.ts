@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { CommunityRole } from '../../contracts/communities.ts';
 import type { Db } from '../../orm/db.ts';
-import { ModerationPolicy } from '../moderation/policy.ts';
+import { ModerationPolicy } from './moderation.ts';
 import type { Actor } from '../shared/deps.ts';
 import { isPlatformModerator, MODERATING_ROLES } from './roles.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../../orm/database.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { testDatabaseUrl } from '../../test/db.ts';
-import { FeedPolicy, loadFeedAccess } from '../feed/access.ts';
+import { FeedPolicy, loadFeedAccess } from './feed.ts';
 import type { Actor } from '../shared/deps.ts';
 import { PostPolicy, postListedTo, postOpenTo, postVisibleToMembers, selectPostAccess, type PostAccess } from './post.ts';
 

@@ -5,7 +5,7 @@ import { checkContribution } from '../moderation/enforcement.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { authorizeChannel, ChannelPolicy, type ChannelAccess } from './access.ts';
+import { authorizeChannel, ChannelPolicy, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
 import { concealHidden, deletedEvent, loadMessage, reactionEvent, updatedEvent } from './presentMessages.ts';
 

@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
-import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../orm/db.ts';
 import type { Actor } from '../shared/deps.ts';
 import { eventually, registerUser } from '../../test/factories.ts';
 import { seedCommunity } from '../../test/communities.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { startNode, statementsDuring, type RunningNode } from '../../test/nodes.ts';
 import { createSendBatcher } from './sendBatcher.ts';
 
 let node: RunningNode;
@@ -15,30 +14,6 @@ beforeAll(async () => {
 afterAll(async () => node?.close());
 
 const actorOf = (u: { user: { id: string }; sessionId: string }): Actor => ({ userId: u.user.id, sessionId: u.sessionId, role: 'user' });
-
-/** The statements the node's database pool runs while `work` runs (BEGIN and COMMIT included). */
-async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
-  const pool = await node.node.orm.em.getConnection().getNativeClient();
-  const statements: string[] = [];
-  const watched = new Map<PoolClient, PoolClient['query']>();
-  const watch = (client: PoolClient) => {
-    if (watched.has(client)) return;
-    const query = client.query;
-    watched.set(client, query);
-    client.query = ((...args: [string | { text: string }, ...unknown[]]) => {
-      statements.push(typeof args[0] === 'string' ? args[0] : args[0].text);
-      return (query as (...a: unknown[]) => unknown).apply(client, args);
-    }) as PoolClient['query'];
-  };
-  pool.on('acquire', watch);
-  try {
-    await work();
-  } finally {
-    pool.off('acquire', watch);
-    for (const [client, query] of watched) client.query = query;
-  }
-  return statements;
-}
 
 describe('send batcher', () => {
   it('stores a mixed batch in one go: each message gets its own outcome and seqs stay gapless per channel', async () => {
@@ -169,11 +144,11 @@ describe('send batcher', () => {
     const [a, b] = [actorOf(alice), actorOf(bob)];
     const root = await batcher.send(a, { channelId: channels.x!, clientId: `root-${a.userId}`, body: 'root' });
 
-    const single = await statementsDuring(() =>
+    const single = await statementsDuring(node, () =>
       batcher.send(b, { channelId: channels.x!, clientId: `single-${b.userId}`, body: 'a reply', replyToId: root.id }),
     );
     const rooms = [channels.x!, channels.y!, channels.z!];
-    const sent = await statementsDuring(() =>
+    const sent = await statementsDuring(node, () =>
       Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           batcher.send(i % 2 ? a : b, {

@@ -5,7 +5,7 @@ import { AppError, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { checkContributions, type ContributionVerdict } from '../moderation/enforcement.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
-import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from './access.ts';
+import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
 import { createdEvent, loadMessages } from './presentMessages.ts';
 

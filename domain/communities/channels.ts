@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { ChannelDto, CreateChannelInput } from '../../contracts/communities.ts';
 import { db } from '../../orm/db.ts';
-import { authorizeChannel } from '../chat/access.ts';
+import { authorizeChannel } from '../access/channel.ts';
 import { AppError, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { loadChannelSummary, readableChannelSummaries } from './channelQueries.ts';
-import { loadCommunityAccess } from './membership.ts';
-import { CommunityPolicy } from './policies.ts';
+import { loadCommunityAccess } from '../access/community.ts';
+import { CommunityPolicy } from '../access/community.ts';
 import { presentChannel } from './presenters.ts';
 import { revokeLostChannelAccess } from './revoke.ts';
 

@@ -7,8 +7,10 @@ import { communityVisibleTo } from '../access/community.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { decodeCursor, encodeCursor, likeContains } from './cursor.ts';
-import { assertNotBanned, assertNotLastOwner, deleteMembership, loadCommunityAccess } from './membership.ts';
-import { CommunityPolicy } from './policies.ts';
+import { assertNotBanned } from '../access/membership.ts';
+import { assertNotLastOwner, deleteMembership } from './membership.ts';
+import { loadCommunityAccess } from '../access/community.ts';
+import { CommunityPolicy } from '../access/community.ts';
 import { presentCommunity, selectCommunities } from './presenters.ts';
 import { revokeCommunityAccess } from './revoke.ts';
 

@@ -6,8 +6,9 @@ import { db } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { loadCommunityDto } from './communities.ts';
-import { assertNotBanned, loadCommunityAccess } from './membership.ts';
-import { CommunityPolicy } from './policies.ts';
+import { assertNotBanned } from '../access/membership.ts';
+import { loadCommunityAccess } from '../access/community.ts';
+import { CommunityPolicy } from '../access/community.ts';
 
 export const INVITE_TTL_DAYS = 7;
 

@@ -7,8 +7,9 @@ import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { leaveCommunity, pageOf, type Page } from './communities.ts';
 import { decodeCursor } from './cursor.ts';
-import { assertNotLastOwner, deleteMembership, loadCommunityAccess } from './membership.ts';
-import { CommunityPolicy } from './policies.ts';
+import { assertNotLastOwner, deleteMembership } from './membership.ts';
+import { loadCommunityAccess } from '../access/community.ts';
+import { CommunityPolicy } from '../access/community.ts';
 import { presentMember, selectMembers } from './presenters.ts';
 import { revokeCommunityAccess, revokeLostChannelAccess } from './revoke.ts';
 

@@ -4,11 +4,8 @@ import { AppError } from '../shared/errors.ts';
 
 /*
  * Membership primitives every community feature builds on: the last-owner rule and the removal of a membership. Who
- * may see a community and the caller's standing in it are access rules (domain/access/community.ts, membership.ts);
- * they are re-exported here until every import has moved there.
+ * may see a community and the caller's standing in it are access rules (domain/access/community.ts, membership.ts).
  */
-export { loadCommunityAccess } from '../access/community.ts';
-export { assertNotBanned } from '../access/membership.ts';
 
 /**
  * Deletes a membership with the user's private-channel memberships in that community; returns the community's channel

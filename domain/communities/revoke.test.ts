@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChannelDto } from '../../contracts/communities.ts';
+import type { ChannelEnvelope } from '../../contracts/communities.ts';
 import { rooms } from '../../contracts/realtime.ts';
 import type { Logger } from '../../orm/database.ts';
 import { createEventBus } from '../shared/events.ts';
 import type { Publisher } from '../shared/publisher.ts';
-import {
-  addChannelMemberAs,
-  addMemberAs,
-  createChannelAs,
-  createCommunityAs,
-  type TestUser,
-} from '../../test/communityFactories.ts';
-import { api, collect, connectSocket, emitAck, emitOk, eventually, registerUser, type ClientSocket } from '../../test/factories.ts';
+import { addChannelMemberAs, addMemberAs, createChannelAs, createCommunityAs } from '../../test/communityFactories.ts';
+import { call, collect, connectSocket, emitAck, emitOk, eventually, ok, registerUser, type ClientSocket, type TestUser } from '../../test/factories.ts';
 import { startCluster, type RunningNode } from '../../test/nodes.ts';
 import { registerCommunityClientEvents } from './clientEvents.ts';
 
@@ -67,12 +61,12 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
     const ownerOnA = await socketOn(nodeA, owner);
     await emitOk(uOnB, 'channel:join', { channelId: secret.id });
     await emitOk(ownerOnA, 'channel:join', { channelId: secret.id });
-    const removed = collect<{ channelId: string }>(uOnB, 'channel:removed');
+    const removed = collect(uOnB, 'channel:removed');
     const messages = collect(uOnB, 'message:created');
 
     await expectRemovedWithinBudget(
       removed,
-      () => api(nodeA.url, 'DELETE', `/api/v1/channels/${secret.id}/members/${u.user.id}`, { token: owner.accessToken }),
+      () => call(nodeA, 'DELETE', `/channels/${secret.id}/members/${u.user.id}`, owner),
       [secret.id],
     );
 
@@ -89,10 +83,10 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
   it("kicking U from the community on node A removes every one of its channels from U's sockets on node B", async () => {
     const { owner, u, community, open, secret } = await setup();
     const uOnB = await socketOn(nodeB, u);
-    const removed = collect<{ channelId: string }>(uOnB, 'channel:removed');
+    const removed = collect(uOnB, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => api(nodeA.url, 'DELETE', `/api/v1/communities/${community.id}/members/${u.user.id}`, { token: owner.accessToken }),
+      () => call(nodeA, 'DELETE', `/communities/${community.id}/members/${u.user.id}`, owner),
       [open.id, secret.id],
     );
   });
@@ -100,10 +94,10 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
   it("leaving the community on node A closes its channels on U's other device on node B", async () => {
     const { u, community, open, secret } = await setup();
     const otherDevice = await socketOn(nodeB, u);
-    const removed = collect<{ channelId: string }>(otherDevice, 'channel:removed');
+    const removed = collect(otherDevice, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => api(nodeA.url, 'POST', `/api/v1/communities/${community.id}/leave`, { token: u.accessToken }),
+      () => call(nodeA, 'POST', `/communities/${community.id}/leave`, u),
       [open.id, secret.id],
     );
   });
@@ -111,14 +105,14 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
   it('a block on node A takes the blocked person out of the 1:1 DM on node B', async () => {
     const blocker = await registerUser(nodeA.url);
     const u = await registerUser(nodeA.url);
-    const dm = (await api(nodeA.url, 'POST', '/api/v1/dms', { token: u.accessToken, body: { userIds: [blocker.user.id] } })).body.channel as ChannelDto;
+    const { channel: dm } = await ok(call<ChannelEnvelope>(nodeA, 'POST', '/dms', u, { userIds: [blocker.user.id] }), 201);
     const uOnB = await socketOn(nodeB, u);
     const blockerOnB = await socketOn(nodeB, blocker);
     const blockerRemoved = collect(blockerOnB, 'channel:removed');
-    const removed = collect<{ channelId: string }>(uOnB, 'channel:removed');
+    const removed = collect(uOnB, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => api(nodeA.url, 'POST', `/api/v1/users/${u.user.id}/block`, { token: blocker.accessToken }),
+      () => call(nodeA, 'POST', `/users/${u.user.id}/block`, blocker),
       [dm.id],
     );
     expect(blockerRemoved).toEqual([]);
@@ -131,15 +125,12 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
     await addChannelMemberAs(nodeA.url, owner, secret.id, admin.user.id);
     const adminOnB = await socketOn(nodeB, admin);
     const removed = collect(adminOnB, 'channel:removed');
-    const res = await api(nodeA.url, 'DELETE', `/api/v1/channels/${secret.id}/members/${admin.user.id}`, { token: owner.accessToken });
+    const res = await call(nodeA, 'DELETE', `/channels/${secret.id}/members/${admin.user.id}`, owner);
     expect(res.status).toBe(204);
     await new Promise((r) => setTimeout(r, 300));
     expect(removed).toEqual([]);
     // …but demoting them to member does take it away.
-    const demoted = await api(nodeA.url, 'PATCH', `/api/v1/communities/${community.id}/members/${admin.user.id}`, {
-      token: owner.accessToken,
-      body: { role: 'member' },
-    });
+    const demoted = await call(nodeA, 'PATCH', `/communities/${community.id}/members/${admin.user.id}`, owner, { role: 'member' });
     expect(demoted.status).toBe(200);
     await eventually(() => removed.length === 1, REMOVAL_BUDGET_MS, 'channel:removed after the demotion');
     expect(removed).toEqual([{ channelId: secret.id }]);

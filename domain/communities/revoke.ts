@@ -1,6 +1,6 @@
 import type { PlatformRole } from '../../contracts/auth.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../chat/access.ts';
+import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../access/channel.ts';
 import { removeFromCommunityClassrooms } from '../classrooms/eviction.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 

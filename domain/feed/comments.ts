@@ -6,7 +6,7 @@ import { recordAudit } from '../moderation/audit.ts';
 import { checkContribution } from '../moderation/enforcement.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import type { FeedAction } from './access.ts';
+import type { FeedAction } from '../access/feed.ts';
 import { recountComments } from './counts.ts';
 import { flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadComment, withoutCommunity } from './presenters.ts';

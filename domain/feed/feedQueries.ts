@@ -7,7 +7,7 @@ import { postListedTo } from '../access/post.ts';
 import { decodeCursor, encodeCursor } from '../communities/cursor.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { authorizeFeed, FeedPolicy } from './access.ts';
+import { authorizeFeed, FeedPolicy } from '../access/feed.ts';
 import { loadPostFor } from './postAccess.ts';
 import { loadComments, loadPosts, withoutCommunity } from './presenters.ts';
 

@@ -1,7 +1,7 @@
 import type { Db } from '../../orm/db.ts';
 import { CommentPolicy, commentVisibleInThread, selectCommentAccess } from '../access/comment.ts';
 import { PostPolicy } from '../access/post.ts';
-import { queriesOf, type Queries, type StatementRunner } from '../access/queries.ts';
+import { queriesOf, type Queries } from '../access/queries.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { recountComments } from './counts.ts';
@@ -61,7 +61,7 @@ export interface FeedItemForCase {
  * in `source`'s transaction (a typed builder, an EntityManager, or a statement runner still being moved to those).
  */
 export async function loadFeedItemForCase(
-  source: Queries | StatementRunner,
+  source: Queries,
   type: FeedItemType,
   id: string,
 ): Promise<FeedItemForCase | null> {
@@ -99,7 +99,7 @@ export interface FeedModerationResult {
  */
 export async function moderateFeedItem(
   deps: Deps,
-  source: Queries | StatementRunner,
+  source: Queries,
   target: { type: FeedItemType; id: string },
   change: { hide?: boolean; delete?: boolean },
   moderatorId: string,

@@ -3,7 +3,7 @@ import { PostPolicy, selectPostAccess } from '../access/post.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { checkFeedAccess, FeedPolicy, loadFeedAccess, type FeedAccess, type FeedAction } from './access.ts';
+import { checkFeedAccess, FeedPolicy, loadFeedAccess, type FeedAccess, type FeedAction } from '../access/feed.ts';
 
 /** A post with what PostPolicy reads for the caller and what changes to it need; its row locked when `lock`. */
 function loadPostRow(q: Db, viewerId: string, postId: string, lock: boolean) {

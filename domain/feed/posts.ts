@@ -5,7 +5,7 @@ import { checkContribution } from '../moderation/enforcement.ts';
 import { recordAudit } from '../moderation/audit.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { authorizeFeed } from './access.ts';
+import { authorizeFeed } from '../access/feed.ts';
 import { contributionText, flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadPost } from './presenters.ts';
 

@@ -8,7 +8,7 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { recordAudit } from './audit.ts';
 import { authorizeModeration } from './cases.ts';
-import { ModerationPolicy } from './policy.ts';
+import { ModerationPolicy } from '../access/moderation.ts';
 
 /** The target's role in the community (null: not a member), for the rank rule. */
 export async function memberRole(q: Db, communityId: string, userId: string): Promise<CommunityRole | null> {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../../orm/db.ts';
 import { moderationWorld, seedMessage, type ModerationWorld } from '../../test/moderationFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 import { openAutomodCase } from './cases.ts';
 import { loadCase } from './presenters.ts';
 
@@ -21,7 +20,7 @@ describe('openAutomodCase', () => {
     const target = { communityId: world.communityId, type: 'message' as const, id: messageId, authorId: world.author.user.id };
     await openAutomodCase(deps, target, ['pills']);
     await openAutomodCase(deps, target, ['Cheap', 'pills']);
-    const q = db(deps.orm.em.fork());
+    const q = dbOf(node);
     const rows = await q.selectFrom('moderation_cases').select('id').where('target_id', '=', messageId).execute();
     expect(rows).toHaveLength(1);
     const kase = await loadCase(q, rows[0]!.id);

@@ -6,7 +6,7 @@ import { loadCommunityAccess } from '../access/community.ts';
 import { ModerationCasePolicy, selectCaseAccess, toCaseAccess } from '../access/moderationCase.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { ModerationPolicy } from './policy.ts';
+import { ModerationPolicy } from '../access/moderation.ts';
 import { loadCase } from './presenters.ts';
 
 /**

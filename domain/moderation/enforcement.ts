@@ -5,7 +5,7 @@ import { queriesOf, type Queries } from '../access/queries.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { RateLimiter, RateLimiterFactory } from '../shared/stores.ts';
-import { ModerationPolicy } from './policy.ts';
+import { ModerationPolicy } from '../access/moderation.ts';
 import { countLinks, matchedWords } from './wordFilter.ts';
 
 export type ContributionKind = 'message' | 'post' | 'comment' | 'reaction';

@@ -1,7 +1,7 @@
 import type { CreateReportInput } from '../../contracts/moderation.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { loadStanding, loadStandings, standingKey, type CommunityStanding } from '../access/membership.ts';
-import { authorizeChannel } from '../chat/access.ts';
+import { authorizeChannel } from '../access/channel.ts';
 import { loadFeedItemForCase } from '../feed/moderation.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCommunity } from '../../test/communities.ts';
-import { registerUsers, type TestUser } from '../../test/communityFactories.ts';
-import { startNode, type RunningNode } from '../../test/nodes.ts';
-import { db } from '../../orm/db.ts';
+import { seedWorld } from '../../test/communities.ts';
+import type { TestUser } from '../../test/factories.ts';
+import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 import type { Actor } from '../shared/deps.ts';
 import { getModerationSettings, updateModerationSettings } from './settings.ts';
 
@@ -15,9 +14,8 @@ afterAll(async () => node?.close());
 const actorOf = (u: TestUser): Actor => ({ userId: u.user.id, sessionId: u.sessionId, role: 'user' });
 
 async function community() {
-  const [admin] = await registerUsers(node.url, 1);
-  const seeded = await seedCommunity(node, { members: [{ userId: admin.user.id, role: 'admin' }], channels: [{ name: 'a' }, { name: 'b' }] });
-  return { ...seeded, admin: actorOf(admin) };
+  const { communityId, channels, admin } = await seedWorld(node, { people: { admin: 'admin' }, channels: [{ name: 'a' }, { name: 'b' }] });
+  return { communityId, channels, admin: actorOf(admin) };
 }
 
 describe('moderation settings', () => {
@@ -26,17 +24,17 @@ describe('moderation settings', () => {
     const deps = node.node.deps;
     await updateModerationSettings(deps, admin, communityId, { wordFilter: { words: ['Café', 'cafe', 'CAFÉ', 'tea'], mode: 'block' } });
     await updateModerationSettings(deps, admin, communityId, { newMemberLinkLimit: 0 });
-    await updateModerationSettings(deps, admin, communityId, { slowMode: { [channels.a!]: 15 } });
+    await updateModerationSettings(deps, admin, communityId, { slowMode: { [channels.a]: 15 } });
     expect(await getModerationSettings(deps, admin, communityId)).toEqual({
       communityId,
       wordFilter: { words: ['Café', 'tea'], mode: 'block' },
-      slowMode: { [channels.a!]: 15 },
+      slowMode: { [channels.a]: 15 },
       newMemberLinkLimit: 0,
     });
     const cleared = await updateModerationSettings(deps, admin, communityId, {
       wordFilter: { words: [], mode: 'flag' },
       newMemberLinkLimit: null,
-      slowMode: { [channels.a!]: 0 },
+      slowMode: { [channels.a]: 0 },
     });
     expect(cleared).toEqual({ communityId, wordFilter: { words: [], mode: 'flag' }, slowMode: {}, newMemberLinkLimit: null });
   });
@@ -46,10 +44,10 @@ describe('moderation settings', () => {
     const deps = node.node.deps;
     await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        updateModerationSettings(deps, admin, communityId, i % 2 ? { slowMode: { [channels.b!]: i } } : { newMemberLinkLimit: i }),
+        updateModerationSettings(deps, admin, communityId, i % 2 ? { slowMode: { [channels.b]: i } } : { newMemberLinkLimit: i }),
       ),
     );
-    const entries = await db(deps.orm.em.fork())
+    const entries = await dbOf(node)
       .selectFrom('moderation_audit')
       .select(['before', 'after'])
       .where('community_id', '=', communityId)

@@ -5,7 +5,7 @@ import { CommunityPolicy, loadCommunityAccess, type CommunityAccess } from '../a
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { recordAudit } from './audit.ts';
-import { ModerationPolicy } from './policy.ts';
+import { ModerationPolicy } from '../access/moderation.ts';
 import { foldText } from './wordFilter.ts';
 
 /**

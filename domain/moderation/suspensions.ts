@@ -5,7 +5,7 @@ import { announceRevocation } from '../auth/sessions.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { recordAudit } from './audit.ts';
-import { ModerationPolicy } from './policy.ts';
+import { ModerationPolicy } from '../access/moderation.ts';
 
 /**
  * Sign-in refuses a suspended account — asked only after the password was proven, so guessing reveals nothing. Run it

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { db } from '../../orm/db.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshTestDatabase } from '../../test/db.ts';
 import { api, eventually, STRONG_PASSWORD, uniqueEmail } from '../../test/factories.ts';
@@ -26,18 +27,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface OutboxRow {
-  id: string;
-  attempts: number;
-  last_error: string | null;
-  sent: boolean;
-}
-
-async function outboxFor(email: string): Promise<OutboxRow[]> {
-  const { rows } = await sql<OutboxRow>`
-    select id, attempts, last_error, sent_at is not null as sent from email_outbox where recipient = ${email}
-  `.execute(node.node.deps.orm.em.fork().getKysely());
-  return rows;
+async function outboxFor(email: string) {
+  return db(node.node.deps.orm.em.fork())
+    .selectFrom('email_outbox')
+    .select((eb) => ['id', 'attempts', 'last_error', eb('sent_at', 'is not', null).as('sent')])
+    .where('recipient', '=', email)
+    .execute();
 }
 
 async function jobsFor(outboxId: string) {

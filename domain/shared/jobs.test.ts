@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Logger, type Orm } from '../../orm/database.ts';
+import { db } from '../../orm/db.ts';
 import { freshTestDatabase } from '../../test/db.ts';
 import { eventually } from '../../test/factories.ts';
 import { createEventBus, type EventBus } from './events.ts';
@@ -54,20 +55,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface QueuedJob {
-  id: string;
-  attempts: number;
-  max_attempts: number;
-  last_error: string | null;
-  /** Backed off: not due before a later time. */
-  waiting: boolean;
-  locked_at: string | null;
-}
-
-async function queuedJobs(): Promise<QueuedJob[]> {
-  const { rows } = await sql<QueuedJob>`
-    select id, attempts, max_attempts, last_error, run_at > now() as waiting, locked_at from graphile_worker.jobs order by id
-  `.execute(orm.em.fork().getKysely());
+/** The queue as graphile-worker keeps it (its own schema, no entity); `waiting`: backed off, not due yet. */
+async function queuedJobs() {
+  const { rows } = await sql<{ id: number; attempts: number; max_attempts: number; last_error: string | null; waiting: boolean; locked: boolean }>`
+    select id, attempts, max_attempts, last_error, run_at > now() as waiting, locked_at is not null as locked
+    from graphile_worker.jobs order by id
+  `.execute(db(orm.em.fork()));
   return rows;
 }
 
@@ -103,7 +96,7 @@ describe('durable domain events through the job queue', () => {
     await eventually(
       async () => {
         const [job] = await queuedJobs();
-        return job?.locked_at === null && job.last_error !== null;
+        return job?.locked === false && job.last_error !== null;
       },
       5000,
       'the failure to be recorded',
@@ -115,7 +108,7 @@ describe('durable domain events through the job queue', () => {
     expect(logged.some((l) => l.level === 'warn' && l.msg === 'job failed; it will be retried')).toBe(true);
 
     // Make the retry due now instead of waiting out the backoff.
-    await sql`select graphile_worker.reschedule_jobs(array[${afterFirst!.id}]::bigint[], run_at => now())`.execute(orm.em.fork().getKysely());
+    await sql`select graphile_worker.reschedule_jobs(array[${afterFirst!.id}]::bigint[], run_at => now())`.execute(db(orm.em.fork()));
     await eventually(() => failingAttempts.length === 2, 5000, 'the retry');
     await eventually(async () => (await countFailedJobs(orm.em.fork())) === 1, 5000, 'the job to count as failed');
 
@@ -131,6 +124,6 @@ describe('durable domain events through the job queue', () => {
 });
 
 async function countInTransaction(tx: EntityManager): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(tx.getKysely());
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(db(tx));
   return rows[0]!.n;
 }

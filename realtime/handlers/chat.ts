@@ -11,7 +11,7 @@ import {
 import { rooms } from '../../contracts/realtime.ts';
 import { deleteMessage, editMessage, pinMessage, toggleReaction } from '../../domain/chat/messages.ts';
 import { createSendBatcher, type SendBatcher } from '../../domain/chat/sendBatcher.ts';
-import { authorizeChannel } from '../../domain/chat/access.ts';
+import { authorizeChannel } from '../../domain/access/channel.ts';
 import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';

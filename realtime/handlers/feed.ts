@@ -1,6 +1,6 @@
 import { CommunityIdInput } from '../../contracts/feed.ts';
 import { rooms } from '../../contracts/realtime.ts';
-import { authorizeFeedSubscription } from '../../domain/feed/access.ts';
+import { authorizeFeedSubscription } from '../../domain/access/feed.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { IoSocket } from '../types.ts';
 import { ackListener, withAck, type AckKit } from '../withAck.ts';

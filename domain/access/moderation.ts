@@ -1,5 +1,5 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
-import { COMMUNITY_RANK, isManagingRole, isModeratingRole, isPlatformAdmin, isPlatformModerator, rankOf } from '../access/roles.ts';
+import { COMMUNITY_RANK, isManagingRole, isModeratingRole, isPlatformAdmin, isPlatformModerator, rankOf } from './roles.ts';
 import type { Actor } from '../shared/deps.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
-import { activeBar, loadStanding } from '../access/membership.ts';
-import type { Queries } from '../access/queries.ts';
-import { ModerationPolicy } from '../moderation/policy.ts';
+import { activeBar, loadStanding } from './membership.ts';
+import type { Queries } from './queries.ts';
+import { ModerationPolicy } from './moderation.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 

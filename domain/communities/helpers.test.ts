@@ -1,4 +1,4 @@
-// CommunityPolicy is tested beside it, in domain/access/community.test.ts; these are the communities' own helpers.
+// Slugs and cursors: the communities' own helpers (CommunityPolicy is tested in domain/access/community.test.ts).
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { slugify } from './communities.ts';
