@@ -1,12 +1,6 @@
-import { sql, type Expression, type InferResult } from 'kysely';
+import { sql, type InferResult } from 'kysely';
 import type { AuditAction, AuditEntryDto, CaseAction, CaseDto } from '../../contracts/moderation.ts';
 import type { Db } from '../../orm/db.ts';
-
-/**
- * A timestamp computed in SQL (not an entity column, so it is not converted to a Date) as the ISO text the DTOs carry,
- * to the millisecond like `Date.toISOString()`.
- */
-export const isoText = (value: Expression<Date | null>) => sql<string | null>`to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Cases with their target as moderators see it: the text even when hidden (deleted text is gone — the audit entry of
@@ -48,7 +42,7 @@ export function selectCases(q: Db) {
       eb.fn.coalesce('p.id', 'c.post_id').as('target_post_id'),
       sql<boolean>`coalesce(m.hidden_at, p.hidden_at, c.hidden_at) is not null`.as('target_hidden'),
       sql<boolean>`coalesce(m.deleted_at, p.deleted_at, c.deleted_at) is not null`.as('target_deleted'),
-      isoText(eb.fn.coalesce('m.created_at', 'p.created_at', 'c.created_at')).as('target_created_at'),
+      eb.fn.coalesce('m.created_at', 'p.created_at', 'c.created_at').as('target_created_at'),
       eb
         .selectFrom((tally) =>
           tally
@@ -82,7 +76,7 @@ export function presentCase(row: CaseRow): CaseDto {
       postId: row.target_post_id,
       hidden: row.target_hidden,
       deleted: row.target_deleted,
-      createdAt: row.target_created_at,
+      createdAt: row.target_created_at?.toISOString() ?? null,
     },
     status: row.status,
     reportCount: row.report_count,
