@@ -69,7 +69,7 @@ export const UpdateMemberInput = z.strictObject({ role: z.enum(COMMUNITY_ROLES) 
 export const InviteDto = z.object({ code: z.string(), expiresAt: z.iso.datetime() }).describe('Invite');
 export type InviteDto = z.infer<typeof InviteDto>;
 
-export const CHANNEL_KINDS = ['channel', 'dm', 'group_dm', 'classroom'] as const;
+export const CHANNEL_KINDS = ['channel', 'dm', 'group_dm', 'classroom', 'course'] as const;
 export const CHANNEL_NAME = z
   .string()
   .trim()

@@ -15,7 +15,7 @@ import { MessagePolicy } from './message.ts';
  * database as it can be there, and both halves must give the same answer for each one.
  */
 
-const KINDS = ['channel', 'dm', 'group_dm', 'classroom'] as const;
+const KINDS = ['channel', 'dm', 'group_dm', 'classroom', 'course'] as const;
 const VISIBILITIES = ['public', 'private'] as const;
 const ROLES = ['none', 'member', 'moderator', 'admin', 'owner'] as const;
 const MEMBERSHIPS = [true, false] as const;
@@ -84,7 +84,7 @@ async function buildCases(): Promise<void> {
     .values(cases.map((c, i) => ({ id: c.communityId, slug: `p-${tag}-${i}`, name: `Parity ${i}`, visibility: 'public' as const })))
     .execute();
   // DMs and group DMs belong to no community; the actor's role and ban are then in a community of their own.
-  const inCommunity = (c: Case) => c.kind === 'channel' || c.kind === 'classroom';
+  const inCommunity = (c: Case) => c.kind === 'channel' || c.kind === 'classroom' || c.kind === 'course';
   await q
     .insertInto('channels')
     .values(
@@ -183,7 +183,7 @@ describe('channel rules: ChannelPolicy and its predicates agree', () => {
       expect(outcomes.get(kind)).toContain('read:true');
       expect(outcomes.get(kind)).toContain('read:false');
     }
-    expect(['channel', 'classroom'].map((kind) => outcomes.get(kind)!.has('moderate:true'))).toEqual([true, true]);
+    expect(['channel', 'classroom', 'course'].map((kind) => outcomes.get(kind)!.has('moderate:true'))).toEqual([true, true, true]);
     expect(['dm', 'group_dm'].map((kind) => outcomes.get(kind)!.has('moderate:true'))).toEqual([false, false]);
   });
 

@@ -16,6 +16,8 @@ import { isManagingRole, isModeratingRole, isPlatformModerator, MANAGING_ROLES, 
  * - dm (1:1): its members, except that someone who blocked you takes the DM away from you (they keep its history).
  * - group_dm: its members.
  * - classroom (in-class chat): the class's admitted participants, while they belong to its community.
+ * - course (a course's discussion): its members — the course's instructors and enrolled learners, kept in step by the
+ *   course operations; a course may belong to no community, so no community membership is asked for.
  * A ban or kick ends the community membership (and the private channel memberships with it), so it needs no rule here.
  * Platform moderators and admins read nothing more than anyone else, but moderate every channel they can read.
  */
@@ -24,7 +26,7 @@ import { isManagingRole, isModeratingRole, isPlatformModerator, MANAGING_ROLES, 
 export interface ChannelAccess {
   channelId: string;
   communityId: string | null;
-  kind: 'channel' | 'dm' | 'group_dm' | 'classroom';
+  kind: 'channel' | 'dm' | 'group_dm' | 'classroom' | 'course';
   visibility: 'public' | 'private';
   archived: boolean;
   lastSeq: number;
@@ -55,7 +57,7 @@ export const ChannelPolicy = {
   /** Delete others' messages, pin, see hidden messages. */
   moderate(actor: Actor, access: ChannelAccess): boolean {
     if (!ChannelPolicy.read(actor, access)) return false;
-    if (access.kind !== 'channel' && access.kind !== 'classroom') return false;
+    if (access.kind !== 'channel' && access.kind !== 'classroom' && access.kind !== 'course') return false;
     return isModeratingRole(access.communityRole) || isPlatformModerator(actor);
   },
   /** Rename, archive, manage private membership. */
@@ -102,6 +104,7 @@ export function channelReadableBy(userId: UserId): Expression<SqlBool> {
     eb.and([eb('c.kind', '=', 'dm'), inChannel, eb.not(blockedByOther)]),
     eb.and([eb('c.kind', '=', 'group_dm'), inChannel]),
     eb.and([eb('c.kind', '=', 'classroom'), inChannel, inCommunity()]),
+    eb.and([eb('c.kind', '=', 'course'), inChannel]),
   ]);
 }
 
@@ -118,7 +121,7 @@ export function channelModeratedBy(actor: Pick<Actor, 'userId' | 'role'>): Expre
           .where('mc.user_id', '=', actor.userId)
           .where('mc.role', 'in', MODERATING_ROLES),
       );
-  return eb.and([channelReadableBy(actor.userId), eb('c.kind', 'in', ['channel', 'classroom']), byRole]);
+  return eb.and([channelReadableBy(actor.userId), eb('c.kind', 'in', ['channel', 'classroom', 'course']), byRole]);
 }
 
 /**

@@ -11,6 +11,18 @@ import {
   ClassroomRegistration,
 } from './classrooms.ts';
 import { Community, CommunityInvite, CommunityMember, UserBlock } from './communities.ts';
+import {
+  AssignmentSubmission,
+  Certificate,
+  Course,
+  CourseEnrolment,
+  CourseInstructor,
+  CourseLesson,
+  CourseModule,
+  LessonProgress,
+  QuizAttempt,
+} from './courses.ts';
+import { Ebook, EbookBookmark, EbookChapter, EbookHighlight, EbookPosition } from './ebooks.ts';
 import { Comment, CommentReaction, Post, PostPollVote, PostReaction, UserFollow, UserMute } from './feed.ts';
 import {
   CommunityBan,
@@ -20,12 +32,16 @@ import {
   ModerationCase,
   Report,
 } from './moderation.ts';
+import { Asset, Entitlement } from './media.ts';
 
 export * from './auth.ts';
 export * from './chat.ts';
 export * from './classrooms.ts';
 export * from './communities.ts';
+export * from './courses.ts';
+export * from './ebooks.ts';
 export * from './feed.ts';
+export * from './media.ts';
 export * from './moderation.ts';
 
 /**
@@ -70,4 +86,20 @@ export const entities = [
   CommunityBan,
   CommunityTimeout,
   CommunityModerationSettings,
+  Asset,
+  Entitlement,
+  Course,
+  CourseInstructor,
+  CourseModule,
+  CourseLesson,
+  CourseEnrolment,
+  LessonProgress,
+  QuizAttempt,
+  AssignmentSubmission,
+  Certificate,
+  Ebook,
+  EbookChapter,
+  EbookPosition,
+  EbookHighlight,
+  EbookBookmark,
 ] as const;
