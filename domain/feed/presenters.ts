@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { ReactionDto } from '../../contracts/chat.ts';
 import type { CommentDto, PostDto } from '../../contracts/feed.ts';
 import { uuids, type Db } from '../../orm/db.ts';
-import { renderMarkdown } from './markdown.ts';
+import { renderMarkdown } from '../content/markdown.ts';
 
 /** The reactions on some posts or on some comments, as one shape (`r`): the two tables differ only in what is reacted to. */
 export function reactionRows(q: Db, on: 'post' | 'comment', ids: readonly string[]) {
@@ -95,7 +95,7 @@ export async function loadPosts(q: Db, ids: readonly string[], viewerId: string 
       author: { id: row.author_id, displayName: row.author_name },
       kind: row.kind,
       body: row.body,
-      bodyHtml: renderMarkdown(row.body),
+      bodyHtml: renderMarkdown(row.body, { profile: 'post' }),
       linkUrl: row.link_url,
       poll:
         row.poll_options && row.poll_question !== null
@@ -156,7 +156,7 @@ export async function loadComments(q: Db, ids: readonly string[]): Promise<Map<s
       parentId: row.parent_id,
       author: { id: row.author_id, displayName: row.author_name },
       body: row.body,
-      bodyHtml: renderMarkdown(row.body),
+      bodyHtml: renderMarkdown(row.body, { profile: 'post' }),
       reactions: reactions.get(row.id) ?? [],
       createdAt: row.created_at.toISOString(),
       editedAt: row.edited_at?.toISOString() ?? null,
