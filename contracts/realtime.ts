@@ -3,6 +3,9 @@ import type { PlatformRole } from './auth.ts';
 import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
+import type { CourseLearningServerEvents } from './courseLearning.ts';
+import type { CourseServerEvents } from './courses.ts';
+import type { EbookServerEvents } from './ebooks.ts';
 import type { FeedClientEvents, FeedServerEvents } from './feed.ts';
 import type { ModerationClientEvents, ModerationServerEvents } from './moderation.ts';
 
@@ -38,7 +41,14 @@ export interface HelloPayload {
 }
 
 /** Events the server sends (past tense). */
-export interface ServerToClientEvents extends ChatServerEvents, ClassroomServerEvents, FeedServerEvents, ModerationServerEvents {
+export interface ServerToClientEvents
+  extends ChatServerEvents,
+    ClassroomServerEvents,
+    FeedServerEvents,
+    ModerationServerEvents,
+    CourseServerEvents,
+    CourseLearningServerEvents,
+    EbookServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;

@@ -8,6 +8,9 @@ import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
 import { registerChatClientEvents } from '../domain/chat/clientEvents.ts';
 import { registerReadStateClientEvents } from '../domain/chat/readStateClientEvents.ts';
 import { registerClassroomClientEvents } from '../domain/classrooms/clientEvents.ts';
+import { registerCourseClientEvents } from '../domain/courses/clientEvents.ts';
+import { registerCourseLearningClientEvents } from '../domain/courses/learningClientEvents.ts';
+import { registerEbookClientEvents } from '../domain/ebooks/clientEvents.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
@@ -234,5 +237,8 @@ function registerListeners(bus: EventBus, { publisher, metrics }: { publisher: P
   registerChatClientEvents(bus, publisher);
   registerReadStateClientEvents(bus, publisher);
   registerModerationClientEvents(bus, publisher);
+  registerCourseClientEvents(bus, publisher);
+  registerCourseLearningClientEvents(bus, publisher);
+  registerEbookClientEvents(bus, publisher);
   countDomainEvents(bus, metrics);
 }

@@ -1,0 +1,4 @@
+import type { Deps } from '../../domain/shared/deps.ts';
+import type { RouteKit } from '../routeKit.ts';
+
+export function ebookRoutes(_route: RouteKit, _deps: Deps) {}
