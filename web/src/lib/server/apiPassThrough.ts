@@ -29,6 +29,8 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   ['DELETE', `communities/${ID}/bans/${ID}`],
   ['GET', `communities/${ID}/audit-log`],
   ['GET PATCH', `communities/${ID}/moderation/settings`],
+  // Learning: courses, lessons, progress, quizzes, ebooks (learner side)
+  // Teaching: course and ebook authoring, uploads, grading, analytics
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
