@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlatformRole } from '../../contracts/auth.ts';
 import { hashPassword } from '../../domain/auth/passwords.ts';
+import { seedDemoCourses, type PutDemoFile } from './demoCourses.ts';
 import { Channel, ChannelMember, Classroom, ClassroomRegistration, Community, CommunityMember, User, type IUser } from '../entities/index.ts';
 
 export interface DemoAccount {
@@ -32,10 +33,11 @@ export const DEMO_COMMUNITY = {
 } as const;
 
 /**
- * Inserts the demo accounts and the demo community that are missing; returns the accounts it created.
+ * Inserts the demo accounts, the demo community, its class, course and ebook where missing; returns the accounts it
+ * created. `putFile` stores the demo course's study guide in the asset storage (without it the file lesson has no file).
  * Safe to run repeatedly.
  */
-export async function seedDemoData(em: EntityManager): Promise<DemoAccount[]> {
+export async function seedDemoData(em: EntityManager, options: { putFile?: PutDemoFile } = {}): Promise<DemoAccount[]> {
   const created: DemoAccount[] = [];
   const users = new Map<DemoAccount, IUser>();
   for (const account of DEMO_ACCOUNTS) {
@@ -75,6 +77,12 @@ export async function seedDemoData(em: EntityManager): Promise<DemoAccount[]> {
   }
   await em.flush();
   await seedDemoClassroom(em);
+  await seedDemoCourses(em, {
+    communitySlug: DEMO_COMMUNITY.slug,
+    instructorEmail: DEMO_ACCOUNTS.find((a) => a.communityRole === 'owner')!.email,
+    learnerEmail: DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!.email,
+    putFile: options.putFile,
+  });
   return created;
 }
 
