@@ -137,7 +137,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
       }) as never,
     ),
   );
-  app.use(apiOnly(jsonBody({ limitBytes: options.bodyLimitBytes }) as never));
+  app.use(apiOnly(jsonBody({ limitBytes: options.bodyLimitBytes, multipartPaths: [`${API_PREFIX}/assets`] }) as never));
   app.use(apiOnly(ops.routes() as never));
   app.use(apiOnly(router.routes() as never));
   app.use(apiOnly(router.allowedMethods({ throw: true }) as never));

@@ -5,7 +5,7 @@ import { ErrorResponse } from '../contracts/errors.ts';
 import { parseInput } from '../domain/shared/validate.ts';
 import type { Deps } from '../domain/shared/deps.ts';
 import type { ApiContext } from './context.ts';
-import { requireActor } from './middlewares/auth.ts';
+import { optionalActor, requireActor } from './middlewares/auth.ts';
 import type { Next } from 'koa';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -27,7 +27,8 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
   path: string;
   summary: string;
   tags: string[];
-  auth: boolean;
+  /** `true`: a signed-in caller only; `'optional'`: signed-out visitors too (a token sent must be valid); `false`: nobody is identified. */
+  auth: boolean | 'optional';
   body?: B;
   params?: P;
   query?: Q;
@@ -58,16 +59,16 @@ export function reply<const S extends number, T>(status: S, body: T): Reply<S, T
 
 const RAW = Symbol('raw');
 
-/** A body that is not JSON (a CSV download), for a status whose spec names it as `raw`. */
+/** A body that is not JSON (a CSV or PDF download), for a status whose spec names it as `raw`. */
 export interface RawBody {
   readonly [RAW]: true;
   readonly type: string;
-  readonly body: string;
+  readonly body: string | Uint8Array;
   /** Sent as an attachment under this name. */
   readonly filename?: string;
 }
 
-export function rawBody(body: { type: string; body: string; filename?: string }): RawBody {
+export function rawBody(body: { type: string; body: string | Uint8Array; filename?: string }): RawBody {
   return { [RAW]: true, ...body };
 }
 
@@ -101,6 +102,7 @@ export interface RouteKitOptions {
 /** Registers one route on the Koa router and the same contract in the OpenAPI registry. */
 export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: Deps, prefix: string, options: RouteKitOptions = {}) {
   const auth = requireActor(deps);
+  const optionalAuth = optionalActor(deps);
   const checkResponses = options.checkResponses ?? process.env.NODE_ENV === 'test';
   return function route<
     R extends Responses,
@@ -119,7 +121,7 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
       path: fullPath.replace(/:([A-Za-z_]+)/g, '{$1}'),
       summary: spec.summary,
       tags: spec.tags,
-      security: spec.auth ? [{ bearerAuth: [] }] : [],
+      security: spec.auth === 'optional' ? [{ bearerAuth: [] }, {}] : spec.auth ? [{ bearerAuth: [] }] : [],
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
@@ -130,7 +132,7 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
           Object.entries(responses).map(([status, r]) => {
             const content = {
               ...(r.schema ? { 'application/json': { schema: r.schema } } : {}),
-              ...(r.raw ? { [r.raw]: { schema: { type: 'string' as const } } } : {}),
+              ...(r.raw ? { [r.raw]: { schema: { type: 'string' as const, ...(r.raw.startsWith('text/') ? {} : { format: 'binary' }) } } } : {}),
             };
             return [status, Object.keys(content).length ? { description: r.description, content } : { description: r.description }];
           }),
@@ -168,7 +170,7 @@ export function createRouteKit(router: Router, registry: OpenAPIRegistry, deps: 
         ctx.state.routeName = fullPath;
         return next();
       },
-      ...(spec.auth ? [auth] : []),
+      ...(spec.auth === 'optional' ? [optionalAuth] : spec.auth ? [auth] : []),
       ...(spec.before ?? []),
       async (ctx: ApiContext) => {
         // Path first: a bad id is reported as such even when the body is missing or wrong too.

@@ -107,12 +107,39 @@ export const EnvSchema = z.object({
   RTC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
   CLASSROOM_ATTENDANCE_THRESHOLD_PERCENT: z.coerce.number().min(1).max(100).default(50),
   CLASSROOM_RECONNECT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  // Media assets. Stored on local disk under DATA_DIR/assets unless S3_BUCKET names an S3-compatible bucket.
+  ASSET_MAX_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
+  ASSET_IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  ASSET_URL_SECRET: z.string().trim().min(32, 'must be at least 32 characters').optional(),
+  S3_BUCKET: z.string().trim().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  S3_ENDPOINT: optionalUrl(/^https?$/, 'http(s)'),
+  S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().trim().min(1).optional(),
+  S3_FORCE_PATH_STYLE: booleanish.default(false),
+}).superRefine((env, ctx) => {
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together' });
+  }
+  if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID)) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is needed when other S3_ variables are set (or unset them to store on local disk)' });
+  }
 });
 
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Never echoed back in error output: they may hold credentials. */
-const SECRET_VARIABLES = new Set(['JWT_KEYS', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'AGORA_APP_CERTIFICATE']);
+const SECRET_VARIABLES = new Set([
+  'JWT_KEYS',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'AGORA_APP_CERTIFICATE',
+  'ASSET_URL_SECRET',
+  'S3_SECRET_ACCESS_KEY',
+]);
 
 export interface EnvProblem {
   variable: string;

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import { createApiApp, type ApiOptions } from '../api/app.ts';
+import { API_PREFIX, createApiApp, type ApiOptions } from '../api/app.ts';
 import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
 import { registerChatClientEvents } from '../domain/chat/clientEvents.ts';
 import { registerReadStateClientEvents } from '../domain/chat/readStateClientEvents.ts';
@@ -15,6 +16,10 @@ import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
 import { registerCommunityClientEvents } from '../domain/communities/clientEvents.ts';
+import { assetCleanupJob, scheduleAssetCleanup } from '../domain/media/cleanup.ts';
+import { createS3Storage } from '../domain/media/s3Storage.ts';
+import { createMediaService, type MediaService } from '../domain/media/service.ts';
+import { createLocalStorage } from '../domain/media/storage.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
@@ -127,6 +132,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       attendanceThresholdPercent: env.CLASSROOM_ATTENDANCE_THRESHOLD_PERCENT,
       reconnectGraceMs: env.CLASSROOM_RECONNECT_GRACE_SECONDS * 1000,
     },
+    media: mediaService(env, config.jwtKeys),
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
@@ -173,6 +179,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const mail: MailTransport | undefined = env.SMTP_URL ? await createSmtpTransport(env.SMTP_URL) : undefined;
   const jobHandlers: JobHandlers = {
     'domain-event': events.deliverDurable,
+    'assets.cleanup': assetCleanupJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
   const jobs = await startJobRunner({
@@ -182,6 +189,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     concurrency: config.jobs?.concurrency ?? JOB_CONCURRENCY,
     ...(config.jobs?.pollIntervalMs ? { pollIntervalMs: config.jobs.pollIntervalMs } : {}),
   });
+  await scheduleAssetCleanup(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {
@@ -223,6 +231,34 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       return closing;
     },
   };
+}
+
+/**
+ * Media storage from the environment: an S3-compatible bucket when S3_BUCKET is set, else local disk under
+ * DATA_DIR/assets. URLs are signed with ASSET_URL_SECRET or, by default, a secret derived from the JWT key ring, which
+ * every node of a cluster already shares.
+ */
+function mediaService(env: Env, jwtKeys: JwtKey[]): MediaService {
+  const dataDir = path.resolve(env.DATA_DIR);
+  return createMediaService({
+    storage: env.S3_BUCKET
+      ? createS3Storage({
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION,
+          forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+          ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+            ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
+            : {}),
+        })
+      : createLocalStorage(path.join(dataDir, 'assets')),
+    maxBytes: env.ASSET_MAX_BYTES,
+    imageMaxBytes: env.ASSET_IMAGE_MAX_BYTES,
+    sharedSecrets: env.ASSET_URL_SECRET ? [env.ASSET_URL_SECRET] : jwtKeys.map((k) => k.secret),
+    urlTtlSeconds: env.ASSET_URL_TTL_SECONDS,
+    urlPrefix: `${API_PREFIX}/assets`,
+    tempDir: path.join(dataDir, 'tmp', 'uploads'),
+  });
 }
 
 /**

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { PoolClient } from 'pg';
 import pino from 'pino';
 import { db, type Db } from '../orm/db.ts';
@@ -43,7 +46,10 @@ export interface StartNodeOptions {
 export async function startNode(options: StartNodeOptions = {}): Promise<RunningNode> {
   const redisUrl = options.redis ? testRedisUrl() : undefined;
   if (options.redis && !redisUrl) throw new Error('this test needs Redis');
-  const env = testEnv({ REDIS_URL: redisUrl, ...options.env });
+  // Each node (or cluster, which passes one) keeps its files — uploaded assets, spooled uploads — in a DATA_DIR of
+  // its own, removed when it closes.
+  const ownDataDir = options.env?.DATA_DIR ? undefined : await mkdtemp(path.join(os.tmpdir(), 'edulure-test-data-'));
+  const env = testEnv({ REDIS_URL: redisUrl, ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}), ...options.env });
   const node = await createNode({
     env,
     databaseUrl: options.databaseUrl ?? (await testDatabaseUrl()),
@@ -55,14 +61,25 @@ export async function startNode(options: StartNodeOptions = {}): Promise<Running
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const port = await node.listen(0, '127.0.0.1');
-  return { node, url: `http://127.0.0.1:${port}`, close: () => node.close() };
+  const close = async () => {
+    await node.close();
+    if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
+  };
+  return { node, url: `http://127.0.0.1:${port}`, close };
 }
 
 /** Several nodes sharing PostgreSQL and Redis: one cluster, as behind a load balancer. */
 export async function startCluster(size: number, options: Omit<StartNodeOptions, 'clusterId' | 'redis'> = {}) {
   const clusterId = randomBytes(6).toString('hex');
-  const nodes = await Promise.all(Array.from({ length: size }, () => startNode({ ...options, clusterId, redis: true })));
-  return { nodes, close: () => Promise.all(nodes.map((n) => n.close())).then(() => undefined) };
+  // One DATA_DIR for the cluster, as nodes sharing a volume: an asset stored through one node is served by any.
+  const dataDir = options.env?.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'edulure-test-cluster-')));
+  const env = { ...options.env, DATA_DIR: dataDir };
+  const nodes = await Promise.all(Array.from({ length: size }, () => startNode({ ...options, env, clusterId, redis: true })));
+  const close = async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+    if (!options.env?.DATA_DIR) await rm(dataDir, { recursive: true, force: true });
+  };
+  return { nodes, close };
 }
 
 /**

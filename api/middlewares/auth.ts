@@ -15,6 +15,26 @@ export function requireActor(deps: Deps) {
   };
 }
 
+/**
+ * For routes open to signed-out visitors (the course catalogue, public certificates): no Authorization header means a
+ * visitor; a header that is there must still carry a valid token, so a stale token is told so instead of silently
+ * reading as signed out.
+ */
+export function optionalActor(deps: Deps) {
+  return async (ctx: ApiContext, next: Next) => {
+    const header = ctx.get('authorization');
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new AppError('unauthenticated', 'Send Authorization: Bearer <access token>, or no Authorization header.');
+      ctx.state.actor = await authenticate(deps, match[1]!);
+    }
+    return next();
+  };
+}
+
+/** The caller on a route with optional sign-in: null for a signed-out visitor. */
+export const viewerOf = (ctx: ApiContext): Actor | null => ctx.state.actor ?? null;
+
 export function actorOf(ctx: ApiContext): Actor {
   if (!ctx.state.actor) throw new AppError('unauthenticated', 'Sign in first.');
   return ctx.state.actor;

@@ -4,11 +4,15 @@ import type { ApiContext } from '../context.ts';
 
 /**
  * Reads a JSON request body with a hard size limit. Keeps the raw bytes too (`ctx.request.rawBody`), which signed
- * webhooks need. Non-JSON bodies are refused with `invalid_input`; oversized ones with 413.
+ * webhooks need. Non-JSON bodies are refused with `invalid_input`; oversized ones with 413. A multipart POST to one of
+ * `multipartPaths` (uploads) is left unread for its route to stream.
  */
-export function jsonBody(options: { limitBytes: number }) {
+export function jsonBody(options: { limitBytes: number; multipartPaths?: readonly string[] }) {
+  const multipartPaths = new Set(options.multipartPaths ?? []);
   return async (ctx: ApiContext, next: Next) => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
+    // Uploads: the route streams the multipart body itself; it is never read into memory here.
+    if (ctx.method === 'POST' && multipartPaths.has(ctx.path) && ctx.is('multipart/form-data')) return next();
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > options.limitBytes) throw new AppError('payload_too_large', 'The request body is too large.');
     const raw = await readLimited(ctx, options.limitBytes);

@@ -2,6 +2,7 @@ import type { Orm, Logger } from '../../orm/database.ts';
 // Transports name the logger and the ORM handle they are given through the domain, never through orm/ itself.
 export type { Orm, Logger };
 import type { TokenService } from '../auth/tokens.ts';
+import type { MediaService } from '../media/service.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
@@ -49,6 +50,8 @@ export interface Deps {
   logger: Logger;
   auth: AuthSettings;
   classrooms: ClassroomSettings;
+  /** Uploaded media: the store (local disk or S3), per-kind limits and the URL signer. */
+  media: MediaService;
   clock: Clock;
 }
 
