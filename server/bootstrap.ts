@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { generateJwtSecret, type JwtKey } from '../domain/auth/tokens.ts';
 import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
 import { User } from '../orm/entities/index.ts';
 import { seedDemoData, type DemoAccount } from '../orm/seeders/demoData.ts';
+import { assetStorageFor } from './node.ts';
 import type { Env } from './env.ts';
 
 export interface Database {
@@ -164,7 +166,12 @@ export async function prepareDatabase(env: Env, database: Database, logger: Logg
     const em = orm.em.fork();
     const seed =
       env.SEED_DEMO === 'always' || (env.SEED_DEMO === 'auto' && database.embedded && (await em.count(User, {})) === 0);
-    return seed ? await seedDemoData(em) : [];
+    if (!seed) return [];
+    // The demo course's study guide goes where uploads go, so it is served like any other asset.
+    const storage = assetStorageFor(env);
+    return await seedDemoData(em, {
+      putFile: (key, bytes, contentType) => storage.put(key, Readable.from([bytes]), { byteSize: bytes.length, contentType }),
+    });
   } finally {
     await orm.close(true);
   }

@@ -19,7 +19,7 @@ import { registerCommunityClientEvents } from '../domain/communities/clientEvent
 import { assetCleanupJob, scheduleAssetCleanup } from '../domain/media/cleanup.ts';
 import { createS3Storage } from '../domain/media/s3Storage.ts';
 import { createMediaService, type MediaService } from '../domain/media/service.ts';
-import { createLocalStorage } from '../domain/media/storage.ts';
+import { createLocalStorage, type AssetStorage } from '../domain/media/storage.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
@@ -241,23 +241,27 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
 function mediaService(env: Env, jwtKeys: JwtKey[]): MediaService {
   const dataDir = path.resolve(env.DATA_DIR);
   return createMediaService({
-    storage: env.S3_BUCKET
-      ? createS3Storage({
-          bucket: env.S3_BUCKET,
-          region: env.S3_REGION,
-          forcePathStyle: env.S3_FORCE_PATH_STYLE,
-          ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-          ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
-            ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
-            : {}),
-        })
-      : createLocalStorage(path.join(dataDir, 'assets')),
+    storage: assetStorageFor(env),
     maxBytes: env.ASSET_MAX_BYTES,
     imageMaxBytes: env.ASSET_IMAGE_MAX_BYTES,
     sharedSecrets: env.ASSET_URL_SECRET ? [env.ASSET_URL_SECRET] : jwtKeys.map((k) => k.secret),
     urlTtlSeconds: env.ASSET_URL_TTL_SECONDS,
     urlPrefix: `${API_PREFIX}/assets`,
     tempDir: path.join(dataDir, 'tmp', 'uploads'),
+  });
+}
+
+/** The asset storage the environment names: the S3-compatible bucket when S3_BUCKET is set, else DATA_DIR/assets. */
+export function assetStorageFor(env: Env): AssetStorage {
+  if (!env.S3_BUCKET) return createLocalStorage(path.join(path.resolve(env.DATA_DIR), 'assets'));
+  return createS3Storage({
+    bucket: env.S3_BUCKET,
+    region: env.S3_REGION,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+    ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
+      : {}),
   });
 }
 
