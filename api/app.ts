@@ -20,6 +20,7 @@ import { classroomRoutes } from './routes/classrooms.ts';
 import { courseLearningRoutes } from './routes/courseLearning.ts';
 import { courseRoutes } from './routes/courses.ts';
 import { ebookRoutes } from './routes/ebooks.ts';
+import { teachingRoutes } from './routes/teaching.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -78,6 +79,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   courseRoutes(route, deps);
   courseLearningRoutes(route, deps);
   ebookRoutes(route, deps);
+  teachingRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);
