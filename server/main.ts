@@ -41,7 +41,7 @@ async function main() {
     // The web server code calls the API over loopback in this same process.
     process.env.EDULURE_INTERNAL_API = `http://127.0.0.1:${port}`;
     process.env.EDULURE_INTERNAL_SECRET = node.internalSecret;
-    web.handler = await loadWebHandler(logger);
+    web.handler = await loadWebHandler(logger, Math.max(env.ASSET_MAX_BYTES, env.ASSET_IMAGE_MAX_BYTES));
 
     logger.info({ port, url: publicUrl, redis: Boolean(env.REDIS_URL), embeddedDatabase: Boolean(database.embedded) }, 'Edulure is ready');
     printBanner(publicUrl, demoAccounts);
@@ -72,7 +72,7 @@ async function main() {
 }
 
 /** The SvelteKit app built by `npm run build` (adapter-node). Without a build the API still runs. */
-async function loadWebHandler(logger: pino.Logger): Promise<ApiOptions['fallback']> {
+async function loadWebHandler(logger: pino.Logger, uploadLimitBytes: number): Promise<ApiOptions['fallback']> {
   const handlerFile = path.join(ROOT, 'build', 'handler.js');
   if (!existsSync(handlerFile)) {
     logger.warn('no web build found (build/handler.js); run `npm run build` — serving the API only');
@@ -85,6 +85,9 @@ async function loadWebHandler(logger: pino.Logger): Promise<ApiOptions['fallback
   // adapter-node reads these once at import; without them it assumes https and CSRF checks refuse form posts.
   process.env.PROTOCOL_HEADER = WEB_PROTOCOL_HEADER;
   process.env.ADDRESS_HEADER = WEB_ADDRESS_HEADER;
+  // Uploads from the app pass through the web server to the API, which enforces the per-kind limits; adapter-node's
+  // own default (512 KB) would refuse them first. A little room above the largest upload covers the multipart framing.
+  process.env.BODY_SIZE_LIMIT ??= String(uploadLimitBytes + 1024 * 1024);
   const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: NonNullable<ApiOptions['fallback']> };
   return handler;
 }
