@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelEnvelope } from '../../contracts/communities.ts';
 import type { TeachingDto } from '../../contracts/teaching.ts';
 import { seedWorld } from '../../test/communities.ts';
-import { addLesson, addModule, createCourse, publish, registerInstructor } from '../../test/courseFactories.ts';
+import { addLesson, addModule, createCourse, enrol, publish, registerInstructor } from '../../test/courseFactories.ts';
 import { createEbook, userWithRole } from '../../test/ebookFactories.ts';
-import { call, ok } from '../../test/factories.ts';
+import { call, ok, registerUser } from '../../test/factories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
 
 let node: RunningNode;
@@ -47,5 +48,24 @@ describe('GET /me/teaching', () => {
     expect(staff).toEqual({ courses: [], ebooks: [] });
 
     expect((await call(node, 'GET', '/me/teaching')).status).toBe(401);
+  });
+});
+
+describe('GET /courses/:id/discussion', () => {
+  it('gives the discussion channel to the instructors and enrolled learners only', async () => {
+    const instructor = await registerInstructor(node);
+    const [learner, visitor] = await Promise.all([registerUser(node.url), registerUser(node.url)]);
+    const course = await createCourse(node, instructor, { title: 'Discussed course' });
+    const module = await addModule(node, instructor, course.id);
+    await addLesson(node, instructor, module.id, { title: 'Hello', kind: 'text', body: 'Hi' });
+    await publish(node, instructor, course.id);
+    await enrol(node, learner, course.id);
+
+    const seen = await ok(call<ChannelEnvelope>(node, 'GET', `/courses/${course.id}/discussion`, learner));
+    expect(seen.channel).toMatchObject({ kind: 'course', communityId: null, unreadCount: 0 });
+    expect((await ok(call<ChannelEnvelope>(node, 'GET', `/courses/${course.id}/discussion`, instructor))).channel.id).toBe(seen.channel.id);
+    const refused = await call(node, 'GET', `/courses/${course.id}/discussion`, visitor);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'forbidden']);
+    expect((await call(node, 'GET', `/courses/${crypto.randomUUID()}/discussion`, learner)).status).toBe(404);
   });
 });
