@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import EPub from 'epub2';
+// The named export: under plain Node the default import of this CommonJS package is the module object, not the class.
+import { EPub } from 'epub2';
 import { CHAPTER_BODY_MAX } from '../../contracts/ebooks.ts';
 import { AppError } from '../shared/errors.ts';
 import { firstHeading, xhtmlToMarkdown } from './xhtmlToMarkdown.ts';

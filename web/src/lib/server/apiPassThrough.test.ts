@@ -36,3 +36,20 @@ describe('the word list field', () => {
     expect(parseWords('spam\n  Scam , ,spam\nSCAM\n\nbuy now')).toEqual(['spam', 'Scam', 'buy now']);
   });
 });
+
+describe('the pass-through for teaching', () => {
+  it('lets uploads and an upload read-back through, and nothing else of assets', () => {
+    expect(allowedApiCall('POST', 'assets')).toBe(true);
+    expect(allowedApiCall('GET', `assets/${ID}`)).toBe(true);
+    expect(allowedApiCall('DELETE', `assets/${ID}`)).toBe(false);
+    expect(allowedApiCall('GET', `assets/${ID}/content`)).toBe(false);
+    expect(allowedApiCall('PUT', 'assets')).toBe(false);
+    expect(allowedApiCall('POST', `assets/${ID}`)).toBe(false);
+  });
+
+  it('keeps authoring calls on the server side (form actions), out of the browser pass-through', () => {
+    expect(allowedApiCall('PUT', `courses/${ID}/outline`)).toBe(false);
+    expect(allowedApiCall('POST', `courses/${ID}/publish`)).toBe(false);
+    expect(allowedApiCall('POST', `submissions/${ID}/grade`)).toBe(false);
+  });
+});

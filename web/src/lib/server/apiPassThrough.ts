@@ -30,7 +30,23 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   ['GET', `communities/${ID}/audit-log`],
   ['GET PATCH', `communities/${ID}/moderation/settings`],
   // Learning: courses, lessons, progress, quizzes, ebooks (learner side)
+  ['GET', 'courses'],
+  ['GET', `courses/${ID}`],
+  ['GET', `courses/${ID}/progress`],
+  ['GET', 'me/courses'],
+  ['GET', 'ebooks'],
+  ['GET', `ebooks/${ID}`],
+  ['GET POST', `ebooks/${ID}/(highlights|bookmarks)`],
+  ['PATCH DELETE', `ebooks/${ID}/highlights/${ID}`],
+  ['DELETE', `ebooks/${ID}/bookmarks/${ID}`],
+  // Positions are PUTs: listed for when the pass-through handles PUT; until then the pages save them through their
+  // own narrow routes (app/courses/…/position, app/ebooks/…/position).
+  ['PUT', `(lessons|ebooks)/${ID}/position`],
   // Teaching: course and ebook authoring, uploads, grading, analytics
+  // (authoring itself goes through the builder's form actions; the browser only uploads files, streamed as multipart
+  // by the pass-through, and reads back an upload it owns)
+  ['POST', 'assets'],
+  ['GET', `assets/${ID}`],
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
@@ -39,7 +55,7 @@ export function allowedApiCall(method: string, path: string): boolean {
   return COMPILED.some((r) => r.methods.includes(method) && r.pattern.test(path));
 }
 
-const QUERY_KEYS = ['cursor', 'limit', 'status'];
+const QUERY_KEYS = ['cursor', 'limit', 'status', 'level', 'tag', 'communityId'];
 
 /** The query parameters the listed GETs take; everything else is dropped. */
 export function forwardedQuery(params: URLSearchParams): string {

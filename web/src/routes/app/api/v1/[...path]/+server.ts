@@ -1,11 +1,14 @@
 import { error, json } from '@sveltejs/kit';
 import type { ErrorResponse } from '$contracts/errors.ts';
-import { apiRequest, type ApiRequestOptions } from '$lib/server/api.ts';
+import { apiRequest, internalApiOrigin, toErrorBody, type ApiRequestOptions } from '$lib/server/api.ts';
 import { allowedApiCall, forwardedQuery } from '$lib/server/apiPassThrough.ts';
 import type { RequestHandler } from './$types';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 const MAX_BODY_BYTES = 64 * 1024;
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+/** Allowed calls whose body is a file: streamed to the API as multipart rather than read here as JSON. */
+const STREAMED_UPLOADS = new Set(['assets']);
 
 type Method = NonNullable<ApiRequestOptions['method']>;
 
@@ -23,6 +26,7 @@ async function passThrough(event: Parameters<RequestHandler>[0], method: Method)
     if (event.request.headers.get('origin') !== event.url.origin) {
       return json({ error: { code: 'forbidden', message: 'Cross-site request refused.' } } satisfies ErrorResponse, { status: 403 });
     }
+    if (method === 'POST' && STREAMED_UPLOADS.has(path)) return streamUpload(event, path);
     const text = await event.request.text();
     if (text.length > MAX_BODY_BYTES) {
       return json({ error: { code: 'payload_too_large', message: 'That is too long.' } } satisfies ErrorResponse, { status: 413 });
@@ -46,6 +50,58 @@ async function passThrough(event: Parameters<RequestHandler>[0], method: Method)
   if (!result.ok) return json({ error: result.error } satisfies ErrorResponse, { status: result.status, headers: NO_STORE });
   if (result.data === undefined) return new Response(null, { status: 204, headers: NO_STORE });
   return json(result.data, { status: result.status, headers: NO_STORE });
+}
+
+/**
+ * An upload (multipart) goes on to the API as a stream, never buffered here: the API checks its size and content as
+ * the bytes arrive. Same headers as apiRequest adds (token, the browser's address and user agent).
+ */
+async function streamUpload(event: Parameters<RequestHandler>[0], path: string): Promise<Response> {
+  const type = event.request.headers.get('content-type') ?? '';
+  if (!type.startsWith('multipart/form-data') || !event.request.body) {
+    return json({ error: { code: 'invalid_input', message: 'Send the file as multipart/form-data.' } } satisfies ErrorResponse, { status: 415 });
+  }
+  const headers = new Headers({ accept: 'application/json', 'content-type': type });
+  const length = event.request.headers.get('content-length');
+  if (length) headers.set('content-length', length);
+  const secret = process.env.EDULURE_INTERNAL_SECRET;
+  if (secret) {
+    headers.set('x-edulure-internal', secret);
+    try {
+      headers.set('x-edulure-client-ip', event.getClientAddress());
+    } catch {
+      // adapter-node throws when a configured ADDRESS_HEADER is missing; the API then uses the socket address.
+    }
+  }
+  const userAgent = event.request.headers.get('user-agent');
+  if (userAgent) headers.set('user-agent', userAgent);
+  if (event.locals.accessToken) headers.set('authorization', `Bearer ${event.locals.accessToken}`);
+  let response: Response;
+  try {
+    response = await fetch(`${internalApiOrigin()}/api/v1/${path}`, {
+      method: 'POST',
+      headers,
+      body: event.request.body,
+      // Node's fetch streams a request body only in half-duplex mode.
+      duplex: 'half',
+      signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
+      redirect: 'manual',
+    } as RequestInit & { duplex: 'half' });
+  } catch {
+    return json({ error: { code: 'unavailable', message: 'The Edulure API is not reachable.' } } satisfies ErrorResponse, {
+      status: 503,
+      headers: NO_STORE,
+    });
+  }
+  const text = await response.text().catch(() => '');
+  let payload: unknown;
+  try {
+    payload = text ? JSON.parse(text) : undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (!response.ok) return json({ error: toErrorBody(response.status, payload) } satisfies ErrorResponse, { status: response.status, headers: NO_STORE });
+  return json(payload ?? null, { status: response.status, headers: NO_STORE });
 }
 
 export const GET: RequestHandler = (event) => passThrough(event, 'GET');
