@@ -16,8 +16,10 @@ import {
   reportMissingChromium,
   seriousA11yViolations,
   signIn,
+  signUp,
   startProduct,
   uniqueEmail,
+  waitUntilLive,
   type Product,
 } from './harness.ts';
 
@@ -25,6 +27,8 @@ reportMissingChromium('the instructor course builder');
 
 const UUID = '[0-9a-f-]{36}';
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Progress reaches the learner's other tabs live; the margin is for a loaded CI machine. */
+const LIVE = { timeout: 10_000 };
 
 /** A real (small) PDF, so the upload is judged by its content like any other. */
 function pdfBytes(): Promise<Buffer> {
@@ -95,7 +99,7 @@ describe.skipIf(!haveChromium)('the instructor side in real browsers', () => {
     await product?.close();
   });
 
-  it('an instructor builds a course (text, PDF, quiz and drip lessons), reorders it and publishes; learners get that outline', async () => {
+  it('an instructor builds a course (text, PDF, quiz and drip lessons), reorders and publishes it; a learner takes it to the certificate while a second tab follows live', async () => {
     const teacher = await instructor(product, 'Ines Instructor');
     const { context, page } = await product.newDevice();
     const pageErrors: string[] = [];
@@ -143,7 +147,8 @@ describe.skipIf(!haveChromium)('the instructor side in real browsers', () => {
 
       // A file lesson: the PDF uploads with a progress bar that reaches the end.
       await addLesson(page, 'Getting started', 'Recipe sheet', 'File');
-      await page.getByLabel('File for learners (PDF, EPUB, ZIP…)').setInputFiles({ name: 'recipe.pdf', mimeType: 'application/pdf', buffer: await pdfBytes() });
+      const recipe = await pdfBytes();
+      await page.getByLabel('File for learners (PDF, EPUB, ZIP…)').setInputFiles({ name: 'recipe.pdf', mimeType: 'application/pdf', buffer: recipe });
       await page.getByTestId('upload-status').getByText(/^Upload complete: recipe\.pdf/).waitFor();
       expect(await page.getByTestId('upload-progress').getAttribute('value')).toBe('100');
       expect(await seriousA11yViolations(page)).toEqual([]);
@@ -169,6 +174,8 @@ describe.skipIf(!haveChromium)('the instructor side in real browsers', () => {
       await page.getByLabel('Lesson text').fill('Pre-shape, rest, shape.');
       await page.getByLabel('Open some days after enrolment').check();
       await page.getByLabel('Days after enrolment', { exact: true }).fill('7');
+      // Optional, so the certificate does not wait a week for it.
+      await page.getByRole('checkbox', { name: /Required: counts towards progress/ }).uncheck();
       await saveLesson(page);
       await backToOutline(page);
       await outlineLesson(page, 'Week two: shaping').getByText('Opens 7 days after enrolment').waitFor();
@@ -225,11 +232,64 @@ describe.skipIf(!haveChromium)('the instructor side in real browsers', () => {
       expect(Date.parse(drip.availableAt!)).toBe(Date.parse(enrolled.enrolment.enrolledAt) + 7 * DAY_MS);
       expect(lessons.slice(0, 3).every((l) => !l.locked)).toBe(true);
 
+      // The same course, taken by a learner in the browser: enrol, the drip lesson locked with its date, the rest
+      // completed with the quiz passed, the certificate downloaded — while a second tab follows the progress live.
+      const learnerDevice = await product.newDevice();
+      const second = await learnerDevice.context.newPage();
+      for (const p of [learnerDevice.page, second]) {
+        p.on('pageerror', (err) => pageErrors.push(err.message));
+        p.on('console', (msg) => msg.type() === 'error' && !/Failed to load resource/.test(msg.text()) && pageErrors.push(msg.text()));
+      }
+      try {
+        const lp = learnerDevice.page;
+        await signUp(lp, product.baseUrl, uniqueEmail('lena'), 'Lena Learner');
+        await lp.goto(`/app/courses/${courseId}`);
+        await lp.getByRole('button', { name: 'Enrol for free' }).click();
+        const ring = (p: Page) => p.getByTestId('course-progress').getByRole('progressbar', { name: 'Course progress' });
+        await expect.poll(() => ring(lp).getAttribute('aria-valuenow'), LIVE).toBe('0');
+        const dripRow = lp.getByTestId('outline-lesson').filter({ hasText: 'Week two: shaping' });
+        expect(await dripRow.getAttribute('data-locked')).toBe('true');
+        expect(await dripRow.getByTestId('lesson-opens').textContent()).toContain(String(new Date(Date.now() + 7 * DAY_MS).getDate()));
+
+        await second.goto(`/app/courses/${courseId}`);
+        await waitUntilLive(second, second.locator('[data-testid="course-progress"][data-live="true"]'));
+
+        await lp.getByRole('link', { name: 'Start learning' }).click();
+        await lp.getByRole('heading', { name: 'Welcome', level: 1 }).waitFor();
+        await lp.getByTestId('lesson-content').getByRole('heading', { name: 'Hello bakers' }).waitFor();
+        await lp.getByRole('button', { name: 'Mark complete' }).click();
+        await expect.poll(() => ring(second).getAttribute('aria-valuenow'), LIVE).toBe('33');
+
+        await lp.getByRole('navigation', { name: 'Lessons' }).getByRole('link', { name: /^Next: Check your knowledge/ }).click();
+        await lp.getByRole('heading', { name: 'Check your knowledge', level: 1 }).waitFor();
+        await lp.getByRole('radio', { name: 'Wild yeast' }).check();
+        await lp.getByRole('button', { name: 'Submit answers' }).click();
+        await lp.getByTestId('quiz-result').getByText(/Attempt 1: 100% — passed/).waitFor();
+        await expect.poll(() => ring(second).getAttribute('aria-valuenow'), LIVE).toBe('66');
+
+        await lp.getByRole('navigation', { name: 'Lessons' }).getByRole('link', { name: /^Next: Recipe sheet/ }).click();
+        await lp.getByRole('heading', { name: 'Recipe sheet', level: 1 }).waitFor();
+        const sheet = await lp.request.get((await lp.getByTestId('lesson-download').getAttribute('href')) ?? '');
+        expect((await sheet.body()).equals(recipe)).toBe(true);
+        await lp.getByRole('button', { name: 'Mark complete' }).click();
+        await expect.poll(() => ring(second).getAttribute('aria-valuenow'), LIVE).toBe('100');
+
+        await lp.getByTestId('certificate-ready').getByRole('link', { name: 'View your certificate' }).click(LIVE);
+        await lp.waitForURL(/\/certificates\/[0-9a-f-]{36}$/);
+        await lp.getByTestId('certificate-recipient').getByText('Lena Learner').waitFor();
+        const pdf = await lp.request.get((await lp.getByRole('link', { name: 'Download PDF' }).getAttribute('href')) ?? '');
+        expect(pdf.headers()['content-type']).toContain('application/pdf');
+        expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+        expect(await seriousA11yViolations(lp)).toEqual([]);
+      } finally {
+        await learnerDevice.context.close();
+      }
+
       expect(pageErrors).toEqual([]);
     } finally {
       await context.close();
     }
-  });
+  }, 300_000);
 
   it('a submission is graded in the inbox and the learner sees the grade', async () => {
     const teacher = await instructor(product, 'Gus Grader');
