@@ -34,6 +34,8 @@ interface Case {
   block: (typeof BLOCKS)[number];
   ban: (typeof BANS)[number];
   platform: (typeof PLATFORM_ROLES)[number];
+  /** Course channels only: the actor teaches the course (the other member owns it). */
+  teaches: boolean;
   /** Built rows. */
   communityId: string;
   channelId: string;
@@ -41,7 +43,7 @@ interface Case {
 }
 
 const label = (c: Case) =>
-  `${c.kind}/${c.visibility}/role:${c.role}/${c.member ? 'in channel' : 'not in channel'}/block:${c.block}/ban:${c.ban}/platform:${c.platform}`;
+  `${c.kind}/${c.visibility}/role:${c.role}/${c.member ? 'in channel' : 'not in channel'}/block:${c.block}/ban:${c.ban}/platform:${c.platform}${c.teaches ? '/teaches' : ''}`;
 
 let node: RunningNode;
 let q: Db;
@@ -73,10 +75,11 @@ async function buildCases(): Promise<void> {
         for (const member of MEMBERSHIPS)
           for (const block of BLOCKS)
             for (const ban of BANS)
-              for (const platform of PLATFORM_ROLES) {
-                const ids = { communityId: crypto.randomUUID(), channelId: crypto.randomUUID(), otherId: crypto.randomUUID() };
-                cases.push({ kind, visibility, role, member, block, ban, platform, ...ids });
-              }
+              for (const platform of PLATFORM_ROLES)
+                for (const teaches of kind === 'course' ? [false, true] : [false]) {
+                  const ids = { communityId: crypto.randomUUID(), channelId: crypto.randomUUID(), otherId: crypto.randomUUID() };
+                  cases.push({ kind, visibility, role, member, block, ban, platform, teaches, ...ids });
+                }
 
   await insertUsers([...[...actors.values()].map((a) => ({ id: a.userId, role: a.role })), ...cases.map((c) => ({ id: c.otherId }))]);
   await q
@@ -115,6 +118,28 @@ async function buildCases(): Promise<void> {
       ...cases.map((c) => ({ channel_id: c.channelId, user_id: c.otherId })),
     ])
     .execute();
+  // Every course channel belongs to a course (owned by the other member); in `teaches` cases the actor co-teaches it.
+  const courseCases = cases.filter((c) => c.kind === 'course').map((c) => ({ ...c, courseId: crypto.randomUUID() }));
+  await q
+    .insertInto('courses')
+    .values(
+      courseCases.map((c) => ({
+        id: c.courseId,
+        community_id: c.communityId,
+        owner_id: c.otherId,
+        channel_id: c.channelId,
+        title: 'Parity course',
+        level: 'beginner' as const,
+      })),
+    )
+    .execute();
+  await q
+    .insertInto('course_instructors')
+    .values([
+      ...courseCases.map((c) => ({ course_id: c.courseId, user_id: c.otherId, role: 'owner' as const })),
+      ...courseCases.filter((c) => c.teaches).map((c) => ({ course_id: c.courseId, user_id: actorOf(c), role: 'instructor' as const })),
+    ])
+    .execute();
   await q
     .insertInto('user_blocks')
     .values(
@@ -146,7 +171,7 @@ beforeAll(async () => {
 afterAll(async () => node?.close());
 
 describe('channel rules: ChannelPolicy and its predicates agree', () => {
-  it(`covers kind × visibility × community role × channel membership × block × ban × platform role (${KINDS.length * VISIBILITIES.length * ROLES.length * MEMBERSHIPS.length * BLOCKS.length * BANS.length * PLATFORM_ROLES.length} cases)`, async () => {
+  it(`covers kind × visibility × community role × channel membership × block × ban × platform role, × teaching for course channels (${(KINDS.length + 1) * VISIBILITIES.length * ROLES.length * MEMBERSHIPS.length * BLOCKS.length * BANS.length * PLATFORM_ROLES.length} cases)`, async () => {
     const accesses = await loadChannelAccessMany(
       node.node.orm.em.fork(),
       cases.map((c) => ({ userId: actors.get(c.platform)!.userId, channelId: c.channelId })),
@@ -207,6 +232,16 @@ describe('channel rules: ChannelPolicy and its predicates agree', () => {
     // A ban takes everything of the community; a kick that has run out leaves a rejoined member as before.
     expect(await reads({ ...base, kind: 'classroom', role: 'member', member: true, block: 'none', ban: 'banned' })).toBe(false);
     expect(await reads({ ...base, kind: 'classroom', role: 'member', member: true, block: 'none', ban: 'kickRunOut' })).toBe(true);
+    // A course's instructors moderate its discussion; an enrolled learner does not.
+    const moderates = async (match: Partial<Case>) => {
+      const c = find(match);
+      const actor = actors.get(c.platform)!;
+      return ChannelPolicy.moderate(actor, (await loadChannelAccess(q, actor.userId, c.channelId))!);
+    };
+    const course = { ...base, kind: 'course', role: 'none', member: true, block: 'none' } as const;
+    expect(await moderates({ ...course, teaches: true })).toBe(true);
+    expect(await moderates({ ...course, teaches: false })).toBe(false);
+    expect(await moderates({ ...course, member: false, teaches: true })).toBe(false);
   });
 });
 

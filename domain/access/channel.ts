@@ -17,7 +17,8 @@ import { isManagingRole, isModeratingRole, isPlatformModerator, MANAGING_ROLES, 
  * - group_dm: its members.
  * - classroom (in-class chat): the class's admitted participants, while they belong to its community.
  * - course (a course's discussion): its members — the course's instructors and enrolled learners, kept in step by the
- *   course operations; a course may belong to no community, so no community membership is asked for.
+ *   course operations; a course may belong to no community, so no community membership is asked for. The course's
+ *   instructors moderate it, as well as the community's moderators.
  * A ban or kick ends the community membership (and the private channel memberships with it), so it needs no rule here.
  * Platform moderators and admins read nothing more than anyone else, but moderate every channel they can read.
  */
@@ -38,6 +39,8 @@ export interface ChannelAccess {
   blockedInDm: boolean;
   /** DMs: another member has blocked the actor (one way). */
   blockedByOther: boolean;
+  /** Course channels: the actor teaches the course whose discussion this is. */
+  courseInstructor: boolean;
 }
 
 /** Pure rules over loaded data, shared by REST and sockets so they cannot disagree. */
@@ -57,6 +60,7 @@ export const ChannelPolicy = {
   /** Delete others' messages, pin, see hidden messages. */
   moderate(actor: Actor, access: ChannelAccess): boolean {
     if (!ChannelPolicy.read(actor, access)) return false;
+    if (access.kind === 'course' && access.courseInstructor) return true;
     if (access.kind !== 'channel' && access.kind !== 'classroom' && access.kind !== 'course') return false;
     return isModeratingRole(access.communityRole) || isPlatformModerator(actor);
   },
@@ -121,7 +125,21 @@ export function channelModeratedBy(actor: Pick<Actor, 'userId' | 'role'>): Expre
           .where('mc.user_id', '=', actor.userId)
           .where('mc.role', 'in', MODERATING_ROLES),
       );
-  return eb.and([channelReadableBy(actor.userId), eb('c.kind', 'in', ['channel', 'classroom', 'course']), byRole]);
+  const teachesCourse = eb.exists(
+    eb
+      .selectFrom('course_instructors as ti')
+      .innerJoin('courses as tk', 'tk.id', 'ti.course_id')
+      .select(sql.lit(1).as('one'))
+      .whereRef('tk.channel_id', '=', 'c.id')
+      .where('ti.user_id', '=', actor.userId),
+  );
+  return eb.and([
+    channelReadableBy(actor.userId),
+    eb.or([
+      eb.and([eb('c.kind', 'in', ['channel', 'classroom', 'course']), byRole]),
+      eb.and([eb('c.kind', '=', 'course'), teachesCourse]),
+    ]),
+  ]);
 }
 
 /**
@@ -210,6 +228,17 @@ export async function loadChannelAccessMany(
         .as('channel_member'),
       blockedBy('either').$castTo<boolean>().as('blocked_in_dm'),
       blockedBy('byOther').$castTo<boolean>().as('blocked_by_other'),
+      eb
+        .exists(
+          eb
+            .selectFrom('course_instructors as ti')
+            .innerJoin('courses as tk', 'tk.id', 'ti.course_id')
+            .select(sql.lit(1).as('one'))
+            .whereRef('tk.channel_id', '=', 'c.id')
+            .whereRef('ti.user_id', '=', 'p.user_id'),
+        )
+        .$castTo<boolean>()
+        .as('course_instructor'),
     ])
     .execute();
   for (const row of rows) {
@@ -224,6 +253,7 @@ export async function loadChannelAccessMany(
       channelMember: row.channel_member,
       blockedInDm: row.blocked_in_dm,
       blockedByOther: row.blocked_by_other,
+      courseInstructor: row.course_instructor,
     });
   }
   return result;
