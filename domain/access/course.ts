@@ -5,7 +5,7 @@ import type { Actor } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { entitledTo } from './entitlement.ts';
 import { queriesOf, type Queries } from './queries.ts';
-import { isManagingRole, isPlatformAdmin, MANAGING_ROLES } from './roles.ts';
+import { isManagingRole, isPlatformAdmin, MANAGING_ROLES, mayCreateContent } from './roles.ts';
 
 /*
  * Who may do what with a course. `CoursePolicy` decides for one loaded `CourseAccess` (REST, sockets and jobs call it);
@@ -47,16 +47,9 @@ export interface CourseAccess {
 
 /** Pure rules over loaded data. */
 export const CoursePolicy = {
-  /**
-   * Creating a course: platform admins anywhere; platform instructors for no community or a community they moderate;
-   * the community's owners and admins for a course of their community. `communityRole` is undefined for a course
-   * without a community.
-   */
+  /** Creating a course: the one rule for teaching content (`mayCreateContent`). */
   create(actor: Actor, communityRole: CommunityRole | null | undefined): boolean {
-    if (isPlatformAdmin(actor)) return true;
-    if (communityRole === undefined) return actor.role === 'instructor';
-    if (isManagingRole(communityRole)) return true;
-    return actor.role === 'instructor' && communityRole === 'moderator';
+    return mayCreateContent(actor, communityRole);
   },
   view(actor: Viewer, a: CourseAccess): boolean {
     if (CoursePolicy.author(actor, a)) return true;

@@ -4,7 +4,7 @@ import type { DB, Db } from '../../orm/db.ts';
 import type { Actor } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { entitledTo } from './entitlement.ts';
-import { MANAGING_ROLES, isManagingRole, isPlatformAdmin } from './roles.ts';
+import { MANAGING_ROLES, isManagingRole, isPlatformAdmin, mayCreateContent } from './roles.ts';
 
 /*
  * Who may do what with an ebook. `EbookPolicy` decides for one loaded `EbookAccess`; `visibleEbookIds` is its view rule
@@ -42,16 +42,9 @@ function communityOpen(a: Pick<EbookAccess, 'community' | 'communityRole'>): boo
 
 /** Pure rules over loaded data, shared by every route. */
 export const EbookPolicy = {
-  /**
-   * Creating an ebook, as creating a course: platform admins anywhere; platform instructors for no community or a
-   * community they moderate; a community's owners and admins for its ebooks. `communityRole` is undefined for an
-   * ebook without a community.
-   */
+  /** Creating an ebook: the one rule for teaching content (`mayCreateContent`). */
   create(actor: Actor, communityRole: CommunityRole | null | undefined): boolean {
-    if (isPlatformAdmin(actor)) return true;
-    if (communityRole === undefined) return actor.role === 'instructor';
-    if (isManagingRole(communityRole)) return true;
-    return actor.role === 'instructor' && communityRole === 'moderator';
+    return mayCreateContent(actor, communityRole);
   },
   /** Edit metadata and chapters, import, publish: the owner, platform admins, owners and admins of its community. */
   author(actor: Actor, a: EbookAccess): boolean {

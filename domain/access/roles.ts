@@ -26,3 +26,15 @@ export const isManagingRole = (role: CommunityRole | null): boolean => rankOf(ro
 export const isPlatformModerator = (actor: Pick<Actor, 'role'>): boolean => actor.role === 'moderator' || actor.role === 'admin';
 /** Platform admins administer every community and suspend accounts. */
 export const isPlatformAdmin = (actor: Pick<Actor, 'role'>): boolean => actor.role === 'admin';
+
+/**
+ * Who may create teaching content (a course, an ebook): platform admins anywhere; platform instructors for no
+ * community or a community they moderate; a community's owners and admins for its content. `communityRole` is
+ * undefined for content without a community, null for someone outside the community.
+ */
+export function mayCreateContent(actor: Pick<Actor, 'role'>, communityRole: CommunityRole | null | undefined): boolean {
+  if (isPlatformAdmin(actor)) return true;
+  if (communityRole === undefined) return actor.role === 'instructor';
+  if (isManagingRole(communityRole)) return true;
+  return actor.role === 'instructor' && communityRole === 'moderator';
+}
