@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
   haveChromium,
-  PASSWORD,
   reportMissingChromium,
   seriousA11yViolations,
+  signedInApi,
   signUp,
   startProduct,
   uniqueEmail,
@@ -28,42 +28,6 @@ const TINY_PDF = [
   '',
 ].join('\n');
 
-interface Api {
-  <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
-  upload(name: string, type: string, content: string): Promise<{ asset: { id: string } }>;
-}
-
-/** A REST client for the instructor's side of the setup, with the failing call named in the error. */
-async function instructorApi(baseUrl: string, email: string): Promise<Api> {
-  const registered = await fetch(`${baseUrl}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD, displayName: 'Ines Instructor' }),
-  });
-  if (registered.status !== 201) throw new Error(`register: HTTP ${registered.status} ${await registered.text()}`);
-  const { accessToken } = (await registered.json()) as { accessToken: string };
-  const call = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-  const api = call as Api;
-  api.upload = async (name, type, content) => {
-    const form = new FormData();
-    form.set('file', new Blob([content], { type }), name);
-    const response = await fetch(`${baseUrl}/api/v1/assets`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: form });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`POST /assets: HTTP ${response.status} ${text}`);
-    return JSON.parse(text) as { asset: { id: string } };
-  };
-  return api;
-}
-
 /** Where the journey got to, so a timeout says which step hung. */
 function step(name: string): void {
   process.stderr.write(`[course journey] ${name}\n`);
@@ -86,7 +50,7 @@ describe.skipIf(!haveChromium)('a learner takes a course in real browsers', () =
 
   it('enrols, meets a drip lesson, completes lessons, passes the quiz and downloads the certificate; a second tab follows live', async () => {
     const title = `Intro to Fractions ${Date.now().toString(36)}`;
-    const api = await instructorApi(product.baseUrl, uniqueEmail('ines'));
+    const api = await signedInApi(product.baseUrl, uniqueEmail('ines'), 'Ines Instructor');
 
     // The instructor builds and publishes a course in their community: text, PDF, quiz, and a drip lesson.
     const { community } = await api<{ community: { id: string } }>('POST', '/communities', {
@@ -249,7 +213,7 @@ describe.skipIf(!haveChromium)('a learner takes a course in real browsers', () =
 
   it('a visitor previews a priced course it cannot buy yet; a learner hands in an assignment with a file and hears the grade live', async () => {
     const stamp = Date.now().toString(36);
-    const api = await instructorApi(product.baseUrl, uniqueEmail('ivo'));
+    const api = await signedInApi(product.baseUrl, uniqueEmail('ivo'), 'Ines Instructor');
     const { community } = await api<{ community: { id: string } }>('POST', '/communities', { name: `Bakers ${stamp}`, visibility: 'public' });
     const course = async (title: string, extra: Record<string, unknown>, lessons: Record<string, unknown>[]) => {
       const { course } = await api<{ course: { id: string } }>('POST', '/courses', { title, level: 'intermediate', communityId: community.id, ...extra });

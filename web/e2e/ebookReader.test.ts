@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
   haveChromium,
-  PASSWORD,
   reportMissingChromium,
   seriousA11yViolations,
   signIn,
+  signedInApi,
   signUp,
   startProduct,
   uniqueEmail,
@@ -24,26 +24,6 @@ function chapterBody(name: string): string {
     { length: 60 },
     (_, i) => `Paragraph ${i + 1} of ${name}: the tide comes in over the flats and the birds lift off in one long line.`,
   ).join('\n\n');
-}
-
-async function authorApi(baseUrl: string, email: string) {
-  const registered = await fetch(`${baseUrl}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD, displayName: 'Ana Author' }),
-  });
-  if (registered.status !== 201) throw new Error(`register: HTTP ${registered.status} ${await registered.text()}`);
-  const { accessToken } = (await registered.json()) as { accessToken: string };
-  return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
 }
 
 function content(page: Page) {
@@ -80,7 +60,7 @@ describe.skipIf(!haveChromium)('the ebook reader in real browsers', () => {
 
   it('claims a free ebook, highlights with a note that survives a reload, and picks up the place on another device', async () => {
     const title = `Tides and Birds ${Date.now().toString(36)}`;
-    const api = await authorApi(product.baseUrl, uniqueEmail('ana'));
+    const api = await signedInApi(product.baseUrl, uniqueEmail('ana'), 'Ana Author');
     const { community } = await api<{ community: { id: string } }>('POST', '/communities', {
       name: `Shore Readers ${Date.now().toString(36)}`,
       visibility: 'public',

@@ -145,6 +145,42 @@ export function uniqueEmail(prefix: string): string {
 
 export const PASSWORD = 'a quiet lighthouse at dawn';
 
+export interface Api {
+  <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>;
+  upload(name: string, type: string, content: string): Promise<{ asset: { id: string } }>;
+}
+
+/** A new account's REST client for a journey's setup (any 2xx is success; a failing call is named in the error). */
+export async function signedInApi(baseUrl: string, email: string, displayName: string): Promise<Api> {
+  const registered = await fetch(`${baseUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD, displayName }),
+  });
+  if (registered.status !== 201) throw new Error(`register: HTTP ${registered.status} ${await registered.text()}`);
+  const { accessToken } = (await registered.json()) as { accessToken: string };
+  const call = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const api = call as Api;
+  api.upload = async (name, type, content) => {
+    const form = new FormData();
+    form.set('file', new Blob([content], { type }), name);
+    const response = await fetch(`${baseUrl}/api/v1/assets`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: form });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST /assets: HTTP ${response.status} ${text}`);
+    return JSON.parse(text) as { asset: { id: string } };
+  };
+  return api;
+}
+
 /** Signs up through the form and waits for the app to be live. */
 export async function signUp(page: Page, baseUrl: string, email: string, displayName: string): Promise<void> {
   await page.goto('/signup');
