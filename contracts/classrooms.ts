@@ -13,7 +13,8 @@ export type ClassroomStatus = (typeof CLASSROOM_STATUSES)[number];
 /** Roles in the room: the host, co-hosts, learners currently on stage (speakers) and everyone else. */
 export const ROOM_ROLES = ['host', 'cohost', 'speaker', 'learner'] as const;
 export type RoomRole = (typeof ROOM_ROLES)[number];
-export const REGISTRATION_STATUSES = ['registered', 'waitlisted', 'cancelled'] as const;
+/** `held`: a paid seat kept for the buyer while they pay (until the checkout expires). */
+export const REGISTRATION_STATUSES = ['registered', 'waitlisted', 'cancelled', 'held'] as const;
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
 
 const title = z.string().trim().min(3, 'Title needs at least 3 characters.').max(160);

@@ -3,6 +3,7 @@ import type { PlatformRole } from './auth.ts';
 import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
+import type { CommerceServerEvents } from './commerce.ts';
 import type { CourseLearningServerEvents } from './courseLearning.ts';
 import type { CourseServerEvents } from './courses.ts';
 import type { EbookServerEvents } from './ebooks.ts';
@@ -48,7 +49,8 @@ export interface ServerToClientEvents
     ModerationServerEvents,
     CourseServerEvents,
     CourseLearningServerEvents,
-    EbookServerEvents {
+    EbookServerEvents,
+    CommerceServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;

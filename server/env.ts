@@ -118,10 +118,21 @@ export const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().trim().min(1).optional(),
   S3_FORCE_PATH_STYLE: booleanish.default(false),
+  // Commerce. Without STRIPE_SECRET_KEY, test payments (a labelled Pay / Decline page) — refused in production.
+  STRIPE_SECRET_KEY: z.string().trim().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'a Stripe secret key starts with sk_test_, sk_live_ or rk_').optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().trim().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'a Stripe publishable key starts with pk_test_ or pk_live_').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a Stripe webhook signing secret starts with whsec_').optional(),
+  STRIPE_API_URL: optionalUrl(/^https?$/, 'http(s)'),
+  PLATFORM_FEE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  CHECKOUT_HOLD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 }).superRefine((env, ctx) => {
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
     const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together' });
+  }
+  if (env.STRIPE_SECRET_KEY && (!env.STRIPE_PUBLISHABLE_KEY || !env.STRIPE_WEBHOOK_SECRET)) {
+    const missing = env.STRIPE_PUBLISHABLE_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_PUBLISHABLE_KEY';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'is needed with STRIPE_SECRET_KEY (see the README: connecting Stripe)' });
   }
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID)) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is needed when other S3_ variables are set (or unset them to store on local disk)' });
@@ -139,6 +150,8 @@ const SECRET_VARIABLES = new Set([
   'AGORA_APP_CERTIFICATE',
   'ASSET_URL_SECRET',
   'S3_SECRET_ACCESS_KEY',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
 ]);
 
 export interface EnvProblem {

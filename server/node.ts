@@ -12,6 +12,12 @@ import { registerClassroomClientEvents } from '../domain/classrooms/clientEvents
 import { registerCourseClientEvents } from '../domain/courses/clientEvents.ts';
 import { registerCourseLearningClientEvents } from '../domain/courses/learningClientEvents.ts';
 import { registerEbookClientEvents } from '../domain/ebooks/clientEvents.ts';
+import { registerCommerceClientEvents } from '../domain/commerce/clientEvents.ts';
+import { expireOrderJob, reconcileJob, scheduleReconciliation } from '../domain/commerce/expiry.ts';
+import { processPaymentEvent } from '../domain/commerce/paymentEvents.ts';
+import type { PaymentProvider } from '../domain/commerce/provider.ts';
+import { createStripeProvider } from '../domain/commerce/stripeProvider.ts';
+import { createTestProvider } from '../domain/commerce/testProvider.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
@@ -133,6 +139,13 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       reconnectGraceMs: env.CLASSROOM_RECONNECT_GRACE_SECONDS * 1000,
     },
     media: mediaService(env, config.jwtKeys),
+    commerce: {
+      provider: paymentProvider(env, config.clock ?? systemClock),
+      publishableKey: env.STRIPE_SECRET_KEY ? (env.STRIPE_PUBLISHABLE_KEY ?? null) : null,
+      webhookSecret: env.STRIPE_SECRET_KEY ? (env.STRIPE_WEBHOOK_SECRET ?? null) : null,
+      platformFeePercent: env.PLATFORM_FEE_PERCENT,
+      checkoutHoldMinutes: env.CHECKOUT_HOLD_MINUTES,
+    },
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
@@ -180,6 +193,11 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const jobHandlers: JobHandlers = {
     'domain-event': events.deliverDurable,
     'assets.cleanup': assetCleanupJob(deps),
+    'payments.event': async ({ event }) => {
+      await processPaymentEvent(deps, event);
+    },
+    'orders.expire': expireOrderJob(deps),
+    'orders.reconcile': reconcileJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
   const jobs = await startJobRunner({
@@ -190,6 +208,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     ...(config.jobs?.pollIntervalMs ? { pollIntervalMs: config.jobs.pollIntervalMs } : {}),
   });
   await scheduleAssetCleanup(deps);
+  await scheduleReconciliation(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {
@@ -266,6 +285,17 @@ export function assetStorageFor(env: Env): AssetStorage {
 }
 
 /**
+ * The payment provider the environment names: Stripe when STRIPE_SECRET_KEY is set; otherwise test payments, except
+ * in production, where nothing priced can be bought until Stripe is configured.
+ */
+function paymentProvider(env: Env, clock: Clock): PaymentProvider | null {
+  if (env.STRIPE_SECRET_KEY) {
+    return createStripeProvider({ secretKey: env.STRIPE_SECRET_KEY, ...(env.STRIPE_API_URL ? { apiUrl: env.STRIPE_API_URL } : {}) });
+  }
+  return env.NODE_ENV === 'production' ? null : createTestProvider(clock);
+}
+
+/**
  * Every listener of domain events, in one place: the client publisher (one registration per feature), metrics, and
  * later notifications and search. Adding a listener here touches no operation.
  */
@@ -280,5 +310,6 @@ function registerListeners(bus: EventBus, { publisher, metrics }: { publisher: P
   registerCourseClientEvents(bus, publisher);
   registerCourseLearningClientEvents(bus, publisher);
   registerEbookClientEvents(bus, publisher);
+  registerCommerceClientEvents(bus, publisher);
   countDomainEvents(bus, metrics);
 }

@@ -2,6 +2,7 @@ import type { Orm, Logger } from '../../orm/database.ts';
 // Transports name the logger and the ORM handle they are given through the domain, never through orm/ itself.
 export type { Orm, Logger };
 import type { TokenService } from '../auth/tokens.ts';
+import type { PaymentProvider } from '../commerce/provider.ts';
 import type { MediaService } from '../media/service.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { EventBus } from './events.ts';
@@ -28,6 +29,19 @@ export interface ClassroomSettings {
   reconnectGraceMs: number;
 }
 
+export interface CommerceSettings {
+  /** Stripe when STRIPE_SECRET_KEY is set, test payments otherwise; null in production without Stripe (priced checkout answers `unavailable`). */
+  provider: PaymentProvider | null;
+  /** For the web's Payment Element (Stripe only). */
+  publishableKey: string | null;
+  /** Verifies Stripe's webhook signatures; without it the webhook endpoint answers `unavailable`. */
+  webhookSecret: string | null;
+  /** The platform's share of each price net of tax, 0–100. */
+  platformFeePercent: number;
+  /** How long a pending checkout holds its coupon use and classroom seat. */
+  checkoutHoldMinutes: number;
+}
+
 export interface AuthLimiters {
   loginFailuresByAccount: RateLimiter;
   loginFailuresByIp: RateLimiter;
@@ -52,6 +66,7 @@ export interface Deps {
   classrooms: ClassroomSettings;
   /** Uploaded media: the store (local disk or S3), per-kind limits and the URL signer. */
   media: MediaService;
+  commerce: CommerceSettings;
   clock: Clock;
 }
 

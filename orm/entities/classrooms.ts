@@ -1,6 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './auth.ts';
 import { Channel } from './chat.ts';
+import { Order } from './commerce.ts';
 import { Community } from './communities.ts';
 
 /** Live classrooms: schedule, co-hosts, registrations with waitlist, room state (participants, connections), attendance, polls. */
@@ -21,6 +22,7 @@ export const Classroom = defineEntity({
       expression: '(duration_minutes >= 5) AND (duration_minutes <= 600)',
     },
     { name: 'classrooms_price_minor_check', expression: 'price_minor >= 0' },
+    { name: 'classrooms_price_currency_check', expression: '(price_minor = 0) OR (currency IS NOT NULL)' },
   ],
   properties: {
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
@@ -34,6 +36,7 @@ export const Classroom = defineEntity({
     capacity: p.integer(),
     waitingRoom: p.boolean().default(false),
     priceMinor: p.integer().default(0),
+    currency: p.string().length(3).nullable(),
     status: p.enum(['scheduled', 'live', 'ended', 'cancelled']).default('scheduled').columnType('varchar(16)'),
     stateVersion: p.bigint('number').defaultRaw(`0`),
     muteAllAt: p.datetime().nullable(),
@@ -71,11 +74,14 @@ export const ClassroomRegistration = defineEntity({
   properties: {
     classroom: () => p.manyToOne(Classroom).primary().updateRule('no action').deleteRule('cascade'),
     user: () => p.manyToOne(User).primary().updateRule('no action').deleteRule('cascade'),
-    status: p.enum(['registered', 'waitlisted', 'cancelled']).columnType('varchar(16)'),
+    // `held`: a paid seat kept for a buyer until `holdExpiresAt` while they pay for `order`.
+    status: p.enum(['registered', 'waitlisted', 'cancelled', 'held']).columnType('varchar(16)'),
     registeredAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
     updatedAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
     attended: p.boolean().nullable(),
     minutesAttended: p.decimal().precision(8).scale(2).nullable(),
+    holdExpiresAt: p.datetime().nullable(),
+    order: () => p.manyToOne(Order).nullable().deleteRule('set null'),
   },
 });
 export type IClassroomRegistration = InferEntity<typeof ClassroomRegistration>;

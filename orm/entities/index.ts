@@ -10,6 +10,22 @@ import {
   ClassroomPollAnswer,
   ClassroomRegistration,
 } from './classrooms.ts';
+import {
+  Bundle,
+  BundleItem,
+  CommunityTier,
+  Coupon,
+  CouponRedemption,
+  Dispute,
+  LedgerEntry,
+  Order,
+  OrderLine,
+  PaymentCustomer,
+  PaymentEvent,
+  Refund,
+  Subscription,
+  TaxRate,
+} from './commerce.ts';
 import { Community, CommunityInvite, CommunityMember, UserBlock } from './communities.ts';
 import {
   AssignmentSubmission,
@@ -37,6 +53,7 @@ import { Asset, Entitlement } from './media.ts';
 export * from './auth.ts';
 export * from './chat.ts';
 export * from './classrooms.ts';
+export * from './commerce.ts';
 export * from './communities.ts';
 export * from './courses.ts';
 export * from './ebooks.ts';
@@ -102,4 +119,18 @@ export const entities = [
   EbookPosition,
   EbookHighlight,
   EbookBookmark,
+  CommunityTier,
+  Bundle,
+  BundleItem,
+  TaxRate,
+  Coupon,
+  Order,
+  OrderLine,
+  CouponRedemption,
+  PaymentCustomer,
+  Subscription,
+  Refund,
+  Dispute,
+  PaymentEvent,
+  LedgerEntry,
 ] as const;

@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './auth.ts';
+import { Order } from './commerce.ts';
 
 /**
  * Uploaded media. A row exists from an upload's first byte as `pending` and turns `ready` once its stored object is
@@ -52,16 +53,23 @@ export const Entitlement = defineEntity({
       properties: ['user', 'resourceType', 'resourceId'],
     },
   ],
-  indexes: [{ name: 'entitlements_resource_idx', properties: ['resourceType', 'resourceId', 'createdAt'] }],
+  indexes: [
+    { name: 'entitlements_resource_idx', properties: ['resourceType', 'resourceId', 'createdAt'] },
+    { name: 'entitlements_order_idx', where: 'order_id IS NOT NULL', properties: ['order'] },
+  ],
   properties: {
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     user: () => p.manyToOne(User).deleteRule('cascade'),
-    resourceType: p.enum(['course', 'ebook']).columnType('varchar(16)'),
+    resourceType: p.enum(['course', 'ebook', 'classroom', 'tier']).columnType('varchar(16)'),
     resourceId: p.uuid(),
     source: p.enum(['free', 'grant', 'order']).columnType('varchar(8)'),
     grantedBy: () => p.manyToOne(User).nullable(),
     createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
     revokedAt: p.datetime().nullable(),
+    /** The order that paid for it (source `order`); a full refund or a lost dispute revokes what that order granted. */
+    order: () => p.manyToOne(Order).nullable().deleteRule('set null'),
+    /** A subscription's entitlement lasts until the end of the paid period. */
+    expiresAt: p.datetime().nullable(),
   },
 });
 export type IEntitlement = InferEntity<typeof Entitlement>;

@@ -1,0 +1,10 @@
+import type { Db } from '../../orm/db.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { AfterCommit } from './afterCommit.ts';
+import type { PaymentEvent } from './provider.ts';
+
+/** A provider dispute event (inside processPaymentEvent's transaction). */
+export async function applyDisputeEvent(deps: Deps, q: Db, event: Extract<PaymentEvent, { type: 'dispute.created' | 'dispute.closed' }>, at: Date): Promise<{ outcome: string; orderId: string | null; after: AfterCommit[] }> {
+  void deps; void q; void event; void at;
+  throw new Error('not implemented yet');
+}
