@@ -11,6 +11,7 @@ import {
   CourseInstructor,
   CourseLesson,
   CourseModule,
+  Coupon,
   Ebook,
   EbookChapter,
   Entitlement,
@@ -151,9 +152,27 @@ function studyGuidePdf(): Promise<Buffer> {
   });
 }
 
+/** A priced course and a coupon, so a first run shows buying end to end (test payments unless Stripe is configured). */
+export const DEMO_PAID_COURSE = {
+  title: 'Deep work for learners',
+  summary: 'Four weeks of focused study habits: plan, protect and review your deep-work hours.',
+  description:
+    'A paid course of the Edulure Demo Academy. Buy it with the test payment page (no money moves) — try the coupon ' +
+    'WELCOME50 for half price.',
+  priceMinor: 2900,
+  currency: 'EUR',
+  coupon: { code: 'WELCOME50', percentOff: 50, maxRedemptions: 100, maxPerUser: 1 },
+  lessons: [
+    { title: 'Why depth beats hours', body: '## Depth over hours\n\nAn hour of undistracted work teaches more than three of half-attention.' },
+    { title: 'Plan your week', body: '## Plan\n\nPick three deep-work blocks for the week and put them in your calendar.' },
+    { title: 'Review and adjust', body: '## Review\n\nAt the end of the week, note what broke your focus and change one thing.' },
+  ],
+} as const;
+
 /**
  * A free published course of the demo community (two modules, text lessons, a file lesson, a quiz, a lesson released
- * seven days after enrolment) with the demo learner enrolled part-way, and a free published ebook. Seeded once.
+ * seven days after enrolment) with the demo learner enrolled part-way, a priced course with a half-price coupon, and a
+ * free published ebook. Seeded once.
  */
 export async function seedDemoCourses(
   em: EntityManager,
@@ -238,6 +257,53 @@ export async function seedDemoCourses(
     for (const lesson of lessons.slice(0, 2)) {
       em.create(LessonProgress, { lesson, user: learner, course, completedAt: new Date(now.getTime() - 2 * DAY_MS), updatedAt: now });
     }
+    await em.flush();
+  }
+
+  if (!(await em.count(Course, { community, title: DEMO_PAID_COURSE.title }))) {
+    const channel = em.create(Channel, { community, kind: 'course', name: null, visibility: 'private', createdBy: instructor });
+    const course = em.create(Course, {
+      community,
+      owner: instructor,
+      channel,
+      title: DEMO_PAID_COURSE.title,
+      summary: DEMO_PAID_COURSE.summary,
+      description: DEMO_PAID_COURSE.description,
+      level: 'intermediate',
+      tags: ['focus', 'study-skills'],
+      language: 'en',
+      priceMinor: DEMO_PAID_COURSE.priceMinor,
+      currency: DEMO_PAID_COURSE.currency,
+      status: 'published',
+      publishedAt: now,
+    });
+    em.create(CourseInstructor, { course, user: instructor, role: 'owner' });
+    em.create(ChannelMember, { channel, user: instructor });
+    const module = em.create(CourseModule, { course, title: 'Focus', position: 0 });
+    DEMO_PAID_COURSE.lessons.forEach((lesson, position) =>
+      em.create(CourseLesson, {
+        course,
+        module,
+        title: lesson.title,
+        kind: 'text',
+        body: lesson.body,
+        durationMinutes: 5,
+        preview: position === 0,
+        required: true,
+        releaseType: 'immediate',
+        position,
+      }),
+    );
+    const { coupon } = DEMO_PAID_COURSE;
+    em.create(Coupon, {
+      seller: instructor,
+      productId: course.id,
+      code: coupon.code,
+      kind: 'percent',
+      percentOff: coupon.percentOff,
+      maxRedemptions: coupon.maxRedemptions,
+      maxPerUser: coupon.maxPerUser,
+    });
     await em.flush();
   }
 

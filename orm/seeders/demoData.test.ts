@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../database.ts';
 import { Channel, ChannelMember, Community, CommunityMember, User } from '../entities/index.ts';
 import { sql } from 'kysely';
-import { DEMO_COURSE, DEMO_EBOOK } from './demoCourses.ts';
+import { DEMO_COURSE, DEMO_EBOOK, DEMO_PAID_COURSE } from './demoCourses.ts';
 import { DEMO_ACCOUNTS, DEMO_CLASSROOM, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
 import { db } from '../db.ts';
 import { testDatabaseUrl } from '../../test/db.ts';
@@ -121,5 +121,19 @@ describe('demo seed', () => {
       .where('b.title', '=', DEMO_EBOOK.title)
       .execute();
     expect(ebooks).toEqual([{ status: 'published', price_minor: 0, chapters: 3 }]);
+  });
+
+  it('seeds a priced course with its half-price coupon, so a first run can show buying', async () => {
+    await seedDemoData(orm.em.fork());
+    const q = db(orm.em.fork());
+    const rows = await q
+      .selectFrom('courses as c')
+      .innerJoin('coupons as k', 'k.product_id', 'c.id')
+      .select(['c.status', 'c.price_minor', 'c.currency', 'k.code', 'k.percent_off', 'k.seller_id', 'c.owner_id', 'k.active'])
+      .where('c.title', '=', DEMO_PAID_COURSE.title)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'published', price_minor: 2900, currency: 'EUR', code: 'WELCOME50', percent_off: 50, active: true });
+    expect(rows[0]!.seller_id).toBe(rows[0]!.owner_id);
   });
 });
