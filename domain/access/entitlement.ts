@@ -59,7 +59,17 @@ export async function isEntitled(source: Queries, userId: string, resource: Enti
  */
 export async function grantEntitlement(
   source: Queries,
-  grant: { userId: string; resource: EntitledResource; source: 'free' | 'grant' | 'order'; grantedBy?: string | null; at: Date },
+  grant: {
+    userId: string;
+    resource: EntitledResource;
+    source: 'free' | 'grant' | 'order';
+    grantedBy?: string | null;
+    /** The paid order that opened the door (source `order`). */
+    orderId?: string | null;
+    /** A subscription's door closes at the end of the paid period; null or absent: for good. */
+    expiresAt?: Date | null;
+    at: Date;
+  },
 ): Promise<boolean> {
   const inserted = await queriesOf(source)
     .insertInto('entitlements')
@@ -70,6 +80,8 @@ export async function grantEntitlement(
       resource_id: grant.resource.id,
       source: grant.source,
       granted_by_id: grant.grantedBy ?? null,
+      order_id: grant.orderId ?? null,
+      expires_at: grant.expiresAt ?? null,
       created_at: grant.at,
     })
     .onConflict((oc) => oc.columns(['user_id', 'resource_type', 'resource_id']).where('revoked_at', 'is', null).doNothing())
@@ -90,4 +102,22 @@ export async function revokeEntitlement(source: Queries, userId: string, resourc
     .returning('id')
     .executeTakeFirst();
   return revoked !== undefined;
+}
+
+/**
+ * Revokes every active entitlement a paid order opened (a full refund, a lost dispute). Returns the revoked rows, so
+ * the caller can close each door and announce it.
+ */
+export async function revokeOrderEntitlements(
+  source: Queries,
+  orderId: string,
+  at: Date,
+): Promise<Array<{ user_id: string; resource_type: DB['entitlements']['resource_type']; resource_id: string }>> {
+  return queriesOf(source)
+    .updateTable('entitlements')
+    .set({ revoked_at: at })
+    .where('order_id', '=', orderId)
+    .where('revoked_at', 'is', null)
+    .returning(['user_id', 'resource_type', 'resource_id'])
+    .execute();
 }
