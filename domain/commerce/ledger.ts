@@ -40,14 +40,32 @@ export function paymentSplit(order: Pick<LedgerOrder, 'total_minor' | 'tax_minor
 
 /**
  * The parts of reversing `amount` when `reversedBefore` was already reversed: the tax and fee shares of the cumulative
- * amount, less the shares already reversed (rounded down, so the creator's part takes the remainder).
+ * amount, less the shares already reversed (see cumulativeSplit), so parts of several refunds add up to the whole.
  */
 export function reversalSplit(order: Pick<LedgerOrder, 'total_minor' | 'tax_minor' | 'platform_fee_minor'>, reversedBefore: number, amount: number): Split {
   if (order.total_minor === 0) return { tax: 0, fee: 0, creator: 0 };
-  const share = (part: number, upTo: number) => Math.floor((part * upTo) / order.total_minor);
-  const tax = share(order.tax_minor, reversedBefore + amount) - share(order.tax_minor, reversedBefore);
-  const fee = share(order.platform_fee_minor, reversedBefore + amount) - share(order.platform_fee_minor, reversedBefore);
-  return { tax, fee, creator: amount - tax - fee };
+  const after = cumulativeSplit(order, reversedBefore + amount);
+  const before = cumulativeSplit(order, reversedBefore);
+  return { tax: after.tax - before.tax, fee: after.fee - before.fee, creator: after.creator - before.creator };
+}
+
+/**
+ * How `upTo` of the total splits: tax and fee rounded down, the creator the rest — but never more than the creator's
+ * whole share (two rounded-down parts can leave the rest a cent above it, e.g. 5 of a 6-cent order with 1 tax and 1
+ * fee); that cent goes to tax, else to the fee, which still have it to give. So no account ever crosses zero.
+ */
+function cumulativeSplit(order: Pick<LedgerOrder, 'total_minor' | 'tax_minor' | 'platform_fee_minor'>, upTo: number): Split {
+  const share = (part: number) => Math.floor((part * upTo) / order.total_minor);
+  let tax = share(order.tax_minor);
+  let fee = share(order.platform_fee_minor);
+  const creatorShare = order.total_minor - order.tax_minor - order.platform_fee_minor;
+  const excess = upTo - tax - fee - creatorShare;
+  if (excess > 0) {
+    const toTax = Math.min(excess, order.tax_minor - tax);
+    tax += toTax;
+    fee += excess - toTax;
+  }
+  return { tax, fee, creator: upTo - tax - fee };
 }
 
 /** Platform fee on a price net of tax, in whole minor units (rounded half up). */
