@@ -38,13 +38,13 @@ describe('enrolment', () => {
     expect(await q.selectFrom('entitlements').select('id').where('resource_id', '=', course.id).execute()).toHaveLength(1);
   });
 
-  it('a priced course is not for sale yet (409); staff may grant it', async () => {
+  it('a priced course must be bought first (409); staff may grant it', async () => {
     const { course, author } = await publishedCourse(node, { course: { priceMinor: 4900, currency: 'eur' } });
     expect(course).toMatchObject({ priceMinor: 4900, currency: 'EUR' });
     const [learner, stranger] = await registerUsers(node.url, 2);
     const refused = await call(node, 'POST', `/courses/${course.id}/enrol`, learner);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toContain('not for sale yet');
+    expect(refused.body.error.message).toContain('Buy it first');
     expect((await call(node, 'POST', `/courses/${course.id}/enrolments`, stranger, { userId: learner.user.id })).status).toBe(403);
 
     const granted = await call<EnrolmentEnvelope>(node, 'POST', `/courses/${course.id}/enrolments`, author, { userId: learner.user.id });

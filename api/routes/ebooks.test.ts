@@ -213,12 +213,12 @@ describe('claiming', () => {
     expect((await call(node, 'POST', `/ebooks/${ebook.id}/claim`, late)).status).toBe(404);
   });
 
-  it('a priced ebook is not for sale yet: 409, and no entitlement', async () => {
+  it('a priced ebook must be bought first: 409, and no entitlement', async () => {
     const ebook = await createEbook(node, admin, { communityId, priceMinor: 1999, currency: 'EUR' });
     const [reader] = await registerUsers(node.url, 1);
     const res = await call(node, 'POST', `/ebooks/${ebook.id}/claim`, reader);
     expect(res.status).toBe(409);
-    expect(res.body.error).toEqual({ code: 'conflict', message: 'This is a paid ebook; sales open with payments, so it is not for sale yet.' });
+    expect(res.body.error).toEqual({ code: 'conflict', message: 'This is a paid ebook. Buy it first, then it is yours to read.' });
     expect((await call(node, 'GET', `/ebooks/${ebook.id}/chapters/${ebook.toc[0]!.id}`, reader)).status).toBe(403);
     const rows = await dbOf(node).selectFrom('entitlements').select('id').where('resource_id', '=', ebook.id).execute();
     expect(rows).toEqual([]);

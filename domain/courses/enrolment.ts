@@ -12,7 +12,7 @@ import { percentOf } from './progress.ts';
  * Enrolment: a learner's place in a course. Enrolling writes the enrolment, the entitlement that opens the lessons
  * (domain/access/entitlement.ts: `free` for a free course, `grant` when staff enrol someone) and the membership of the
  * course discussion, in one transaction. Each is keyed by a unique, so a second or concurrent enrolment changes
- * nothing. Paid courses wait for commerce: an order will write the entitlement, and enrolling is then allowed.
+ * nothing. A paid course is enrolled by its order (enrolPaidInTx, with an entitlement of source `order`).
  */
 
 export interface EnrolmentOutcome {
@@ -22,6 +22,23 @@ export interface EnrolmentOutcome {
   changed: boolean;
 }
 
+/** Writes the enrolment and the membership of the course discussion; reports what was new. */
+async function writeMembership(q: Db, course: Pick<Course, 'id' | 'channel_id'>, userId: string, at: Date): Promise<{ enrolled: boolean; joinedChannel: boolean }> {
+  const enrolled = await q
+    .insertInto('course_enrolments')
+    .values({ course_id: course.id, user_id: userId, enrolled_at: at, last_activity_at: at })
+    .onConflict((oc) => oc.columns(['course_id', 'user_id']).doNothing())
+    .returning('user_id')
+    .executeTakeFirst();
+  const joined = await q
+    .insertInto('channel_members')
+    .values({ channel_id: course.channel_id, user_id: userId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('user_id')
+    .executeTakeFirst();
+  return { enrolled: enrolled !== undefined, joinedChannel: joined !== undefined };
+}
+
 /** Writes the enrolment, the entitlement and the channel membership; reports what was new. */
 async function writeEnrolment(
   q: Db,
@@ -29,12 +46,6 @@ async function writeEnrolment(
   userId: string,
   grant: { source: 'free' | 'grant'; grantedBy: string | null; at: Date },
 ): Promise<{ changed: boolean; joinedChannel: boolean }> {
-  const enrolled = await q
-    .insertInto('course_enrolments')
-    .values({ course_id: course.id, user_id: userId, enrolled_at: grant.at, last_activity_at: grant.at })
-    .onConflict((oc) => oc.columns(['course_id', 'user_id']).doNothing())
-    .returning('user_id')
-    .executeTakeFirst();
   const granted = await grantEntitlement(q, {
     userId,
     resource: { type: 'course', id: course.id },
@@ -42,23 +53,44 @@ async function writeEnrolment(
     grantedBy: grant.grantedBy,
     at: grant.at,
   });
-  const joined = await q
-    .insertInto('channel_members')
-    .values({ channel_id: course.channel_id, user_id: userId })
-    .onConflict((oc) => oc.doNothing())
-    .returning('user_id')
-    .executeTakeFirst();
-  return { changed: enrolled !== undefined || granted, joinedChannel: joined !== undefined };
+  const { enrolled, joinedChannel } = await writeMembership(q, course, userId, grant.at);
+  return { changed: enrolled || granted, joinedChannel };
 }
 
-async function announceEnrolment(deps: Deps, course: Course, userId: string, source: 'free' | 'grant', joinedChannel: boolean) {
+async function announceEnrolment(
+  deps: Deps,
+  course: Pick<Course, 'id' | 'channel_id' | 'community_id'>,
+  userId: string,
+  source: 'free' | 'grant' | 'order',
+  joinedChannel: boolean,
+) {
   if (joinedChannel) await deps.events.emit('channel.added', { channelId: course.channel_id, communityId: course.community_id, openTo: 'users', userIds: [userId] });
   await deps.events.emit('course.enrolled', { courseId: course.id, userId, source });
 }
 
 /**
- * Enrols the caller in a published course they may see. Free: enrolled at once. Priced: refused with `conflict` until
- * sales open — unless the caller already holds an entitlement (an order), which enrolling then takes up.
+ * A paid order's course: enrols the buyer and adds them to the course discussion, inside the order's transaction (the
+ * order writes the entitlement itself, with its id). Returns whether anything was new and the announcement to make
+ * once the transaction has committed.
+ */
+export async function enrolPaidInTx(
+  q: Db,
+  courseId: string,
+  userId: string,
+  at: Date,
+): Promise<{ changed: boolean; announce: (deps: Deps) => Promise<void> }> {
+  const course = await q.selectFrom('courses').select(['id', 'channel_id', 'community_id']).where('id', '=', courseId).executeTakeFirst();
+  if (!course) return { changed: false, announce: async () => {} };
+  const { enrolled, joinedChannel } = await writeMembership(q, course, userId, at);
+  return {
+    changed: enrolled || joinedChannel,
+    announce: (deps) => announceEnrolment(deps, course, userId, 'order', joinedChannel),
+  };
+}
+
+/**
+ * Enrols the caller in a published course they may see. Free: enrolled at once. Priced: refused with `conflict` unless
+ * the caller already holds an entitlement (a paid order, a staff grant), which enrolling then takes up.
  */
 export async function enrol(deps: Deps, actor: Actor, courseId: string): Promise<EnrolmentOutcome> {
   const now = deps.clock.now();
@@ -67,7 +99,7 @@ export async function enrol(deps: Deps, actor: Actor, courseId: string): Promise
     const access = checkCourseAccess(actor, await loadCourseAccess(q, actor, courseId), 'enrol');
     const { course } = access;
     if (course.price_minor > 0 && !access.entitled) {
-      throw new AppError('conflict', 'This course is not for sale yet: paid enrolment opens with payments, so it cannot be enrolled in yet.');
+      throw new AppError('conflict', 'This is a paid course. Buy it first, then enrol.');
     }
     const written = await writeEnrolment(q, course, actor.userId, { source: 'free', grantedBy: null, at: now });
     return {

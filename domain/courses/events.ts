@@ -13,8 +13,8 @@ declare module '../shared/events.ts' {
     'course.unpublished': { courseId: string; communityId: string | null };
     /** The course's details, outline, modules or lessons changed. */
     'course.updated': { courseId: string };
-    /** A learner was enrolled: by themself (`free`) or by staff (`grant`). */
-    'course.enrolled': { courseId: string; userId: string; source: 'free' | 'grant' };
+    /** A learner was enrolled: by themself (`free`), by staff (`grant`) or by buying the course (`order`). */
+    'course.enrolled': { courseId: string; userId: string; source: 'free' | 'grant' | 'order' };
     /** A learner completed a lesson (read it, or passed its quiz or assignment). */
     'lesson.completed': { courseId: string; lessonId: string; userId: string };
     /** A learner's progress in a course changed: their other devices follow along. */

@@ -56,7 +56,7 @@ export async function getEbook(deps: Deps, actor: Actor, ebookId: string): Promi
 
 /**
  * Takes a free copy of a published ebook: an entitlement with source 'free'. Claiming again changes nothing (and
- * concurrent claims write one entitlement: the partial unique index decides). Priced ebooks wait for payments.
+ * concurrent claims write one entitlement: the partial unique index decides). A priced ebook is claimed by buying it.
  */
 export async function claimEbook(deps: Deps, actor: Actor, ebookId: string): Promise<ClaimResultDto & { changed: boolean }> {
   const now = deps.clock.now();
@@ -66,7 +66,7 @@ export async function claimEbook(deps: Deps, actor: Actor, ebookId: string): Pro
     let changed = false;
     if (!access.entitled) {
       if (access.ebook.price_minor > 0) {
-        throw new AppError('conflict', 'This is a paid ebook; sales open with payments, so it is not for sale yet.');
+        throw new AppError('conflict', 'This is a paid ebook. Buy it first, then it is yours to read.');
       }
       changed = await grantEntitlement(q, { userId: actor.userId, resource: { type: 'ebook', id: ebookId }, source: 'free', at: now });
     }
