@@ -22,8 +22,13 @@ const description = z.string().trim().max(5000);
 const startsAt = z.iso.datetime({ offset: true, message: 'startsAt must be an ISO date-time, e.g. 2026-12-01T18:00:00Z.' });
 const durationMinutes = z.number().int().min(5, 'A class lasts at least 5 minutes.').max(600, 'A class lasts at most 10 hours.');
 const capacity = z.number().int().min(1).max(10_000);
-/** Ticketed classrooms open with commerce; until then only 0 can be registered for. */
+/** A ticket's price in the currency's minor unit; 0 is a free class. A priced class needs a currency. */
 const priceMinor = z.number().int().min(0).max(100_000_000);
+const currency = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{3}$/, 'An ISO 4217 code such as EUR.');
 
 export const CreateClassroomInput = z
   .strictObject({
@@ -35,7 +40,9 @@ export const CreateClassroomInput = z
     capacity,
     waitingRoom: z.boolean().default(false),
     priceMinor: priceMinor.default(0),
+    currency: currency.optional(),
   })
+  .refine((v) => v.priceMinor === 0 || v.currency !== undefined, { message: 'A priced class needs a currency.', path: ['currency'] })
   .describe('CreateClassroomInput');
 export type CreateClassroomInput = z.infer<typeof CreateClassroomInput>;
 
@@ -48,6 +55,7 @@ export const UpdateClassroomInput = z
     capacity: capacity.optional(),
     waitingRoom: z.boolean().optional(),
     priceMinor: priceMinor.optional(),
+    currency: currency.nullable().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'Change at least one field.')
   .describe('UpdateClassroomInput');
@@ -75,6 +83,8 @@ export const ClassroomDto = z
     capacity: z.number().int(),
     waitingRoom: z.boolean(),
     priceMinor: z.number().int(),
+    /** ISO 4217; null for a free class. */
+    currency: z.string().nullable(),
     status: z.enum(CLASSROOM_STATUSES),
     host: UserRef,
     cohosts: z.array(UserRef),
@@ -87,9 +97,11 @@ export const ClassroomDto = z
     cancelledAt: z.iso.datetime().nullable(),
     /** The caller's own relation to the class. */
     myRole: z.enum(['host', 'cohost', 'learner']).nullable(),
-    myRegistration: z.enum(['registered', 'waitlisted']).nullable(),
+    /** `held`: a paid seat kept for the caller until `myHoldExpiresAt` (buy the ticket to take it). */
+    myRegistration: z.enum(['registered', 'waitlisted', 'held']).nullable(),
     /** 1-based waitlist position when waitlisted. */
     myWaitlistPosition: z.number().int().nullable(),
+    myHoldExpiresAt: z.iso.datetime().nullable(),
   })
   .describe('Classroom');
 export type ClassroomDto = z.infer<typeof ClassroomDto>;

@@ -31,9 +31,11 @@ export async function scheduleClassroom(
   node: RunningNode,
   host: TestUser,
   communityId: string,
-  overrides: Partial<{ title: string; startsAt: string; durationMinutes: number; capacity: number; waitingRoom: boolean; priceMinor: number }> = {},
+  overrides: Partial<{ title: string; startsAt: string; durationMinutes: number; capacity: number; waitingRoom: boolean; priceMinor: number; currency: string }> = {},
 ): Promise<ClassroomDto> {
-  const body = { communityId, title: 'Intro to algebra', startsAt: minutesFrom(5), durationMinutes: 60, capacity: 30, ...overrides };
+  // A ticketed class needs a currency: euros unless the test says otherwise.
+  const currency = overrides.priceMinor ? { currency: 'EUR' } : {};
+  const body = { communityId, title: 'Intro to algebra', startsAt: minutesFrom(5), durationMinutes: 60, capacity: 30, ...currency, ...overrides };
   return (await ok(call<ClassroomEnvelope>(node, 'POST', '/classrooms', host, body), 201)).classroom;
 }
 

@@ -82,15 +82,35 @@ describe('registering', () => {
     expect((await register(open, pub.host)).status).toBe(403);
   });
 
-  it('refuses ticketed classes until payments exist', async () => {
+  it('refuses a ticketed class without a ticket and seats a learner who holds one', async () => {
     const { communityId, host, learners } = await classroomCommunity(node, 1);
+    const learner = learners[0]!;
     const classroom = await schedule(host, communityId, { priceMinor: 1500 });
-    const res = await register(classroom, learners[0]!);
+    expect(classroom).toMatchObject({ priceMinor: 1500, currency: 'EUR' });
+    const res = await register(classroom, learner);
     expect(res.status).toBe(409);
-    expect(res.body.error).toEqual({
-      code: 'conflict',
-      message: 'This is a ticketed class; ticket sales open with payments, so it cannot be registered for yet.',
-    });
+    expect(res.body.error).toMatchObject({ code: 'conflict', message: 'Buy a ticket to register for this class.' });
+    // A ticket (here granted by staff straight in the table) opens it.
+    await dbOf(node)
+      .insertInto('entitlements')
+      .values({ id: crypto.randomUUID(), user_id: learner.user.id, resource_type: 'classroom', resource_id: classroom.id, source: 'grant', created_at: clock.now() })
+      .execute();
+    const seated = await register(classroom, learner);
+    expect(seated.status).toBe(201);
+    expect(seated.body.registration.status).toBe('registered');
+  });
+
+  it('asks a currency of a priced class', async () => {
+    const { communityId, host } = await classroomCommunity(node, 0);
+    const body = { communityId, title: 'Paid class', startsAt: minutesFrom(30, clock.now()), durationMinutes: 60, capacity: 5, priceMinor: 900 };
+    const res = await call(node, 'POST', '/classrooms', host, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields).toHaveProperty('currency');
+    const free = await schedule(host, communityId);
+    const res2 = await call(node, 'PATCH', `/classrooms/${free.id}`, host, { priceMinor: 900 });
+    expect(res2.status).toBe(400);
+    const priced = await ok<{ classroom: ClassroomDto }>(call(node, 'PATCH', `/classrooms/${free.id}`, host, { priceMinor: 900, currency: 'usd' }));
+    expect(priced.classroom).toMatchObject({ priceMinor: 900, currency: 'USD' });
   });
 });
 

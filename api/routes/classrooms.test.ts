@@ -113,6 +113,7 @@ describe('scheduling', () => {
       capacity: 10,
       waitingRoom: true,
       priceMinor: 0,
+      currency: null,
       status: 'scheduled',
       host: { id: host.user.id, displayName: host.user.displayName },
       cohosts: [],
@@ -125,6 +126,7 @@ describe('scheduling', () => {
       myRole: 'host',
       myRegistration: null,
       myWaitlistPosition: null,
+      myHoldExpiresAt: null,
     });
     const channel = await dbOf(node)
       .selectFrom('channels')

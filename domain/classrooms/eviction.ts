@@ -5,7 +5,7 @@ import type { Deps } from '../shared/deps.ts';
 import { closeAttendance } from './connections.ts';
 import type { EvictionReason } from './events.ts';
 import { changeRoom, loadHandQueue, loadParticipants, loadWaiting, participantsPatch, type PatchFields } from './state.ts';
-import { announcePromoted, promoteWaitlisted } from './waitlist.ts';
+import { announcePromoted, promoteWaitlisted, seatClockOf } from './waitlist.ts';
 
 export type { EvictionReason } from './events.ts';
 
@@ -122,7 +122,7 @@ export async function removeFromCommunityClassrooms(deps: Deps, userId: string, 
               .select(one)
               .whereRef('r.classroom_id', '=', 'k.id')
               .where('r.user_id', '=', userId)
-              .where('r.status', 'in', ['registered', 'waitlisted']),
+              .where('r.status', 'in', ['registered', 'waitlisted', 'held']),
           ),
         ]);
       })
@@ -140,12 +140,12 @@ async function releaseFormerMember(deps: Deps, classroomId: string, userId: stri
     await q.deleteFrom('classroom_cohosts').where('classroom_id', '=', classroomId).where('user_id', '=', userId).execute();
     await q
       .updateTable('classroom_registrations')
-      .set({ status: 'cancelled', updated_at: sql<Date>`clock_timestamp()` })
+      .set({ status: 'cancelled', hold_expires_at: null, updated_at: sql<Date>`clock_timestamp()` })
       .where('classroom_id', '=', classroomId)
       .where('user_id', '=', userId)
-      .where('status', 'in', ['registered', 'waitlisted'])
+      .where('status', 'in', ['registered', 'waitlisted', 'held'])
       .execute();
-    const promoted = await promoteWaitlisted(q, classroom);
+    const promoted = await promoteWaitlisted(q, classroom, seatClockOf(deps));
     const evicted = await evictInRoom(q, classroom, userId, 'removed', now);
     const patch: PatchFields = { ...(evicted.patch ?? {}), ...(onRoster ? await participantsPatch(q, classroomId, [userId]) : {}) };
     const inRoom = evicted.patch !== null || onRoster;

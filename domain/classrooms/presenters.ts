@@ -42,6 +42,7 @@ export function classroomDtoQuery(q: Db, userId: string) {
           .$castTo<boolean>()
           .as('is_cohost'),
         'my.status as my_status',
+        'my.hold_expires_at as my_hold_expires_at',
         eb
           .case()
           .when('my.status', '=', 'waitlisted')
@@ -61,7 +62,7 @@ type ClassroomDtoRow = Awaited<ReturnType<ReturnType<typeof classroomDtoQuery>['
 
 export function presentClassroom(row: ClassroomDtoRow, userId: string): ClassroomDto {
   const k = row;
-  const myRegistration = row.my_status === 'registered' || row.my_status === 'waitlisted' ? row.my_status : null;
+  const myRegistration = row.my_status === 'registered' || row.my_status === 'waitlisted' || row.my_status === 'held' ? row.my_status : null;
   return {
     id: k.id,
     communityId: k.community_id,
@@ -72,6 +73,7 @@ export function presentClassroom(row: ClassroomDtoRow, userId: string): Classroo
     capacity: k.capacity,
     waitingRoom: k.waiting_room,
     priceMinor: k.price_minor,
+    currency: k.currency,
     status: k.status,
     host: { id: k.host_id, displayName: row.host_name },
     cohosts: row.cohosts,
@@ -84,6 +86,7 @@ export function presentClassroom(row: ClassroomDtoRow, userId: string): Classroo
     myRole: k.host_id === userId ? 'host' : row.is_cohost ? 'cohost' : myRegistration === 'registered' ? 'learner' : null,
     myRegistration,
     myWaitlistPosition: myRegistration === 'waitlisted' ? row.my_position : null,
+    myHoldExpiresAt: myRegistration === 'held' ? isoOrNull(row.my_hold_expires_at) : null,
   };
 }
 

@@ -17,7 +17,7 @@ import { classroomDtoQuery, loadClassroomDto, presentClassroom } from './present
 import { joinClassChat } from './room.ts';
 import { changeRoom, loadHandQueue, loadWaiting, participantsPatch } from './state.ts';
 import { assertNotOver } from './status.ts';
-import { announcePromoted, countRegistered, promoteWaitlisted } from './waitlist.ts';
+import { announcePromoted, countTaken, promoteWaitlisted, seatClockOf } from './waitlist.ts';
 
 function assertNotPast(startsAt: string, now: Date): void {
   if (new Date(startsAt).getTime() >= now.getTime()) return;
@@ -54,6 +54,7 @@ export async function createClassroom(deps: Deps, actor: Actor, input: CreateCla
         capacity: input.capacity,
         waiting_room: input.waitingRoom,
         price_minor: input.priceMinor,
+        currency: input.currency ?? null,
       })
       .execute();
     await q.insertInto('channel_members').values({ channel_id: channelId, user_id: actor.userId }).execute();
@@ -131,8 +132,14 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
     }
     if (input.startsAt !== undefined) assertNotPast(input.startsAt, now);
     if (input.capacity !== undefined) {
-      const taken = await countRegistered(q, classroomId);
+      const taken = await countTaken(q, classroomId, now);
       if (input.capacity < taken) throw new AppError('conflict', `${taken} learners are registered: the capacity cannot go below that.`);
+    }
+    const priceMinor = input.priceMinor ?? classroom.price_minor;
+    const currency = input.currency === undefined ? classroom.currency : input.currency;
+    if (priceMinor > 0 && currency === null) {
+      const message = 'A priced class needs a currency.';
+      throw new AppError('invalid_input', message, { details: { fields: { currency: message } } });
     }
     await q
       .updateTable('classrooms')
@@ -144,11 +151,13 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
         capacity: input.capacity,
         waiting_room: input.waitingRoom,
         price_minor: input.priceMinor,
+        currency: input.currency,
       })
       .where('id', '=', classroomId)
       .execute();
-    const updated = { ...classroom, capacity: input.capacity ?? classroom.capacity, title: input.title ?? classroom.title };
-    const promoted = input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(q, updated) : [];
+    const updated = { ...classroom, capacity: input.capacity ?? classroom.capacity, title: input.title ?? classroom.title, price_minor: priceMinor };
+    const promoted =
+      input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(q, updated, seatClockOf(deps)) : [];
     return { dto: await loadClassroomDto(q, actor.userId, classroomId), classroom: updated, promoted };
   });
   await announcePromoted(deps, classroom, promoted);
@@ -175,7 +184,7 @@ export async function cancelClassroom(deps: Deps, actor: Actor, classroomId: str
       .selectFrom('classroom_registrations')
       .select('user_id')
       .where('classroom_id', '=', classroomId)
-      .where('status', 'in', ['registered', 'waitlisted'])
+      .where('status', 'in', ['registered', 'waitlisted', 'held'])
       .execute();
     return {
       patch: { status: 'cancelled' },
@@ -225,7 +234,8 @@ export async function addCohost(deps: Deps, actor: Actor, classroomId: string, u
         .where('user_id', '=', userId)
         .execute();
     }
-    const promoted = registration?.status === 'registered' ? await promoteWaitlisted(q, classroom) : [];
+    const freed = registration?.status === 'registered' || registration?.status === 'held';
+    const promoted = freed ? await promoteWaitlisted(q, classroom, seatClockOf(deps)) : [];
     // Staff run the room rather than queue in it.
     await q
       .updateTable('classroom_participants')
