@@ -312,6 +312,12 @@ export const BundleDto = z
   })
   .describe('BundleDto');
 export type BundleDto = z.infer<typeof BundleDto>;
+export const BundleList = z.object({ data: z.array(BundleDto) }).describe('BundleList');
+export type BundleList = z.infer<typeof BundleList>;
+
+/** Publish a draft or archived bundle (its items are checked again), or take it off sale. */
+export const UpdateBundleInput = z.strictObject({ status: z.enum(['published', 'archived']) }).describe('UpdateBundleInput');
+export type UpdateBundleInput = z.infer<typeof UpdateBundleInput>;
 
 // ------------------------------------------------------------------ test payments
 
