@@ -47,6 +47,11 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   // by the pass-through, and reads back an upload it owns)
   ['POST', 'assets'],
   ['GET', `assets/${ID}`],
+  // Commerce: the live price at checkout and the order a page follows (buying itself goes through form actions)
+  ['GET', `products/${ID}`],
+  ['POST', 'checkout/quote'],
+  ['GET', `orders/${ID}`],
+  ['GET', 'me/orders'],
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));

@@ -5,6 +5,7 @@ import { dataOrError, uuidParam } from '$lib/server/load.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
+  event.depends('app:ebook');
   const { ebook } = dataOrError(await fetchEbook(event, uuidParam(event.params.ebookId)));
   return { ebook };
 };
