@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CouponDto, CouponList } from '../../contracts/commerce.ts';
+import type { CouponDto } from '../../contracts/commerce.ts';
 import { consumeCoupon, releaseCoupon, reserveCoupon } from '../../domain/commerce/coupons.ts';
 import { loadProduct, type Product } from '../../domain/commerce/products.ts';
 import { AppError } from '../../domain/shared/errors.ts';
@@ -85,9 +85,9 @@ describe('coupons', () => {
     ];
     for (const body of bad) expect((await call(node, 'POST', '/coupons', instructor, body)).status, JSON.stringify(body)).toBe(400);
 
-    const mine = await ok(call<CouponList>(node, 'GET', '/me/coupons', instructor));
+    const mine = await ok(call<{ data: CouponDto[] }>(node, 'GET', '/me/coupons', instructor));
     expect(mine.data.map((c) => c.code)).toEqual(['TENOFF', 'LAUNCH-25']);
-    expect((await ok(call<CouponList>(node, 'GET', '/me/coupons', stranger))).data).toEqual([]);
+    expect((await ok(call<{ data: CouponDto[] }>(node, 'GET', '/me/coupons', stranger))).data).toEqual([]);
 
     expect((await call(node, 'PATCH', `/coupons/${coupon.id}`, stranger, { active: false })).status).toBe(404);
     const off = await ok(call<CouponDto>(node, 'PATCH', `/coupons/${coupon.id}`, instructor, { active: false }));
