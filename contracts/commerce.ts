@@ -283,6 +283,22 @@ export const TierDto = z
 export type TierDto = z.infer<typeof TierDto>;
 export const TierList = z.object({ data: z.array(TierDto), paid: z.boolean() }).describe('TierList');
 
+/** One of my subscriptions, with its tier and community (GET /me/subscriptions). */
+export const SubscriptionDto = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['incomplete', 'active', 'past_due', 'canceled', 'ended']),
+    currentPeriodEnd: iso.nullable(),
+    cancelAtPeriodEnd: z.boolean(),
+    createdAt: iso,
+    endedAt: iso.nullable(),
+    tier: TierDto.omit({ subscription: true }),
+    community: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }),
+  })
+  .describe('SubscriptionDto');
+export type SubscriptionDto = z.infer<typeof SubscriptionDto>;
+export const SubscriptionList = z.object({ data: z.array(SubscriptionDto) }).describe('SubscriptionList');
+
 // ------------------------------------------------------------------ bundles
 
 export const CreateBundleInput = z

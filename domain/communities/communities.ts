@@ -13,6 +13,7 @@ import { loadCommunityAccess } from '../access/community.ts';
 import { CommunityPolicy } from '../access/community.ts';
 import { presentCommunity, selectCommunities } from './presenters.ts';
 import { revokeCommunityAccess } from './revoke.ts';
+import { assertMayJoinPaid } from '../commerce/tiers.ts';
 
 export interface Page<T> {
   data: T[];
@@ -118,7 +119,10 @@ export async function getCommunity(deps: Deps, actor: Actor, communityId: string
   return loadCommunityDto(q, actor.userId, communityId, deps.clock.now());
 }
 
-/** Public communities: anyone may join (idempotent) unless banned or recently kicked. Private ones need an invite. */
+/**
+ * Public communities: anyone may join (idempotent) unless banned or recently kicked. Private ones need an invite. A
+ * paid community (one with an active membership tier) takes an active tier: buying one makes the buyer a member.
+ */
 export async function joinCommunity(deps: Deps, actor: Actor, communityId: string): Promise<CommunityDto> {
   const q = db(deps.orm.em.fork());
   const access = await loadCommunityAccess(q, actor.userId, communityId, { requireView: false });
@@ -127,6 +131,7 @@ export async function joinCommunity(deps: Deps, actor: Actor, communityId: strin
     const joined = await deps.orm.em.fork().transactional(async (tx) => {
       const txq = db(tx);
       await assertNotBanned(txq, communityId, actor.userId, deps.clock.now());
+      await assertMayJoinPaid(txq, actor, communityId, deps.clock.now());
       const inserted = await txq
         .insertInto('community_members')
         .values({ community_id: communityId, user_id: actor.userId, role: 'member' })
