@@ -139,6 +139,23 @@ describe('refunds', () => {
     ]);
     expect((await accountsOf(order.id)).provider_clearing).toBe(1800);
   });
+  it('a refund event for a payment not recorded yet is not recorded either, so it is processed again later', async () => {
+    const { course } = await pricedCourse(node, { priceMinor: 1500, currency: 'EUR' });
+    const [buyer] = await registerUsers(node.url, 1);
+    const { order } = await ok(checkoutAs(node, buyer, { productId: course.id }), 201);
+    const early: PaymentEvent = {
+      id: `evt_${crypto.randomUUID()}`,
+      provider: 'test',
+      type: 'refund.updated',
+      paymentId: `test_pi_${order.id}`,
+      refunds: [{ providerRefundId: `re_${crypto.randomUUID()}`, amountMinor: 1500, currency: 'EUR', status: 'succeeded', refundId: null }],
+    };
+    // The test provider says the payment is still pending: the refund waits for it.
+    await expect(processPaymentEvent(node.node.deps, early)).rejects.toThrow(/before its payment/);
+    expect(await dbOf(node).selectFrom('payment_events').select('id').where('id', '=', early.id).execute()).toEqual([]);
+    expect(await dbOf(node).selectFrom('refunds').select('id').where('order_id', '=', order.id).execute()).toEqual([]);
+    expect((await ok(call<OrderDto>(node, 'GET', `/orders/${order.id}`, buyer))).status).toBe('pending');
+  });
 });
 
 describe('disputes', () => {
