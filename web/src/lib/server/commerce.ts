@@ -128,3 +128,7 @@ export function createTier(event: Caller, communityId: string, input: CreateTier
 export function setTierActive(event: Caller, tierId: string, active: boolean): Promise<ApiResult<TierDto>> {
   return apiRequest<TierDto>(event, `/api/v1/tiers/${tierId}`, { method: 'PATCH', body: { active }, token: event.locals.accessToken });
 }
+
+export function cancelSubscription(event: Caller, subscriptionId: string): Promise<ApiResult<unknown>> {
+  return apiRequest<unknown>(event, `/api/v1/subscriptions/${subscriptionId}/cancel`, { method: 'POST', token: event.locals.accessToken });
+}

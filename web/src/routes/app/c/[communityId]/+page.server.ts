@@ -1,11 +1,21 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { CreateTierInput } from '$contracts/commerce.ts';
+import { toMinor } from '$lib/components/commerce/money.ts';
+import { cancelSubscription, createTier, fetchTiers, setTierActive } from '$lib/server/commerce.ts';
 import { CreateChannelInput, type ChannelEnvelope, type CommunityEnvelope, type InviteDto } from '$contracts/communities.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, fieldErrorsFromIssues, formString, generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { uuidParam } from '$lib/server/load.ts';
-import type { Actions } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 const CHANNEL_FIELDS = ['name', 'visibility', 'topic'] as const;
+const TIER_FIELDS = ['name', 'description', 'price', 'currency', 'interval'] as const;
+
+/** The community's membership tiers (paid communities are joined by buying one); none when commerce is unavailable. */
+export const load: PageServerLoad = async (event) => {
+  const tiers = await fetchTiers(event, uuidParam(event.params.communityId));
+  return { tiers: tiers.ok ? tiers.data : null };
+};
 
 export const actions: Actions = {
   join: async (event) => {
@@ -39,6 +49,51 @@ export const actions: Actions = {
       return fail(result.status, { createChannel: failureFromApi(result.error, values, CHANNEL_FIELDS, 'name') });
     }
     redirect(303, `/app/c/${communityId}/${result.data.channel.id}`);
+  },
+
+  createTier: async (event) => {
+    const communityId = uuidParam(event.params.communityId);
+    const form = await event.request.formData();
+    const values = Object.fromEntries(TIER_FIELDS.map((f) => [f, formString(form, f).trim()])) as Record<(typeof TIER_FIELDS)[number], string>;
+    const currency = values.currency.toUpperCase();
+    const priceMinor = currency ? toMinor(values.price, currency) : null;
+    const parsed = CreateTierInput.safeParse({
+      name: values.name,
+      description: values.description,
+      priceMinor: priceMinor ?? -1,
+      currency,
+      interval: values.interval || 'month',
+    });
+    if (!parsed.success || priceMinor === null) {
+      const fieldErrors: Record<string, string> = parsed.success ? {} : fieldErrorsFromIssues(parsed.error.issues);
+      if (priceMinor === null || fieldErrors.priceMinor) fieldErrors.price = 'A price such as 9.00.';
+      delete fieldErrors.priceMinor;
+      return fail(400, { tier: { values, fieldErrors, message: CHECK_FIELDS_MESSAGE } });
+    }
+    const result = await createTier(event, communityId, parsed.data);
+    if (!result.ok) {
+      const failure = failureFromApi(result.error, values, [...TIER_FIELDS, 'priceMinor']);
+      const fieldErrors: Record<string, string> = { ...failure.fieldErrors };
+      if (fieldErrors.priceMinor) fieldErrors.price = fieldErrors.priceMinor;
+      delete fieldErrors.priceMinor;
+      return fail(result.status, { tier: { ...failure, fieldErrors } });
+    }
+    return { tierCreated: true };
+  },
+
+  tierActive: async (event) => {
+    const form = await event.request.formData();
+    const tierId = uuidParam(formString(form, 'tierId'));
+    const result = await setTierActive(event, tierId, formString(form, 'active') === 'true');
+    if (!result.ok) return fail(result.status, { tierToggle: { tierId, message: generalMessage(result.error) } });
+    return { tierToggle: { tierId, message: null } };
+  },
+
+  cancelSubscription: async (event) => {
+    const form = await event.request.formData();
+    const result = await cancelSubscription(event, uuidParam(formString(form, 'subscriptionId')));
+    if (!result.ok) return fail(result.status, { cancelSubscription: { message: generalMessage(result.error) } });
+    return { cancelSubscription: { message: null } };
   },
 
   invite: async (event) => {
