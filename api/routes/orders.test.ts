@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CouponDto, OrderDto, OrderList } from '../../contracts/commerce.ts';
 import type { CourseEnvelope } from '../../contracts/courses.ts';
+import { runAfterCommit } from '../../domain/commerce/afterCommit.ts';
+import { revokeOrderLines } from '../../domain/commerce/grants.ts';
 import { orderBalance } from '../../domain/commerce/ledger.ts';
+import { lockOrder } from '../../domain/commerce/orderRows.ts';
+import { db } from '../../orm/db.ts';
+import { channelMemberIds } from '../../test/communities.ts';
 import { checkoutAs, createCouponAs, payTestOrder, pricedCourse } from '../../test/commerceFactories.ts';
 import { createEbook, userWithRole } from '../../test/ebookFactories.ts';
 import { call, collect, connectSocket, eventually, ok, registerUsers, type ClientSocket } from '../../test/factories.ts';
@@ -112,5 +117,34 @@ describe('orders', () => {
     expect((await call(node, 'GET', '/me/orders?cursor=nonsense', buyer)).status).toBe(400);
     expect((await call(node, 'GET', '/me/orders?limit=0', buyer)).status).toBe(400);
     expect((await call(node, 'GET', '/me/orders')).status).toBe(401);
+  });
+
+  it('closing what an order opened (a full refund, a lost dispute) takes the lessons and the discussion, live, and keeps the progress', async () => {
+    const { course } = await pricedCourse(node);
+    const [buyer] = await registerUsers(node.url, 1);
+    const order = await checkout(buyer, { productId: course.id });
+    await payTestOrder(node, buyer, order.id, 'pay');
+    expect(await channelMemberIds(node, course.channelId!)).toContain(buyer.user.id);
+    const socket = await connectSocket(node.url, buyer.accessToken);
+    sockets.push(socket);
+    const revoked = collect(socket, 'entitlement:revoked');
+    const removed = collect(socket, 'channel:removed');
+
+    const deps = node.node.deps;
+    const after = await deps.orm.em.fork().transactional(async (tx) => {
+      const q = db(tx);
+      return revokeOrderLines(deps, q, (await lockOrder(q, order.id))!, deps.clock.now());
+    });
+    await runAfterCommit(after);
+
+    await eventually(() => revoked.length > 0 && removed.length > 0, 5000, 'live revocation');
+    expect(revoked).toEqual([{ resourceType: 'course', resourceId: course.id, orderId: order.id }]);
+    expect(removed).toEqual([{ channelId: course.channelId }]);
+    expect(await channelMemberIds(node, course.channelId!)).not.toContain(buyer.user.id);
+    const { course: seen } = await ok(call<CourseEnvelope>(node, 'GET', `/courses/${course.id}`, buyer));
+    expect(seen.me).toMatchObject({ canLearn: false });
+    const q = dbOf(node);
+    expect(await q.selectFrom('course_enrolments').select('user_id').where('course_id', '=', course.id).execute()).toEqual([{ user_id: buyer.user.id }]);
+    expect((await call(node, 'POST', `/courses/${course.id}/enrol`, buyer)).status).toBe(409);
   });
 });
