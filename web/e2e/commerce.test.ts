@@ -229,6 +229,20 @@ describe.skipIf(!haveChromium)('buying in real browsers: checkout with a coupon,
       step('The learner’s open course page locks again');
       await expect.poll(() => lessonLocked(tabA, 'Flat washes'), LIVE).toBe('true');
       await tabA.getByTestId('buy-course').waitFor();
+
+      step('The seller adds a paid membership tier; a visitor sees it with its price per month');
+      await page.goto(`/app/c/${communityId}`);
+      const tiers = page.getByRole('region', { name: 'Paid membership tiers' });
+      await tiers.getByLabel('Name').fill('Supporter');
+      await tiers.getByLabel('Price').fill('9');
+      await tiers.getByLabel('Currency').fill('EUR');
+      await tiers.getByRole('button', { name: 'Add tier' }).click();
+      await tiers.getByTestId('tier-row').filter({ hasText: 'Supporter' }).waitFor();
+      expect(await seriousA11yViolations(page)).toEqual([]);
+      await tabA.goto(`/app/c/${communityId}`);
+      const card = tabA.getByTestId('tier-card').filter({ hasText: 'Supporter' });
+      expect(await card.getByRole('link', { name: /^Join for .*9\.00 \/ month/ }).count()).toBe(1);
+      expect(await seriousA11yViolations(tabA)).toEqual([]);
       expect(pageErrors).toEqual([]);
     } finally {
       await sellerDevice.context.close();
