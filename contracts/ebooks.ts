@@ -32,7 +32,7 @@ export function readerText(text: string): string {
 const title = z.string().trim().min(1, 'Give it a title.').max(200);
 const author = z.string().trim().min(1, 'Name the author.').max(200);
 const description = z.string().trim().max(5000);
-/** Paid ebooks open with commerce; until then a priced ebook cannot be claimed. */
+/** A priced ebook is bought (contracts/commerce.ts), not claimed. */
 const priceMinor = z.number().int().min(0).max(100_000_000);
 const currency = z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code in capitals, e.g. EUR.');
 const chapterTitle = z.string().trim().min(1, 'Give the chapter a title.').max(200);

@@ -254,7 +254,7 @@ export function courseRoutes(route: RouteKit, deps: Deps) {
     {
       method: 'post',
       path: '/courses/:id/enrol',
-      summary: 'Enrol in a free course (priced courses: 409 until sales open). Idempotent: 200 when already enrolled',
+      summary: 'Enrol in a free course, or in a priced one I bought (otherwise 409: buy it first). Idempotent: 200 when already enrolled',
       tags,
       auth: true,
       params: IdParam,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OrderList, SubscriptionDto, TierDto } from '../../contracts/commerce.ts';
 import { processPaymentEvent } from '../../domain/commerce/paymentEvents.ts';
-import { renewTestSubscriptions } from '../../domain/commerce/subscriptions.ts';
+import { renewTestSubscriptions } from '../../domain/commerce/testSubscriptions.ts';
 import { checkoutAs, payTestOrder } from '../../test/commerceFactories.ts';
 import { seedWorld } from '../../test/communities.ts';
 import { call, collect, connectSocket, emitOk, eventually, ok, registerUsers, type ClientSocket, type TestUser } from '../../test/factories.ts';

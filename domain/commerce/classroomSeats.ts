@@ -8,7 +8,7 @@ import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import './events.ts';
-import type { GrantContext, GrantHandler } from './grants.ts';
+import type { GrantContext, GrantHandler } from './grantHandler.ts';
 
 /*
  * Paid classroom seats. A checkout holds a seat for its buyer while they pay (`held` until `hold_expires_at`, with the

@@ -9,7 +9,7 @@ import { closeUnpaidOrder } from './fulfilment.ts';
 import { lockOrder } from './orderRows.ts';
 import { settleVerifiedPayment } from './paymentEvents.ts';
 import type { ProviderPayment } from './provider.ts';
-import { renewTestSubscriptions } from './subscriptions.ts';
+import { renewTestSubscriptions } from './testSubscriptions.ts';
 
 /*
  * Pending checkouts do not wait for ever. Each one queues 'orders.expire' for its hold time; when it runs, the order

@@ -7,6 +7,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { classroomGrantHandler } from './classroomSeats.ts';
 import './events.ts';
+import type { GrantContext, GrantHandler } from './grantHandler.ts';
 import { loadOrderLines, type OrderRow } from './orderRows.ts';
 import { tierGrantHandler } from './tiers.ts';
 
@@ -17,19 +18,7 @@ import { tierGrantHandler } from './tiers.ts';
  * announcements to make after commit (`entitlement.granted` / `.revoked` and the feature's own events).
  */
 
-export interface GrantContext {
-  userId: string;
-  resourceId: string;
-  order: OrderRow;
-  at: Date;
-  /** A subscription's entitlement lasts until the end of the paid period; null: for good. */
-  expiresAt: Date | null;
-}
-
-export interface GrantHandler {
-  grant(deps: Deps, q: Db, ctx: GrantContext): Promise<AfterCommit[]>;
-  revoke(deps: Deps, q: Db, ctx: GrantContext): Promise<AfterCommit[]>;
-}
+export type { GrantContext, GrantHandler } from './grantHandler.ts';
 
 export type GrantHandlers = Record<GrantType, GrantHandler>;
 

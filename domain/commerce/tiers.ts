@@ -10,7 +10,7 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import './events.ts';
-import type { GrantContext, GrantHandler } from './grants.ts';
+import type { GrantContext, GrantHandler } from './grantHandler.ts';
 
 /*
  * Paid community tiers: a membership sold by the month or the year. A community with an active tier is paid: joining

@@ -16,7 +16,7 @@ export const actions: Actions = {
     const ebookId = formString(form, 'ebookId');
     const id = uuidParam(ebookId);
     const result = await claimEbook(event, id);
-    // Claiming is idempotent; a 409 is a priced book (not for sale yet), said in the API's words.
+    // Claiming is idempotent; a 409 is a priced book (buy it first), said in the API's words.
     if (!result.ok) return fail(result.status, { claim: { ebookId: id, message: generalMessage(result.error) } });
     redirect(303, `/app/ebooks/${id}/read`);
   },

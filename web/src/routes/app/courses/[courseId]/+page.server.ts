@@ -16,7 +16,7 @@ export const actions: Actions = {
   enrol: async (event) => {
     const courseId = uuidParam(event.params.courseId);
     const result = await enrol(event, courseId);
-    // A priced course answers 409 with the API's own sentence ("not for sale yet").
+    // A priced course answers 409 with the API's own sentence ("buy it first").
     if (!result.ok) return fail(result.status, { enrol: { message: generalMessage(result.error), conflict: result.error.code === 'conflict' } });
     return { enrol: { message: null, conflict: false } };
   },

@@ -14,7 +14,7 @@ export const actions: Actions = {
   claim: async (event) => {
     const ebookId = uuidParam(event.params.ebookId);
     const result = await claimEbook(event, ebookId);
-    // Claiming is idempotent; a 409 is a priced book (not for sale yet), said in the API's words.
+    // Claiming is idempotent; a 409 is a priced book (buy it first), said in the API's words.
     if (!result.ok) return fail(result.status, { claim: { message: generalMessage(result.error) } });
     redirect(303, `/app/ebooks/${ebookId}/read`);
   },
