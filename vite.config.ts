@@ -1,5 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import tailwindcss from '@tailwindcss/vite';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
   // The Agora video SDK (~1.5 MB) is its own chunk, loaded only when a live class hands out a video token.
   build: { chunkSizeWarningLimit: 1800 },
   test: {
+    // Test files mostly wait on PostgreSQL, Redis, sockets and the browser rather than on the CPU, and each worker has a
+    // database of its own (test/db.ts): three at once even on two cores (Vitest's default there is one) halves the run.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       {
         extends: true,
