@@ -10,7 +10,8 @@ import { queriesOf, type Queries } from './queries.ts';
  * entitled through this table: their own policies let them in.
  */
 
-export type EntitledResourceType = 'course' | 'ebook';
+/** Courses and ebooks (their content), classroom seats (tickets) and community tiers (paid memberships). */
+export type EntitledResourceType = 'course' | 'ebook' | 'classroom' | 'tier';
 export interface EntitledResource {
   type: EntitledResourceType;
   id: string;
@@ -90,17 +91,26 @@ export async function grantEntitlement(
   return inserted !== undefined;
 }
 
-/** Revokes a user's active entitlement (a refund, a removal). Returns whether one was active. */
-export async function revokeEntitlement(source: Queries, userId: string, resource: EntitledResource, at: Date): Promise<boolean> {
-  const revoked = await queriesOf(source)
+/**
+ * Revokes a user's active entitlement (a refund, a removal) — with `orderId`, only if that order opened it. Returns
+ * whether one was active.
+ */
+export async function revokeEntitlement(
+  source: Queries,
+  userId: string,
+  resource: EntitledResource,
+  at: Date,
+  options: { orderId?: string } = {},
+): Promise<boolean> {
+  let revoke = queriesOf(source)
     .updateTable('entitlements')
     .set({ revoked_at: at })
     .where('user_id', '=', userId)
     .where('resource_type', '=', resource.type)
     .where('resource_id', '=', resource.id)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
+    .where('revoked_at', 'is', null);
+  if (options.orderId) revoke = revoke.where('order_id', '=', options.orderId);
+  const revoked = await revoke.returning('id').executeTakeFirst();
   return revoked !== undefined;
 }
 

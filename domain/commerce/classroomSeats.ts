@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { db, type Db } from '../../orm/db.ts';
 import type { Classroom } from '../access/classroom.ts';
+import { grantEntitlement, isEntitled, revokeEntitlement } from '../access/entitlement.ts';
 import { evictAfterCommit } from '../classrooms/eviction.ts';
 import { assertNotOver } from '../classrooms/status.ts';
 import { announcePromoted, countTaken, promoteWaitlisted, settleLapsedHolds, type SeatClock } from '../classrooms/waitlist.ts';
@@ -149,20 +150,13 @@ const announce = (deps: Deps, event: 'entitlement.granted' | 'entitlement.revoke
  */
 export const classroomGrantHandler: GrantHandler = {
   async grant(deps, q, ctx) {
-    await q
-      .insertInto('entitlements')
-      .values({
-        id: crypto.randomUUID(),
-        user_id: ctx.userId,
-        resource_type: 'classroom',
-        resource_id: ctx.resourceId,
-        source: 'order',
-        order_id: ctx.order.id,
-        expires_at: null,
-        created_at: ctx.at,
-      })
-      .onConflict((oc) => oc.columns(['user_id', 'resource_type', 'resource_id']).where('revoked_at', 'is', null).doNothing())
-      .execute();
+    await grantEntitlement(q, {
+      userId: ctx.userId,
+      resource: { type: 'classroom', id: ctx.resourceId },
+      source: 'order',
+      orderId: ctx.order.id,
+      at: ctx.at,
+    });
     const classroom = await lockClassroom(q, ctx.resourceId);
     if (!classroom) return [announce(deps, 'entitlement.granted', ctx)];
     const mine = await q
@@ -206,26 +200,10 @@ export const classroomGrantHandler: GrantHandler = {
 
   /** A refund or a lost dispute: the ticket and the seat go, the seat is offered to the waitlist, the room is left. */
   async revoke(deps, q, ctx) {
-    const revoked = await q
-      .updateTable('entitlements')
-      .set({ revoked_at: ctx.at })
-      .where('user_id', '=', ctx.userId)
-      .where('resource_type', '=', 'classroom')
-      .where('resource_id', '=', ctx.resourceId)
-      .where('order_id', '=', ctx.order.id)
-      .where('revoked_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
+    const revoked = await revokeEntitlement(q, ctx.userId, { type: 'classroom', id: ctx.resourceId }, ctx.at, { orderId: ctx.order.id });
     if (!revoked) return [];
     const after: AfterCommit[] = [announce(deps, 'entitlement.revoked', ctx)];
-    const otherTicket = await q
-      .selectFrom('entitlements')
-      .select('id')
-      .where('user_id', '=', ctx.userId)
-      .where('resource_type', '=', 'classroom')
-      .where('resource_id', '=', ctx.resourceId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const otherTicket = await isEntitled(q, ctx.userId, { type: 'classroom', id: ctx.resourceId });
     if (otherTicket) return after;
     const classroom = await lockClassroom(q, ctx.resourceId);
     if (!classroom) return after;

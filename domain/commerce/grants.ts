@@ -1,6 +1,6 @@
 import type { GrantType } from '../../contracts/commerce.ts';
 import type { Db } from '../../orm/db.ts';
-import { grantEntitlement } from '../access/entitlement.ts';
+import { grantEntitlement, isEntitled, revokeEntitlement } from '../access/entitlement.ts';
 import { revokeChannelAccess } from '../communities/revoke.ts';
 import { enrolPaidInTx } from '../courses/enrolment.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -29,31 +29,13 @@ const announceRevoked = (deps: Deps, type: GrantType, ctx: GrantContext): AfterC
   deps.events.emit('entitlement.revoked', { userId: ctx.userId, resourceType: type, resourceId: ctx.resourceId, orderId: ctx.order.id });
 
 /** Revokes the active entitlement this order opened to one resource; whether there was one. */
-async function revokeOrderEntitlement(q: Db, type: GrantType, ctx: GrantContext): Promise<boolean> {
-  const revoked = await q
-    .updateTable('entitlements')
-    .set({ revoked_at: ctx.at })
-    .where('order_id', '=', ctx.order.id)
-    .where('user_id', '=', ctx.userId)
-    .where('resource_type', '=', type)
-    .where('resource_id', '=', ctx.resourceId)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  return revoked !== undefined;
+function revokeOrderEntitlement(q: Db, type: GrantType, ctx: GrantContext): Promise<boolean> {
+  return revokeEntitlement(q, ctx.userId, { type, id: ctx.resourceId }, ctx.at, { orderId: ctx.order.id });
 }
 
 /** Whether the user still holds the door some other way (a free enrolment, a staff grant, another order). */
-async function stillEntitled(q: Db, type: GrantType, ctx: GrantContext): Promise<boolean> {
-  const row = await q
-    .selectFrom('entitlements')
-    .select('id')
-    .where('user_id', '=', ctx.userId)
-    .where('resource_type', '=', type)
-    .where('resource_id', '=', ctx.resourceId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row !== undefined;
+function stillEntitled(q: Db, type: GrantType, ctx: GrantContext): Promise<boolean> {
+  return isEntitled(q, ctx.userId, { type, id: ctx.resourceId });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { CreateTierInput, TierDto } from '../../contracts/commerce.ts';
 import { db, type DB, type Db } from '../../orm/db.ts';
 import { loadCommunityAccess } from '../access/community.ts';
+import { grantEntitlement, revokeEntitlement } from '../access/entitlement.ts';
 import { assertNotBanned } from '../access/membership.ts';
 import { isManagingRole, isModeratingRole, isPlatformAdmin } from '../access/roles.ts';
 import { deleteMembership } from '../communities/membership.ts';
@@ -206,21 +207,14 @@ export const tierGrantHandler: GrantHandler = {
       await q.updateTable('subscriptions').set({ status: 'active', updated_at: ctx.at }).where('id', '=', subscription.id).execute();
     }
     const expiresAt = ctx.expiresAt ?? subscription?.current_period_end ?? null;
-    const inserted = await q
-      .insertInto('entitlements')
-      .values({
-        id: crypto.randomUUID(),
-        user_id: ctx.userId,
-        resource_type: 'tier',
-        resource_id: ctx.resourceId,
-        source: 'order',
-        order_id: ctx.order.id,
-        expires_at: expiresAt,
-        created_at: ctx.at,
-      })
-      .onConflict((oc) => oc.columns(['user_id', 'resource_type', 'resource_id']).where('revoked_at', 'is', null).doNothing())
-      .returning('id')
-      .executeTakeFirst();
+    const inserted = await grantEntitlement(q, {
+      userId: ctx.userId,
+      resource: { type: 'tier', id: ctx.resourceId },
+      source: 'order',
+      orderId: ctx.order.id,
+      expiresAt,
+      at: ctx.at,
+    });
     if (!inserted && expiresAt) {
       // Already open (a renewal): the door stays open to the end of the new period.
       await q
@@ -257,15 +251,8 @@ export const tierGrantHandler: GrantHandler = {
   },
 
   async revoke(deps, q, ctx) {
-    const revoked = await q
-      .updateTable('entitlements')
-      .set({ revoked_at: ctx.at })
-      .where('user_id', '=', ctx.userId)
-      .where('resource_type', '=', 'tier')
-      .where('resource_id', '=', ctx.resourceId)
-      .where('revoked_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
+    // Whichever order opened it (renewals keep the first order's entitlement open).
+    const revoked = await revokeEntitlement(q, ctx.userId, { type: 'tier', id: ctx.resourceId }, ctx.at);
     if (!revoked) return [];
     const after: AfterCommit[] = [];
     const tier = await q.selectFrom('community_tiers').select('community_id').where('id', '=', ctx.resourceId).executeTakeFirst();
