@@ -132,7 +132,7 @@ describe('buying a course with Stripe (checkout → PaymentIntent → signed web
     expect(payment).toEqual({ provider: 'stripe', clientSecret: intent.client_secret, publishableKey: 'pk_test_edulureWebhookTests0123456789' });
     const created = fake.requestsTo('POST', '/v1/payment_intents').filter((r) => r.form.metadata?.orderId === order.id);
     expect(created.length).toBeGreaterThanOrEqual(1);
-    expect(created[0]!.idempotencyKey).toBe(`order:${order.id}`);
+    expect(created[0]!.idempotencyKey).toBe(order.id);
     expect(created[0]!.form).toMatchObject({
       amount: '4900',
       currency: 'eur',
@@ -153,6 +153,41 @@ describe('buying a course with Stripe (checkout → PaymentIntent → signed web
     const postings = new Set((await ledgerOf(order.id)).filter((e) => e.kind === 'payment').map((e) => e.posting_id));
     expect(postings.size).toBe(1);
     expect(await processed(succeeded.id)).toMatchObject({ order_id: order.id });
+  });
+
+  it('a delivery whose processing failed is processed again when Stripe retries it (never dropped as a duplicate)', async () => {
+    const { course, buyer, order, intent } = await checkout();
+    const q = dbOf(node);
+    const name = `refuse_${order.id.replaceAll('-', '_')}`;
+    // The database refuses this buyer's entitlement: the first delivery's processing fails half-way and rolls back.
+    await sql
+      .raw(
+        `create function ${name}() returns trigger language plpgsql as $$ begin
+           if new.user_id = '${buyer.user.id}' then raise exception 'entitlements unavailable'; end if;
+           return new;
+         end $$;
+         create trigger ${name} before insert on entitlements for each row execute function ${name}();`,
+      )
+      .execute(q);
+    const succeeded = fake.succeed(intent.id);
+    try {
+      expect((await deliver(succeeded)).status).toBe(200);
+      const failedJob = () =>
+        sql<{ attempts: number; last_error: string | null }>`
+          select attempts, last_error from graphile_worker._private_jobs where key = ${succeeded.id}`.execute(q);
+      await vi.waitFor(async () => expect((await failedJob()).rows[0]?.last_error ?? '').toMatch(/entitlements unavailable/), { timeout: 10_000, interval: 50 });
+    } finally {
+      await sql.raw(`drop trigger ${name} on entitlements; drop function ${name}();`).execute(q);
+    }
+    expect(await processed(succeeded.id)).toBeUndefined();
+    expect((await orderOf(buyer, order.id)).status).toBe('pending');
+
+    // Stripe retries the same event: it is processed, once.
+    expect((await deliver(succeeded)).status).toBe(200);
+    await vi.waitFor(async () => expect((await orderOf(buyer, order.id)).status).toBe('paid'), { timeout: 10_000, interval: 100 });
+    expect(await processed(succeeded.id)).toMatchObject({ order_id: order.id, outcome: 'paid' });
+    expect(await entitlementsOf(buyer.user.id, course.id)).toEqual([{ source: 'order', order_id: order.id, revoked_at: null }]);
+    expect(new Set((await ledgerOf(order.id)).map((e) => e.posting_id)).size).toBe(1);
   });
 
   it('a success for another amount, or naming another order, fulfils nothing', async () => {

@@ -52,7 +52,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
             metadata: { orderId: input.orderId, buyerId: input.buyerId },
           },
           // A retried checkout of the same order gets the same PaymentIntent, never a second charge.
-          { idempotencyKey: `order:${input.orderId}` },
+          { idempotencyKey: input.orderId },
         ),
       );
       return { paymentId: intent.id, clientSecret: intent.client_secret };
