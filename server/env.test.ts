@@ -25,6 +25,28 @@ describe('parseEnv', () => {
     expect(parsed.env.ALLOWED_ORIGINS).toEqual(['https://learn.example.com', 'http://localhost:5173']);
   });
 
+  it('commerce: test payments and a 10 % fee by default; a Stripe secret key needs its publishable key and webhook secret', () => {
+    const defaults = parseEnv({});
+    expect('env' in defaults && defaults.env).toMatchObject({ PLATFORM_FEE_PERCENT: 10, CHECKOUT_HOLD_MINUTES: 15 });
+    expect('env' in defaults && defaults.env.STRIPE_SECRET_KEY).toBeUndefined();
+
+    const alone = parseEnv({ STRIPE_SECRET_KEY: 'sk_test_abc123' });
+    expect('problems' in alone && alone.problems.map((p) => p.variable)).toEqual(['STRIPE_PUBLISHABLE_KEY']);
+    const noSecret = parseEnv({ STRIPE_SECRET_KEY: 'sk_test_abc123', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc123' });
+    expect('problems' in noSecret && noSecret.problems.map((p) => p.variable)).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    const swapped = parseEnv({ STRIPE_SECRET_KEY: 'pk_test_abc123', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_abc' });
+    expect('problems' in swapped && swapped.problems.map((p) => p.variable)).toContain('STRIPE_SECRET_KEY');
+
+    const complete = parseEnv({
+      STRIPE_SECRET_KEY: 'sk_live_abc123',
+      STRIPE_PUBLISHABLE_KEY: 'pk_live_abc123',
+      STRIPE_WEBHOOK_SECRET: 'whsec_abc123',
+      PLATFORM_FEE_PERCENT: '12.5',
+    });
+    expect('env' in complete && complete.env).toMatchObject({ STRIPE_SECRET_KEY: 'sk_live_abc123', PLATFORM_FEE_PERCENT: 12.5 });
+    expect('problems' in parseEnv({ PLATFORM_FEE_PERCENT: '101' })).toBe(true);
+  });
+
   it('reports every problem at once, by variable', () => {
     const parsed = parseEnv({
       PORT: 'eighty',
