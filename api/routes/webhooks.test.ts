@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CheckoutResponse, OrderDto } from '../../contracts/commerce.ts';
+import type { CheckoutResponse, OrderDto, TierDto } from '../../contracts/commerce.ts';
 import type { CourseDetailDto } from '../../contracts/courses.ts';
 import { toPaymentEvent } from '../../domain/commerce/stripeEvents.ts';
+import { reconcileProviderSubscriptions } from '../../domain/commerce/subscriptionSweep.ts';
+import { seedWorld } from '../../test/communities.ts';
 import { publishedCourse } from '../../test/courseFactories.ts';
 import { api, call, ok, registerUsers } from '../../test/factories.ts';
 import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
@@ -214,5 +216,50 @@ describe('buying a course with Stripe (checkout → PaymentIntent → signed web
     expect(await entitlementsOf(second.buyer.user.id, second.course.id)).toEqual([]);
     expect(await ledgerOf(first.order.id)).toEqual([]);
     expect(await ledgerOf(second.order.id)).toEqual([]);
+  });
+});
+
+/*
+ * A community tier through Stripe Billing: the first invoice's payment makes the buyer a member; when Stripe ends the
+ * subscription and its webhook is lost, the periodic reconciliation asks Stripe and ends the membership all the same.
+ */
+describe('a Stripe subscription that ends without a word', () => {
+  it('is found by the reconciliation, which removes the member (once)', async () => {
+    const world = await seedWorld(node, { people: { owner: 'owner', buyer: null } });
+    const tier = await ok(
+      call<TierDto>(node, 'POST', `/communities/${world.communityId}/tiers`, world.owner, {
+        name: 'Patron',
+        priceMinor: 1200,
+        currency: 'EUR',
+        interval: 'month',
+      }),
+      201,
+    );
+    const { order, payment } = await ok(call<CheckoutResponse>(node, 'POST', '/checkout', world.buyer, { productId: tier.id }), 201);
+    expect(payment).toMatchObject({ provider: 'stripe', clientSecret: expect.any(String) });
+    const subscription = await dbOf(node).selectFrom('subscriptions').selectAll().where('first_order_id', '=', order.id).executeTakeFirstOrThrow();
+    const isMember = async () =>
+      (await dbOf(node).selectFrom('community_members').select('user_id').where('community_id', '=', world.communityId).where('user_id', '=', world.buyer.user.id).executeTakeFirst()) !==
+      undefined;
+
+    expect((await deliver(fake.invoicePaid(subscription.provider_subscription_id!))).status).toBe(200);
+    await vi.waitFor(async () => expect(await isMember()).toBe(true), { timeout: 10_000, interval: 100 });
+    const paid = await dbOf(node).selectFrom('subscriptions').select(['status', 'current_period_end']).where('id', '=', subscription.id).executeTakeFirstOrThrow();
+    expect(paid.status).toBe('active');
+
+    // Stripe ends it (the member cancelled, the period ran out) — and the webhook never arrives.
+    fake.subscriptionEvent('deleted', subscription.provider_subscription_id!);
+    const later = new Date(paid.current_period_end!.getTime() + 2 * 3600_000);
+    const { deps } = node.node;
+    expect(await reconcileProviderSubscriptions(deps, new Date(paid.current_period_end!.getTime() - 60_000))).toBe(0);
+    expect(await isMember()).toBe(true);
+    expect(await reconcileProviderSubscriptions(deps, later)).toBe(1);
+    expect(await isMember()).toBe(false);
+    const ended = await dbOf(node).selectFrom('subscriptions').select('status').where('id', '=', subscription.id).executeTakeFirstOrThrow();
+    expect(ended.status).toBe('ended');
+    const door = await dbOf(node).selectFrom('entitlements').select('revoked_at').where('user_id', '=', world.buyer.user.id).where('resource_id', '=', tier.id).execute();
+    expect(door).toEqual([{ revoked_at: expect.any(Date) }]);
+    // Nothing left to ask about: the next sweep settles nothing.
+    expect(await reconcileProviderSubscriptions(deps, later)).toBe(0);
   });
 });

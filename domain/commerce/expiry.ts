@@ -9,6 +9,7 @@ import { closeUnpaidOrder } from './fulfilment.ts';
 import { lockOrder } from './orderRows.ts';
 import { settleVerifiedPayment } from './paymentEvents.ts';
 import type { ProviderPayment } from './provider.ts';
+import { reconcileProviderSubscriptions } from './subscriptionSweep.ts';
 import { renewTestSubscriptions } from './testSubscriptions.ts';
 
 /*
@@ -128,6 +129,7 @@ export function reconcileJob(deps: Deps): JobHandler<'orders.reconcile'> {
     const now = deps.clock.now();
     await offerLapsedSeats(deps, now);
     await renewTestSubscriptions(deps, now);
+    await reconcileProviderSubscriptions(deps, now);
   };
 }
 

@@ -66,6 +66,15 @@ export interface CreatedSubscription {
   providerPriceId: string | null;
 }
 
+/** A subscription as the provider knows it now (reconciliation of subscriptions whose period passed unannounced). */
+export interface ProviderSubscription {
+  subscriptionId: string;
+  /** `ended`: over for good (Stripe: canceled and ended). */
+  status: 'incomplete' | 'active' | 'past_due' | 'canceled' | 'ended';
+  currentPeriodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+}
+
 export interface PaymentProvider {
   readonly name: ProviderName;
   createPayment(input: CreatePaymentInput): Promise<CreatedPayment>;
@@ -76,6 +85,7 @@ export interface PaymentProvider {
   /** The provider's customer for a user, created on first use (subscriptions need one). */
   createCustomer(user: { userId: string; email: string; displayName: string }): Promise<string>;
   createSubscription(request: SubscriptionRequest): Promise<CreatedSubscription>;
+  retrieveSubscription(subscriptionId: string): Promise<ProviderSubscription>;
   /** At period end (the member keeps what they paid for) or at once. */
   cancelSubscription(subscriptionId: string, options: { atPeriodEnd: boolean }): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { invoicePaymentIntentId, refundStatus, subscriptionPeriodEnd, unixDate } from './stripeProvider.ts';
+import { invoicePaymentIntentId, refundStatus, subscriptionPeriodEnd, subscriptionStatus, unixDate } from './stripeProvider.ts';
 import type { PaymentEvent } from './provider.ts';
 
 /*
@@ -139,21 +139,6 @@ function disputeStatus(status: Stripe.Dispute.Status): 'open' | 'won' | 'lost' {
   return 'open';
 }
 
-function subscriptionStatus(status: Stripe.Subscription.Status): 'incomplete' | 'active' | 'past_due' | 'canceled' {
-  switch (status) {
-    case 'active':
-    case 'trialing':
-      return 'active';
-    case 'canceled':
-      return 'canceled';
-    case 'incomplete':
-    case 'incomplete_expired':
-      return 'incomplete';
-    default:
-      // past_due, unpaid, paused: the member is not paid up.
-      return 'past_due';
-  }
-}
 
 function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
   const fromParent = idOf(invoice.parent?.subscription_details?.subscription);

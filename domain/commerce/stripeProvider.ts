@@ -142,6 +142,16 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       };
     },
 
+    async retrieveSubscription(subscriptionId) {
+      const subscription = await call('look up the subscription', () => stripe.subscriptions.retrieve(subscriptionId));
+      return {
+        subscriptionId: subscription.id,
+        status: subscription.status === 'canceled' && subscription.ended_at ? 'ended' : subscriptionStatus(subscription.status),
+        currentPeriodEnd: unixDate(subscriptionPeriodEnd(subscription)),
+        cancelAtPeriodEnd: subscription.cancel_at_period_end,
+      };
+    },
+
     async cancelSubscription(subscriptionId, { atPeriodEnd }) {
       if (atPeriodEnd) {
         await call('cancel the subscription', () => stripe.subscriptions.update(subscriptionId, { cancel_at_period_end: true }));
@@ -192,6 +202,23 @@ export function invoicePaymentIntentId(invoice: Stripe.Invoice | null): string |
 function intentIdFromSecret(secret: string | null): string | null {
   const index = secret?.indexOf('_secret_') ?? -1;
   return secret && index > 0 && secret.startsWith('pi_') ? secret.slice(0, index) : null;
+}
+
+/** Stripe's subscription statuses as ours. */
+export function subscriptionStatus(status: Stripe.Subscription.Status): 'incomplete' | 'active' | 'past_due' | 'canceled' {
+  switch (status) {
+    case 'active':
+    case 'trialing':
+      return 'active';
+    case 'canceled':
+      return 'canceled';
+    case 'incomplete':
+    case 'incomplete_expired':
+      return 'incomplete';
+    default:
+      // past_due, unpaid, paused: the member is not paid up.
+      return 'past_due';
+  }
 }
 
 /** The subscription's current period ends with its items' (the API keeps the period on each item). */

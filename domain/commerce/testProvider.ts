@@ -50,6 +50,10 @@ export function createTestProvider(clock: Clock): PaymentProvider {
         providerPriceId: null,
       };
     },
+    async retrieveSubscription(subscriptionId) {
+      // Test subscriptions have no billing of their own: the periodic renewal (testSubscriptions.ts) settles them.
+      throw new Error(`test subscription ${subscriptionId} is settled by the periodic renewal, not looked up`);
+    },
     async cancelSubscription() {},
   };
 }
