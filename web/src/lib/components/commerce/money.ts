@@ -43,6 +43,17 @@ export const ORDER_STATUS_LABELS: Record<OrderStatus, string> = {
   disputed: 'Disputed',
 };
 
+/** The status in a sentence, for the receipt: what the buyer can expect from it. */
+export const ORDER_STATUS_SENTENCES: Record<OrderStatus, string> = {
+  pending: 'Awaiting payment — nothing has been charged yet.',
+  paid: 'Paid — you have access.',
+  failed: 'Payment failed — nothing was charged.',
+  expired: 'Expired — the checkout timed out before it was paid; nothing was charged.',
+  refunded: 'Refunded in full — the access it gave has ended.',
+  partially_refunded: 'Partly refunded — you keep your access.',
+  disputed: 'Disputed — the payment is being reviewed with the card issuer.',
+};
+
 /** "19 %" for 1900 basis points. */
 export function percentFromBps(bps: number): string {
   return `${Number.isInteger(bps / 100) ? bps / 100 : (bps / 100).toFixed(2)} %`;
@@ -50,7 +61,7 @@ export function percentFromBps(bps: number): string {
 
 /** The countries the checkout offers for tax (with "no tax country" first, the default). */
 export const TAX_COUNTRIES: readonly { code: string; name: string }[] = [
-  { code: '', name: 'No tax country' },
+  { code: '', name: 'Not given (no tax)' },
   { code: 'AU', name: 'Australia' },
   { code: 'CA', name: 'Canada' },
   { code: 'FR', name: 'France' },
@@ -97,4 +108,27 @@ export function toMinor(text: string, currency: string): number | null {
   const [whole = '0', fraction = ''] = cleaned.split('.');
   if (fraction.length > digits) return null;
   return Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
+}
+
+/** "Germany" for DE when the checkout offers it; the code otherwise. */
+export function countryName(code: string): string {
+  return TAX_COUNTRIES.find((c) => c.code === code.toUpperCase())?.name ?? code;
+}
+
+interface TaxShape {
+  name: string;
+  rateBps: number;
+  country: string;
+  inclusive: boolean;
+}
+
+/**
+ * The tax row of a quote or receipt, worded so nobody adds it up twice: "MwSt 19 % (Germany), incl." with
+ * "incl. €2.32" when the price already contains it, "GST 5 % (Canada), added" with "+€1.45" when it comes on top.
+ */
+export function taxRow(tax: TaxShape, taxMinor: number, currency: string): { label: string; amount: string } {
+  const what = `${tax.name} ${percentFromBps(tax.rateBps)} (${countryName(tax.country)})`;
+  return tax.inclusive
+    ? { label: `${what}, incl. in the price`, amount: `incl. ${money(taxMinor, currency)}` }
+    : { label: `${what}, added`, amount: `+${money(taxMinor, currency)}` };
 }
