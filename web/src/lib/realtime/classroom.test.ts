@@ -1,59 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClassroomPatchDto, ClassroomStateDto, JoinClassroomResult, ParticipantDto } from '$contracts/classrooms.ts';
 import type { AckResult } from '$contracts/errors.ts';
-import type { RoomSocket } from './classroom.svelte.ts';
 import { ClassroomRoom } from './classroom.svelte.ts';
+import { FakeSocket } from './fakeSocket.ts';
 
 const ROOM = '00000000-0000-4000-8000-00000000aaaa';
 const HOST = { id: '00000000-0000-4000-8000-000000000001', displayName: 'Hana' };
 const LEARNER = { id: '00000000-0000-4000-8000-000000000002', displayName: 'Leo' };
 const POLL = '00000000-0000-4000-8000-0000000000b1';
-
-type Handler = (...args: any[]) => void;
-
-/** Just enough of a Socket.IO client socket: listeners, acked emits answered by the test, and connect/disconnect. */
-class FakeSocket {
-  connected = true;
-  emitted: { event: string; payload: any }[] = [];
-  answers: Record<string, (payload: any) => AckResult<unknown> | null> = {};
-  #handlers = new Map<string, Set<Handler>>();
-
-  on(event: string, handler: Handler) {
-    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
-    this.#handlers.get(event)!.add(handler);
-    return this;
-  }
-
-  off(event: string, handler: Handler) {
-    this.#handlers.get(event)?.delete(handler);
-    return this;
-  }
-
-  emit(event: string, payload: any, ack?: (result: AckResult<unknown>) => void) {
-    this.emitted.push({ event, payload });
-    const answer = this.answers[event]?.(payload) ?? { ok: true, data: { classroomId: ROOM, version: 0 } };
-    queueMicrotask(() => ack?.(answer));
-    return this;
-  }
-
-  /** The server sends an event. */
-  push(event: string, payload: unknown) {
-    for (const handler of this.#handlers.get(event) ?? []) handler(payload);
-  }
-
-  reconnect() {
-    this.connected = true;
-    this.push('connect', undefined);
-  }
-
-  listeners(event: string) {
-    return this.#handlers.get(event)?.size ?? 0;
-  }
-
-  joins() {
-    return this.emitted.filter((e) => e.event === 'classroom:join').length;
-  }
-}
 
 function person(user: { id: string; displayName: string }, role: ParticipantDto['role']): ParticipantDto {
   return { user, rtcUid: 1, role, present: true, stageInvited: false, handRaisedAt: null };
@@ -79,14 +33,15 @@ const admitted = (s: ClassroomStateDto, myAnswers: Record<string, number[]> = {}
   ok: true,
   data: { admitted: true, state: s, myAnswers },
 });
+const fakeSocket = () => new FakeSocket(() => ({ ok: true, data: { classroomId: ROOM, version: 0 } }));
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 const patch = (version: number, fields: Partial<ClassroomPatchDto> = {}): ClassroomPatchDto => ({ classroomId: ROOM, version, ...fields });
 
 function setup(me = LEARNER, snapshot = state(3)) {
-  const socket = new FakeSocket();
+  const socket = fakeSocket();
   socket.answers['classroom:join'] = () => admitted(snapshot);
   const room = new ClassroomRoom({ classroomId: ROOM, me, gapGraceMs: 50, retryDelayMs: () => 20 });
-  room.attach(socket as unknown as RoomSocket);
+  room.attach(socket.socket);
   return { socket, room };
 }
 
@@ -117,9 +72,9 @@ describe('ClassroomRoom', () => {
     await settle();
     socket.answers['classroom:join'] = () => admitted(state(6, { handQueue: [LEARNER.id] }));
     socket.push('classroom:state', patch(7, { handQueue: [] }));
-    expect(socket.joins()).toBe(1);
+    expect(socket.count('classroom:join')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(socket.joins()).toBe(2);
+    expect(socket.count('classroom:join')).toBe(2);
     expect(room.version).toBe(7);
     expect(room.state?.handQueue).toEqual([]);
   });
@@ -132,17 +87,17 @@ describe('ClassroomRoom', () => {
       admitted(state(9, { participants: [person(HOST, 'host'), person(LEARNER, 'speaker')] }), { [POLL]: [1] });
     socket.reconnect();
     await settle();
-    expect(socket.joins()).toBe(2);
+    expect(socket.count('classroom:join')).toBe(2);
     expect(room.version).toBe(9);
     expect(room.myself?.role).toBe('speaker');
     expect(room.myAnswers).toEqual({ [POLL]: [1] });
   });
 
   it('waits in the waiting room and comes in when admitted', async () => {
-    const socket = new FakeSocket();
+    const socket = fakeSocket();
     socket.answers['classroom:join'] = () => ({ ok: true, data: { admitted: false, waiting: true } });
     const room = new ClassroomRoom({ classroomId: ROOM, me: LEARNER });
-    room.attach(socket as unknown as RoomSocket);
+    room.attach(socket.socket);
     await settle();
     expect(room.phase).toBe('waiting');
     socket.answers['classroom:join'] = () => admitted(state(2));
@@ -160,24 +115,24 @@ describe('ClassroomRoom', () => {
     expect(room.problem).toMatch(/registration was cancelled/);
     socket.reconnect();
     await settle();
-    expect(socket.joins()).toBe(1);
+    expect(socket.count('classroom:join')).toBe(1);
   });
 
   it('reports a refusal to join and retries when the server could not answer', async () => {
-    const socket = new FakeSocket();
+    const socket = fakeSocket();
     socket.answers['classroom:join'] = () => ({ ok: false, error: { code: 'forbidden', message: 'Register for this class to join it.' } });
     const room = new ClassroomRoom({ classroomId: ROOM, me: LEARNER, retryDelayMs: () => 10 });
-    room.attach(socket as unknown as RoomSocket);
+    room.attach(socket.socket);
     await settle();
     expect(room.phase).toBe('error');
     expect(room.problem).toBe('Register for this class to join it.');
 
-    const flaky = new FakeSocket();
+    const flaky = fakeSocket();
     let calls = 0;
     flaky.answers['classroom:join'] = () =>
       ++calls === 1 ? { ok: false, error: { code: 'unavailable', message: 'Try again.' } } : admitted(state(1));
     const second = new ClassroomRoom({ classroomId: ROOM, me: LEARNER, retryDelayMs: () => 10 });
-    second.attach(flaky as unknown as RoomSocket);
+    second.attach(flaky.socket);
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(second.phase).toBe('in');
     expect(second.problem).toBeNull();

@@ -2,29 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EntitlementEvent, OrderDto } from '$contracts/commerce.ts';
 import { money, toMinor } from '$lib/components/commerce/money.ts';
 import { followEntitlement, isNewerOrder, OrderFollower } from './commerce.svelte.ts';
-
-type Handler = (...args: any[]) => void;
-
-/** The listener half of a Socket.IO client socket, with reconnects the test triggers. */
-class FakeSocket {
-  connected = true;
-  #handlers = new Map<string, Set<Handler>>();
-  on(event: string, handler: Handler) {
-    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
-    this.#handlers.get(event)!.add(handler);
-    return this;
-  }
-  off(event: string, handler: Handler) {
-    this.#handlers.get(event)?.delete(handler);
-    return this;
-  }
-  fire(event: string, ...args: unknown[]) {
-    for (const handler of this.#handlers.get(event) ?? []) handler(...args);
-  }
-  listeners(event: string) {
-    return this.#handlers.get(event)?.size ?? 0;
-  }
-}
+import { FakeSocket } from './fakeSocket.ts';
 
 const ORDER_ID = '00000000-0000-4000-8000-000000000001';
 const COURSE_ID = '00000000-0000-4000-8000-000000000002';
@@ -71,20 +49,20 @@ describe('an order followed live', () => {
     const socket = new FakeSocket();
     let latest: OrderDto | null = null;
     const follower = new OrderFollower({ initial: order(), fetchLatest: async () => latest });
-    follower.attach(socket as never);
+    follower.attach(socket.socket);
     expect(follower.live).toBe(true);
 
-    socket.fire('order:updated', order({ id: COURSE_ID, status: 'paid' }));
+    socket.push('order:updated', order({ id: COURSE_ID, status: 'paid' }));
     expect(follower.order.status).toBe('pending');
-    socket.fire('order:updated', order({ status: 'paid' }));
+    socket.push('order:updated', order({ status: 'paid' }));
     expect(follower.order.status).toBe('paid');
-    socket.fire('order:updated', order({ status: 'pending' }));
+    socket.push('order:updated', order({ status: 'pending' }));
     expect(follower.order.status).toBe('paid');
 
-    socket.fire('disconnect');
+    socket.push('disconnect');
     expect(follower.live).toBe(false);
     latest = order({ status: 'refunded', refundedMinor: 1000 });
-    socket.fire('connect');
+    socket.push('connect');
     await Promise.resolve();
     await Promise.resolve();
     expect(follower.order.status).toBe('refunded');
@@ -98,15 +76,15 @@ describe('entitlements followed live', () => {
   it('reports grants and revocations of the thing on the page only', () => {
     const socket = new FakeSocket();
     const seen: boolean[] = [];
-    const stop = followEntitlement(socket as never, 'course', [COURSE_ID], (granted) => seen.push(granted));
+    const stop = followEntitlement(socket.socket, 'course', [COURSE_ID], (granted) => seen.push(granted));
     const event = (patch: Partial<EntitlementEvent>): EntitlementEvent => ({ resourceType: 'course', resourceId: COURSE_ID, orderId: ORDER_ID, ...patch });
-    socket.fire('entitlement:granted', event({}));
-    socket.fire('entitlement:granted', event({ resourceType: 'ebook' }));
-    socket.fire('entitlement:granted', event({ resourceId: ORDER_ID }));
-    socket.fire('entitlement:revoked', event({}));
+    socket.push('entitlement:granted', event({}));
+    socket.push('entitlement:granted', event({ resourceType: 'ebook' }));
+    socket.push('entitlement:granted', event({ resourceId: ORDER_ID }));
+    socket.push('entitlement:revoked', event({}));
     expect(seen).toEqual([true, false]);
     stop();
-    socket.fire('entitlement:granted', event({}));
+    socket.push('entitlement:granted', event({}));
     expect(seen).toEqual([true, false]);
   });
 });

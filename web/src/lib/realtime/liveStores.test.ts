@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AckResult } from '$contracts/errors.ts';
 import type { FeedPage, PostDto } from '$contracts/feed.ts';
 import type { CaseDto } from '$contracts/moderation.ts';
-import type { ChatSocket } from './ack.ts';
 import type { FeedApi } from './feedApi.ts';
 import { LiveFeed } from './feed.svelte.ts';
+import { FakeSocket } from './fakeSocket.ts';
 import { ModerationQueue } from './moderation.svelte.ts';
 import type { ModerationApi } from './moderationApi.ts';
 import { ModerationNotices } from './moderationNotices.svelte.ts';
@@ -16,47 +15,6 @@ const OTHER = { id: '00000000-0000-4000-8000-0000000000bb', displayName: 'Other'
 const id = (n: number) => `00000000-0000-4000-8000-3000000000${String(n).padStart(2, '0')}`;
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
 
-type Handler = (...args: any[]) => void;
-
-/** Just enough of a Socket.IO client socket: listeners, acked emits answered by the test, and reconnects. */
-class FakeSocket {
-  connected = true;
-  emitted: { event: string; payload: any }[] = [];
-  answers: Record<string, (payload: any) => AckResult<unknown>> = {};
-  #handlers = new Map<string, Set<Handler>>();
-
-  on(event: string, handler: Handler) {
-    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
-    this.#handlers.get(event)!.add(handler);
-    return this;
-  }
-
-  off(event: string, handler: Handler) {
-    this.#handlers.get(event)?.delete(handler);
-    return this;
-  }
-
-  emit(event: string, payload: any, ack?: (result: AckResult<unknown>) => void) {
-    this.emitted.push({ event, payload });
-    const answer = this.answers[event]?.(payload) ?? { ok: true, data: payload };
-    queueMicrotask(() => ack?.(answer));
-    return this;
-  }
-
-  push(event: string, payload: unknown) {
-    for (const handler of this.#handlers.get(event) ?? []) handler(payload);
-  }
-
-  count(event: string) {
-    return this.emitted.filter((e) => e.event === event).length;
-  }
-
-  listeners() {
-    return [...this.#handlers.values()].reduce((n, set) => n + set.size, 0);
-  }
-}
-
-const asSocket = (fake: FakeSocket) => fake as unknown as ChatSocket;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function post(n: number, extra: Partial<PostDto> = {}): PostDto {
@@ -115,7 +73,7 @@ describe('LiveFeed', () => {
       initial: { data: [post(1)], nextCursor: null },
       api: fakeFeedApi([], { data: [post(1)], nextCursor: null }),
     });
-    feed.attach(asSocket(socket));
+    feed.attach(socket.socket);
     await settle();
     expect(socket.emitted).toContainEqual({ event: 'feed:subscribe', payload: { communityId: COMMUNITY } });
     expect(feed.live).toBe(true);
@@ -151,7 +109,7 @@ describe('LiveFeed', () => {
       initial: { data: [post(2), post(1)], nextCursor: null },
       api,
     });
-    feed.attach(asSocket(socket));
+    feed.attach(socket.socket);
     await settle();
     await settle();
     expect(feed.incoming.map((p) => p.id)).toEqual([id(3)]);
@@ -177,7 +135,7 @@ describe('LiveFeed', () => {
       initial: { data: [post(1)], nextCursor: null },
       api,
     });
-    feed.attach(asSocket(socket));
+    feed.attach(socket.socket);
     await settle();
     socket.push('feed:post_created', post(2));
     answer({ data: [post(1)], nextCursor: null });
@@ -205,7 +163,7 @@ describe('LiveFeed', () => {
       initial: { data: [], nextCursor: null },
       api: fakeFeedApi(),
     });
-    feed.attach(asSocket(socket));
+    feed.attach(socket.socket);
     await settle();
     expect(feed.live).toBe(false);
     expect(feed.liveProblem).toBe('Join the community first.');
@@ -234,7 +192,7 @@ describe('ModerationQueue', () => {
     const socket = new FakeSocket();
     const api: ModerationApi = { cases: vi.fn(async () => ({ ok: true as const, data: [] })) };
     const queue = new ModerationQueue({ communityId: COMMUNITY, initial: [kase(1)], api });
-    queue.attach(asSocket(socket));
+    queue.attach(socket.socket);
     await settle();
     expect(socket.emitted).toContainEqual({ event: 'moderation:subscribe', payload: { communityId: COMMUNITY } });
     expect(queue.live).toBe(true);
@@ -267,7 +225,7 @@ describe('ModerationQueue', () => {
       data: status === 'resolved' ? [kase(5, { status: 'resolved' })] : [],
     }));
     const queue = new ModerationQueue({ communityId: COMMUNITY, initial: [], api: { cases } });
-    queue.attach(asSocket(socket));
+    queue.attach(socket.socket);
     await settle();
     // Once subscribed, the queue reads the list again: cases reported since the page loaded.
     expect(cases.mock.calls.map((c) => c[1])).toEqual(['open', 'claimed']);
@@ -287,7 +245,7 @@ describe('ModerationNotices', () => {
     const socket = new FakeSocket();
     const removed: string[] = [];
     const notices = new ModerationNotices({ onRemoved: (c) => removed.push(c), now: () => Date.parse(at(0)) });
-    notices.attach(asSocket(socket));
+    notices.attach(socket.socket);
     notices.rememberCommunity(COMMUNITY, 'Maths');
 
     socket.push('moderation:timed_out', { communityId: COMMUNITY, until: at(30), reason: 'cool off' });
