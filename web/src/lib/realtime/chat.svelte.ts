@@ -4,9 +4,9 @@ import { createContext } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ChannelEvent, PresenceStatus } from '$contracts/chat.ts';
 import type { ChannelDto } from '$contracts/communities.ts';
-import type { ServerToClientEvents } from '$contracts/realtime.ts';
-import { ackOf, chatErrorMessage, type ChatSocket } from './ack.ts';
+import { ackOf, chatErrorMessage } from './ack.ts';
 import { ChannelState, type ChannelStateOptions } from './channel.svelte.ts';
+import { LiveStore, type Listen } from './liveStore.svelte.ts';
 
 export { ChannelState } from './channel.svelte.ts';
 export type { ChatSocket } from './ack.ts';
@@ -31,14 +31,12 @@ export class PresenceStore {
   }
 }
 
-type Listener = [keyof ServerToClientEvents | 'connect' | 'disconnect', (...args: never[]) => void];
-
 /**
- * The tab's chat: one ChannelState per channel it has opened, fed by the tab's one socket. Channel events are routed
- * by channelId; every (re)connect re-joins each open channel from its last applied seq, so whatever happened while
- * the tab was offline is replayed exactly once.
+ * The tab's chat: one ChannelState per channel it has opened, fed by the tab's one socket (a LiveStore). Channel
+ * events are routed by channelId; every (re)connect re-joins each open channel from its last applied seq, so whatever
+ * happened while the tab was offline is replayed exactly once.
  */
-export class ChatClient {
+export class ChatClient extends LiveStore {
   readonly presence = new PresenceStore();
   /** The socket has been connected at least once (a later loss of connection is worth a banner). */
   everConnected = $state(false);
@@ -46,11 +44,10 @@ export class ChatClient {
   myStatus = $state<Exclude<PresenceStatus, 'offline'>>('online');
 
   #options: ChatClientOptions;
-  #socket: ChatSocket | null = null;
   #channels = new Map<string, ChannelState>();
-  #listeners: Listener[] = [];
 
   constructor(options: ChatClientOptions) {
+    super();
     this.#options = options;
   }
 
@@ -58,36 +55,34 @@ export class ChatClient {
     return this.#options.me;
   }
 
-  /** Starts listening on the tab's socket (call once it exists, in the browser only). */
-  attach(socket: ChatSocket): void {
-    if (this.#socket === socket) return;
-    this.detach();
-    this.#socket = socket;
+  protected listen(on: Listen): void {
     const route = <T extends ChannelEvent['type']>(type: T) =>
       ((event: Extract<ChannelEvent, { type: T }>) =>
         this.#channels.get(event.channelId)?.handleEvent({ ...event, type } as ChannelEvent)) as never;
-    this.#listen('connect', () => this.#onConnect());
-    this.#listen('disconnect', () => this.presence.set(this.me.id, 'offline'));
-    this.#listen('message:created', route('message:created'));
-    this.#listen('message:updated', route('message:updated'));
-    this.#listen('message:deleted', route('message:deleted'));
-    this.#listen('reaction:updated', route('reaction:updated'));
-    this.#listen('typing', (p) => this.#channels.get(p.channelId)?.handleTyping(p));
-    this.#listen('read:updated', (p) => this.#channels.get(p.channelId)?.handleReadUpdated(p));
-    this.#listen('receipt:updated', (p) => this.#channels.get(p.channelId)?.handleReceipt(p));
-    this.#listen('mention:created', (p) => this.#channels.get(p.channelId)?.handleMention(p));
-    this.#listen('presence:updated', (p) => this.presence.set(p.userId, p.status));
-    this.#listen('channel:removed', (p) => this.#channels.get(p.channelId)?.handleRemoved());
-    if (socket.connected) this.#onConnect();
+    on('message:created', route('message:created'));
+    on('message:updated', route('message:updated'));
+    on('message:deleted', route('message:deleted'));
+    on('reaction:updated', route('reaction:updated'));
+    on('typing', (p) => this.#channels.get(p.channelId)?.handleTyping(p));
+    on('read:updated', (p) => this.#channels.get(p.channelId)?.handleReadUpdated(p));
+    on('receipt:updated', (p) => this.#channels.get(p.channelId)?.handleReceipt(p));
+    on('mention:created', (p) => this.#channels.get(p.channelId)?.handleMention(p));
+    on('presence:updated', (p) => this.presence.set(p.userId, p.status));
+    on('channel:removed', (p) => this.#channels.get(p.channelId)?.handleRemoved());
   }
 
-  detach(): void {
-    const socket = this.#socket;
-    if (socket) {
-      for (const [event, listener] of this.#listeners) socket.off(event as never, listener as never);
-    }
-    this.#listeners = [];
-    this.#socket = null;
+  /** Every (re)connect: our status again, and each open channel re-joined and caught up from its last applied seq. */
+  protected subscribe(): boolean {
+    this.everConnected = true;
+    this.presence.set(this.me.id, this.myStatus);
+    // A new connection may start as plain "online" on the server: repeat a status the person picked.
+    if (this.myStatus !== 'online') void this.setPresence(this.myStatus);
+    for (const state of this.#channels.values()) state.onReconnect();
+    return true;
+  }
+
+  protected override disconnected(): void {
+    this.presence.set(this.me.id, 'offline');
   }
 
   /**
@@ -98,9 +93,9 @@ export class ChatClient {
     const existing = this.#channels.get(channel.id);
     if (existing && !existing.removed) return existing;
     existing?.dispose();
-    const state = new ChannelState(channel, { ...this.#options, socket: () => this.#socket });
+    const state = new ChannelState(channel, { ...this.#options, socket: () => this.socket });
     this.#channels.set(channel.id, state);
-    if (this.#socket?.connected) queueMicrotask(() => void state.catchUp());
+    if (this.socket?.connected) queueMicrotask(() => void state.catchUp());
     return state;
   }
 
@@ -122,37 +117,24 @@ export class ChatClient {
     if (!state) return;
     state.dispose();
     this.#channels.delete(channelId);
-    if (this.#socket?.connected) this.#socket.emit('channel:leave', { channelId }, () => {});
+    if (this.socket?.connected) this.socket.emit('channel:leave', { channelId }, () => {});
   }
 
-  destroy(): void {
-    this.detach();
+  override destroy(): void {
+    super.destroy();
     for (const state of this.#channels.values()) state.dispose();
     this.#channels.clear();
   }
 
   /** Sets how others see us (online, away, do not disturb); returns an error message or null. */
   async setPresence(status: Exclude<PresenceStatus, 'offline'>): Promise<string | null> {
-    const socket = this.#socket;
+    const socket = this.socket;
     if (!socket?.connected) return 'Not connected right now.';
     const result = await ackOf<{ status: PresenceStatus }>((ack) => socket.emit('presence:set', { status }, ack));
     if (!result.ok) return chatErrorMessage(result.error);
     this.myStatus = status;
     this.presence.set(this.me.id, status);
     return null;
-  }
-
-  #onConnect(): void {
-    this.everConnected = true;
-    this.presence.set(this.me.id, this.myStatus);
-    // A new connection may start as plain "online" on the server: repeat a status the person picked.
-    if (this.myStatus !== 'online') void this.setPresence(this.myStatus);
-    for (const state of this.#channels.values()) state.onReconnect();
-  }
-
-  #listen<E extends Listener[0]>(event: E, listener: E extends keyof ServerToClientEvents ? ServerToClientEvents[E] : () => void) {
-    this.#socket?.on(event as never, listener as never);
-    this.#listeners.push([event, listener as never]);
   }
 }
 

@@ -1,7 +1,7 @@
-/* eslint-disable svelte/prefer-svelte-reactivity -- the buffer is private bookkeeping; what the UI reads is $state. */
 import type { ChannelEvent, JoinResult } from '$contracts/chat.ts';
 import type { ErrorBody } from '$contracts/errors.ts';
 import { ackOf, chatErrorMessage, type ChatSocket } from './ack.ts';
+import { InOrder } from './liveStore.svelte.ts';
 
 /** channel:join returns at most ~500 events; this many rounds covers a long absence. */
 const MAX_JOIN_ROUNDS = 40;
@@ -29,13 +29,11 @@ export interface SeqStreamOptions {
 }
 
 /**
- * Applies one channel's events strictly in seq order, each exactly once. An event at or below `lastSeq` is a duplicate
- * and ignored; one beyond `lastSeq + 1` waits in a buffer and, unless the missing events show up within the grace
- * period, triggers a catch-up: `channel:join` from `lastSeq`, repeated while the server has more.
+ * Applies one channel's events strictly in seq order, each exactly once (InOrder, by seq). An event at or below
+ * `lastSeq` is a duplicate and ignored; one beyond `lastSeq + 1` waits and, unless the missing events show up within
+ * the grace period, triggers a catch-up: `channel:join` from `lastSeq`, repeated while the server has more.
  */
 export class SeqStream {
-  /** Seq of the last event applied. */
-  lastSeq = $state(0);
   /** A join or catch-up is in flight. */
   syncing = $state(false);
   /** Set once the first join succeeded. */
@@ -43,27 +41,36 @@ export class SeqStream {
   error = $state<string | null>(null);
 
   #opts: SeqStreamOptions;
-  #buffer = new Map<number, ChannelEvent>();
+  #order: InOrder<ChannelEvent>;
   #catchingUp = false;
   #again = false;
   /** Identifies the latest catch-up run; older runs stop touching the state. */
   #run = 0;
   #failures = 0;
-  #gapTimer: ReturnType<typeof setTimeout> | null = null;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #stopped = false;
 
   constructor(options: SeqStreamOptions) {
     this.#opts = options;
-    this.lastSeq = options.startSeq;
+    this.#order = new InOrder<ChannelEvent>({
+      start: options.startSeq,
+      versionOf: (event) => event.seq,
+      apply: options.apply,
+      catchUp: () => void this.catchUp(),
+      gapGraceMs: options.gapGraceMs,
+    });
+  }
+
+  /** Seq of the last event applied. */
+  get lastSeq(): number {
+    return this.#order.version;
   }
 
   /** A live event from the socket. */
   push(event: ChannelEvent): void {
     if (this.#stopped) return;
-    this.#ingest(event);
+    this.#order.receive(event);
     this.#opts.applied();
-    if (this.#buffer.size > 0 && !this.#catchingUp) this.#scheduleGapCatchUp();
   }
 
   /**
@@ -83,7 +90,8 @@ export class SeqStream {
     this.#catchingUp = true;
     this.#again = false;
     this.syncing = true;
-    this.#clearTimers();
+    this.#order.catchingUp();
+    this.#clearRetry();
     let failed: ErrorBody | null = null;
     try {
       for (let round = 0; round < MAX_JOIN_ROUNDS; round++) {
@@ -97,13 +105,13 @@ export class SeqStream {
           failed = result.error;
           break;
         }
-        for (const event of [...result.data.events].sort((a, b) => a.seq - b.seq)) this.#ingest(event);
+        for (const event of [...result.data.events].sort((a, b) => a.seq - b.seq)) this.#order.receive(event);
         this.#opts.applied();
         if (this.lastSeq >= result.data.lastSeq) break;
         if (result.data.hasMore && this.lastSeq > from) continue;
         await this.#opts.refresh(result.data.lastSeq, current);
         if (!current()) return;
-        this.lastSeq = Math.max(this.lastSeq, result.data.lastSeq);
+        this.#order.advanceTo(result.data.lastSeq);
         break;
       }
     } catch (err) {
@@ -122,20 +130,19 @@ export class SeqStream {
     this.#run += 1;
     this.#catchingUp = false;
     this.syncing = false;
-    this.#clearTimers();
+    this.#order.stop();
+    this.#clearRetry();
   }
 
   #succeeded(): void {
     this.#failures = 0;
     this.error = null;
     this.joined = true;
-    this.#drain();
+    this.#order.settled();
     this.#opts.applied();
     if (this.#again) {
       this.#again = false;
       void this.catchUp();
-    } else if (this.#buffer.size > 0) {
-      this.#scheduleGapCatchUp();
     }
   }
 
@@ -155,42 +162,8 @@ export class SeqStream {
     }, delay);
   }
 
-  #ingest(event: ChannelEvent): void {
-    if (event.seq <= this.lastSeq) return;
-    if (event.seq > this.lastSeq + 1) {
-      this.#buffer.set(event.seq, event);
-      return;
-    }
-    this.#applyOne(event);
-    this.#drain();
-  }
-
-  /** Applies buffered events that have become contiguous and drops the ones already covered. */
-  #drain(): void {
-    for (const seq of this.#buffer.keys()) if (seq <= this.lastSeq) this.#buffer.delete(seq);
-    for (let next = this.#buffer.get(this.lastSeq + 1); next; next = this.#buffer.get(this.lastSeq + 1)) {
-      this.#buffer.delete(next.seq);
-      this.#applyOne(next);
-    }
-  }
-
-  #applyOne(event: ChannelEvent): void {
-    this.#opts.apply(event);
-    this.lastSeq = event.seq;
-  }
-
-  #scheduleGapCatchUp(): void {
-    if (this.#gapTimer) return;
-    this.#gapTimer = setTimeout(() => {
-      this.#gapTimer = null;
-      if (this.#buffer.size > 0) void this.catchUp();
-    }, this.#opts.gapGraceMs);
-  }
-
-  #clearTimers(): void {
-    if (this.#gapTimer) clearTimeout(this.#gapTimer);
+  #clearRetry(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#gapTimer = null;
     this.#retryTimer = null;
   }
 }
