@@ -16,6 +16,7 @@ import type { AckResult, ErrorBody } from '$contracts/errors.ts';
 import type { z } from 'zod';
 import { ackOf, chatErrorMessage, DEFAULT_ACK_TIMEOUT_MS, NO_ANSWER, type ChatSocket } from './ack.ts';
 import { handQueueOf, mergeLiveResults, resultsFor, RoomSync, type LiveResults } from './classroomSync.ts';
+import { LiveStore, type Listen } from './liveStore.svelte.ts';
 
 /** The tab's socket as the classroom uses it (the same typed socket the chat uses). */
 export type RoomSocket = ChatSocket;
@@ -37,7 +38,6 @@ export interface ClassroomRoomOptions {
   retryDelayMs?: (failures: number) => number;
 }
 
-type Listener = [keyof ClassroomServerEvents | 'connect', (...args: never[]) => void];
 type Done = { classroomId: string; version: number };
 
 const REMOVED_TEXT: Record<RemovedReason, string> = {
@@ -48,10 +48,11 @@ const REMOVED_TEXT: Record<RemovedReason, string> = {
 
 /**
  * One live classroom as this tab sees it: the versioned room state (kept in order by RoomSync), the caller's poll
- * answers, the host's live poll results, and every room action. Joins on attach and again on every reconnect, since a
- * socket that reconnects has left the room on the server and may have missed patches.
+ * answers, the host's live poll results, and every room action. A LiveStore: joins on attach and again on every
+ * reconnect, since a socket that reconnects has left the room on the server and may have missed patches; `live` while
+ * admitted and following the room.
  */
-export class ClassroomRoom {
+export class ClassroomRoom extends LiveStore {
   readonly classroomId: string;
   readonly me: UserRef;
   state = $state.raw<ClassroomStateDto | null>(null);
@@ -67,18 +68,16 @@ export class ClassroomRoom {
 
   #opts: Required<ClassroomRoomOptions>;
   #sync: RoomSync;
-  #socket: RoomSocket | null = null;
-  #listeners: Listener[] = [];
   #tokenListeners = new Set<(event: ClassroomTokenEvent) => void>();
   #run = 0;
   #joining = false;
   #failures = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #disposed = false;
   /** The mute-all already in force when we first came in (undefined until then): only later ones concern us. */
   #knownMuteAt: string | null | undefined = undefined;
 
   constructor(options: ClassroomRoomOptions) {
+    super();
     this.#opts = {
       ackTimeoutMs: DEFAULT_ACK_TIMEOUT_MS,
       gapGraceMs: 1_500,
@@ -136,41 +135,34 @@ export class ClassroomRoom {
 
   // ---- wiring --------------------------------------------------------------------------------------------------
 
-  /** Starts following the room on the tab's socket (browser only). */
-  attach(socket: RoomSocket): void {
-    if (this.#socket === socket || this.#disposed) return;
-    this.detach();
-    this.#socket = socket;
-    this.#listen('connect', () => void this.join(true));
-    this.#listen('classroom:state', (patch: ClassroomPatchDto) => this.#sync.receive(patch));
-    this.#listen('poll:results', (event) => {
+  protected listen(on: Listen): void {
+    on('classroom:state', (patch: ClassroomPatchDto) => this.#sync.receive(patch));
+    on('poll:results', (event) => {
       if (event.classroomId === this.classroomId) this.liveResults = mergeLiveResults(this.liveResults, event);
     });
-    this.#listen('classroom:token', (event) => {
+    on('classroom:token', (event) => {
       if (event.classroomId !== this.classroomId) return;
       for (const listener of this.#tokenListeners) listener(event);
     });
-    this.#listen('classroom:admission', (event) => {
+    on('classroom:admission', (event) => {
       if (event.classroomId !== this.classroomId) return;
       if (event.admitted) void this.join(true);
       else this.#leaveFor('denied', REMOVED_TEXT.denied);
     });
-    this.#listen('classroom:started', (event) => {
+    on('classroom:started', (event) => {
       // Refused earlier because the class had not started: it has now.
       if (event.classroomId === this.classroomId && this.phase === 'error') void this.join(true);
     });
-    this.#listen('classroom:removed', (event) => {
+    on('classroom:removed', (event) => {
       if (event.classroomId !== this.classroomId) return;
       this.#leaveFor(event.reason === 'denied' ? 'denied' : 'removed', REMOVED_TEXT[event.reason] ?? REMOVED_TEXT.removed);
     });
-    if (socket.connected) void this.join();
   }
 
-  detach(): void {
-    const socket = this.#socket;
-    if (socket) for (const [event, listener] of this.#listeners) socket.off(event as never, listener as never);
-    this.#listeners = [];
-    this.#socket = null;
+  /** A fresh connection abandons a join whose answer died with the old one. */
+  protected async subscribe(_socket: RoomSocket, reconnected: boolean): Promise<boolean> {
+    await this.join(reconnected);
+    return this.phase === 'in';
   }
 
   /** Video follows stage changes through the fresh tokens the server pushes. */
@@ -184,9 +176,9 @@ export class ClassroomRoom {
    * whose answer may never come.
    */
   async join(restart = false): Promise<void> {
-    if (this.#disposed || this.phase === 'denied' || this.phase === 'removed') return;
+    if (this.destroyed || this.phase === 'denied' || this.phase === 'removed') return;
     if (this.#joining && !restart) return;
-    const socket = this.#socket;
+    const socket = this.socket;
     if (!socket?.connected) return;
     const run = ++this.#run;
     this.#joining = true;
@@ -195,7 +187,7 @@ export class ClassroomRoom {
       (ack) => socket.emit('classroom:join', { classroomId: this.classroomId }, ack),
       this.#opts.ackTimeoutMs,
     );
-    if (run !== this.#run || this.#disposed) return;
+    if (run !== this.#run || this.destroyed) return;
     this.#joining = false;
     if (!result.ok) {
       this.#joinFailed(result.error);
@@ -210,22 +202,27 @@ export class ClassroomRoom {
     this.myAnswers = { ...this.myAnswers, ...result.data.myAnswers };
     this.#sync.reset(result.data.state);
     this.phase = 'in';
+    this.live = true;
   }
 
   /** Leaves the room on the server too (the page is closing). */
   leave(): void {
-    const socket = this.#socket;
+    const socket = this.socket;
     if (socket?.connected && this.phase === 'in') socket.emit('classroom:leave', { classroomId: this.classroomId }, () => {});
     this.dispose();
   }
 
-  dispose(): void {
-    this.#disposed = true;
+  override destroy(): void {
+    super.destroy();
     this.#run += 1;
     this.#clearRetry();
     this.#sync.dispose();
     this.#tokenListeners.clear();
-    this.detach();
+  }
+
+  /** The same as `destroy`. */
+  dispose(): void {
+    this.destroy();
   }
 
   // ---- actions: each answers an error sentence, or null when the server accepted -------------------------------
@@ -251,7 +248,7 @@ export class ClassroomRoom {
   /** First answer, or a change of it while the poll is open (the server allows one answer per learner). */
   async answerPoll(pollId: string, options: number[]): Promise<string | null> {
     if (options.length === 0) return 'Choose an option.';
-    const socket = this.#socket;
+    const socket = this.socket;
     if (!socket?.connected) return chatErrorMessage(NO_ANSWER);
     const input = { classroomId: this.classroomId, pollId, options };
     const send = (event: 'poll:answer' | 'poll:change') =>
@@ -270,7 +267,7 @@ export class ClassroomRoom {
   }
 
   async #act<T>(emit: (socket: RoomSocket, ack: (result: AckResult<T>) => void) => void): Promise<string | null> {
-    const socket = this.#socket;
+    const socket = this.socket;
     if (!socket?.connected) return chatErrorMessage(NO_ANSWER);
     const result = await ackOf<T>((ack) => emit(socket, ack), this.#opts.ackTimeoutMs);
     return result.ok ? null : chatErrorMessage(result.error);
@@ -304,6 +301,7 @@ export class ClassroomRoom {
 
   #leaveFor(phase: 'denied' | 'removed', message: string): void {
     this.phase = phase;
+    this.live = false;
     this.problem = message;
     this.#run += 1;
     this.#joining = false;
@@ -313,10 +311,5 @@ export class ClassroomRoom {
   #clearRetry(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-  }
-
-  #listen<E extends Listener[0]>(event: E, listener: E extends keyof ClassroomServerEvents ? ClassroomServerEvents[E] : () => void) {
-    this.#socket?.on(event as never, listener as never);
-    this.#listeners.push([event, listener as never]);
   }
 }

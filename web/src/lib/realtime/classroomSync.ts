@@ -1,4 +1,5 @@
 import type { ClassroomPatchDto, ClassroomStateDto, PollDto, PollResultsDto } from '$contracts/classrooms.ts';
+import { InOrder, type Outcome } from './liveStore.svelte.ts';
 
 /**
  * Applies one patch to a room snapshot without touching the original. Present fields replace what we hold:
@@ -33,7 +34,7 @@ export function applyPatch(state: ClassroomStateDto, patch: ClassroomPatchDto): 
   return next;
 }
 
-export type ReceiveOutcome = 'applied' | 'stale' | 'held' | 'ignored';
+export type ReceiveOutcome = Outcome | 'ignored';
 
 export interface RoomSyncOptions {
   classroomId: string;
@@ -50,24 +51,32 @@ export interface RoomSyncOptions {
 export const DEFAULT_GAP_GRACE_MS = 1_500;
 
 /**
- * Keeps one room's state in version order. A patch for the next version is applied at once; an early one waits until
- * the versions before it arrive, and if they have not after the grace period a fresh snapshot is requested. Versions
- * at or below the current one were already applied and are ignored, so duplicates and replays are harmless.
+ * Keeps one room's state in version order (InOrder): a patch for the next version is applied at once; an early one
+ * waits until the versions before it arrive, and if they have not after the grace period a fresh snapshot is
+ * requested. Versions at or below the current one were already applied and are ignored, so duplicates and replays are
+ * harmless. Before the first snapshot every patch waits.
  */
 export class RoomSync {
-  #opts: Required<RoomSyncOptions>;
+  #opts: RoomSyncOptions;
   #state: ClassroomStateDto | null = null;
-  #held = new Map<number, ClassroomPatchDto>();
-  #timer: unknown = null;
-  #awaitingSnapshot = false;
+  #order: InOrder<ClassroomPatchDto>;
+  #changed = false;
 
   constructor(options: RoomSyncOptions) {
-    this.#opts = {
-      gapGraceMs: DEFAULT_GAP_GRACE_MS,
-      setTimer: (fn, ms) => setTimeout(fn, ms),
-      clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-      ...options,
-    };
+    this.#opts = options;
+    this.#order = new InOrder<ClassroomPatchDto>({
+      start: null,
+      versionOf: (patch) => patch.version,
+      apply: (patch) => {
+        if (!this.#state) return;
+        this.#state = applyPatch(this.#state, patch);
+        this.#changed = true;
+      },
+      catchUp: () => options.requestSnapshot(),
+      gapGraceMs: options.gapGraceMs ?? DEFAULT_GAP_GRACE_MS,
+      ...(options.setTimer && { setTimer: options.setTimer }),
+      ...(options.clearTimer && { clearTimer: options.clearTimer }),
+    });
   }
 
   get state(): ClassroomStateDto | null {
@@ -80,7 +89,7 @@ export class RoomSync {
 
   /** Versions that arrived early and wait for the ones before them. */
   get heldVersions(): number[] {
-    return [...this.#held.keys()].sort((a, b) => a - b);
+    return this.#order.held;
   }
 
   /**
@@ -88,70 +97,36 @@ export class RoomSync {
    * applied on top; a snapshot older than what we already hold is ignored.
    */
   reset(snapshot: ClassroomStateDto): void {
-    this.#awaitingSnapshot = false;
-    if (this.#state && snapshot.version < this.#state.version) {
-      this.#afterChange(false);
-      return;
+    if (!this.#state || snapshot.version >= this.#state.version) {
+      this.#state = snapshot;
+      this.#changed = true;
+      this.#order.advanceTo(snapshot.version);
     }
-    this.#state = snapshot;
-    this.#afterChange(true);
+    this.#order.settled();
+    this.#publish();
   }
 
   receive(patch: ClassroomPatchDto): ReceiveOutcome {
     if (patch.classroomId !== this.#opts.classroomId) return 'ignored';
-    // Before the first snapshot every patch waits: the snapshot decides which of them are news.
-    if (this.#state && patch.version <= this.#state.version) return 'stale';
-    if (!this.#state || patch.version > this.#state.version + 1) {
-      this.#held.set(patch.version, patch);
-      if (this.#state) this.#armGapTimer();
-      return 'held';
-    }
-    this.#state = applyPatch(this.#state, patch);
-    this.#afterChange(true);
-    return 'applied';
+    const outcome = this.#order.receive(patch);
+    this.#publish();
+    return outcome;
   }
 
   /** Stops the gap timer (the page is going away). */
   dispose(): void {
-    this.#disarm();
-    this.#held.clear();
-  }
-
-  #afterChange(changed: boolean): void {
-    let state = this.#state;
-    if (state) {
-      for (const version of [...this.#held.keys()]) if (version <= state.version) this.#held.delete(version);
-      for (let next = this.#held.get(state.version + 1); next; next = this.#held.get(state.version + 1)) {
-        this.#held.delete(next.version);
-        state = applyPatch(state, next);
-        changed = true;
-      }
-      this.#state = state;
-    }
-    if (this.#held.size === 0) this.#disarm();
-    else if (state) this.#armGapTimer();
-    if (changed && state) this.#opts.onChange(state);
-  }
-
-  #armGapTimer(): void {
-    if (this.#timer !== null || this.#awaitingSnapshot) return;
-    this.#timer = this.#opts.setTimer(() => {
-      this.#timer = null;
-      if (this.#held.size === 0) return;
-      this.#awaitingSnapshot = true;
-      this.#opts.requestSnapshot();
-    }, this.#opts.gapGraceMs);
-  }
-
-  #disarm(): void {
-    if (this.#timer !== null) this.#opts.clearTimer(this.#timer);
-    this.#timer = null;
+    this.#order.stop();
   }
 
   /** The snapshot request failed or was abandoned: allow another one when the gap persists. */
   snapshotFailed(): void {
-    this.#awaitingSnapshot = false;
-    if (this.#held.size > 0 && this.#state) this.#armGapTimer();
+    this.#order.settled();
+  }
+
+  #publish(): void {
+    if (!this.#changed || !this.#state) return;
+    this.#changed = false;
+    this.#opts.onChange(this.#state);
   }
 }
 
