@@ -3,10 +3,11 @@
 import type { ReactionDto } from '$contracts/chat.ts';
 import type { UserRef } from '$contracts/communities.ts';
 import type { AckResult } from '$contracts/errors.ts';
-import type { CommentDto, FeedPage, FeedServerEvents, PostDto } from '$contracts/feed.ts';
+import type { CommentDto, FeedPage, PostDto } from '$contracts/feed.ts';
 import { ackOf, chatErrorMessage, DEFAULT_ACK_TIMEOUT_MS, type ChatSocket } from './ack.ts';
 import { feedApi, type FeedApi, type FeedSource } from './feedApi.ts';
 import { FeedModel } from './feedModel.ts';
+import { LiveStore, type Listen } from './liveStore.svelte.ts';
 
 export type { FeedSource } from './feedApi.ts';
 
@@ -22,15 +23,15 @@ export interface LiveFeedOptions {
 /** The home feed follows the communities of the posts on it, up to this many. */
 const MAX_HOME_ROOMS = 20;
 
-type Listener = [keyof FeedServerEvents | 'connect', (...args: never[]) => void];
-
 /**
- * A feed on screen, kept live: subscribes to the community's feed room (and again after every reconnect, catching up
- * on the first page), holds new posts from others behind the banner until the reader shows them, and applies edits,
- * deletions, comments and reactions in place. Actions go over REST and apply the API's answer at once; the matching
- * event, arriving later or earlier, changes nothing more.
+ * A feed on screen, kept live (a LiveStore): subscribes to the community's feed room (and again after every reconnect,
+ * catching up on the first page), holds new posts from others behind the banner until the reader shows them, and
+ * applies edits, deletions, comments and reactions in place. Actions go over REST and apply the API's answer at once;
+ * the matching event, arriving later or earlier, changes nothing more. Feed events carry no per-item version, so they
+ * are not ordered by one: the latest copy of a post or comment wins, and deletions are remembered so nothing late
+ * brings a deleted item back (FeedModel).
  */
-export class LiveFeed {
+export class LiveFeed extends LiveStore {
   readonly source: FeedSource;
   readonly me: UserRef;
   posts = $state.raw<PostDto[]>([]);
@@ -45,20 +46,16 @@ export class LiveFeed {
   nextCursor = $state<string | null>(null);
   loadingMore = $state(false);
   loadError = $state<string | null>(null);
-  /** The live subscription is in place (new posts and changes arrive by themselves). */
-  live = $state(false);
   liveProblem = $state<string | null>(null);
 
   #model: FeedModel;
   #api: FeedApi;
   #ackTimeoutMs: number;
-  #socket: ChatSocket | null = null;
-  #listeners: Listener[] = [];
   #rooms = new Set<string>();
   #asking = new Set<string>();
-  #disposed = false;
 
   constructor(options: LiveFeedOptions) {
+    super();
     this.source = options.source;
     this.me = options.me;
     this.#api = options.api ?? feedApi;
@@ -70,36 +67,23 @@ export class LiveFeed {
 
   // ---- live ----------------------------------------------------------------------------------------------------
 
-  attach(socket: ChatSocket): void {
-    if (this.#socket === socket || this.#disposed) return;
-    this.detach();
-    this.#socket = socket;
-    this.#listen('connect', () => void this.#subscribe());
-    this.#listen('feed:post_created', (post) => this.#ifFollowed(post.communityId, () => this.#model.postCreated(post)));
-    this.#listen('feed:post_updated', (post) => this.#ifFollowed(post.communityId, () => this.#model.postUpdated(post, { fromEvent: true })));
-    this.#listen('feed:post_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.postDeleted(e.postId)));
-    this.#listen('feed:comment_created', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentCreated(stripCommunity(c))));
-    this.#listen('feed:comment_updated', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentUpdated(stripCommunity(c))));
-    this.#listen('feed:comment_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.commentDeleted(e.postId, e.commentId)));
-    this.#listen('feed:reaction_updated', (e) => this.#ifFollowed(e.communityId, () => this.#model.reactionUpdated(e)));
-    if (socket.connected) void this.#subscribe();
+  protected listen(on: Listen): void {
+    on('feed:post_created', (post) => this.#ifFollowed(post.communityId, () => this.#model.postCreated(post)));
+    on('feed:post_updated', (post) => this.#ifFollowed(post.communityId, () => this.#model.postUpdated(post, { fromEvent: true })));
+    on('feed:post_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.postDeleted(e.postId)));
+    on('feed:comment_created', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentCreated(stripCommunity(c))));
+    on('feed:comment_updated', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentUpdated(stripCommunity(c))));
+    on('feed:comment_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.commentDeleted(e.postId, e.commentId)));
+    on('feed:reaction_updated', (e) => this.#ifFollowed(e.communityId, () => this.#model.reactionUpdated(e)));
   }
 
-  detach(): void {
-    const socket = this.#socket;
-    if (socket) {
-      for (const [event, listener] of this.#listeners) socket.off(event as never, listener as never);
-      if (socket.connected) for (const communityId of this.#rooms) socket.emit('feed:unsubscribe', { communityId }, () => {});
-    }
-    this.#listeners = [];
+  protected override unsubscribe(socket: ChatSocket): void {
+    for (const communityId of this.#rooms) socket.emit('feed:unsubscribe', { communityId }, () => {});
+  }
+
+  override detach(): void {
+    super.detach();
     this.#rooms.clear();
-    this.#socket = null;
-    this.live = false;
-  }
-
-  destroy(): void {
-    this.detach();
-    this.#disposed = true;
   }
 
   /** Puts the waiting posts on the page; returns them so the view can move focus to the first. */
@@ -110,21 +94,26 @@ export class LiveFeed {
     return shown;
   }
 
-  async #subscribe(): Promise<void> {
-    const socket = this.#socket;
-    if (!socket || this.#disposed) return;
+  protected subscribe(): Promise<boolean> {
     this.#rooms.clear();
-    const ok = await this.#followRooms();
-    if (this.#socket !== socket) return;
-    this.live = ok;
-    // Whatever happened before the subscription took hold (since the page loaded, or while the connection was
-    // down): the first page again.
-    if (ok) await this.#refreshHead();
+    return this.#followRooms();
+  }
+
+  /**
+   * Whatever happened before the subscription took hold (since the page loaded, or while the connection was down): the
+   * first page again.
+   */
+  protected override async catchUp(): Promise<void> {
+    const knownBefore = this.#model.knownIds();
+    const result = await this.#api.page(this.source, null);
+    if (!result.ok || this.destroyed) return;
+    this.#model.refreshHead(result.data, knownBefore);
+    this.#publish();
   }
 
   /** Joins the feed rooms this feed needs and has not joined yet. Returns false when the server refused them all. */
   async #followRooms(): Promise<boolean> {
-    const socket = this.#socket;
+    const socket = this.socket;
     if (!socket?.connected) return false;
     const wanted =
       this.source.kind === 'community'
@@ -137,7 +126,7 @@ export class LiveFeed {
         this.#asking.add(communityId);
         const result = await ackOf<{ communityId: string }>((ack) => socket.emit('feed:subscribe', { communityId }, ack), this.#ackTimeoutMs);
         this.#asking.delete(communityId);
-        if (result.ok && this.#socket === socket) this.#rooms.add(communityId);
+        if (result.ok && this.following(socket)) this.#rooms.add(communityId);
         return result;
       }),
     );
@@ -147,26 +136,13 @@ export class LiveFeed {
     return this.#rooms.size > 0;
   }
 
-  async #refreshHead(): Promise<void> {
-    const knownBefore = this.#model.knownIds();
-    const result = await this.#api.page(this.source, null);
-    if (!result.ok || this.#disposed) return;
-    this.#model.refreshHead(result.data, knownBefore);
-    this.#publish();
-  }
-
   #ifFollowed(communityId: string, apply: () => unknown): void {
-    if (this.#disposed || !this.#socket) return;
+    if (!this.socket || this.destroyed) return;
     // The server puts the socket in the room before it answers, so events may come just ahead of the ack.
     const followed = this.source.kind === 'community' ? communityId === this.source.communityId : this.#rooms.has(communityId) || this.#asking.has(communityId);
     if (!followed) return;
     apply();
     this.#publish();
-  }
-
-  #listen<E extends Listener[0]>(event: E, listener: E extends keyof FeedServerEvents ? FeedServerEvents[E] : () => void) {
-    this.#socket?.on(event as never, listener as never);
-    this.#listeners.push([event, listener as never]);
   }
 
   // ---- pages ---------------------------------------------------------------------------------------------------
@@ -177,7 +153,7 @@ export class LiveFeed {
     this.loadError = null;
     const result = await this.#api.page(this.source, this.nextCursor);
     this.loadingMore = false;
-    if (this.#disposed) return;
+    if (this.destroyed) return;
     if (!result.ok) {
       this.loadError = chatErrorMessage(result.error);
       return;
@@ -270,7 +246,7 @@ export class LiveFeed {
   async #run<T>(call: Promise<AckResult<T>>, apply: (data: T) => unknown): Promise<string | null> {
     const result = await call;
     if (!result.ok) return chatErrorMessage(result.error);
-    if (this.#disposed) return null;
+    if (this.destroyed) return null;
     apply(result.data);
     this.#publish();
     return null;

@@ -1,9 +1,10 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the map and set are private bookkeeping; what the UI renders is
    published through $state fields. */
 import { createContext } from 'svelte';
-import type { CaseDto, ModerationServerEvents } from '$contracts/moderation.ts';
+import type { CaseDto } from '$contracts/moderation.ts';
 import { ackOf, chatErrorMessage, DEFAULT_ACK_TIMEOUT_MS, type ChatSocket } from './ack.ts';
 import { mergeCases, statusesFor, visibleCases, type CaseFilter } from './caseQueue.ts';
+import { LiveStore, type Listen } from './liveStore.svelte.ts';
 import { moderationApi, type ModerationApi } from './moderationApi.ts';
 
 export interface ModerationQueueOptions {
@@ -15,8 +16,6 @@ export interface ModerationQueueOptions {
   ackTimeoutMs?: number;
 }
 
-type Listener = [keyof ModerationServerEvents | 'connect', (...args: never[]) => void];
-
 const TARGET_NAMES = { message: 'message', post: 'post', comment: 'comment', user: 'person' } as const;
 
 /** A sentence for screen readers about a case that just came in. */
@@ -27,11 +26,11 @@ export function announceCase(kase: CaseDto): string {
 }
 
 /**
- * A community's moderation queue, live: subscribes to the community's moderation room (again after every reconnect,
+ * A community's moderation queue, live (a LiveStore): subscribes to the community's moderation room (again after every reconnect,
  * reloading the list so nothing that happened meanwhile is missed) and merges created and updated cases by id, the
  * newest `updatedAt` winning, so a list read a moment before an event never undoes it.
  */
-export class ModerationQueue {
+export class ModerationQueue extends LiveStore {
   readonly communityId: string;
   filter = $state<CaseFilter>('active');
   /** The cases the filter shows, newest first. */
@@ -44,18 +43,15 @@ export class ModerationQueue {
   announcement = $state('');
   loading = $state(false);
   error = $state<string | null>(null);
-  live = $state(false);
   liveProblem = $state<string | null>(null);
 
   #api: ModerationApi;
   #ackTimeoutMs: number;
   #all = new Map<string, CaseDto>();
-  #socket: ChatSocket | null = null;
-  #listeners: Listener[] = [];
-  #disposed = false;
   #loadRun = 0;
 
   constructor(options: ModerationQueueOptions) {
+    super();
     this.communityId = options.communityId;
     this.filter = options.filter ?? 'active';
     this.#api = options.api ?? moderationApi;
@@ -64,30 +60,27 @@ export class ModerationQueue {
     this.#publish();
   }
 
-  attach(socket: ChatSocket): void {
-    if (this.#socket === socket || this.#disposed) return;
-    this.detach();
-    this.#socket = socket;
-    this.#listen('connect', () => void this.#subscribe());
-    this.#listen('moderation:case_created', (kase) => this.#onCase(kase, true));
-    this.#listen('moderation:case_updated', (kase) => this.#onCase(kase, false));
-    if (socket.connected) void this.#subscribe();
+  protected listen(on: Listen): void {
+    on('moderation:case_created', (kase) => this.#onCase(kase, true));
+    on('moderation:case_updated', (kase) => this.#onCase(kase, false));
   }
 
-  detach(): void {
-    const socket = this.#socket;
-    if (socket) {
-      for (const [event, listener] of this.#listeners) socket.off(event as never, listener as never);
-      if (socket.connected) socket.emit('moderation:unsubscribe', { communityId: this.communityId }, () => {});
-    }
-    this.#listeners = [];
-    this.#socket = null;
-    this.live = false;
+  protected async subscribe(socket: ChatSocket): Promise<boolean> {
+    const result = await ackOf<{ communityId: string }>(
+      (ack) => socket.emit('moderation:subscribe', { communityId: this.communityId }, ack),
+      this.#ackTimeoutMs,
+    );
+    if (this.following(socket)) this.liveProblem = result.ok ? null : chatErrorMessage(result.error);
+    return result.ok;
   }
 
-  destroy(): void {
-    this.detach();
-    this.#disposed = true;
+  /** Cases reported before the subscription took hold (since the page loaded, or while the connection was down). */
+  protected override catchUp(): Promise<void> {
+    return this.reload();
+  }
+
+  protected override unsubscribe(socket: ChatSocket): void {
+    socket.emit('moderation:unsubscribe', { communityId: this.communityId }, () => {});
   }
 
   /** Shows another filter, loading its cases (the ones already known show at once). */
@@ -101,7 +94,7 @@ export class ModerationQueue {
     const run = ++this.#loadRun;
     this.loading = true;
     const results = await Promise.all(statusesFor(this.filter).map((status) => this.#api.cases(this.communityId, status)));
-    if (run !== this.#loadRun || this.#disposed) return;
+    if (run !== this.#loadRun || this.destroyed) return;
     this.loading = false;
     const failed = results.find((r) => !r.ok);
     this.error = failed && !failed.ok ? chatErrorMessage(failed.error) : null;
@@ -123,7 +116,7 @@ export class ModerationQueue {
   }
 
   #onCase(kase: CaseDto, created: boolean): void {
-    if (this.#disposed || kase.communityId !== this.communityId) return;
+    if (this.destroyed || kase.communityId !== this.communityId) return;
     const known = this.#all.has(kase.id);
     if (!mergeCases(this.#all, [kase])) return;
     if (created && !known) {
@@ -131,25 +124,6 @@ export class ModerationQueue {
       this.announcement = announceCase(kase);
     }
     this.#publish();
-  }
-
-  async #subscribe(): Promise<void> {
-    const socket = this.#socket;
-    if (!socket || this.#disposed) return;
-    const result = await ackOf<{ communityId: string }>(
-      (ack) => socket.emit('moderation:subscribe', { communityId: this.communityId }, ack),
-      this.#ackTimeoutMs,
-    );
-    if (this.#socket !== socket) return;
-    this.live = result.ok;
-    this.liveProblem = result.ok ? null : chatErrorMessage(result.error);
-    // Cases reported before the subscription took hold (since the page loaded, or while the connection was down).
-    if (result.ok) await this.reload();
-  }
-
-  #listen<E extends Listener[0]>(event: E, listener: E extends keyof ModerationServerEvents ? ModerationServerEvents[E] : () => void) {
-    this.#socket?.on(event as never, listener as never);
-    this.#listeners.push([event, listener as never]);
   }
 
   #publish(): void {
