@@ -27,6 +27,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { salesRoutes } from './routes/sales.ts';
 import { tierRoutes } from './routes/tiers.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -92,6 +93,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   salesRoutes(route, deps);
   tierRoutes(route, deps);
   webhookRoutes(route, deps);
+  notificationRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);

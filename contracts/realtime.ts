@@ -4,6 +4,7 @@ import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
 import type { CommerceServerEvents } from './commerce.ts';
+import type { NotificationServerEvents } from './notifications.ts';
 import type { CourseLearningServerEvents } from './courseLearning.ts';
 import type { CourseServerEvents } from './courses.ts';
 import type { EbookServerEvents } from './ebooks.ts';
@@ -50,7 +51,8 @@ export interface ServerToClientEvents
     CourseServerEvents,
     CourseLearningServerEvents,
     EbookServerEvents,
-    CommerceServerEvents {
+    CommerceServerEvents,
+    NotificationServerEvents {
   'session:revoked': (payload: SessionRevokedPayload) => void;
   /** This node is shutting down; the client will reconnect (to another node when clustered). */
   'server:shutdown': (payload: { reconnect: true }) => void;

@@ -28,6 +28,8 @@ import { createMediaService, type MediaService } from '../domain/media/service.t
 import { createLocalStorage, type AssetStorage } from '../domain/media/storage.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
+import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
+import { registerNotificationListeners } from '../domain/notifications/messageNotifications.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
@@ -149,6 +151,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
+  registerNotificationListeners(events, deps);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
   const reload = () =>
@@ -311,5 +314,6 @@ function registerListeners(bus: EventBus, { publisher, metrics }: { publisher: P
   registerCourseLearningClientEvents(bus, publisher);
   registerEbookClientEvents(bus, publisher);
   registerCommerceClientEvents(bus, publisher);
+  registerNotificationClientEvents(bus, publisher);
   countDomainEvents(bus, metrics);
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -95,22 +96,30 @@ export function dbOf(node: RunningNode): Db {
  * client, so the ORM's own queries and the typed builder's are counted alike. For claims such as "the channel list
  * costs one statement whatever the number of channels".
  */
-export async function statementsDuring(node: RunningNode, work: () => Promise<unknown>): Promise<string[]> {
+export async function statementsDuring(
+  node: RunningNode,
+  work: () => Promise<unknown>,
+  options: { ownContextOnly?: boolean } = {},
+): Promise<string[]> {
   const pool = await node.node.orm.em.getConnection().getNativeClient();
   const statements: string[] = [];
+  // `ownContextOnly`: only statements issued in `work`'s own async context (its timers included), for work called
+  // in-process — a job the node's runner picks up meanwhile (notifications of messages just sent) is other work. Work
+  // done through HTTP runs in the server's context, so it is counted whole (the default).
+  const context = new AsyncLocalStorage<true>();
   const watched = new Map<PoolClient, PoolClient['query']>();
   const watch = (client: PoolClient) => {
     if (watched.has(client)) return;
     const query = client.query;
     watched.set(client, query);
     client.query = ((...args: [string | { text: string }, ...unknown[]]) => {
-      statements.push(typeof args[0] === 'string' ? args[0] : args[0].text);
+      if (!options.ownContextOnly || context.getStore()) statements.push(typeof args[0] === 'string' ? args[0] : args[0].text);
       return (query as (...a: unknown[]) => unknown).apply(client, args);
     }) as PoolClient['query'];
   };
   pool.on('acquire', watch);
   try {
-    await work();
+    await context.run(true, work);
   } finally {
     pool.off('acquire', watch);
     for (const [client, query] of watched) client.query = query;

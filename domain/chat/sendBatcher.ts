@@ -9,6 +9,7 @@ import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAcces
 import { resolveMentions } from './mentions.ts';
 import { allocateSeqs, writeMessages } from './batchWrites.ts';
 import { createdEvent, loadMessages } from './presentMessages.ts';
+import '../notifications/events.ts';
 
 interface Pending {
   actor: Actor;
@@ -140,6 +141,8 @@ interface Planned {
   /** Let through by the word filter in `flag` mode: reported for review after commit. */
   flaggedWords: string[];
   communityId: string | null;
+  /** May notify someone (a mention, a thread reply, a direct message): its notifications are queued with it. */
+  notable: boolean;
 }
 
 interface Numbered extends Planned {
@@ -223,6 +226,7 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
           mentioned,
           flaggedWords,
           communityId: access.communityId,
+          notable: mentioned.length > 0 || replyToId !== null || access.kind === 'dm' || access.kind === 'group_dm',
         });
       } catch (err) {
         outcomes.set(item, refused(err));
@@ -234,6 +238,10 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
       q,
       numbered.map((p) => ({ ...p, authorId: p.item.actor.userId, clientId: p.item.input.clientId, body: p.item.input.body })),
     );
+    // Notifications survive a crash right after the commit: one job for the batch commits with its messages (a batch of
+    // plain messages queues none).
+    const notable = numbered.filter((p) => p.notable).map((p) => p.id);
+    if (notable.length) await deps.events.record(tx, 'messages.noticed', { messageIds: notable });
     // Everything a new message shows is known here: no read-back after commit.
     return numbered.map((p) => {
       const { author_name, created_at, thread_count } = stored.get(p.id)!;

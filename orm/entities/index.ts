@@ -49,6 +49,7 @@ import {
   Report,
 } from './moderation.ts';
 import { Asset, Entitlement } from './media.ts';
+import { Notification } from './notifications.ts';
 
 export * from './auth.ts';
 export * from './chat.ts';
@@ -60,6 +61,7 @@ export * from './ebooks.ts';
 export * from './feed.ts';
 export * from './media.ts';
 export * from './moderation.ts';
+export * from './notifications.ts';
 
 /**
  * Every table the migrations create has its entity here; orm/schemaDrift.test.ts fails when the two disagree.
@@ -133,4 +135,5 @@ export const entities = [
   Dispute,
   PaymentEvent,
   LedgerEntry,
+  Notification,
 ] as const;

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MessageDto } from '../../contracts/chat.ts';
+import type { NotificationList } from '../../contracts/notifications.ts';
+import { notifyAboutMessage } from '../../domain/notifications/messageNotifications.ts';
+import { seedDm, seedWorld } from '../../test/communities.ts';
+import { call, connectSocket, emitOk, nextEvent, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
+import { dbOf, startCluster, type RunningNode } from '../../test/nodes.ts';
+
+/*
+ * In-app notifications on two nodes sharing Redis: a mention sent on node A reaches the recipient's socket on node B
+ * and their list; reading on one device clears the badge on the other; a notification about a message the recipient
+ * can no longer read (deleted, hidden) leaves the list and the count, and is never created for one already hidden.
+ */
+describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () => {
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let nodeA: RunningNode;
+  let nodeB: RunningNode;
+  const sockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster(2);
+    [nodeA, nodeB] = cluster.nodes as [RunningNode, RunningNode];
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await cluster?.close();
+  });
+
+  async function socketOn(node: RunningNode, user: TestUser) {
+    const socket = await connectSocket(node.url, user.accessToken);
+    sockets.push(socket);
+    return socket;
+  }
+  let sent = 0;
+  const send = (socket: ClientSocket, channelId: string, body: string, replyToId?: string) =>
+    emitOk(socket, 'message:send', { channelId, clientId: `notify-test-${Date.now()}-${sent++}`, body, ...(replyToId ? { replyToId } : {}) }) as Promise<MessageDto>;
+  const listOf = (user: TestUser, node: RunningNode = nodeB) => ok(call<NotificationList>(node, 'GET', '/notifications', user));
+
+  it('a mention on node A reaches the recipient on node B live and in their list; reading on one device clears the other', async () => {
+    const world = await seedWorld(nodeA, { people: { owner: 'owner', alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
+    const { alice, bob } = world;
+    const general = world.channels.general;
+    const aliceSocket = await socketOn(nodeA, alice);
+    const bobLaptop = await socketOn(nodeB, bob);
+    const bobPhone = await socketOn(nodeA, bob);
+
+    const arrived = nextEvent(bobLaptop, 'notification:created', 10_000);
+    const message = await send(aliceSocket, general, `Question for @${bob.user.displayName}: ready?`);
+    const { notification, unreadCount } = await arrived;
+    expect(unreadCount).toBe(1);
+    expect(notification).toMatchObject({
+      kind: 'mention',
+      title: `${alice.user.displayName} mentioned you in #general`,
+      body: `Question for @${bob.user.displayName}: ready?`,
+      url: `/app/c/${world.communityId}/${general}?message=${message.id}`,
+      actor: { id: alice.user.id, displayName: alice.user.displayName },
+      communityId: world.communityId,
+      readAt: null,
+    });
+    const list = await listOf(bob);
+    expect(list.unreadCount).toBe(1);
+    expect(list.data.map((n) => n.id)).toEqual([notification.id]);
+    // The author is not notified of their own message, and nobody else was mentioned.
+    expect((await listOf(alice, nodeA)).data).toEqual([]);
+
+    // Exactly once: the job running again (a retry, another node) stores nothing new.
+    expect(await notifyAboutMessage(nodeB.node.deps, message.id)).toBe(0);
+    expect(await dbOf(nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toHaveLength(1);
+
+    // Read on the phone (node A): the laptop (node B) hears it and its badge clears.
+    const cleared = nextEvent(bobLaptop, 'notification:read', 10_000);
+    expect(await ok(call(nodeA, 'POST', '/notifications/read', bob, { ids: [notification.id] }))).toEqual({ unreadCount: 0 });
+    expect(await cleared).toEqual({ ids: [notification.id], upTo: null, unreadCount: 0 });
+    expect(await ok(call(nodeB, 'GET', '/notifications/unread-count', bob))).toEqual({ unreadCount: 0 });
+    void bobPhone;
+
+    // A reply in the thread notifies the thread's author.
+    const replied = nextEvent(aliceSocket, 'notification:created', 10_000);
+    await send(bobLaptop, general, 'Ready.', message.id);
+    expect((await replied).notification).toMatchObject({ kind: 'reply', title: `${bob.user.displayName} replied in a thread in #general` });
+
+    // A direct message notifies the other member.
+    const dm = await seedDm(nodeA, [alice.user.id, bob.user.id]);
+    const dmArrived = nextEvent(bobLaptop, 'notification:created', 10_000);
+    const direct = await send(aliceSocket, dm, 'Lunch?');
+    expect((await dmArrived).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${direct.id}`, title: `${alice.user.displayName} sent you a message` });
+    expect((await listOf(bob)).unreadCount).toBe(1);
+  });
+
+  it('a notification about a message that is deleted or hidden leaves the list and the count; none is made for a hidden one', async () => {
+    const world = await seedWorld(nodeA, { people: { alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
+    const { alice, bob } = world;
+    const general = world.channels.general;
+    const aliceSocket = await socketOn(nodeA, alice);
+    const bobSocket = await socketOn(nodeB, bob);
+
+    const first = nextEvent(bobSocket, 'notification:created', 10_000);
+    const deleted = await send(aliceSocket, general, `@${bob.user.displayName} oops, wrong person`);
+    await first;
+    const second = nextEvent(bobSocket, 'notification:created', 10_000);
+    const hidden = await send(aliceSocket, general, `@${bob.user.displayName} spam spam`);
+    await second;
+    expect((await listOf(bob)).unreadCount).toBe(2);
+
+    await emitOk(aliceSocket, 'message:delete', { messageId: deleted.id });
+    await dbOf(nodeA).updateTable('messages').set({ hidden_at: new Date() }).where('id', '=', hidden.id).execute();
+    const after = await listOf(bob);
+    expect(after).toMatchObject({ data: [], unreadCount: 0 });
+
+    // Delivery asks too: a mention whose message is hidden by the time its job runs is never stored.
+    await dbOf(nodeA).deleteFrom('notifications').where('user_id', '=', bob.user.id).execute();
+    expect(await notifyAboutMessage(nodeA.node.deps, hidden.id)).toBe(0);
+    expect(await notifyAboutMessage(nodeA.node.deps, deleted.id)).toBe(0);
+    expect(await dbOf(nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** Notifications: the in-app centre (list, unread count, read state synced live across a user's devices). */
+
+export const NOTIFICATION_KINDS = [
+  'mention',
+  'reply',
+  'dm',
+  'class_reminder',
+  'class_live',
+  'waitlist_promoted',
+  'lesson_released',
+  'assignment_graded',
+  'certificate_issued',
+  'order_paid',
+  'order_refunded',
+  'moderation_warned',
+  'moderation_timed_out',
+  'report_resolved',
+  'new_follower',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export const NotificationDto = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(NOTIFICATION_KINDS),
+    title: z.string(),
+    body: z.string(),
+    /** Where clicking it leads inside the app (a message, post, class, lesson or order). */
+    url: z.string(),
+    actor: z.object({ id: z.uuid(), displayName: z.string() }).nullable(),
+    communityId: z.uuid().nullable(),
+    createdAt: z.iso.datetime({ offset: true }),
+    readAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .describe('NotificationDto');
+export type NotificationDto = z.infer<typeof NotificationDto>;
+
+export const NotificationList = z
+  .object({ data: z.array(NotificationDto), nextCursor: z.string().nullable(), unreadCount: z.number().int() })
+  .describe('NotificationList');
+export type NotificationList = z.infer<typeof NotificationList>;
+
+export const NotificationListQuery = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(30),
+});
+
+export const UnreadNotificationCount = z.object({ unreadCount: z.number().int() }).describe('UnreadNotificationCount');
+export type UnreadNotificationCount = z.infer<typeof UnreadNotificationCount>;
+
+/** Mark some notifications read (`ids`), or everything up to a moment (`upTo`, e.g. the newest one shown). */
+export const MarkNotificationsReadInput = z
+  .union([
+    z.strictObject({ ids: z.array(z.uuid()).min(1).max(500) }),
+    z.strictObject({ upTo: z.iso.datetime({ offset: true }) }),
+  ])
+  .describe('MarkNotificationsReadInput');
+export type MarkNotificationsReadInput = z.infer<typeof MarkNotificationsReadInput>;
+
+export interface NotificationReadEvent {
+  /** The ids now read, or every notification up to `upTo`. */
+  ids: string[] | null;
+  upTo: string | null;
+  unreadCount: number;
+}
+
+/** Sent to the recipient's own room (`rooms.user`): every device follows new notifications and read state. */
+export interface NotificationServerEvents {
+  'notification:created': (event: { notification: NotificationDto; unreadCount: number }) => void;
+  'notification:read': (event: NotificationReadEvent) => void;
+}

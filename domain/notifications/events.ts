@@ -1,0 +1,18 @@
+import type { NotificationDto, NotificationReadEvent } from '../../contracts/notifications.ts';
+
+/*
+ * Notification events. `messages.noticed` is recorded durably by the chat send path (in the message's transaction) for
+ * messages that may notify someone — a mention, a thread reply, a direct message — so the notification is created even
+ * if the node dies right after the commit; the notification's unique key keeps it to exactly one.
+ */
+
+declare module '../shared/events.ts' {
+  interface DomainEvents {
+    /** Stored messages that may notify people (durable: recorded in the messages' transaction, one per send batch). */
+    'messages.noticed': { messageIds: string[] };
+    /** A notification was stored for `userId` (never emitted twice for one notification). */
+    'notification.created': { userId: string; notification: NotificationDto; unreadCount: number };
+    /** `userId` read notifications on one device; the others follow. */
+    'notification.read': { userId: string; event: NotificationReadEvent };
+  }
+}

@@ -1,0 +1,121 @@
+import type { NotificationKind } from '../../contracts/notifications.ts';
+import { db, type Db } from '../../orm/db.ts';
+import { readableChannelIds } from '../access/channel.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { EventBus } from '../shared/events.ts';
+import './events.ts';
+import { notify, type NewNotification } from './notify.ts';
+
+/*
+ * Who a new message notifies: the people it mentions, the others in its thread (a reply), and the other members of a
+ * direct message. One notification per recipient and message (a mention outranks a reply, a reply a DM), only for
+ * recipients who can read the message now — a message hidden or deleted before the job ran, a recipient removed
+ * from the channel or blocking the author, gets nothing.
+ */
+
+const PRIORITY: Record<'mention' | 'reply' | 'dm', number> = { mention: 0, reply: 1, dm: 2 };
+
+async function loadMessage(q: Db, messageId: string) {
+  return q
+    .selectFrom('messages as m')
+    .innerJoin('channels as c', 'c.id', 'm.channel_id')
+    .innerJoin('users as a', 'a.id', 'm.author_id')
+    .select(['m.id', 'm.channel_id', 'm.author_id', 'm.body', 'm.reply_to_id', 'm.hidden_at', 'm.deleted_at', 'c.kind', 'c.community_id', 'c.name', 'a.display_name'])
+    .where('m.id', '=', messageId)
+    .executeTakeFirst();
+}
+type Message = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
+
+/** The in-app address of a message: its channel (or DM, course discussion, class) with the message to scroll to. */
+async function messageUrl(q: Db, message: Message): Promise<string> {
+  const at = `?message=${message.id}`;
+  if (message.kind === 'dm' || message.kind === 'group_dm') return `/app/dm/${message.channel_id}${at}`;
+  if (message.kind === 'course') {
+    const course = await q.selectFrom('courses').select('id').where('channel_id', '=', message.channel_id).executeTakeFirst();
+    if (course) return `/app/courses/${course.id}/discussion${at}`;
+  }
+  if (message.kind === 'classroom') {
+    const classroom = await q.selectFrom('classrooms').select(['id', 'community_id']).where('channel_id', '=', message.channel_id).executeTakeFirst();
+    if (classroom) return `/app/c/${classroom.community_id}/classes/${classroom.id}`;
+  }
+  return `/app/c/${message.community_id}/${message.channel_id}${at}`;
+}
+
+async function recipients(q: Db, message: Message): Promise<Map<string, 'mention' | 'reply' | 'dm'>> {
+  const found = new Map<string, 'mention' | 'reply' | 'dm'>();
+  const offer = (userId: string, kind: 'mention' | 'reply' | 'dm') => {
+    if (userId === message.author_id) return;
+    const held = found.get(userId);
+    if (!held || PRIORITY[kind] < PRIORITY[held]) found.set(userId, kind);
+  };
+  const mentioned = await q.selectFrom('message_mentions').select('user_id').where('message_id', '=', message.id).execute();
+  for (const row of mentioned) offer(row.user_id, 'mention');
+  if (message.reply_to_id) {
+    const thread = await q
+      .selectFrom('messages')
+      .select('author_id')
+      .distinct()
+      .where((eb) => eb.or([eb('id', '=', message.reply_to_id!), eb('reply_to_id', '=', message.reply_to_id!)]))
+      .where('deleted_at', 'is', null)
+      .execute();
+    for (const row of thread) offer(row.author_id, 'reply');
+  }
+  if (message.kind === 'dm' || message.kind === 'group_dm') {
+    const members = await q.selectFrom('channel_members').select('user_id').where('channel_id', '=', message.channel_id).execute();
+    for (const row of members) offer(row.user_id, 'dm');
+  }
+  return found;
+}
+
+/** Whether `userId` may read the message's channel now and has not blocked its author. */
+async function mayHear(q: Db, message: Message, userId: string): Promise<boolean> {
+  const row = await q
+    .selectFrom('channels as c')
+    .select('c.id')
+    .where('c.id', '=', message.channel_id)
+    .where('c.id', 'in', readableChannelIds(q, { userId }))
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('user_blocks as b').select('b.blocker_id').where('b.blocker_id', '=', userId).where('b.blocked_id', '=', message.author_id))),
+    )
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+function titleOf(kind: NotificationKind, message: Message): string {
+  const where = message.kind === 'channel' && message.name ? ` in #${message.name}` : '';
+  if (kind === 'mention') return `${message.display_name} mentioned you${where}`;
+  if (kind === 'reply') return `${message.display_name} replied in a thread${where}`;
+  return `${message.display_name} sent you a message`;
+}
+
+/** Notifies everyone a stored message concerns; safe to run again (each notification is stored once). */
+export async function notifyAboutMessage(deps: Deps, messageId: string): Promise<number> {
+  const q = db(deps.orm.em.fork());
+  const message = await loadMessage(q, messageId);
+  if (!message || message.deleted_at || message.hidden_at) return 0;
+  const url = await messageUrl(q, message);
+  const items: NewNotification[] = [];
+  for (const [userId, kind] of await recipients(q, message)) {
+    if (!(await mayHear(q, message, userId))) continue;
+    items.push({
+      userId,
+      kind,
+      sourceKey: `message:${message.id}`,
+      actorId: message.author_id,
+      communityId: message.community_id,
+      subjectType: 'message',
+      subjectId: message.id,
+      title: titleOf(kind, message),
+      body: message.body,
+      url,
+    });
+  }
+  return notify(deps, items);
+}
+
+/** The durable listeners that create notifications (registered once per node, in server/node.ts). */
+export function registerNotificationListeners(bus: EventBus, deps: Deps): void {
+  bus.onDurable('messages.noticed', 'notifyAboutMessages', async ({ messageIds }) => {
+    for (const messageId of messageIds) await notifyAboutMessage(deps, messageId);
+  });
+}
