@@ -30,6 +30,8 @@ import { registerModerationClientEvents } from '../domain/moderation/clientEvent
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
 import { registerNotificationListeners } from '../domain/notifications/messageNotifications.ts';
+import { registerActivityNotifications } from '../domain/notifications/activityNotifications.ts';
+import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
@@ -152,6 +154,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
   registerNotificationListeners(events, deps);
+  registerClassReminderListeners(events, deps);
+  registerActivityNotifications(events, deps);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
   const reload = () =>
@@ -201,6 +205,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     },
     'orders.expire': expireOrderJob(deps),
     'orders.reconcile': reconcileJob(deps),
+    'notifications.class_reminder': classReminderJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
   const jobs = await startJobRunner({
