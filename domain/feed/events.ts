@@ -29,5 +29,7 @@ declare module '../shared/events.ts' {
     'comment.hidden': { communityId: string; postId: string; commentId: string };
     /** The reactions on a post (commentId null) or on one of its comments, after a toggle. */
     'reactions.updated': { communityId: string; postId: string; commentId: string | null; reactions: ReactionDto[] };
+    /** Someone started following someone (not emitted when they already did). */
+    'user.followed': { followerId: string; followeeId: string };
   }
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { db, type Db } from '../../orm/db.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
+import './events.ts';
 
 /*
  * Following and muting are the caller's own choices about their feeds, so both are idempotent and visible to no one
@@ -19,11 +20,14 @@ async function assertOtherUser(q: Db, actor: Actor, userId: string, verb: string
 export async function followUser(deps: Deps, actor: Actor, userId: string): Promise<void> {
   const q = db(deps.orm.em.fork());
   await assertOtherUser(q, actor, userId, 'follow');
-  await q
+  const inserted = await q
     .insertInto('user_follows')
     .values({ follower_id: actor.userId, followee_id: userId, created_at: deps.clock.now() })
     .onConflict((oc) => oc.doNothing())
-    .execute();
+    .returning('followee_id')
+    .executeTakeFirst();
+  // Only a new follow is news (following again changes nothing).
+  if (inserted) await deps.events.emit('user.followed', { followerId: actor.userId, followeeId: userId });
 }
 
 export async function unfollowUser(deps: Deps, actor: Actor, userId: string): Promise<void> {
