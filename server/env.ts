@@ -107,6 +107,8 @@ export const EnvSchema = z.object({
   RTC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(3600),
   CLASSROOM_ATTENDANCE_THRESHOLD_PERCENT: z.coerce.number().min(1).max(100).default(50),
   CLASSROOM_RECONNECT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  // Registered learners are reminded this many minutes before a class starts.
+  CLASS_REMINDER_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   // Media assets. Stored on local disk under DATA_DIR/assets unless S3_BUCKET names an S3-compatible bucket.
   ASSET_MAX_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
   ASSET_IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),

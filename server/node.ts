@@ -150,6 +150,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       platformFeePercent: env.PLATFORM_FEE_PERCENT,
       checkoutHoldMinutes: env.CHECKOUT_HOLD_MINUTES,
     },
+    notifications: { classReminderMinutes: env.CLASS_REMINDER_MINUTES },
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });

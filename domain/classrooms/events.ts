@@ -3,8 +3,8 @@ import type { ClassroomPatchDto, PollResultsDto, RtcTokenDto } from '../../contr
 /*
  * The classrooms' domain events, emitted after commit. A room's shared state changes only through numbered patches
  * (`classroom.state_changed`, one per state version, in version order per room); everything else concerns particular
- * people: who hears that a class started or was called off, who moved up from the waitlist, who was admitted, taken
- * out of the room, or given a new video role. Losing or gaining the class chat is announced with the channel events
+ * people: who hears that a class was scheduled or moved, started or was called off, who moved up from the waitlist,
+ * who was admitted, taken out of the room, or given a new video role. Losing or gaining the class chat is announced with the channel events
  * (`channel.added`, `channel.access_revoked`), like any other channel.
  */
 
@@ -18,6 +18,11 @@ declare module '../shared/events.ts' {
   interface DomainEvents {
     /** One change to a room's shared state, with the state version it used. */
     'classroom.state_changed': { patch: ClassroomPatchDto };
+    /**
+     * A class was scheduled or its start time changed (`startsAt` ISO). Also recorded durably in the change's
+     * transaction, so reminders follow the schedule even if the node dies right after the commit.
+     */
+    'classroom.scheduled': { classroomId: string; startsAt: string; status: 'scheduled' };
     /** The class went live. `attendeeIds`: its host, co-hosts and registered learners. */
     'classroom.started': { classroomId: string; communityId: string; title: string; attendeeIds: string[] };
     /** Called off before it started. `learnerIds`: who was registered or waitlisted; their places are gone. */

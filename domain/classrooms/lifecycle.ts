@@ -21,7 +21,7 @@ const NOT_SCHEDULED: Record<Exclude<Classroom['status'], 'scheduled'>, string> =
  */
 export async function startClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+  const { result } = await changeRoom(deps, classroomId, async ({ q, tx, classroom }) => {
     checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status !== 'scheduled') throw new AppError('conflict', NOT_SCHEDULED[classroom.status]);
     const opensAt = new Date(classroom.starts_at.getTime() - EARLY_START_MINUTES * 60_000);
@@ -40,16 +40,13 @@ export async function startClassroom(deps: Deps, actor: Actor, classroomId: stri
       .union(q.selectFrom('classroom_cohosts').select('user_id').where('classroom_id', '=', classroomId))
       .union(q.selectFrom('classroom_registrations').select('user_id').where('classroom_id', '=', classroomId).where('status', '=', 'registered'))
       .execute();
+    const started = { classroomId, communityId: classroom.community_id, title: classroom.title, attendeeIds: attendees.map((a) => a.user_id) };
+    // Durable too: "class is live" notifications are created even if the node dies right after the commit.
+    await deps.events.record(tx, 'classroom.started', started);
     return {
       patch: { status: 'live', startedAt: now.toISOString() },
       result: await loadClassroomDto(q, actor.userId, classroomId),
-      after: () =>
-        deps.events.emit('classroom.started', {
-          classroomId,
-          communityId: classroom.community_id,
-          title: classroom.title,
-          attendeeIds: attendees.map((a) => a.user_id),
-        }),
+      after: () => deps.events.emit('classroom.started', started),
     };
   });
   return result;

@@ -25,10 +25,14 @@ function assertNotPast(startsAt: string, now: Date): void {
   throw new AppError('invalid_input', message, { details: { fields: { startsAt: message } } });
 }
 
+/** `classroom.scheduled`'s payload: the start as a canonical ISO string (what reminder jobs compare against). */
+const scheduledEvent = (classroomId: string, startsAt: string) =>
+  ({ classroomId, startsAt: new Date(startsAt).toISOString(), status: 'scheduled' }) as const;
+
 /** Schedules a class with its own private chat channel (the host is its first member), in one transaction. */
 export async function createClassroom(deps: Deps, actor: Actor, input: CreateClassroomInput): Promise<ClassroomDto> {
   assertNotPast(input.startsAt, deps.clock.now());
-  return deps.orm.em.fork().transactional(async (tx) => {
+  const dto = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const community = await loadCommunityAccess(q, actor.userId, input.communityId);
     if (!ClassroomPolicy.schedule(actor, community.role)) {
@@ -58,8 +62,11 @@ export async function createClassroom(deps: Deps, actor: Actor, input: CreateCla
       })
       .execute();
     await q.insertInto('channel_members').values({ channel_id: channelId, user_id: actor.userId }).execute();
+    await deps.events.record(tx, 'classroom.scheduled', scheduledEvent(id, input.startsAt));
     return loadClassroomDto(q, actor.userId, id);
   });
+  await deps.events.emit('classroom.scheduled', scheduledEvent(dto.id, dto.startsAt));
+  return dto;
 }
 
 export interface ListClassroomsFilter {
@@ -122,7 +129,7 @@ const LIVE_EDITABLE = new Set(['title', 'description']);
  */
 export async function updateClassroom(deps: Deps, actor: Actor, classroomId: string, input: UpdateClassroomInput): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { dto, classroom, promoted } = await deps.orm.em.fork().transactional(async (tx) => {
+  const { dto, classroom, promoted, moved } = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const { classroom } = await authorizeClassroom(q, actor, classroomId, 'manage', { lock: true });
     assertNotOver(classroom);
@@ -155,12 +162,15 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
       })
       .where('id', '=', classroomId)
       .execute();
+    const moved = input.startsAt !== undefined && new Date(input.startsAt).getTime() !== classroom.starts_at.getTime();
+    if (moved) await deps.events.record(tx, 'classroom.scheduled', scheduledEvent(classroomId, input.startsAt!));
     const updated = { ...classroom, capacity: input.capacity ?? classroom.capacity, title: input.title ?? classroom.title, price_minor: priceMinor };
     const promoted =
       input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(q, updated, seatClockOf(deps)) : [];
-    return { dto: await loadClassroomDto(q, actor.userId, classroomId), classroom: updated, promoted };
+    return { dto: await loadClassroomDto(q, actor.userId, classroomId), classroom: updated, promoted, moved };
   });
   await announcePromoted(deps, classroom, promoted);
+  if (moved) await deps.events.emit('classroom.scheduled', scheduledEvent(classroomId, dto.startsAt));
   return dto;
 }
 
@@ -170,7 +180,7 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
  */
 export async function cancelClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+  const { result } = await changeRoom(deps, classroomId, async ({ q, tx, classroom }) => {
     checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status === 'live') throw new AppError('conflict', 'The class is live: end it instead of cancelling it.');
     assertNotOver(classroom);
@@ -186,11 +196,13 @@ export async function cancelClassroom(deps: Deps, actor: Actor, classroomId: str
       .where('classroom_id', '=', classroomId)
       .where('status', 'in', ['registered', 'waitlisted', 'held'])
       .execute();
+    const cancelled = { classroomId, communityId: classroom.community_id, learnerIds: learners.map((l) => l.user_id) };
+    // Durable too: work that must follow a cancellation (dropping the class's reminder) survives a crash after commit.
+    await deps.events.record(tx, 'classroom.cancelled', cancelled);
     return {
       patch: { status: 'cancelled' },
       result: await loadClassroomDto(q, actor.userId, classroomId),
-      after: () =>
-        deps.events.emit('classroom.cancelled', { classroomId, communityId: classroom.community_id, learnerIds: learners.map((l) => l.user_id) }),
+      after: () => deps.events.emit('classroom.cancelled', cancelled),
     };
   });
   return result;

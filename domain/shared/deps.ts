@@ -42,6 +42,11 @@ export interface CommerceSettings {
   checkoutHoldMinutes: number;
 }
 
+export interface NotificationSettings {
+  /** How long before a class starts its registered learners are reminded. */
+  classReminderMinutes: number;
+}
+
 export interface AuthLimiters {
   loginFailuresByAccount: RateLimiter;
   loginFailuresByIp: RateLimiter;
@@ -67,6 +72,7 @@ export interface Deps {
   /** Uploaded media: the store (local disk or S3), per-kind limits and the URL signer. */
   media: MediaService;
   commerce: CommerceSettings;
+  notifications: NotificationSettings;
   clock: Clock;
 }
 
