@@ -49,7 +49,7 @@ import {
   Report,
 } from './moderation.ts';
 import { Asset, Entitlement } from './media.ts';
-import { Notification } from './notifications.ts';
+import { Notification, NotificationPreferences, PushSubscription } from './notifications.ts';
 
 export * from './auth.ts';
 export * from './chat.ts';
@@ -136,4 +136,6 @@ export const entities = [
   PaymentEvent,
   LedgerEntry,
   Notification,
+  NotificationPreferences,
+  PushSubscription,
 ] as const;
