@@ -28,6 +28,8 @@ import { salesRoutes } from './routes/sales.ts';
 import { tierRoutes } from './routes/tiers.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { notificationPreferenceRoutes } from './routes/notificationPreferences.ts';
+import { pushRoutes } from './routes/push.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -94,6 +96,8 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   tierRoutes(route, deps);
   webhookRoutes(route, deps);
   notificationRoutes(route, deps);
+  notificationPreferenceRoutes(route, deps);
+  pushRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);

@@ -32,6 +32,8 @@ import { registerNotificationClientEvents } from '../domain/notifications/client
 import { registerNotificationListeners } from '../domain/notifications/messageNotifications.ts';
 import { registerActivityNotifications } from '../domain/notifications/activityNotifications.ts';
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
+import { emailDigestJob } from '../domain/notifications/emailDigest.ts';
+import { registerPushDelivery } from '../domain/notifications/push.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
@@ -157,6 +159,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   registerNotificationListeners(events, deps);
   registerClassReminderListeners(events, deps);
   registerActivityNotifications(events, deps);
+  registerPushDelivery(events, deps);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
   const reload = () =>
@@ -207,6 +210,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     'orders.expire': expireOrderJob(deps),
     'orders.reconcile': reconcileJob(deps),
     'notifications.class_reminder': classReminderJob(deps),
+    'notifications.email_digest': emailDigestJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
   const jobs = await startJobRunner({
