@@ -52,6 +52,10 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   ['POST', 'checkout/quote'],
   ['GET', `orders/${ID}`],
   ['GET', 'me/orders'],
+  // Notifications: the bell, its dropdown and the notifications page
+  ['GET', 'notifications'],
+  ['GET', 'notifications/unread-count'],
+  ['POST', 'notifications/read'],
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
