@@ -71,3 +71,49 @@ export interface NotificationServerEvents {
   'notification:created': (event: { notification: NotificationDto; unreadCount: number }) => void;
   'notification:read': (event: NotificationReadEvent) => void;
 }
+
+/** Whether a notification kind goes out in-app, by e-mail and by web push. */
+export const NotificationChannels = z.strictObject({ inApp: z.boolean(), email: z.boolean(), push: z.boolean() });
+
+/** My notification preferences, with the defaults filled in for every kind. */
+export const NotificationPreferencesDto = z
+  .object({
+    kinds: z.record(z.enum(NOTIFICATION_KINDS), NotificationChannels),
+    /** Communities whose notifications I do not want (mentions still reach me). */
+    mutedCommunityIds: z.array(z.uuid()),
+    /** Quiet hours, minutes after midnight in `timeZone` (may cross midnight); e-mail and push wait until they end. */
+    quietStart: z.number().int().nullable(),
+    quietEnd: z.number().int().nullable(),
+    timeZone: z.string(),
+    emailUnsubscribed: z.boolean(),
+  })
+  .describe('NotificationPreferencesDto');
+export type NotificationPreferencesDto = z.infer<typeof NotificationPreferencesDto>;
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const minuteOfDay = z.number().int().min(0, 'must be 0–1439 (minutes after midnight)').max(1439, 'must be 0–1439 (minutes after midnight)');
+
+/** PUT my preferences: the fields sent replace mine; `kinds` changes only the kinds and channels named. */
+export const UpdateNotificationPreferencesInput = z
+  .strictObject({
+    kinds: z.partialRecord(z.enum(NOTIFICATION_KINDS), NotificationChannels.partial().strict()).optional(),
+    mutedCommunityIds: z.array(z.uuid()).max(500).optional(),
+    quietStart: minuteOfDay.nullable().optional(),
+    quietEnd: minuteOfDay.nullable().optional(),
+    timeZone: z.string().trim().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+    /** false: e-mail me again after an unsubscribe. */
+    emailUnsubscribed: z.boolean().optional(),
+  })
+  .refine((v) => (v.quietStart === undefined) === (v.quietEnd === undefined) && (v.quietStart === null) === (v.quietEnd === null), {
+    message: 'quietStart and quietEnd go together: both numbers, both null, or neither sent',
+    path: ['quietStart'],
+  })
+  .describe('UpdateNotificationPreferencesInput');
+export type UpdateNotificationPreferencesInput = z.infer<typeof UpdateNotificationPreferencesInput>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isVapidPrivateKey, isVapidPublicKey } from '../domain/notifications/vapid.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -127,6 +128,11 @@ export const EnvSchema = z.object({
   STRIPE_API_URL: optionalUrl(/^https?$/, 'http(s)'),
   PLATFORM_FEE_PERCENT: z.coerce.number().min(0).max(100).default(10),
   CHECKOUT_HOLD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  // Web push (VAPID). Both keys, or neither: in development and tests a pair is generated once in DATA_DIR; in production
+  // without them web push is off (the public-key route answers `unavailable`). Generate with `npx web-push generate-vapid-keys`.
+  VAPID_PUBLIC_KEY: z.string().trim().refine(isVapidPublicKey, 'a VAPID public key is 65 bytes, base64url (87 characters)').optional(),
+  VAPID_PRIVATE_KEY: z.string().trim().refine(isVapidPrivateKey, 'a VAPID private key is 32 bytes, base64url (43 characters)').optional(),
+  VAPID_SUBJECT: z.string().trim().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'mailto:someone@example.com or an https:// URL').optional(),
 }).superRefine((env, ctx) => {
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
     const missing = env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
@@ -135,6 +141,13 @@ export const EnvSchema = z.object({
   if (env.STRIPE_SECRET_KEY && (!env.STRIPE_PUBLISHABLE_KEY || !env.STRIPE_WEBHOOK_SECRET)) {
     const missing = env.STRIPE_PUBLISHABLE_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_PUBLISHABLE_KEY';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'is needed with STRIPE_SECRET_KEY (see the README: connecting Stripe)' });
+  }
+  if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
+    const missing = env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are set together' });
+  }
+  if (env.NODE_ENV === 'production' && env.VAPID_PUBLIC_KEY && !env.VAPID_SUBJECT) {
+    ctx.addIssue({ code: 'custom', path: ['VAPID_SUBJECT'], message: 'is needed with the VAPID keys in production (mailto: or https: contact for push services)' });
   }
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID)) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is needed when other S3_ variables are set (or unset them to store on local disk)' });
@@ -154,6 +167,7 @@ const SECRET_VARIABLES = new Set([
   'S3_SECRET_ACCESS_KEY',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'VAPID_PRIVATE_KEY',
 ]);
 
 export interface EnvProblem {

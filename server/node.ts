@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
@@ -34,6 +35,7 @@ import { registerActivityNotifications } from '../domain/notifications/activityN
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
 import { emailDigestJob } from '../domain/notifications/emailDigest.ts';
 import { registerPushDelivery } from '../domain/notifications/push.ts';
+import { loadOrCreateDevVapidKeys, type PushSettings } from '../domain/notifications/vapid.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
@@ -153,6 +155,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       checkoutHoldMinutes: env.CHECKOUT_HOLD_MINUTES,
     },
     notifications: { classReminderMinutes: env.CLASS_REMINDER_MINUTES },
+    push: await pushSettings(env, logger),
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
@@ -295,6 +298,27 @@ export function assetStorageFor(env: Env): AssetStorage {
       ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
       : {}),
   });
+}
+
+/**
+ * Web push from the environment: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY when set; otherwise, outside production, a pair
+ * generated once and kept in DATA_DIR (every node on that DATA_DIR signs with it); in production without keys, off.
+ */
+async function pushSettings(env: Env, logger: Logger): Promise<PushSettings | null> {
+  const subject = env.VAPID_SUBJECT ?? 'mailto:push@edulure.invalid';
+  const common = { ttlSeconds: 24 * 3600, timeoutMs: 10_000 };
+  if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
+    return { vapid: { subject, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY }, ...common };
+  }
+  if (env.NODE_ENV === 'production') {
+    logger.warn('web push is off: set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT to turn it on');
+    return null;
+  }
+  const dataDir = path.resolve(env.DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const { keys, created } = await loadOrCreateDevVapidKeys(dataDir);
+  if (created) logger.info({ dataDir }, 'generated a development VAPID key pair (set VAPID_* in production)');
+  return { vapid: { subject, ...keys }, ...common };
 }
 
 /**

@@ -3,7 +3,7 @@ import { EmailOutbox } from '../../orm/entities/index.ts';
 import type { JobHandler } from '../shared/jobs.ts';
 
 export interface MailTransport {
-  send(message: { from: string; to: string; subject: string; text: string }): Promise<void>;
+  send(message: { from: string; to: string; subject: string; text: string; headers?: Record<string, string> }): Promise<void>;
 }
 
 /**
@@ -18,7 +18,7 @@ export function emailDelivery(options: { orm: Orm; transport: MailTransport; fro
     const mail = await em.findOne(EmailOutbox, { id: outboxId });
     if (!mail || mail.sentAt) return;
     try {
-      await transport.send({ from, to: mail.to, subject: mail.subject, text: mail.body });
+      await transport.send({ from, to: mail.to, subject: mail.subject, text: mail.body, ...(mail.headers ? { headers: mail.headers } : {}) });
     } catch (err) {
       await em.nativeUpdate(EmailOutbox, { id: outboxId }, { attempts: job.attempts, lastError: String(err).slice(0, 1000) });
       throw err;

@@ -1,8 +1,10 @@
+import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
-import { db } from '../../orm/db.ts';
+import { db, type Db } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
 import './events.ts';
 import { countUnread, loadNotificationDtos } from './inbox.ts';
+import { loadPreferencesOf, wants } from './preferences.ts';
 
 /** One notification to store: `sourceKey` names what caused it, so (recipient, kind, source) is stored once. */
 export interface NewNotification {
@@ -22,18 +24,43 @@ export interface NewNotification {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+export const emailDigestKey = (userId: string) => `email-digest:${userId}`;
+
+/**
+ * Queues the recipient's e-mail digest EMAIL_NOTIFY_DELAY_MINUTES from now, unless one is already pending: graphile's
+ * 'preserve_run_at' keeps the pending job's time, so a burst of notifications makes ONE digest, sent that long after
+ * the first of them.
+ */
+export async function scheduleEmailDigest(deps: Deps, q: Db, userId: string, runAt?: Date): Promise<void> {
+  const at = runAt ?? new Date(deps.clock.now().getTime() + deps.notifications.emailNotifyDelayMinutes * 60_000);
+  await sql`select graphile_worker.add_job(
+      'notifications.email_digest',
+      ${JSON.stringify({ userId })}::json,
+      run_at => ${at}::timestamptz,
+      job_key => ${emailDigestKey(userId)}::text,
+      job_key_mode => ${runAt ? 'replace' : 'preserve_run_at'}::text
+    )`.execute(q);
+}
+
 /**
  * Stores notifications, each exactly once (a repeated call — a retried job, another node — inserts nothing), and tells
  * each recipient's devices about the new ones. Returns how many were new.
+ *
+ * Preferences apply here: a kind the recipient switched off in-app, or anything from a community they muted, is not
+ * stored at all — except a mention, which reaches them even in a muted community (being named personally gets
+ * through, as in chat apps). Recipients who want a stored one by e-mail get their digest queued.
  */
 export async function notify(deps: Deps, items: readonly NewNotification[]): Promise<number> {
   if (items.length === 0) return 0;
   const q = db(deps.orm.em.fork());
   const at = deps.clock.now();
+  const prefs = await loadPreferencesOf(q, items.map((n) => n.userId));
+  const wanted = items.filter((n) => wants(prefs.get(n.userId)!, n.kind, 'inApp', n.communityId ?? null));
+  if (wanted.length === 0) return 0;
   const inserted = await q
     .insertInto('notifications')
     .values(
-      items.map((n) => ({
+      wanted.map((n) => ({
         id: crypto.randomUUID(),
         user_id: n.userId,
         kind: n.kind,
@@ -49,8 +76,12 @@ export async function notify(deps: Deps, items: readonly NewNotification[]): Pro
       })),
     )
     .onConflict((oc) => oc.columns(['user_id', 'kind', 'source_key']).doNothing())
-    .returning(['id', 'user_id'])
+    .returning(['id', 'user_id', 'kind', 'community_id'])
     .execute();
+  const mailTo = new Set(
+    inserted.filter((row) => wants(prefs.get(row.user_id)!, row.kind as NotificationKind, 'email', row.community_id)).map((row) => row.user_id),
+  );
+  for (const userId of mailTo) await scheduleEmailDigest(deps, q, userId);
   for (const row of inserted) {
     const [notification] = await loadNotificationDtos(q, row.user_id, [row.id]);
     if (!notification) continue;

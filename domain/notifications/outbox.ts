@@ -24,12 +24,14 @@ export interface OutgoingEmail {
   to: string;
   subject: string;
   body: string;
+  /** Extra headers, e.g. List-Unsubscribe. */
+  headers?: Record<string, string>;
 }
 
 /** Queues an e-mail inside the caller's transaction, so it exists exactly when the change that caused it does. */
 export async function queueEmail(em: EntityManager, email: OutgoingEmail): Promise<void> {
   const id = crypto.randomUUID();
-  em.create(EmailOutbox, { id, to: email.to, subject: email.subject, body: email.body });
+  em.create(EmailOutbox, { id, to: email.to, subject: email.subject, body: email.body, headers: email.headers ?? null });
   await enqueueJob(em, 'email.send', { outboxId: id }, { jobKey: `email:${id}`, maxAttempts: EMAIL_MAX_ATTEMPTS });
 }
 

@@ -4,6 +4,7 @@ export type { Orm, Logger };
 import type { TokenService } from '../auth/tokens.ts';
 import type { PaymentProvider } from '../commerce/provider.ts';
 import type { MediaService } from '../media/service.ts';
+import type { PushSettings } from '../notifications/vapid.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
@@ -73,6 +74,8 @@ export interface Deps {
   media: MediaService;
   commerce: CommerceSettings;
   notifications: NotificationSettings;
+  /** Web push (VAPID); null when it is off (production without VAPID keys): its routes answer `unavailable`. */
+  push: PushSettings | null;
   clock: Clock;
 }
 

@@ -96,6 +96,8 @@ export const EmailOutbox = defineEntity({
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
     nextAttemptAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    /** Extra headers (e.g. List-Unsubscribe on notification digests); null: none. */
+    headers: p.json<Record<string, string>>().nullable(),
   },
 });
 export type IEmailOutbox = InferEntity<typeof EmailOutbox>;
