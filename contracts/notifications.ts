@@ -117,3 +117,43 @@ export const UpdateNotificationPreferencesInput = z
   })
   .describe('UpdateNotificationPreferencesInput');
 export type UpdateNotificationPreferencesInput = z.infer<typeof UpdateNotificationPreferencesInput>;
+
+/**
+ * A browser's push subscription (`PushSubscription.toJSON()`), posted once per device. Push services are always https
+ * (web-push only speaks TLS), so the endpoint must be an https URL — tests run a loopback https push service.
+ */
+export const PushSubscriptionInput = z
+  .object({
+    endpoint: z.url({ protocol: /^https$/ }).max(2000),
+    /** Browsers also send `expirationTime`; it is accepted and ignored. */
+    expirationTime: z.number().nullable().optional(),
+    keys: z.strictObject({
+      /** The device's P-256 public key, base64url (65 bytes). */
+      p256dh: z.string().regex(/^[A-Za-z0-9_-]{86,88}={0,2}$/),
+      /** The device's auth secret, base64url (16 bytes). */
+      auth: z.string().regex(/^[A-Za-z0-9_-]{21,24}={0,2}$/),
+    }),
+  })
+  .describe('PushSubscriptionInput');
+export type PushSubscriptionInput = z.infer<typeof PushSubscriptionInput>;
+
+export const RemovePushSubscriptionInput = z.strictObject({ endpoint: z.string().max(2000) }).describe('RemovePushSubscriptionInput');
+export type RemovePushSubscriptionInput = z.infer<typeof RemovePushSubscriptionInput>;
+
+/** The server's VAPID public key (base64url), the `applicationServerKey` a browser subscribes with. */
+export const VapidKeyDto = z.object({ publicKey: z.string() }).describe('VapidKeyDto');
+export type VapidKeyDto = z.infer<typeof VapidKeyDto>;
+
+/** What a push carries to the service worker (encrypted for the device): enough to show it and open it on click. */
+export interface PushPayload {
+  id: string;
+  title: string;
+  body: string;
+  url: string;
+}
+
+/** One of my devices subscribed to web push. */
+export const PushSubscriptionDto = z
+  .object({ endpoint: z.string(), createdAt: z.iso.datetime({ offset: true }) })
+  .describe('PushSubscriptionDto');
+export type PushSubscriptionDto = z.infer<typeof PushSubscriptionDto>;
