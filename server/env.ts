@@ -110,6 +110,8 @@ export const EnvSchema = z.object({
   CLASSROOM_RECONNECT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
   // Registered learners are reminded this many minutes before a class starts.
   CLASS_REMINDER_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  // Notifications a user has not seen in-app are e-mailed (one digest) this many minutes after the first of a burst.
+  EMAIL_NOTIFY_DELAY_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   // Media assets. Stored on local disk under DATA_DIR/assets unless S3_BUCKET names an S3-compatible bucket.
   ASSET_MAX_BYTES: z.coerce.number().int().min(1024).default(500 * 1024 * 1024),
   ASSET_IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -27,6 +27,7 @@ import { assetCleanupJob, scheduleAssetCleanup } from '../domain/media/cleanup.t
 import { createS3Storage } from '../domain/media/s3Storage.ts';
 import { createMediaService, type MediaService } from '../domain/media/service.ts';
 import { createLocalStorage, type AssetStorage } from '../domain/media/storage.ts';
+import { createUrlSigner, type UrlSigner } from '../domain/media/signing.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
@@ -154,7 +155,11 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       platformFeePercent: env.PLATFORM_FEE_PERCENT,
       checkoutHoldMinutes: env.CHECKOUT_HOLD_MINUTES,
     },
-    notifications: { classReminderMinutes: env.CLASS_REMINDER_MINUTES },
+    notifications: {
+      classReminderMinutes: env.CLASS_REMINDER_MINUTES,
+      emailNotifyDelayMinutes: env.EMAIL_NOTIFY_DELAY_MINUTES,
+      unsubscribeSigner: unsubscribeSigner(config.jwtKeys),
+    },
     push: await pushSettings(env, logger),
     clock: config.clock ?? systemClock,
   };
@@ -266,6 +271,11 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       return closing;
     },
   };
+}
+
+/** Signs e-mail unsubscribe tokens with secrets derived (labelled HMAC) from the JWT key ring every node shares. */
+function unsubscribeSigner(jwtKeys: JwtKey[]): UrlSigner {
+  return createUrlSigner(jwtKeys.map((k) => createHmac('sha256', k.secret).update('edulure email unsubscribe v1').digest()));
 }
 
 /**

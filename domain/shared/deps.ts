@@ -5,6 +5,7 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { PaymentProvider } from '../commerce/provider.ts';
 import type { MediaService } from '../media/service.ts';
 import type { PushSettings } from '../notifications/vapid.ts';
+import type { UrlSigner } from '../media/signing.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
@@ -46,6 +47,10 @@ export interface CommerceSettings {
 export interface NotificationSettings {
   /** How long before a class starts its registered learners are reminded. */
   classReminderMinutes: number;
+  /** How long after a notification the e-mail digest goes out (one per burst) if it is still unread. */
+  emailNotifyDelayMinutes: number;
+  /** Signs the one-click e-mail unsubscribe tokens (a secret derived from the JWT key ring; every key verifies). */
+  unsubscribeSigner: UrlSigner;
 }
 
 export interface AuthLimiters {
