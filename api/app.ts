@@ -157,7 +157,15 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
       }) as never,
     ),
   );
-  app.use(apiOnly(jsonBody({ limitBytes: options.bodyLimitBytes, multipartPaths: [`${API_PREFIX}/assets`] }) as never));
+  app.use(
+    apiOnly(
+      jsonBody({
+        limitBytes: options.bodyLimitBytes,
+        multipartPaths: [`${API_PREFIX}/assets`],
+        formPaths: [`${API_PREFIX}/notifications/unsubscribe`],
+      }) as never,
+    ),
+  );
   app.use(apiOnly(ops.routes() as never));
   app.use(apiOnly(router.routes() as never));
   app.use(apiOnly(router.allowedMethods({ throw: true }) as never));

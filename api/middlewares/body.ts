@@ -7,8 +7,10 @@ import type { ApiContext } from '../context.ts';
  * webhooks need. Non-JSON bodies are refused with `invalid_input`; oversized ones with 413. A multipart POST to one of
  * `multipartPaths` (uploads) is left unread for its route to stream.
  */
-export function jsonBody(options: { limitBytes: number; multipartPaths?: readonly string[] }) {
+export function jsonBody(options: { limitBytes: number; multipartPaths?: readonly string[]; formPaths?: readonly string[] }) {
   const multipartPaths = new Set(options.multipartPaths ?? []);
+  // Paths whose callers send a form, not JSON (a mail client's RFC 8058 one-click unsubscribe: List-Unsubscribe=One-Click).
+  const formPaths = new Set(options.formPaths ?? []);
   return async (ctx: ApiContext, next: Next) => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
     // Uploads: the route streams the multipart body itself; it is never read into memory here.
@@ -19,6 +21,10 @@ export function jsonBody(options: { limitBytes: number; multipartPaths?: readonl
     (ctx.request as { rawBody?: Buffer }).rawBody = raw;
     if (raw.length === 0) {
       ctx.state.body = {};
+      return next();
+    }
+    if (formPaths.has(ctx.path) && ctx.is('application/x-www-form-urlencoded')) {
+      ctx.state.body = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
       return next();
     }
     if (!ctx.is('application/json', 'application/*+json')) {

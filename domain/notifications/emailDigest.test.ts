@@ -122,7 +122,14 @@ describe('e-mail digests', () => {
       expect((res.body as { error: { code: string } }).error.code).toBe('invalid_input');
     }
     await paid(user, 'before');
-    expect(await ok(call(node, 'POST', `/notifications/unsubscribe?token=${encodeURIComponent(token)}`))).toMatchObject({ unsubscribed: true });
+    // As a mail client sends it (RFC 8058): a form body, no sign-in.
+    const oneClick = await fetch(`${node.url}/api/v1/notifications/unsubscribe?token=${encodeURIComponent(token)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.json()).toMatchObject({ unsubscribed: true });
     expect(await ok(call(node, 'GET', `/notifications/unsubscribe?token=${encodeURIComponent(token)}`))).toMatchObject({ unsubscribed: true });
     await runDigest(user);
     expect(await mailsTo(user)).toHaveLength(0);
