@@ -76,7 +76,8 @@ export async function startProduct(extraEnv: Record<string, string> = {}): Promi
     SEED_DEMO: 'never',
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    // Its own keys in the shared Redis: rate limits (sign-ups per address) and presence are this journey's alone.
+    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `e2e-${randomBytes(6).toString('hex')}` } : {}),
     ...extraEnv,
   });
   const baseUrl = `http://127.0.0.1:${port}`;
