@@ -15,15 +15,11 @@ import { AppError } from '../shared/errors.ts';
 type BundleRow = Selectable<DB['bundles']>;
 type ItemRef = { type: 'course' | 'ebook'; id: string };
 
-interface ItemRow {
-  type: 'course' | 'ebook';
-  id: string;
-  title: string;
-  priceMinor: number;
-  currency: string | null;
-  status: string;
+/** A course or an ebook as a bundle sees it: the columns both tables share, and whether the seller authored it. */
+type ItemRow = Pick<Selectable<DB['courses']> | Selectable<DB['ebooks']>, 'id' | 'title' | 'price_minor' | 'currency' | 'status'> & {
+  type: ItemRef['type'];
   authored: boolean;
-}
+};
 
 async function loadItems(q: Db, sellerId: string, refs: readonly ItemRef[]): Promise<Map<string, ItemRow>> {
   const courseIds = refs.filter((r) => r.type === 'course').map((r) => r.id);
@@ -37,13 +33,13 @@ async function loadItems(q: Db, sellerId: string, refs: readonly ItemRef[]): Pro
       .where('k.id', 'in', courseIds)
       .execute();
     for (const r of rows) {
-      items.set(`course:${r.id}`, { type: 'course', id: r.id, title: r.title, priceMinor: r.price_minor, currency: r.currency, status: r.status, authored: r.role !== null });
+      items.set(`course:${r.id}`, { ...r, type: 'course', authored: r.role !== null });
     }
   }
   if (ebookIds.length) {
     const rows = await q.selectFrom('ebooks').select(['id', 'title', 'price_minor', 'currency', 'status', 'owner_id']).where('id', 'in', ebookIds).execute();
     for (const r of rows) {
-      items.set(`ebook:${r.id}`, { type: 'ebook', id: r.id, title: r.title, priceMinor: r.price_minor, currency: r.currency, status: r.status, authored: r.owner_id === sellerId });
+      items.set(`ebook:${r.id}`, { ...r, type: 'ebook', authored: r.owner_id === sellerId });
     }
   }
   return items;
@@ -64,7 +60,7 @@ async function checkItems(q: Db, sellerId: string, currency: string, refs: reado
     // Someone else's content answers as if it did not exist.
     if (!item || !item.authored) fail(`No ${ref.type} of yours with that id.`);
     if (item!.status !== 'published') fail(`“${item!.title}” is not published.`);
-    if (item!.priceMinor <= 0 || item!.currency !== currency) fail(`“${item!.title}” must be priced in ${currency} to join this bundle.`);
+    if (item!.price_minor <= 0 || item!.currency !== currency) fail(`“${item!.title}” must be priced in ${currency} to join this bundle.`);
   }
 }
 
@@ -90,7 +86,7 @@ async function present(q: Db, bundle: BundleRow): Promise<BundleDto> {
     status: bundle.status,
     items: refs.flatMap((r) => {
       const item = items.get(`${r.item_type}:${r.item_id}`);
-      return item ? [{ type: item.type, id: item.id, title: item.title, priceMinor: item.priceMinor }] : [];
+      return item ? [{ type: item.type, id: item.id, title: item.title, priceMinor: item.price_minor }] : [];
     }),
   };
 }
