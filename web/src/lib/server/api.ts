@@ -18,6 +18,8 @@ export interface ApiRequestOptions {
   /** Access token for `Authorization: Bearer`. */
   token?: string | null;
   timeoutMs?: number;
+  /** Headers of the call's own, e.g. an `Idempotency-Key`. */
+  headers?: Record<string, string>;
 }
 
 const DEFAULT_INTERNAL_API = 'http://127.0.0.1:3000';
@@ -36,6 +38,7 @@ export async function apiRequest<T>(caller: ApiCaller, path: string, options: Ap
   const { method = 'GET', body, token, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const headers = apiHeaders(caller, token, 'application/json');
   if (body !== undefined) headers.set('content-type', 'application/json');
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
 
   let response: Response;
   try {
@@ -60,7 +63,8 @@ export function mapResult<A, B>(result: ApiResult<A>, map: (data: A) => B): ApiR
   return result.ok ? { ...result, data: map(result.data) } : result;
 }
 
-function apiHeaders(caller: ApiCaller, token: string | null | undefined, accept: string): Headers {
+/** The headers every call to the API carries: the internal secret with the browser's address, its user agent, the token. */
+export function apiHeaders(caller: ApiCaller, token: string | null | undefined, accept: string): Headers {
   const headers = new Headers({ accept });
   const secret = process.env.EDULURE_INTERNAL_SECRET;
   if (secret) {

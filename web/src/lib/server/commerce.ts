@@ -13,7 +13,7 @@ import type {
   RefundResponse,
   TierDto,
 } from '$contracts/commerce.ts';
-import { apiDownload, apiRequest, internalApiOrigin, toErrorBody, type ApiCaller, type ApiResult } from './api.ts';
+import { apiDownload, apiRequest, type ApiCaller, type ApiResult } from './api.ts';
 
 interface Session {
   locals: App.Locals;
@@ -49,45 +49,15 @@ export function submitTestPayment(event: Caller, orderId: string, outcome: 'pay'
   return apiRequest<unknown>(event, `/api/v1/test-payments/${orderId}`, { method: 'POST', body: { outcome }, token: event.locals.accessToken });
 }
 
-/**
- * A refund, sent with the Idempotency-Key the form carried: a double submit (or a retry after a lost answer) refunds
- * once. The shared helper sends no extra headers, hence this call of its own.
- */
-export async function refundOrder(event: Caller, orderId: string, input: RefundInput, idempotencyKey: string): Promise<ApiResult<RefundResponse>> {
-  const headers = new Headers({ accept: 'application/json', 'content-type': 'application/json', 'idempotency-key': idempotencyKey });
-  const secret = process.env.EDULURE_INTERNAL_SECRET;
-  if (secret) {
-    headers.set('x-edulure-internal', secret);
-    try {
-      headers.set('x-edulure-client-ip', event.getClientAddress());
-    } catch {
-      // No client address header: the API uses the socket's.
-    }
-  }
-  const userAgent = event.request.headers.get('user-agent');
-  if (userAgent) headers.set('user-agent', userAgent);
-  if (event.locals.accessToken) headers.set('authorization', `Bearer ${event.locals.accessToken}`);
-  let response: Response;
-  try {
-    response = await fetch(`${internalApiOrigin()}/api/v1/orders/${orderId}/refunds`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(input),
-      signal: AbortSignal.timeout(20_000),
-      redirect: 'manual',
-    });
-  } catch {
-    return { ok: false, status: 503, error: { code: 'unavailable', message: 'The Edulure API is not reachable.' } };
-  }
-  const text = await response.text().catch(() => '');
-  let payload: unknown;
-  try {
-    payload = text ? JSON.parse(text) : undefined;
-  } catch {
-    payload = undefined;
-  }
-  if (response.ok) return { ok: true, status: response.status, data: payload as RefundResponse };
-  return { ok: false, status: response.status, error: toErrorBody(response.status, payload) };
+/** A refund, sent with the Idempotency-Key the form carried: a double submit (or a retry after a lost answer) refunds once. */
+export function refundOrder(event: Caller, orderId: string, input: RefundInput, idempotencyKey: string): Promise<ApiResult<RefundResponse>> {
+  return apiRequest<RefundResponse>(event, `/api/v1/orders/${orderId}/refunds`, {
+    method: 'POST',
+    body: input,
+    token: event.locals.accessToken,
+    headers: { 'idempotency-key': idempotencyKey },
+    timeoutMs: 20_000,
+  });
 }
 
 function earningsQuery(from: string | null, to: string | null, format: 'json' | 'csv'): string {

@@ -1,6 +1,6 @@
 import { error, json } from '@sveltejs/kit';
 import type { ErrorResponse } from '$contracts/errors.ts';
-import { apiRequest, internalApiOrigin, toErrorBody, type ApiRequestOptions } from '$lib/server/api.ts';
+import { apiHeaders, apiRequest, internalApiOrigin, toErrorBody, type ApiRequestOptions } from '$lib/server/api.ts';
 import { allowedApiCall, forwardedQuery } from '$lib/server/apiPassThrough.ts';
 import type { RequestHandler } from './$types';
 
@@ -61,21 +61,10 @@ async function streamUpload(event: Parameters<RequestHandler>[0], path: string):
   if (!type.startsWith('multipart/form-data') || !event.request.body) {
     return json({ error: { code: 'invalid_input', message: 'Send the file as multipart/form-data.' } } satisfies ErrorResponse, { status: 415 });
   }
-  const headers = new Headers({ accept: 'application/json', 'content-type': type });
+  const headers = apiHeaders(event, event.locals.accessToken, 'application/json');
+  headers.set('content-type', type);
   const length = event.request.headers.get('content-length');
   if (length) headers.set('content-length', length);
-  const secret = process.env.EDULURE_INTERNAL_SECRET;
-  if (secret) {
-    headers.set('x-edulure-internal', secret);
-    try {
-      headers.set('x-edulure-client-ip', event.getClientAddress());
-    } catch {
-      // adapter-node throws when a configured ADDRESS_HEADER is missing; the API then uses the socket address.
-    }
-  }
-  const userAgent = event.request.headers.get('user-agent');
-  if (userAgent) headers.set('user-agent', userAgent);
-  if (event.locals.accessToken) headers.set('authorization', `Bearer ${event.locals.accessToken}`);
   let response: Response;
   try {
     response = await fetch(`${internalApiOrigin()}/api/v1/${path}`, {
