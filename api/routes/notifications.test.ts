@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { MessageDto } from '../../contracts/chat.ts';
 import type { NotificationList } from '../../contracts/notifications.ts';
 import { notifyAboutMessage } from '../../domain/notifications/messageNotifications.ts';
 import { seedDm, seedWorld } from '../../test/communities.ts';
-import { call, connectSocket, emitOk, nextEvent, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
-import { dbOf, startCluster, type RunningNode } from '../../test/nodes.ts';
+import { call, emitOk, nextEvent, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
+import { twoNodes } from '../../test/cluster.ts';
+import { dbOf, type RunningNode } from '../../test/nodes.ts';
 
 /*
  * In-app notifications on two nodes sharing Redis: a mention sent on node A reaches the recipient's socket on node B
@@ -12,37 +13,19 @@ import { dbOf, startCluster, type RunningNode } from '../../test/nodes.ts';
  * can no longer read (deleted, hidden) leaves the list and the count, and is never created for one already hidden.
  */
 describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () => {
-  let cluster: Awaited<ReturnType<typeof startCluster>>;
-  let nodeA: RunningNode;
-  let nodeB: RunningNode;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster(2);
-    [nodeA, nodeB] = cluster.nodes as [RunningNode, RunningNode];
-  });
-  afterAll(async () => {
-    for (const socket of sockets) socket.close();
-    await cluster?.close();
-  });
-
-  async function socketOn(node: RunningNode, user: TestUser) {
-    const socket = await connectSocket(node.url, user.accessToken);
-    sockets.push(socket);
-    return socket;
-  }
+  const two = twoNodes();
   let sent = 0;
   const send = (socket: ClientSocket, channelId: string, body: string, replyToId?: string) =>
     emitOk(socket, 'message:send', { channelId, clientId: `notify-test-${Date.now()}-${sent++}`, body, ...(replyToId ? { replyToId } : {}) }) as Promise<MessageDto>;
-  const listOf = (user: TestUser, node: RunningNode = nodeB) => ok(call<NotificationList>(node, 'GET', '/notifications', user));
+  const listOf = (user: TestUser, node: RunningNode = two.nodeB) => ok(call<NotificationList>(node, 'GET', '/notifications', user));
 
   it('a mention on node A reaches the recipient on node B live and in their list; reading on one device clears the other', async () => {
-    const world = await seedWorld(nodeA, { people: { owner: 'owner', alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
+    const world = await seedWorld(two.nodeA, { people: { owner: 'owner', alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
     const { alice, bob } = world;
     const general = world.channels.general;
-    const aliceSocket = await socketOn(nodeA, alice);
-    const bobLaptop = await socketOn(nodeB, bob);
-    const bobPhone = await socketOn(nodeA, bob);
+    const aliceSocket = await two.socketOn(two.nodeA, alice);
+    const bobLaptop = await two.socketOn(two.nodeB, bob);
+    const bobPhone = await two.socketOn(two.nodeA, bob);
 
     const arrived = nextEvent(bobLaptop, 'notification:created', 10_000);
     const message = await send(aliceSocket, general, `Question for @${bob.user.displayName}: ready?`);
@@ -61,17 +44,17 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     expect(list.unreadCount).toBe(1);
     expect(list.data.map((n) => n.id)).toEqual([notification.id]);
     // The author is not notified of their own message, and nobody else was mentioned.
-    expect((await listOf(alice, nodeA)).data).toEqual([]);
+    expect((await listOf(alice, two.nodeA)).data).toEqual([]);
 
     // Exactly once: the job running again (a retry, another node) stores nothing new.
-    expect(await notifyAboutMessage(nodeB.node.deps, message.id)).toBe(0);
-    expect(await dbOf(nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toHaveLength(1);
+    expect(await notifyAboutMessage(two.nodeB.node.deps, message.id)).toBe(0);
+    expect(await dbOf(two.nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toHaveLength(1);
 
     // Read on the phone (node A): the laptop (node B) hears it and its badge clears.
     const cleared = nextEvent(bobLaptop, 'notification:read', 10_000);
-    expect(await ok(call(nodeA, 'POST', '/notifications/read', bob, { ids: [notification.id] }))).toEqual({ unreadCount: 0 });
+    expect(await ok(call(two.nodeA, 'POST', '/notifications/read', bob, { ids: [notification.id] }))).toEqual({ unreadCount: 0 });
     expect(await cleared).toEqual({ ids: [notification.id], upTo: null, unreadCount: 0 });
-    expect(await ok(call(nodeB, 'GET', '/notifications/unread-count', bob))).toEqual({ unreadCount: 0 });
+    expect(await ok(call(two.nodeB, 'GET', '/notifications/unread-count', bob))).toEqual({ unreadCount: 0 });
     void bobPhone;
 
     // A reply in the thread notifies the thread's author.
@@ -80,7 +63,7 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     expect((await replied).notification).toMatchObject({ kind: 'reply', title: `${bob.user.displayName} replied in a thread in #general` });
 
     // A direct message notifies the other member.
-    const dm = await seedDm(nodeA, [alice.user.id, bob.user.id]);
+    const dm = await seedDm(two.nodeA, [alice.user.id, bob.user.id]);
     const dmArrived = nextEvent(bobLaptop, 'notification:created', 10_000);
     const direct = await send(aliceSocket, dm, 'Lunch?');
     expect((await dmArrived).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${direct.id}`, title: `${alice.user.displayName} sent you a message` });
@@ -88,11 +71,11 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
   });
 
   it('a notification about a message that is deleted or hidden leaves the list and the count; none is made for a hidden one', async () => {
-    const world = await seedWorld(nodeA, { people: { alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
+    const world = await seedWorld(two.nodeA, { people: { alice: 'member', bob: 'member' }, channels: [{ name: 'general' }] });
     const { alice, bob } = world;
     const general = world.channels.general;
-    const aliceSocket = await socketOn(nodeA, alice);
-    const bobSocket = await socketOn(nodeB, bob);
+    const aliceSocket = await two.socketOn(two.nodeA, alice);
+    const bobSocket = await two.socketOn(two.nodeB, bob);
 
     const first = nextEvent(bobSocket, 'notification:created', 10_000);
     const deleted = await send(aliceSocket, general, `@${bob.user.displayName} oops, wrong person`);
@@ -103,14 +86,14 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     expect((await listOf(bob)).unreadCount).toBe(2);
 
     await emitOk(aliceSocket, 'message:delete', { messageId: deleted.id });
-    await dbOf(nodeA).updateTable('messages').set({ hidden_at: new Date() }).where('id', '=', hidden.id).execute();
+    await dbOf(two.nodeA).updateTable('messages').set({ hidden_at: new Date() }).where('id', '=', hidden.id).execute();
     const after = await listOf(bob);
     expect(after).toMatchObject({ data: [], unreadCount: 0 });
 
     // Delivery asks too: a mention whose message is hidden by the time its job runs is never stored.
-    await dbOf(nodeA).deleteFrom('notifications').where('user_id', '=', bob.user.id).execute();
-    expect(await notifyAboutMessage(nodeA.node.deps, hidden.id)).toBe(0);
-    expect(await notifyAboutMessage(nodeA.node.deps, deleted.id)).toBe(0);
-    expect(await dbOf(nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toEqual([]);
+    await dbOf(two.nodeA).deleteFrom('notifications').where('user_id', '=', bob.user.id).execute();
+    expect(await notifyAboutMessage(two.nodeA.node.deps, hidden.id)).toBe(0);
+    expect(await notifyAboutMessage(two.nodeA.node.deps, deleted.id)).toBe(0);
+    expect(await dbOf(two.nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { OrderList, SubscriptionDto, TierDto } from '../../contracts/commerce.ts';
 import { processPaymentEvent } from '../../domain/commerce/paymentEvents.ts';
 import { renewTestSubscriptions } from '../../domain/commerce/testSubscriptions.ts';
 import { checkoutAs, payTestOrder } from '../../test/commerceFactories.ts';
 import { seedWorld } from '../../test/communities.ts';
-import { call, collect, connectSocket, emitOk, eventually, ok, registerUsers, type ClientSocket, type TestUser } from '../../test/factories.ts';
-import { dbOf, startCluster, type RunningNode } from '../../test/nodes.ts';
+import { call, collect, emitOk, eventually, ok, registerUsers, type TestUser } from '../../test/factories.ts';
+import { twoNodes } from '../../test/cluster.ts';
+import { dbOf } from '../../test/nodes.ts';
 
 /*
  * Paid community tiers: the owner sells membership, the community becomes paid, buying a tier with test payments makes
@@ -16,42 +17,24 @@ import { dbOf, startCluster, type RunningNode } from '../../test/nodes.ts';
 type TierList = { data: TierDto[]; paid: boolean };
 
 describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis)', () => {
-  let cluster: Awaited<ReturnType<typeof startCluster>>;
-  let nodeA: RunningNode;
-  let nodeB: RunningNode;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster(2);
-    [nodeA, nodeB] = cluster.nodes as [RunningNode, RunningNode];
-  });
-  afterAll(async () => {
-    for (const socket of sockets) socket.close();
-    await cluster?.close();
-  });
-
-  async function socketOn(node: RunningNode, user: TestUser) {
-    const socket = await connectSocket(node.url, user.accessToken);
-    sockets.push(socket);
-    return socket;
-  }
+  const two = twoNodes();
   const isMember = async (communityId: string, userId: string) =>
-    (await dbOf(nodeA).selectFrom('community_members').select('role').where('community_id', '=', communityId).where('user_id', '=', userId).executeTakeFirst()) !==
+    (await dbOf(two.nodeA).selectFrom('community_members').select('role').where('community_id', '=', communityId).where('user_id', '=', userId).executeTakeFirst()) !==
     undefined;
   const tierBody = { name: 'Supporter', description: 'Monthly membership', priceMinor: 900, currency: 'EUR', interval: 'month' };
 
   /** Buys the tier with the test provider and waits until it is paid. */
   async function subscribe(buyer: TestUser, tierId: string) {
-    const checkout = await ok(checkoutAs(nodeA, buyer, { productId: tierId }), 201);
+    const checkout = await ok(checkoutAs(two.nodeA, buyer, { productId: tierId }), 201);
     expect(checkout.payment).toEqual({ provider: 'test', paymentUrl: `/app/checkout/test/${checkout.order.id}` });
     expect(checkout.order).toMatchObject({ productType: 'tier', totalMinor: 900, currency: 'EUR', status: 'pending' });
-    expect((await payTestOrder(nodeA, buyer, checkout.order.id, 'pay')).status).toBe('paid');
-    const subscription = await dbOf(nodeA).selectFrom('subscriptions').selectAll().where('first_order_id', '=', checkout.order.id).executeTakeFirstOrThrow();
+    expect((await payTestOrder(two.nodeA, buyer, checkout.order.id, 'pay')).status).toBe('paid');
+    const subscription = await dbOf(two.nodeA).selectFrom('subscriptions').selectAll().where('first_order_id', '=', checkout.order.id).executeTakeFirstOrThrow();
     return { order: checkout.order, subscription };
   }
 
   it("sells membership; the subscription's end on node A removes the member from the community's rooms on node B", async () => {
-    const world = await seedWorld(nodeA, {
+    const world = await seedWorld(two.nodeA, {
       people: { owner: 'owner', friend: 'member', buyer: null },
       channels: [{ name: 'general' }],
     });
@@ -59,30 +42,30 @@ describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis
     const generalId = world.channels.general;
 
     // Only owners and admins sell; once they do, the community is paid.
-    expect((await call(nodeA, 'POST', `/communities/${communityId}/tiers`, friend, tierBody)).status).toBe(403);
-    expect((await call(nodeA, 'POST', `/communities/${communityId}/tiers`, owner, { ...tierBody, amountMinor: 1 })).status).toBe(400);
-    expect(await ok(call<TierList>(nodeB, 'GET', `/communities/${communityId}/tiers`, null))).toEqual({ data: [], paid: false });
-    const tier = await ok(call<TierDto>(nodeA, 'POST', `/communities/${communityId}/tiers`, owner, tierBody), 201);
+    expect((await call(two.nodeA, 'POST', `/communities/${communityId}/tiers`, friend, tierBody)).status).toBe(403);
+    expect((await call(two.nodeA, 'POST', `/communities/${communityId}/tiers`, owner, { ...tierBody, amountMinor: 1 })).status).toBe(400);
+    expect(await ok(call<TierList>(two.nodeB, 'GET', `/communities/${communityId}/tiers`, null))).toEqual({ data: [], paid: false });
+    const tier = await ok(call<TierDto>(two.nodeA, 'POST', `/communities/${communityId}/tiers`, owner, tierBody), 201);
     expect(tier).toEqual({ id: expect.any(String), communityId, ...tierBody, active: true, subscription: null });
-    expect(await ok(call<TierList>(nodeB, 'GET', `/communities/${communityId}/tiers`, null))).toEqual({ data: [tier], paid: true });
+    expect(await ok(call<TierList>(two.nodeB, 'GET', `/communities/${communityId}/tiers`, null))).toEqual({ data: [tier], paid: true });
 
-    const join = await call(nodeA, 'POST', `/communities/${communityId}/join`, buyer);
+    const join = await call(two.nodeA, 'POST', `/communities/${communityId}/join`, buyer);
     expect(join.status).toBe(409);
     expect(join.body.error).toEqual({ code: 'conflict', message: 'This community is paid: choose a membership tier.', details: { communityId } });
 
     // Buying the tier makes the buyer a member, with an active subscription.
     const { order, subscription } = await subscribe(buyer, tier.id);
     expect(await isMember(communityId, buyer.user.id)).toBe(true);
-    const mine = await ok(call<TierList>(nodeA, 'GET', `/communities/${communityId}/tiers`, buyer));
+    const mine = await ok(call<TierList>(two.nodeA, 'GET', `/communities/${communityId}/tiers`, buyer));
     expect(mine.data[0]!.subscription).toMatchObject({ id: subscription.id, status: 'active', cancelAtPeriodEnd: false });
     expect(new Date(mine.data[0]!.subscription!.currentPeriodEnd!).getTime()).toBeGreaterThan(Date.now() + 27 * 86_400_000);
-    const listed = await ok(call<{ data: SubscriptionDto[] }>(nodeB, 'GET', '/me/subscriptions', buyer));
+    const listed = await ok(call<{ data: SubscriptionDto[] }>(two.nodeB, 'GET', '/me/subscriptions', buyer));
     expect(listed.data).toEqual([expect.objectContaining({ id: subscription.id, status: 'active', community: expect.objectContaining({ id: communityId }) })]);
 
     // The member reads the community's channel on node B, next to a fellow member; the owner writes on node A.
-    const buyerOnB = await socketOn(nodeB, buyer);
-    const friendOnB = await socketOn(nodeB, friend);
-    const ownerOnA = await socketOn(nodeA, owner);
+    const buyerOnB = await two.socketOn(two.nodeB, buyer);
+    const friendOnB = await two.socketOn(two.nodeB, friend);
+    const ownerOnA = await two.socketOn(two.nodeA, owner);
     for (const socket of [buyerOnB, friendOnB, ownerOnA]) await emitOk(socket, 'channel:join', { channelId: generalId });
     const removed = collect(buyerOnB, 'channel:removed');
     const revoked = collect(buyerOnB, 'entitlement:revoked');
@@ -90,7 +73,7 @@ describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis
     const friendHears = collect(friendOnB, 'message:created');
 
     // The provider reports the subscription ended, processed on node A.
-    const outcome = await processPaymentEvent(nodeA.node.deps, {
+    const outcome = await processPaymentEvent(two.nodeA.node.deps, {
       id: `test_evt_${crypto.randomUUID()}`,
       provider: 'test',
       type: 'subscription.deleted',
@@ -103,15 +86,15 @@ describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis
     await eventually(() => removed.some((e) => e.channelId === generalId) && revoked.length === 1, 2000, 'channel:removed and entitlement:revoked on node B');
     expect(revoked).toEqual([{ resourceType: 'tier', resourceId: tier.id, orderId: order.id }]);
     expect(await isMember(communityId, buyer.user.id)).toBe(false);
-    expect((await ok(call<{ data: SubscriptionDto[] }>(nodeA, 'GET', '/me/subscriptions', buyer))).data[0]).toMatchObject({ status: 'ended' });
+    expect((await ok(call<{ data: SubscriptionDto[] }>(two.nodeA, 'GET', '/me/subscriptions', buyer))).data[0]).toMatchObject({ status: 'ended' });
 
     // Out of the room: the owner's next message reaches the fellow member on node B but not the former one.
     await emitOk(ownerOnA, 'message:send', { channelId: generalId, clientId: `after-end-${buyer.user.id}`, body: 'members only' });
     await eventually(() => friendHears.length === 1, 2000, 'the fellow member hears the message');
     expect(buyerHears).toEqual([]);
-    expect((await call(nodeB, 'POST', `/communities/${communityId}/join`, buyer)).status).toBe(409);
+    expect((await call(two.nodeB, 'POST', `/communities/${communityId}/join`, buyer)).status).toBe(409);
     // The same event again changes nothing.
-    const again = await processPaymentEvent(nodeA.node.deps, {
+    const again = await processPaymentEvent(two.nodeA.node.deps, {
       id: `test_evt_${crypto.randomUUID()}`,
       provider: 'test',
       type: 'subscription.deleted',
@@ -124,23 +107,23 @@ describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis
   });
 
   it('test subscriptions renew at period end with a paid order each; cancelled ones end there', async () => {
-    const [owner, subscriber] = await registerUsers(nodeA.url, 2);
-    const { communityId } = await seedWorld(nodeA, { people: {} });
-    await dbOf(nodeA).insertInto('community_members').values({ community_id: communityId, user_id: owner.user.id, role: 'owner' }).execute();
-    const tier = await ok(call<TierDto>(nodeA, 'POST', `/communities/${communityId}/tiers`, owner, { ...tierBody, interval: 'year' }), 201);
+    const [owner, subscriber] = await registerUsers(two.nodeA.url, 2);
+    const { communityId } = await seedWorld(two.nodeA, { people: {} });
+    await dbOf(two.nodeA).insertInto('community_members').values({ community_id: communityId, user_id: owner.user.id, role: 'owner' }).execute();
+    const tier = await ok(call<TierDto>(two.nodeA, 'POST', `/communities/${communityId}/tiers`, owner, { ...tierBody, interval: 'year' }), 201);
     const { subscription } = await subscribe(subscriber, tier.id);
-    const deps = nodeA.node.deps;
+    const deps = two.nodeA.node.deps;
     const firstEnd = subscription.current_period_end!;
 
     // The period ends: one renewal, however often the reconciliation runs.
     expect(await renewTestSubscriptions(deps, new Date(firstEnd.getTime() + 1000))).toBeGreaterThanOrEqual(1);
     await renewTestSubscriptions(deps, new Date(firstEnd.getTime() + 1000));
-    const renewed = await dbOf(nodeA).selectFrom('subscriptions').selectAll().where('id', '=', subscription.id).executeTakeFirstOrThrow();
+    const renewed = await dbOf(two.nodeA).selectFrom('subscriptions').selectAll().where('id', '=', subscription.id).executeTakeFirstOrThrow();
     expect(renewed.status).toBe('active');
     expect(renewed.current_period_end!.getUTCFullYear()).toBe(firstEnd.getUTCFullYear() + 1);
-    const orders = await ok(call<OrderList>(nodeA, 'GET', '/me/orders', subscriber));
+    const orders = await ok(call<OrderList>(two.nodeA, 'GET', '/me/orders', subscriber));
     expect(orders.data.filter((o) => o.productId === tier.id).map((o) => o.status)).toEqual(['paid', 'paid']);
-    const entitlement = await dbOf(nodeA)
+    const entitlement = await dbOf(two.nodeA)
       .selectFrom('entitlements')
       .select(['expires_at', 'revoked_at'])
       .where('user_id', '=', subscriber.user.id)
@@ -149,13 +132,13 @@ describe.skipIf(!inject('redisUrl'))('paid community tiers (two nodes, one Redis
     expect(entitlement).toEqual({ expires_at: renewed.current_period_end, revoked_at: null });
 
     // Cancelled: the member stays until the period ends, then the reconciliation ends it.
-    const cancelled = await ok(call<SubscriptionDto>(nodeA, 'POST', `/subscriptions/${subscription.id}/cancel`, subscriber));
+    const cancelled = await ok(call<SubscriptionDto>(two.nodeA, 'POST', `/subscriptions/${subscription.id}/cancel`, subscriber));
     expect(cancelled).toMatchObject({ id: subscription.id, status: 'active', cancelAtPeriodEnd: true });
-    expect((await call(nodeA, 'POST', `/subscriptions/${subscription.id}/cancel`, owner)).status).toBe(404);
+    expect((await call(two.nodeA, 'POST', `/subscriptions/${subscription.id}/cancel`, owner)).status).toBe(404);
     expect(await isMember(communityId, subscriber.user.id)).toBe(true);
     await renewTestSubscriptions(deps, new Date(renewed.current_period_end!.getTime() + 1000));
     expect(await isMember(communityId, subscriber.user.id)).toBe(false);
-    expect((await dbOf(nodeA).selectFrom('subscriptions').select('status').where('id', '=', subscription.id).executeTakeFirstOrThrow()).status).toBe('ended');
+    expect((await dbOf(two.nodeA).selectFrom('subscriptions').select('status').where('id', '=', subscription.id).executeTakeFirstOrThrow()).status).toBe('ended');
     expect(await isMember(communityId, owner.user.id)).toBe(true);
   });
 });

@@ -1,47 +1,29 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { ChannelEnvelope } from '../../contracts/communities.ts';
 import { rooms } from '../../contracts/realtime.ts';
 import type { Logger } from '../../orm/database.ts';
 import { createEventBus } from '../shared/events.ts';
 import type { Publisher } from '../shared/publisher.ts';
 import { addChannelMemberAs, addMemberAs, createChannelAs, createCommunityAs } from '../../test/communityFactories.ts';
-import { call, collect, connectSocket, emitAck, emitOk, eventually, ok, registerUser, type ClientSocket, type TestUser } from '../../test/factories.ts';
-import { startCluster, type RunningNode } from '../../test/nodes.ts';
+import { twoNodes } from '../../test/cluster.ts';
+import { call, collect, emitAck, emitOk, eventually, ok, registerUser } from '../../test/factories.ts';
 import { registerCommunityClientEvents } from './clientEvents.ts';
 
 /** How long a removal may take to reach the removed user's socket on the other node, from the HTTP response. */
 const REMOVAL_BUDGET_MS = 1000;
 
 describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every node (two nodes, one Redis)', () => {
-  let cluster: Awaited<ReturnType<typeof startCluster>>;
-  let nodeA: RunningNode;
-  let nodeB: RunningNode;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster(2);
-    [nodeA, nodeB] = cluster.nodes as [RunningNode, RunningNode];
-  });
-  afterAll(async () => {
-    for (const socket of sockets) socket.close();
-    await cluster?.close();
-  });
-
-  async function socketOn(node: RunningNode, user: TestUser) {
-    const socket = await connectSocket(node.url, user.accessToken);
-    sockets.push(socket);
-    return socket;
-  }
+  const two = twoNodes();
 
   /** An owner and a member U, in a community with a public and a private channel that U belongs to. */
   async function setup() {
-    const owner = await registerUser(nodeA.url);
-    const u = await registerUser(nodeA.url);
-    const community = await createCommunityAs(nodeA.url, owner);
-    await addMemberAs(nodeA.url, community, owner, u);
-    const open = await createChannelAs(nodeA.url, owner, community.id, { name: 'open' });
-    const secret = await createChannelAs(nodeA.url, owner, community.id, { name: 'secret', visibility: 'private' });
-    await addChannelMemberAs(nodeA.url, owner, secret.id, u.user.id);
+    const owner = await registerUser(two.nodeA.url);
+    const u = await registerUser(two.nodeA.url);
+    const community = await createCommunityAs(two.nodeA.url, owner);
+    await addMemberAs(two.nodeA.url, community, owner, u);
+    const open = await createChannelAs(two.nodeA.url, owner, community.id, { name: 'open' });
+    const secret = await createChannelAs(two.nodeA.url, owner, community.id, { name: 'secret', visibility: 'private' });
+    await addChannelMemberAs(two.nodeA.url, owner, secret.id, u.user.id);
     return { owner, u, community, open, secret };
   }
 
@@ -57,8 +39,8 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
 
   it('removing U from a private channel on node A tells U on node B and takes the socket out of the room', async () => {
     const { owner, u, secret } = await setup();
-    const uOnB = await socketOn(nodeB, u);
-    const ownerOnA = await socketOn(nodeA, owner);
+    const uOnB = await two.socketOn(two.nodeB, u);
+    const ownerOnA = await two.socketOn(two.nodeA, owner);
     await emitOk(uOnB, 'channel:join', { channelId: secret.id });
     await emitOk(ownerOnA, 'channel:join', { channelId: secret.id });
     const removed = collect(uOnB, 'channel:removed');
@@ -66,7 +48,7 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
 
     await expectRemovedWithinBudget(
       removed,
-      () => call(nodeA, 'DELETE', `/channels/${secret.id}/members/${u.user.id}`, owner),
+      () => call(two.nodeA, 'DELETE', `/channels/${secret.id}/members/${u.user.id}`, owner),
       [secret.id],
     );
 
@@ -82,37 +64,37 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
 
   it("kicking U from the community on node A removes every one of its channels from U's sockets on node B", async () => {
     const { owner, u, community, open, secret } = await setup();
-    const uOnB = await socketOn(nodeB, u);
+    const uOnB = await two.socketOn(two.nodeB, u);
     const removed = collect(uOnB, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => call(nodeA, 'DELETE', `/communities/${community.id}/members/${u.user.id}`, owner),
+      () => call(two.nodeA, 'DELETE', `/communities/${community.id}/members/${u.user.id}`, owner),
       [open.id, secret.id],
     );
   });
 
   it("leaving the community on node A closes its channels on U's other device on node B", async () => {
     const { u, community, open, secret } = await setup();
-    const otherDevice = await socketOn(nodeB, u);
+    const otherDevice = await two.socketOn(two.nodeB, u);
     const removed = collect(otherDevice, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => call(nodeA, 'POST', `/communities/${community.id}/leave`, u),
+      () => call(two.nodeA, 'POST', `/communities/${community.id}/leave`, u),
       [open.id, secret.id],
     );
   });
 
   it('a block on node A takes the blocked person out of the 1:1 DM on node B', async () => {
-    const blocker = await registerUser(nodeA.url);
-    const u = await registerUser(nodeA.url);
-    const { channel: dm } = await ok(call<ChannelEnvelope>(nodeA, 'POST', '/dms', u, { userIds: [blocker.user.id] }), 201);
-    const uOnB = await socketOn(nodeB, u);
-    const blockerOnB = await socketOn(nodeB, blocker);
+    const blocker = await registerUser(two.nodeA.url);
+    const u = await registerUser(two.nodeA.url);
+    const { channel: dm } = await ok(call<ChannelEnvelope>(two.nodeA, 'POST', '/dms', u, { userIds: [blocker.user.id] }), 201);
+    const uOnB = await two.socketOn(two.nodeB, u);
+    const blockerOnB = await two.socketOn(two.nodeB, blocker);
     const blockerRemoved = collect(blockerOnB, 'channel:removed');
     const removed = collect(uOnB, 'channel:removed');
     await expectRemovedWithinBudget(
       removed,
-      () => call(nodeA, 'POST', `/users/${u.user.id}/block`, blocker),
+      () => call(two.nodeA, 'POST', `/users/${u.user.id}/block`, blocker),
       [dm.id],
     );
     expect(blockerRemoved).toEqual([]);
@@ -120,17 +102,17 @@ describe.skipIf(!inject('redisUrl'))('access removal takes effect live on every 
 
   it('says nothing to someone who keeps access: an admin taken off a private channel still reads it', async () => {
     const { owner, community, secret } = await setup();
-    const admin = await registerUser(nodeA.url);
-    await addMemberAs(nodeA.url, community, owner, admin, 'admin');
-    await addChannelMemberAs(nodeA.url, owner, secret.id, admin.user.id);
-    const adminOnB = await socketOn(nodeB, admin);
+    const admin = await registerUser(two.nodeA.url);
+    await addMemberAs(two.nodeA.url, community, owner, admin, 'admin');
+    await addChannelMemberAs(two.nodeA.url, owner, secret.id, admin.user.id);
+    const adminOnB = await two.socketOn(two.nodeB, admin);
     const removed = collect(adminOnB, 'channel:removed');
-    const res = await call(nodeA, 'DELETE', `/channels/${secret.id}/members/${admin.user.id}`, owner);
+    const res = await call(two.nodeA, 'DELETE', `/channels/${secret.id}/members/${admin.user.id}`, owner);
     expect(res.status).toBe(204);
     await new Promise((r) => setTimeout(r, 300));
     expect(removed).toEqual([]);
     // …but demoting them to member does take it away.
-    const demoted = await call(nodeA, 'PATCH', `/communities/${community.id}/members/${admin.user.id}`, owner, { role: 'member' });
+    const demoted = await call(two.nodeA, 'PATCH', `/communities/${community.id}/members/${admin.user.id}`, owner, { role: 'member' });
     expect(demoted.status).toBe(200);
     await eventually(() => removed.length === 1, REMOVAL_BUDGET_MS, 'channel:removed after the demotion');
     expect(removed).toEqual([{ channelId: secret.id }]);
