@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import type { Ack } from './errors.ts';
 
 /** Notifications: the in-app centre (list, unread count, read state synced live across a user's devices). */
 
 export const NOTIFICATION_KINDS = [
   'mention',
   'reply',
+  'reaction',
   'dm',
   'class_reminder',
   'class_live',
@@ -66,10 +68,30 @@ export interface NotificationReadEvent {
   unreadCount: number;
 }
 
-/** Sent to the recipient's own room (`rooms.user`): every device follows new notifications and read state. */
+/** Notifications the recipient may no longer see (the message was hidden or deleted, they left the community…). */
+export interface NotificationRemovedEvent {
+  ids: string[];
+  unreadCount: number;
+}
+
+/**
+ * Sent to the recipient's own room (`rooms.user`): every device follows new notifications and read state.
+ * `notification:created` may carry an id the device already holds: an aggregated notification ("Ana and 4 others
+ * reacted") was updated and moves to the top — replace it.
+ */
 export interface NotificationServerEvents {
   'notification:created': (event: { notification: NotificationDto; unreadCount: number }) => void;
   'notification:read': (event: NotificationReadEvent) => void;
+  'notification:removed': (event: NotificationRemovedEvent) => void;
+}
+
+/**
+ * Client → server: whether this tab is the one the person is looking at (`document.visibilityState === 'visible'` and
+ * focused). A direct message notifies only while none of their tabs is focused. Sent on connect and on every change.
+ */
+export const FocusInput = z.strictObject({ focused: z.boolean() });
+export interface NotificationClientEvents {
+  'presence:focus': (input: z.input<typeof FocusInput>, ack: Ack<null>) => void;
 }
 
 /** Whether a notification kind goes out in-app, by e-mail and by web push. */

@@ -4,7 +4,7 @@ import type { Ack } from './errors.ts';
 import type { ChatClientEvents, ChatServerEvents } from './chat.ts';
 import type { ClassroomClientEvents, ClassroomServerEvents } from './classrooms.ts';
 import type { CommerceServerEvents } from './commerce.ts';
-import type { NotificationServerEvents } from './notifications.ts';
+import type { NotificationClientEvents, NotificationServerEvents } from './notifications.ts';
 import type { CourseLearningServerEvents } from './courseLearning.ts';
 import type { CourseServerEvents } from './courses.ts';
 import type { EbookServerEvents } from './ebooks.ts';
@@ -59,7 +59,12 @@ export interface ServerToClientEvents
 }
 
 /** Events a client sends (imperative); every one takes an ack. */
-export interface ClientToServerEvents extends ChatClientEvents, ClassroomClientEvents, FeedClientEvents, ModerationClientEvents {
+export interface ClientToServerEvents
+  extends ChatClientEvents,
+    ClassroomClientEvents,
+    FeedClientEvents,
+    ModerationClientEvents,
+    NotificationClientEvents {
   'session:hello': (input: z.input<typeof HelloInput>, ack: Ack<HelloPayload>) => void;
 }
 
