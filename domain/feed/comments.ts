@@ -93,6 +93,7 @@ export async function createComment(
       })
       .execute();
     await recountComments(q, post.id);
+    await deps.events.record(tx, 'comment.written', { commentId: id, repliedToId: input.parentId ?? null });
     return { comment: (await loadComment(q, id))!, visible: await visibleToMembers(q, id), flaggedWords, communityId: post.community_id };
   });
   if (visible) await deps.events.emit('comment.created', { comment });

@@ -21,6 +21,11 @@ declare module '../shared/events.ts' {
     /** Hidden by a moderator. */
     'post.hidden': { communityId: string; postId: string };
     'comment.created': { comment: CommentEventDto };
+    /**
+     * Durable, recorded in the comment's transaction (so a node dying after the commit still notifies): a comment was
+     * stored; `repliedToId` is the comment the author answered (a reply to a reply is stored under its thread's top).
+     */
+    'comment.written': { commentId: string; repliedToId: string | null };
     'comment.updated': { comment: CommentEventDto };
     /** Unhidden by a moderator; a top-level comment comes back with its visible replies, in that order. */
     'comment.restored': { comments: CommentEventDto[] };
