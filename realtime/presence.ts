@@ -23,6 +23,8 @@ export interface RealtimePresence {
   prepare(socket: IoSocket, next: (err?: Error) => void): void;
   /** On connection: joins the presence rooms, records the device, and removes it on disconnect. */
   attach(socket: IoSocket): void;
+  /** `presence:focus`: whether this device's tab is the one the person looks at (nothing is announced). */
+  focus(socket: IoSocket, focused: boolean): Promise<void>;
   /** `presence:set`: the user's chosen status, announced with the next batch if it changed. */
   choose(userId: string, status: ChosenStatus): Promise<void>;
   /** Graceful: removes this node's connections and announces who went offline, before the sockets are closed. */
@@ -46,6 +48,8 @@ export function createRealtimePresence(options: {
   const nodeId = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const local = new Map<string, PresenceConnection>();
   const preloaded = new WeakMap<IoSocket, string[]>();
+  /** Each socket's connect call, so its focus reports reach the store after it. */
+  const recorded = new WeakMap<IoSocket, Promise<void>>();
   let closing = false;
 
   const coalescer = createCoalescer({
@@ -130,12 +134,22 @@ export function createRealtimePresence(options: {
       // Issued now, so it reaches the store before any later heartbeat or removal of this node; the disconnect waits
       // for it, so it can never overtake it.
       const connected = store.connect(nodeId, connection).then(markIf(connection.userId), warn('connect'));
+      recorded.set(socket, connected);
       socket.once('disconnect', () => {
         local.delete(socket.id);
         // On shutdown, close() removes all of this node's connections at once.
         if (closing) return;
         void connected.then(() => store.disconnect(nodeId, connection)).then(markIf(connection.userId), warn('disconnect'));
       });
+    },
+    async focus(socket, focused) {
+      await recorded.get(socket);
+      try {
+        await store.focus({ userId: socket.data.userId, connectionId: socket.id }, focused);
+      } catch (err) {
+        warn('presence:focus')(err);
+        throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+      }
     },
     async choose(userId, status) {
       let changed: boolean;

@@ -2,8 +2,9 @@ import { describe, expect, inject, it } from 'vitest';
 import type { MessageDto } from '../../contracts/chat.ts';
 import type { NotificationList } from '../../contracts/notifications.ts';
 import { notifyAboutMessage } from '../../domain/notifications/messageNotifications.ts';
-import { seedDm, seedWorld } from '../../test/communities.ts';
-import { call, emitOk, nextEvent, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
+import { notify } from '../../domain/notifications/notify.ts';
+import { addToCommunity, seedDm, seedWorld } from '../../test/communities.ts';
+import { call, emitOk, emitRaw, nextEvent, ok, type ClientSocket, type TestUser } from '../../test/factories.ts';
 import { twoNodes } from '../../test/cluster.ts';
 import { dbOf, type RunningNode } from '../../test/nodes.ts';
 
@@ -68,6 +69,29 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     const direct = await send(aliceSocket, dm, 'Lunch?');
     expect((await dmArrived).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${direct.id}`, title: `${alice.user.displayName} sent you a message` });
     expect((await listOf(bob)).unreadCount).toBe(1);
+
+    // While one of Bob's tabs is focused (his phone, on node A) he is looking at the app: a DM notifies nothing.
+    expect(await emitOk(bobPhone, 'presence:focus', { focused: true })).toBeNull();
+    const unseen = await send(aliceSocket, dm, 'Are you there?');
+    expect(await notifyAboutMessage(two.nodeB.node.deps, unseen.id)).toBe(0);
+    // A mention still does, focused or not.
+    const mentionWhileFocused = nextEvent(bobLaptop, 'notification:created', 10_000);
+    await send(aliceSocket, general, `@${bob.user.displayName} see the DM`);
+    expect((await mentionWhileFocused).notification.kind).toBe('mention');
+    // The tab loses focus: the next DM notifies again. A focused tab that disconnects counts no more either.
+    expect(await emitOk(bobPhone, 'presence:focus', { focused: false })).toBeNull();
+    const again = nextEvent(bobLaptop, 'notification:created', 10_000);
+    const later = await send(aliceSocket, dm, 'Ping');
+    expect((await again).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${later.id}` });
+    await emitOk(bobPhone, 'presence:focus', { focused: true });
+    const phoneGone = nextEvent(bobLaptop, 'notification:created', 10_000);
+    bobPhone.disconnect();
+    await new Promise((r) => setTimeout(r, 300));
+    const afterPhone = await send(aliceSocket, dm, 'Still there?');
+    expect((await phoneGone).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${afterPhone.id}` });
+    const kinds = (await listOf(bob)).data.map((n) => n.url);
+    expect(kinds).not.toContain(`/app/dm/${dm}?message=${unseen.id}`);
+    expect(await emitRaw(bobLaptop, 'presence:focus', { focused: 'yes' })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 
   it('a notification about a message that is deleted or hidden leaves the list and the count; none is made for a hidden one', async () => {
@@ -85,7 +109,10 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     await second;
     expect((await listOf(bob)).unreadCount).toBe(2);
 
+    // Deleting it takes it off Bob's open devices at once, with the new count.
+    const removed = nextEvent(bobSocket, 'notification:removed', 10_000);
     await emitOk(aliceSocket, 'message:delete', { messageId: deleted.id });
+    expect(await removed).toMatchObject({ unreadCount: 1 });
     await dbOf(two.nodeA).updateTable('messages').set({ hidden_at: new Date() }).where('id', '=', hidden.id).execute();
     const after = await listOf(bob);
     expect(after).toMatchObject({ data: [], unreadCount: 0 });
@@ -95,5 +122,35 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     expect(await notifyAboutMessage(two.nodeA.node.deps, hidden.id)).toBe(0);
     expect(await notifyAboutMessage(two.nodeA.node.deps, deleted.id)).toBe(0);
     expect(await dbOf(two.nodeA).selectFrom('notifications').select('id').where('user_id', '=', bob.user.id).execute()).toEqual([]);
+  });
+
+  it('leaving a private community takes its notifications away, live; a public one keeps them', async () => {
+    const secret = await seedWorld(two.nodeA, { people: { owner: 'owner', bob: 'member' }, visibility: 'private' });
+    const open = await seedWorld(two.nodeA, { people: { owner: 'owner' } });
+    const { bob } = secret;
+    await addToCommunity(two.nodeA, open.communityId, bob);
+    const bobSocket = await two.socketOn(two.nodeB, bob);
+    const warned = (communityId: string) => ({
+      userId: bob.user.id,
+      kind: 'moderation_warned' as const,
+      sourceKey: `test-warning:${communityId}`,
+      communityId,
+      subjectType: 'community',
+      subjectId: communityId,
+      title: 'A moderator warned you',
+      url: `/app/c/${communityId}`,
+    });
+    expect(await notify(two.nodeA.node.deps, [warned(secret.communityId), warned(open.communityId)])).toBe(2);
+    expect((await listOf(bob)).unreadCount).toBe(2);
+    const secretNote = (await listOf(bob)).data.find((n) => n.communityId === secret.communityId)!;
+
+    const removed = nextEvent(bobSocket, 'notification:removed', 10_000);
+    await ok(call(two.nodeA, 'POST', `/communities/${secret.communityId}/leave`, bob), 204);
+    expect(await removed).toEqual({ ids: [secretNote.id], unreadCount: 1 });
+    const list = await listOf(bob);
+    expect(list.data.map((n) => n.communityId)).toEqual([open.communityId]);
+
+    await ok(call(two.nodeA, 'POST', `/communities/${open.communityId}/leave`, bob), 204);
+    expect((await listOf(bob)).unreadCount).toBe(1);
   });
 });

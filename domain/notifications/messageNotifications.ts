@@ -10,7 +10,8 @@ import { notify, type NewNotification } from './notify.ts';
  * Who a new message notifies: the people it mentions, the others in its thread (a reply), and the other members of a
  * direct message. One notification per recipient and message (a mention outranks a reply, a reply a DM), only for
  * recipients who can read the message now — a message hidden or deleted before the job ran, a recipient removed
- * from the channel or blocking the author, gets nothing.
+ * from the channel or blocking the author, gets nothing. A direct message notifies only while none of the
+ * recipient's tabs is focused (`presence:focus`): someone looking at the app sees it arrive in Messages already.
  */
 
 const PRIORITY: Record<'mention' | 'reply' | 'dm', number> = { mention: 0, reply: 1, dm: 2 };
@@ -94,8 +95,12 @@ export async function notifyAboutMessage(deps: Deps, messageId: string): Promise
   const message = await loadMessage(q, messageId);
   if (!message || message.deleted_at || message.hidden_at) return 0;
   const url = await messageUrl(q, message);
+  const found = await recipients(q, message);
+  const dmTo = [...found].filter(([, kind]) => kind === 'dm').map(([userId]) => userId);
+  const looking = dmTo.length ? await deps.presence.focusedUsers(dmTo) : new Set<string>();
   const items: NewNotification[] = [];
-  for (const [userId, kind] of await recipients(q, message)) {
+  for (const [userId, kind] of found) {
+    if (kind === 'dm' && looking.has(userId)) continue;
     if (!(await mayHear(q, message, userId))) continue;
     items.push({
       userId,

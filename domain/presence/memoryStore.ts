@@ -5,6 +5,8 @@ interface UserState {
   /** connectionId → node and last heartbeat. */
   connections: Map<string, { nodeId: string; seenAt: number }>;
   chosen: ChosenStatus | undefined;
+  /** Connections whose tab is focused. */
+  focused: Set<string>;
   announced: PresenceStatus;
   /** While the user has no connections: when their chosen status is forgotten. */
   forgetAt: number | undefined;
@@ -30,7 +32,7 @@ export function createMemoryPresenceStore(
       state = undefined;
     }
     if (!state) {
-      state = { connections: new Map(), chosen: undefined, announced: 'offline', forgetAt: undefined };
+      state = { connections: new Map(), focused: new Set(), chosen: undefined, announced: 'offline', forgetAt: undefined };
       users.set(userId, state);
     }
     return state;
@@ -44,6 +46,7 @@ export function createMemoryPresenceStore(
   /** Removes one connection; true when it was the user's last. */
   function drop(userId: string, connectionId: string): boolean {
     const state = users.get(userId);
+    state?.focused.delete(connectionId);
     if (!state?.connections.delete(connectionId)) return false;
     if (state.connections.size > 0) return false;
     state.forgetAt = now() + timings.chosenRetentionMs;
@@ -64,6 +67,15 @@ export function createMemoryPresenceStore(
   return {
     async statusOf(userIds) {
       return new Map(userIds.map((id) => [id, currentStatus(users.get(id))]));
+    },
+    async focusedUsers(userIds) {
+      return new Set(userIds.filter((id) => (users.get(id)?.focused.size ?? 0) > 0));
+    },
+    async focus({ userId, connectionId }, focused) {
+      const state = users.get(userId);
+      if (!state?.connections.has(connectionId)) return;
+      if (focused) state.focused.add(connectionId);
+      else state.focused.delete(connectionId);
     },
     async connect(nodeId, { userId, connectionId }) {
       const state = stateOf(userId);

@@ -6,6 +6,7 @@ import type { PresenceChange, PresenceConnection, PresenceStore, PresenceTimings
  * Keys, under `<prefix>`:
  *   conns:<userId>      hash   connectionId → nodeId            (the user's connected devices)
  *   state:<userId>      hash   chosen, announced                (expires chosenRetentionMs after the last device left)
+ *   focus:<userId>      hash   connectionId → 1                 (devices whose tab is focused; a subset of conns)
  *   seen                zset   "<userId> <connectionId>" → heartbeat (ms, Redis clock)
  *   nodeconns:<nodeId>  set    "<userId> <connectionId>"         (what to remove when the node dies)
  *   node:<nodeId>       string liveness, SET … PX nodeTtlMs, refreshed by the node's heartbeat
@@ -39,6 +40,7 @@ local function drop(u, c)
   local m = u .. ' ' .. c
   local owner = redis.call('HGET', conns, c)
   redis.call('ZREM', P .. 'seen', m)
+  redis.call('HDEL', P .. 'focus:' .. u, c)
   if not owner then return false end
   redis.call('SREM', P .. 'nodeconns:' .. owner, m)
   redis.call('HDEL', conns, c)
@@ -70,6 +72,31 @@ return 0`);
 const DISCONNECT = script(`
 if drop(ARGV[3], ARGV[4]) then return 1 end
 return 0`);
+
+/** ARGV: prefix, retention, userId, connectionId, focused (1|0) */
+const FOCUS = script(`
+local u, c = ARGV[3], ARGV[4]
+if ARGV[5] == '1' and redis.call('HEXISTS', P .. 'conns:' .. u, c) == 1 then
+  redis.call('HSET', P .. 'focus:' .. u, c, 1)
+else
+  redis.call('HDEL', P .. 'focus:' .. u, c)
+end
+return 0`);
+
+/** ARGV: prefix, retention, userId… → the users with a focused device that is still connected */
+const FOCUSED = script(`
+local out = {}
+for i = 3, #ARGV do
+  local u = ARGV[i]
+  for _, c in ipairs(redis.call('HKEYS', P .. 'focus:' .. u)) do
+    if redis.call('HEXISTS', P .. 'conns:' .. u, c) == 1 then
+      out[#out + 1] = u
+      break
+    end
+    redis.call('HDEL', P .. 'focus:' .. u, c)
+  end
+end
+return out`);
 
 /** ARGV: prefix, retention, userId, status */
 const CHOOSE = script(`
@@ -193,6 +220,16 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, timings: 
         chunk.forEach((id, k) => result.set(id, statuses[k]!));
       }
       return result;
+    },
+    async focusedUsers(userIds) {
+      const result = new Set<string>();
+      for (let i = 0; i < userIds.length; i += BATCH) {
+        for (const id of (await run(FOCUSED, ...userIds.slice(i, i + BATCH))) as string[]) result.add(id);
+      }
+      return result;
+    },
+    async focus(connection, focused) {
+      await run(FOCUS, connection.userId, connection.connectionId, focused ? 1 : 0);
     },
     async connect(nodeId, connection) {
       return (await run(CONNECT, nodeId, connection.userId, connection.connectionId)) === 1;

@@ -48,6 +48,29 @@ describe.each(implementations)('%s', (_name, available, makeStore) => {
       expect((await store.statusOf([user])).get(user)).toBe('offline');
     });
 
+    it('knows who has a focused tab: only connected devices count, and a dead node\'s devices stop counting', async () => {
+      const store = makeStore();
+      const [ann, ben] = [randomUUID(), randomUUID()];
+      const phone = device(ann);
+      const laptop = device(ann);
+      await store.connect('n1', phone);
+      await store.connect('n2', laptop);
+      await store.connect('n1', device(ben));
+      // A device that is not connected (or no longer) cannot claim focus.
+      await store.focus(device(ben), true);
+      expect(await store.focusedUsers([ann, ben])).toEqual(new Set());
+      await store.focus(phone, true);
+      await store.focus(laptop, true);
+      expect(await store.focusedUsers([ann, ben])).toEqual(new Set([ann]));
+      await store.focus(phone, false);
+      expect(await store.focusedUsers([ann])).toEqual(new Set([ann]));
+      await store.disconnect('n2', laptop);
+      expect(await store.focusedUsers([ann])).toEqual(new Set());
+      await store.focus(phone, true);
+      await store.removeNode('n1');
+      expect(await store.focusedUsers([ann])).toEqual(new Set());
+    });
+
     it('announces nothing for a disconnect and reconnect settled together', async () => {
       const store = makeStore();
       const user = randomUUID();

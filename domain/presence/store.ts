@@ -18,6 +18,8 @@ export interface PresenceChange {
 export interface PresenceReader {
   /** The current status of each user: offline unless a device is connected, else their chosen status. */
   statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
+  /** Which of these users have a connected device whose tab is focused (`presence:focus`): they are looking. */
+  focusedUsers(userIds: readonly string[]): Promise<Set<string>>;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface PresenceStore extends PresenceReader {
   connect(nodeId: string, connection: PresenceConnection): Promise<boolean>;
   /** Resolves true when that was the user's last connection. */
   disconnect(nodeId: string, connection: PresenceConnection): Promise<boolean>;
+  /** Records whether the device's tab is focused; forgotten with the connection. A no-op for an unknown connection. */
+  focus(connection: PresenceConnection, focused: boolean): Promise<void>;
   /** Resolves true when the chosen status changed while the user is connected. */
   choose(userId: string, status: ChosenStatus): Promise<boolean>;
   /**

@@ -1,4 +1,5 @@
 import { PresenceSetInput } from '../../contracts/chat.ts';
+import { FocusInput } from '../../contracts/notifications.ts';
 import type { RealtimePresence } from '../presence.ts';
 import type { IoSocket } from '../types.ts';
 import { ackListener, withAck, type AckKit } from '../withAck.ts';
@@ -11,6 +12,14 @@ export function registerPresenceHandlers(kit: AckKit, socket: IoSocket, presence
     withAck(PresenceSetInput, async ({ status }, { actor }) => {
       await presence.choose(actor.userId, status);
       return { status };
+    }),
+  );
+  // `presence:focus {focused}`: a direct message notifies only while none of the person's tabs is focused.
+  on(
+    'presence:focus',
+    withAck(FocusInput, async ({ focused }) => {
+      await presence.focus(socket, focused);
+      return null;
     }),
   );
 }
