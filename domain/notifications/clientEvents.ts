@@ -8,5 +8,8 @@ export function registerNotificationClientEvents(bus: EventBus, publisher: Publi
   bus.on('notification.created', ({ userId, notification, unreadCount }) =>
     publisher.toRoom(rooms.user(userId), 'notification:created', { notification, unreadCount }),
   );
+  bus.on('notification.removed', ({ userId, ids, unreadCount }) =>
+    publisher.toRoom(rooms.user(userId), 'notification:removed', { ids, unreadCount }),
+  );
   bus.on('notification.read', ({ userId, event }) => publisher.toRoom(rooms.user(userId), 'notification:read', event));
 }

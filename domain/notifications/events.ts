@@ -12,6 +12,8 @@ declare module '../shared/events.ts' {
     'messages.noticed': { messageIds: string[] };
     /** A notification was stored for `userId` (never emitted twice for one notification). */
     'notification.created': { userId: string; notification: NotificationDto; unreadCount: number };
+    /** Notifications `userId` may no longer see (what they were about is gone, or their access to it). */
+    'notification.removed': { userId: string; ids: string[]; unreadCount: number };
     /** `userId` read notifications on one device; the others follow. */
     'notification.read': { userId: string; event: NotificationReadEvent };
   }
