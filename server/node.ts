@@ -33,6 +33,7 @@ import { createSmtpTransport, emailDelivery, type MailTransport } from '../domai
 import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
 import { registerNotificationListeners } from '../domain/notifications/messageNotifications.ts';
 import { registerActivityNotifications } from '../domain/notifications/activityNotifications.ts';
+import { registerNotificationRetraction } from '../domain/notifications/retract.ts';
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
 import { emailDigestJob } from '../domain/notifications/emailDigest.ts';
 import { registerPushDelivery } from '../domain/notifications/push.ts';
@@ -167,6 +168,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   registerNotificationListeners(events, deps);
   registerClassReminderListeners(events, deps);
   registerActivityNotifications(events, deps);
+  registerNotificationRetraction(events, deps);
   registerPushDelivery(events, deps);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
@@ -316,7 +318,7 @@ export function assetStorageFor(env: Env): AssetStorage {
  */
 async function pushSettings(env: Env, logger: Logger): Promise<PushSettings | null> {
   const subject = env.VAPID_SUBJECT ?? 'mailto:push@edulure.invalid';
-  const common = { ttlSeconds: 24 * 3600, timeoutMs: 10_000 };
+  const common = { ttlSeconds: 24 * 3600, timeoutMs: 10_000, allowPrivateEndpoints: env.NODE_ENV !== 'production' };
   if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
     return { vapid: { subject, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY }, ...common };
   }

@@ -112,7 +112,7 @@ describe('notification preferences', () => {
     await ok(
       call(node, 'PUT', '/me/notification-preferences', user, { kinds: { new_follower: { inApp: false } }, mutedCommunityIds: [communityId] }),
     );
-    const base = { userId: user.user.id, subjectType: 'post', title: 't', url: '/app' };
+    const base = { userId: user.user.id, subjectType: 'user', title: 't', url: '/app' };
     const stored = await notify(node.node.deps, [
       { ...base, kind: 'new_follower', sourceKey: `f:${crypto.randomUUID()}` },
       { ...base, kind: 'reply', sourceKey: `r:${crypto.randomUUID()}`, communityId },

@@ -43,7 +43,7 @@ describe('web push', () => {
   }
   const mention = (user: TestUser, title = 'Ada mentioned you in #general') =>
     notify(node.node.deps, [
-      { userId: user.user.id, kind: 'mention', sourceKey: randomUUID(), subjectType: 'post', title, body: 'ready?', url: '/app/somewhere' },
+      { userId: user.user.id, kind: 'mention', sourceKey: randomUUID(), subjectType: 'user', title, body: 'ready?', url: '/app/somewhere' },
     ]);
   const pushesTo = (devices: FakePushDevice[]) => service.received.filter((r) => devices.some((d) => d.id === r.deviceId));
   const subscriptionsOf = (user: TestUser) =>
@@ -127,6 +127,23 @@ describe('web push', () => {
 
     const insecure = { ...device.subscription, endpoint: device.subscription.endpoint.replace('https:', 'http:') };
     expect((await call(node, 'POST', '/me/push-subscriptions', second, insecure)).status).toBe(400);
+  });
+
+  it('in production a push endpoint on a private or loopback host is refused, and nothing is sent to one stored earlier', async () => {
+    const { user, devices } = await subscribedUser(1);
+    const settings = node.node.deps.push!;
+    settings.allowPrivateEndpoints = false;
+    try {
+      const another = service.device();
+      expect(await call(node, 'POST', '/me/push-subscriptions', user, another.subscription)).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_input', message: "The push endpoint must be a push service's public address." } },
+      });
+      expect(await mention(user)).toBe(1);
+      expect(pushesTo([...devices, another])).toEqual([]);
+    } finally {
+      settings.allowPrivateEndpoints = true;
+    }
   });
 
   it('without VAPID keys (production) push is off: the key and subscribing answer unavailable', async () => {

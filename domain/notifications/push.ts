@@ -6,6 +6,7 @@ import { AppError } from '../shared/errors.ts';
 import type { EventBus } from '../shared/events.ts';
 import './events.ts';
 import { loadPreferences, quietUntil, wants } from './preferences.ts';
+import { checkPushEndpoint, publicOnlyAgent } from './pushTargets.ts';
 import type { PushSettings } from './vapid.ts';
 
 /*
@@ -27,7 +28,7 @@ export function vapidPublicKey(deps: Deps): VapidKeyDto {
 
 /** Subscribes (or re-subscribes) this browser for the caller; an endpoint another account had on this browser moves to them. */
 export async function subscribePush(deps: Deps, actor: Actor, input: PushSubscriptionInput, client: ClientInfo): Promise<PushSubscriptionDto> {
-  pushOn(deps);
+  checkPushEndpoint(input.endpoint, pushOn(deps).allowPrivateEndpoints);
   const row = await db(deps.orm.em.fork())
     .insertInto('push_subscriptions')
     .values({
@@ -85,11 +86,14 @@ export async function pushNotification(deps: Deps, userId: string, notification:
     .executeTakeFirst();
   if (!claimed) return 0;
 
+  // A name that resolves inward after subscribing (DNS rebinding) is refused when connecting.
+  settings.agent ??= settings.allowPrivateEndpoints ? undefined : publicOnlyAgent();
   const payload: PushPayload = { id: notification.id, title: notification.title, body: notification.body, url: notification.url };
   const body = JSON.stringify(payload);
   const results = await Promise.all(
     subscriptions.map(async (sub) => {
       try {
+        checkPushEndpoint(sub.endpoint, settings.allowPrivateEndpoints);
         await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, body, {
           vapidDetails: settings.vapid,
           TTL: settings.ttlSeconds,

@@ -26,6 +26,11 @@ export interface PushSettings {
   timeoutMs: number;
   /** For requests to push services (a private CA, a proxy); tests trust their loopback push service through it. */
   agent?: Agent;
+  /**
+   * Endpoints on private, loopback or link-local hosts are accepted (development and tests). Off in production:
+   * subscribing refuses them and sending goes through an agent that refuses private DNS answers (pushTargets.ts).
+   */
+  allowPrivateEndpoints: boolean;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
