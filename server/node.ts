@@ -36,6 +36,9 @@ import { registerActivityNotifications } from '../domain/notifications/activityN
 import { registerNotificationRetraction } from '../domain/notifications/retract.ts';
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
 import { emailDigestJob } from '../domain/notifications/emailDigest.ts';
+import { registerFeedNotifications } from '../domain/notifications/feedNotifications.ts';
+import { lessonReleaseJob, scheduleLessonReleases } from '../domain/notifications/lessonReleases.ts';
+import { reactionCountJob, registerReactionNotifications } from '../domain/notifications/reactionNotifications.ts';
 import { registerPushDelivery } from '../domain/notifications/push.ts';
 import { loadOrCreateDevVapidKeys, type PushSettings } from '../domain/notifications/vapid.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
@@ -168,6 +171,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   registerNotificationListeners(events, deps);
   registerClassReminderListeners(events, deps);
   registerActivityNotifications(events, deps);
+  registerFeedNotifications(events, deps);
+  registerReactionNotifications(events, deps);
   registerNotificationRetraction(events, deps);
   registerPushDelivery(events, deps);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
@@ -221,6 +226,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     'orders.reconcile': reconcileJob(deps),
     'notifications.class_reminder': classReminderJob(deps),
     'notifications.email_digest': emailDigestJob(deps),
+    'notifications.lesson_releases': lessonReleaseJob(deps),
+    'notifications.reactions': reactionCountJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
   const jobs = await startJobRunner({
@@ -232,6 +239,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   });
   await scheduleAssetCleanup(deps);
   await scheduleReconciliation(deps);
+  await scheduleLessonReleases(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {

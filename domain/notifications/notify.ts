@@ -89,3 +89,62 @@ export async function notify(deps: Deps, items: readonly NewNotification[]): Pro
   }
   return inserted.length;
 }
+
+/**
+ * Stores the ONE notification that stands for many happenings (the reactions to one item: "Ana and 19 others reacted
+ * to your message"), keyed like any other by (recipient, kind, source), so it is never stored twice. The first call
+ * stores it as notify() would. Later calls rewrite its words, actor, body and address; with `renew` (something new
+ * happened since it was last shown — another person reacted) it also moves to the top (created now) and is unread
+ * again, and the recipient's devices are told (`notification.created` with the id they already hold: they replace
+ * it). Without `renew` (someone took theirs back) the words change quietly. A renewed one is not pushed or mailed
+ * again: `pushed_at` and `emailed_at` stay, so a busy item interrupts its author once. Returns whether it was stored
+ * or renewed.
+ */
+export async function upsertNotification(deps: Deps, n: NewNotification, options: { renew: boolean }): Promise<boolean> {
+  const q = db(deps.orm.em.fork());
+  const at = deps.clock.now();
+  const prefs = await loadPreferencesOf(q, [n.userId]);
+  if (!wants(prefs.get(n.userId)!, n.kind, 'inApp', n.communityId ?? null)) return false;
+  const renew = sql.lit(options.renew);
+  const row = await q
+    .insertInto('notifications')
+    .values({
+      id: crypto.randomUUID(),
+      user_id: n.userId,
+      kind: n.kind,
+      source_key: n.sourceKey,
+      actor_id: n.actorId ?? null,
+      community_id: n.communityId ?? null,
+      subject_type: n.subjectType,
+      subject_id: n.subjectId ?? null,
+      title: clip(n.title, 300),
+      body: clip(n.body ?? '', 500),
+      url: n.url,
+      created_at: at,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['user_id', 'kind', 'source_key'])
+        .doUpdateSet({
+          title: sql<string>`excluded.title`,
+          body: sql<string>`excluded.body`,
+          url: sql<string>`excluded.url`,
+          actor_id: sql<string | null>`excluded.actor_id`,
+          created_at: sql<Date>`case when ${renew} then excluded.created_at else notifications.created_at end`,
+          read_at: sql<Date | null>`case when ${renew} then null else notifications.read_at end`,
+        })
+        // Nothing new and the same words: leave the row (and its devices) alone.
+        .where(
+          sql<boolean>`${renew} or (notifications.title, notifications.body, notifications.url, notifications.actor_id)
+            is distinct from (excluded.title, excluded.body, excluded.url, excluded.actor_id)`,
+        ),
+    )
+    // xmax is 0 on a row this statement inserted, and set on one it updated.
+    .returning(['id', 'community_id', sql<boolean>`xmax = 0`.as('inserted')])
+    .executeTakeFirst();
+  if (!row || (!row.inserted && !options.renew)) return false;
+  if (row.inserted && wants(prefs.get(n.userId)!, n.kind, 'email', row.community_id)) await scheduleEmailDigest(deps, q, n.userId);
+  const [notification] = await loadNotificationDtos(q, n.userId, [row.id]);
+  if (notification) await deps.events.emit('notification.created', { userId: n.userId, notification, unreadCount: await countUnread(q, n.userId) });
+  return true;
+}
