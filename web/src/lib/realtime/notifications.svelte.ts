@@ -6,6 +6,7 @@ import type {
   NotificationDto,
   NotificationList,
   NotificationReadEvent,
+  NotificationRemovedEvent,
   UnreadNotificationCount,
 } from '$contracts/notifications.ts';
 import { chatErrorMessage } from './ack.ts';
@@ -71,9 +72,16 @@ export class NotificationCentre extends LiveStore {
       if (this.destroyed) return;
       this.#countStamp += 1;
       this.unreadCount = event.unreadCount;
-      if (!this.items.some((n) => n.id === event.notification.id)) {
-        this.items = [...this.items, event.notification].sort(newerFirst);
-      }
+      // An id already held is an aggregated notification that was updated ("Ana and 4 others reacted"): the new
+      // version replaces the old one and sorts by its new time, which puts it on top.
+      const others = this.items.filter((n) => n.id !== event.notification.id);
+      this.items = [...others, event.notification].sort(newerFirst);
+    });
+    on('notification:removed', (event) => {
+      if (this.destroyed) return;
+      this.#countStamp += 1;
+      this.unreadCount = event.unreadCount;
+      this.#applyRemoved(event);
     });
     on('notification:read', (event) => {
       if (this.destroyed) return;
@@ -90,6 +98,15 @@ export class NotificationCentre extends LiveStore {
 
   protected override async catchUp(): Promise<void> {
     await this.refresh();
+  }
+
+  /**
+   * The unread count the page was rendered with (the shell's server load), so the badge and the tab title are right
+   * before the socket connects. Anything the store has heard since wins.
+   */
+  seed(unreadCount: number | null): void {
+    if (unreadCount === null || this.loaded || this.#countStamp > 0) return;
+    this.unreadCount = unreadCount;
   }
 
   /** Page one and the unread count again; older pages already loaded stay below it. */
@@ -157,6 +174,12 @@ export class NotificationCentre extends LiveStore {
     }
     this.error = null;
     if (stamp === this.#countStamp) this.unreadCount = result.data.unreadCount;
+  }
+
+  /** Notifications the person may no longer see (the message was hidden, they left the community…) leave the list. */
+  #applyRemoved(event: NotificationRemovedEvent): void {
+    const gone = new Set(event.ids);
+    if (this.items.some((n) => gone.has(n.id))) this.items = this.items.filter((n) => !gone.has(n.id));
   }
 
   #applyRead(event: NotificationReadEvent): void {

@@ -93,4 +93,55 @@ describe('NotificationCentre', () => {
     socket.push('notification:created', { notification: notification(8), unreadCount: 1 });
     expect(centre.unreadCount).toBe(0);
   });
+
+  it('an updated aggregated notification replaces the one held and moves to the top', async () => {
+    const server = fakeApi([notification(1, at(2)), notification(3), notification(5)], 10);
+    const socket = new FakeSocket();
+    const centre = new NotificationCentre({ api: server.api });
+    centre.attach(socket.socket);
+    await settle();
+    expect(centre.items.map((n) => n.title)).toEqual(['Note 5', 'Note 3', 'Note 1']);
+    expect(centre.unreadCount).toBe(2);
+
+    // Note 1 (read) was "Ana reacted"; four more reactions later it is unread again, newer, and reworded.
+    const updated = { ...notification(1), kind: 'reaction' as const, title: 'Ana and 4 others reacted', createdAt: at(9) };
+    socket.push('notification:created', { notification: updated, unreadCount: 3 });
+    expect(centre.items.map((n) => n.title)).toEqual(['Ana and 4 others reacted', 'Note 5', 'Note 3']);
+    expect(centre.items[0]?.readAt).toBeNull();
+    expect(centre.unreadCount).toBe(3);
+  });
+
+  it('drops notifications the server removed and takes the count it sends', async () => {
+    const server = fakeApi([notification(1), notification(2), notification(3)], 10);
+    const socket = new FakeSocket();
+    const centre = new NotificationCentre({ api: server.api });
+    centre.attach(socket.socket);
+    await settle();
+    expect(centre.unreadCount).toBe(3);
+
+    socket.push('notification:removed', { ids: [id(2), id(3)], unreadCount: 1 });
+    expect(centre.items.map((n) => n.title)).toEqual(['Note 1']);
+    expect(centre.unreadCount).toBe(1);
+
+    // An id this tab never loaded changes only the count.
+    socket.push('notification:removed', { ids: [id(40)], unreadCount: 0 });
+    expect(centre.items.map((n) => n.title)).toEqual(['Note 1']);
+    expect(centre.unreadCount).toBe(0);
+  });
+
+  it('shows the count the page was rendered with until the socket brings a fresher one', async () => {
+    const server = fakeApi([notification(1), notification(2)], 10);
+    const socket = new FakeSocket();
+    socket.connected = false;
+    const centre = new NotificationCentre({ api: server.api });
+    centre.seed(7);
+    expect(centre.unreadCount).toBe(7);
+    centre.attach(socket.socket);
+    socket.reconnect();
+    await settle();
+    expect(centre.unreadCount).toBe(2);
+    // A later seed (the shell's data reloaded) does not overwrite what the socket keeps current.
+    centre.seed(9);
+    expect(centre.unreadCount).toBe(2);
+  });
 });
