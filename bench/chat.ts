@@ -75,6 +75,27 @@ async function startDatabase(dataDir: string, holder: { current?: EmbeddedPostgr
   return holder.current;
 }
 
+/**
+ * The mentions stored over the run and the notifications they made, once the notification jobs have drained (the
+ * count holds still for 2 s, at most 60 s): exactly one per mention is the product's promise.
+ */
+async function mentionNotifications(client: pg.Client): Promise<{ mentions: number; notifications: number }> {
+  const read = async () => {
+    const { rows } = await client.query<{ mentions: string; notifications: string }>(
+      `select (select count(*) from message_mentions) as mentions, (select count(*) from notifications where kind = 'mention') as notifications`,
+    );
+    return { mentions: Number(rows[0]!.mentions), notifications: Number(rows[0]!.notifications) };
+  };
+  let last = await read();
+  for (let waited = 0; waited < 60_000; waited += 2_000) {
+    await sleep(2_000);
+    const now = await read();
+    if (now.notifications === last.notifications && now.notifications >= now.mentions) return now;
+    last = now;
+  }
+  return last;
+}
+
 function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
   return {
     async reset() {
@@ -235,6 +256,8 @@ async function main() {
       results[name] = await finishSide(cfg, side, { profileDir });
       if (cfg.cpuProfile && profileDir) profiles[name] = (await summarizeProfiles(profileDir)).filter((p) => path.basename(p.file).startsWith(name));
     }
+    const notifications = statsClient && cfg.mentionEvery > 0 ? await mentionNotifications(statsClient) : undefined;
+    if (notifications) log(`mentions: ${notifications.mentions} stored, ${notifications.notifications} mention notifications (exactly one each expected)`);
     await Promise.all(running.map((r) => r.stop()));
     running.length = 0;
 
@@ -293,6 +316,7 @@ async function main() {
       },
       ...results,
       ...(redisSlowlog ? { redisSlowlog } : {}),
+      ...(notifications ? { notifications } : {}),
       ...(comparison ?? {}),
       ...(profileDir ? { cpuProfiles: profiles, note: 'profiled run (BENCH_CPU_PROFILE / BENCH_HEAP_PROFILE): profiling slows the servers; for diagnosis, not the record' } : {}),
       seconds: Math.round((Date.now() - started) / 1000),

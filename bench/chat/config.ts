@@ -33,6 +33,12 @@ export interface ChatBenchConfig {
   connectConcurrency: number;
   sides: ('baseline' | 'edulure')[];
   seed: number;
+  /**
+   * Every Nth message mentions another member of its room (`@Bench <i>`), so Edulure's notification path runs under
+   * the load: the durable `messages.noticed` job, the notification insert, `notification:created` to the mentioned
+   * user's room, the e-mail digest queued. Both sides carry the same bodies. 0: plain messages only.
+   */
+  mentionEvery: number;
 }
 
 function numberFrom(name: string, fallback: number): number {
@@ -76,5 +82,6 @@ export function loadChatBenchConfig(): ChatBenchConfig {
     connectConcurrency: Math.floor(numberFrom('BENCH_CONNECT_CONCURRENCY', 50)),
     sides: sides as ChatBenchConfig['sides'],
     seed: Math.floor(numberFrom('BENCH_SEED', 1)),
+    mentionEvery: process.env.BENCH_MENTION_EVERY?.trim() === '0' ? 0 : Math.floor(numberFrom('BENCH_MENTION_EVERY', 10)),
   };
 }

@@ -192,7 +192,7 @@ function emitScheduled(state: StepState, s: ScheduledSend) {
   const emittedAt = nowMs();
   state.lag.push(emittedAt - s.at);
   state.sent++;
-  const body = encodeBody(state.step, s.m, s.conn, s.at);
+  const body = encodeBody(state.step, s.m, s.conn, s.at, s.mention);
   const onAck = (err: Error | null, res?: { ok: boolean; error?: { code: string } }) => {
     if (err || !res?.ok) {
       const code = err ? 'ack_timeout' : (res?.error?.code ?? 'refused');

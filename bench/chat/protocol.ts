@@ -23,6 +23,8 @@ export interface ScheduledSend {
   at: number;
   conn: number;
   room: number;
+  /** The connection (user) this message mentions, if any. */
+  mention?: number;
 }
 
 export type ToLoadClient =
@@ -90,13 +92,15 @@ export interface ProbeReply {
 }
 
 /** The message body carries everything a receiver needs; no '@', so Edulure's mention lookup is not triggered. */
-export function encodeBody(step: number, m: number, senderConn: number, scheduledAt: number): string {
-  return `bench ${step} ${m} ${senderConn} ${scheduledAt.toFixed(3)}`;
+export function encodeBody(step: number, m: number, senderConn: number, scheduledAt: number, mention?: number): string {
+  const body = `bench ${step} ${m} ${senderConn} ${scheduledAt.toFixed(3)}`;
+  return mention === undefined ? body : `${body} @Bench ${mention}`;
 }
 
 export function decodeBody(body: string): { step: number; m: number; senderConn: number; scheduledAt: number } | null {
   const parts = body.split(' ');
-  if (parts.length !== 5 || parts[0] !== 'bench') return null;
+  // A mention (`@Bench <i>`) may follow the five fields.
+  if ((parts.length !== 5 && parts.length !== 7) || parts[0] !== 'bench') return null;
   return { step: Number(parts[1]), m: Number(parts[2]), senderConn: Number(parts[3]), scheduledAt: Number(parts[4]) };
 }
 

@@ -139,7 +139,11 @@ export async function runStep(
     const members = roomMembers(cfg, room);
     const conn = room * cfg.roomSize + Math.floor(random() * members);
     expected += members - 1;
-    perLoader[ownerOf(cfg, conn)]!.push({ m, at: startAt + (m * 1000) / rate, conn, room });
+    const send: ScheduledSend = { m, at: startAt + (m * 1000) / rate, conn, room };
+    if (cfg.mentionEvery > 0 && members > 1 && m % cfg.mentionEvery === 0) {
+      send.mention = room * cfg.roomSize + ((conn - room * cfg.roomSize + 1) % members);
+    }
+    perLoader[ownerOf(cfg, conn)]!.push(send);
   }
 
   const cpuAt = async () => ({
