@@ -109,4 +109,69 @@ describe.skipIf(!haveChromium)('the notification centre in real browsers', () =>
       await beaDevice.context.close();
     }
   }, 120_000);
+
+  it('the badges are in the first paint; "Messages" counts a DM that arrives on another page and drops once it is read', async () => {
+    const stamp = Date.now().toString(36);
+    const adaEmail = uniqueEmail('ada');
+    const beaEmail = uniqueEmail('bea');
+    const beaName = `Bea ${stamp}`;
+    const ada = await signedInApi(product.baseUrl, adaEmail, 'Ada Author');
+    const bea = await signedInApi(product.baseUrl, beaEmail, beaName);
+    const { user: beaUser } = await bea<{ user: { id: string } }>('GET', '/me');
+    const { channel: dm } = await ada<{ channel: { id: string } }>('POST', '/dms', { userIds: [beaUser.id] });
+
+    const adaDevice = await product.newDevice();
+    const beaDevice = await product.newDevice();
+    // Without JavaScript a page shows only what the server rendered.
+    const beaStatic = await product.newDevice({ javaScriptEnabled: false });
+    const pageErrors: string[] = [];
+    for (const { page } of [adaDevice, beaDevice]) page.on('pageerror', (err) => pageErrors.push(err.message));
+    try {
+      await signIn(adaDevice.page, product.baseUrl, adaEmail);
+      await signIn(beaDevice.page, product.baseUrl, beaEmail);
+      const messages = beaDevice.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Messages/ });
+      const unreadDms = beaDevice.page.getByTestId('unread-dms');
+      await beaDevice.page.goto('/app/courses');
+      await expect.poll(() => connectionStatus(beaDevice.page).textContent(), LIVE).toBe('connected');
+      expect(await unreadDms.count()).toBe(0);
+
+      // Ada writes to her while she is on another page: "Messages" says so without a reload.
+      await adaDevice.page.goto(`/app/dm/${dm.id}`);
+      await waitForChannel(adaDevice.page);
+      const composer = adaDevice.page.getByRole('textbox', { name: `Message ${beaName}` });
+      for (const text of ['Are you coming to the class?', 'It starts at ten']) {
+        await composer.fill(text);
+        await composer.press('Enter');
+      }
+      await expect.poll(() => unreadDms.textContent(), LIVE).toMatch(/^2\s*unread$/);
+      expect(await messages.textContent()).toMatch(/Messages\s*2\s*unread/);
+
+      // Ada also follows her: a notification. A page rendered without JavaScript already shows both counts.
+      await ada('POST', `/users/${beaUser.id}/follow`);
+      await expect.poll(() => beaDevice.page.getByTestId('notification-badge').textContent(), LIVE).toBe('1');
+      await signIn(beaStatic.page, product.baseUrl, beaEmail);
+      await beaStatic.page.goto('/app/courses');
+      expect(await beaStatic.page.getByTestId('notification-badge').textContent()).toBe('1');
+      expect(await beaStatic.page.getByTestId('notification-bell').getAttribute('aria-label')).toBe('Notifications, 1 unread');
+      expect(await beaStatic.page.getByTestId('unread-dms').textContent()).toMatch(/^2\s*unread$/);
+
+      // She reads the conversation: the count is gone, and stays gone on other pages.
+      await messages.click();
+      await beaDevice.page.getByRole('navigation', { name: 'Direct messages' }).getByRole('link', { name: /Ada Author/ }).click();
+      await beaDevice.page.waitForURL(new RegExp(`/app/dm/${dm.id}$`));
+      await waitForChannel(beaDevice.page);
+      await channelMessage(beaDevice.page, 'It starts at ten').waitFor(LIVE);
+      await expect.poll(() => unreadDms.count(), LIVE).toBe(0);
+      await beaDevice.page.getByRole('link', { name: 'Courses' }).click();
+      await beaDevice.page.waitForURL(/\/app\/courses$/);
+      await expect.poll(() => connectionStatus(beaDevice.page).textContent(), LIVE).toBe('connected');
+      expect(await unreadDms.count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await adaDevice.context.close();
+      await beaDevice.context.close();
+      await beaStatic.context.close();
+    }
+  }, 120_000);
 });
+
