@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Logger as WorkerLogger, run, type TaskList, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import type { Logger } from '../../orm/database.ts';
+import { startAbandonedJobSweeper } from './abandonedJobs.ts';
 import type { JobHandler, JobHandlers, JobName } from './jobs.ts';
 
 export interface JobRunnerOptions {
@@ -13,6 +14,10 @@ export interface JobRunnerOptions {
   concurrency?: number;
   /** How often due retries and scheduled jobs are looked for; new jobs arrive at once through LISTEN/NOTIFY. */
   pollIntervalMs?: number;
+  /** Jobs of a dead node's workers are released for others after this long (abandonedJobs.ts; default 30 s)… */
+  abandonedAfterMs?: number;
+  /** …looked for this often (default 15 s). */
+  abandonedSweepMs?: number;
 }
 
 export interface JobRunner {
@@ -34,6 +39,13 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   }
 
   const events: WorkerEvents = new EventEmitter();
+  const abandoned = startAbandonedJobSweeper({
+    databaseUrl: options.databaseUrl,
+    logger,
+    graceMs: options.abandonedAfterMs,
+    intervalMs: options.abandonedSweepMs,
+  });
+  events.on('worker:create', ({ worker }) => abandoned.own(worker.workerId));
   events.on('job:error', ({ job, error }) => {
     if (job.attempts < job.max_attempts) {
       logger.warn({ task: job.task_identifier, jobId: job.id, attempt: job.attempts, err: String(error) }, 'job failed; it will be retried');
@@ -63,6 +75,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
     events,
     logger: workerLogger(logger),
   }).catch(async (err: unknown) => {
+    await abandoned.stop();
     await pgPool.end();
     throw err;
   });
@@ -70,6 +83,8 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   return {
     async stop() {
       await runner.stop();
+      // After the running jobs finished: until then the liveness session keeps them this node's.
+      await abandoned.stop();
       await pgPool.end();
     },
   };

@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Logger, type Orm } from '../../orm/database.ts';
 import { db } from '../../orm/db.ts';
 import { freshTestDatabase } from '../../test/db.ts';
 import { eventually } from '../../test/factories.ts';
 import { createEventBus, type EventBus } from './events.ts';
+import { startAbandonedJobSweeper, workerLivenessKey } from './abandonedJobs.ts';
 import { startJobRunner, type JobRunner } from './jobRunner.ts';
 import { countFailedJobs } from './jobs.ts';
 
@@ -120,6 +122,47 @@ describe('durable domain events through the job queue', () => {
     expect(logged).toContainEqual(
       expect.objectContaining({ level: 'error', obj: expect.objectContaining({ task: 'domain-event', attempts: 2 }) }),
     );
+  });
+});
+
+describe('jobs of a node that died', () => {
+  /** A post.deleted job, committed already locked by `workerId` a minute ago (as a worker that then died would leave it). */
+  async function lockedJob(workerId: string): Promise<string> {
+    const postId = crypto.randomUUID();
+    await orm.em.fork().transactional(async (tx) => {
+      await bus.record(tx, 'post.deleted', { communityId: 'c1', postId });
+      await sql`update graphile_worker._private_jobs set locked_at = now() - interval '1 minute', locked_by = ${workerId}
+        where payload->'payload'->>'postId' = ${postId}`.execute(db(tx));
+    });
+    return postId;
+  }
+
+  it('are released and run soon, while a live worker keeps its own', async () => {
+    const sweeper = startAbandonedJobSweeper({ databaseUrl: database.url, logger, graceMs: 1_000, intervalMs: 60_000 });
+    // A live node: its liveness session holds its worker's advisory lock.
+    const alive = new pg.Client({ connectionString: database.url });
+    await alive.connect();
+    try {
+      await alive.query('select pg_advisory_lock(hashtextextended($1, 0))', [workerLivenessKey('worker-alive')]);
+      const ofDead = await lockedJob('worker-dead');
+      const ofAlive = await lockedJob('worker-alive');
+      await pause(300);
+      expect(forgotten).not.toContain(ofDead); // locked: graphile itself would wait 4 hours
+
+      expect(await sweeper.sweep()).toEqual(['worker-dead']);
+      await eventually(async () => forgotten.includes(ofDead), 10_000, 'the dead worker\'s job ran');
+      expect(forgotten).not.toContain(ofAlive);
+
+      // That node dies too (its session ends): the next sweep releases its job.
+      await alive.end();
+      expect(await sweeper.sweep()).toEqual(['worker-alive']);
+      await eventually(async () => forgotten.includes(ofAlive), 10_000, 'the second job ran');
+      expect(forgotten.filter((id) => id === ofDead || id === ofAlive)).toHaveLength(2);
+      expect(logged.some((l) => l.msg?.startsWith('released the jobs of job workers that died'))).toBe(true);
+    } finally {
+      await alive.end().catch(() => undefined);
+      await sweeper.stop();
+    }
   });
 });
 
