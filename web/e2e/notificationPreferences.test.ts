@@ -121,10 +121,25 @@ describe.skipIf(!haveChromium)('notification preferences and desktop notificatio
     page.on('pageerror', (err) => pageErrors.push(err.message));
     try {
       await signIn(page, product.baseUrl, email);
-      await page.goto('/app/notifications/preferences');
       await expect.poll(() => connectionStatus(page).textContent(), LIVE).toBe('connected');
       // Nothing was asked on the way in.
       expect(await page.evaluate(() => Notification.permission)).toBe('default');
+
+      // The bell offers desktop notifications once; "Not now" puts the offer away for good.
+      const bell = page.getByTestId('notification-bell');
+      await bell.click();
+      const offer = page.getByRole('dialog').getByRole('region', { name: 'Desktop notifications' });
+      await offer.getByRole('button', { name: 'Enable desktop notifications' }).waitFor(LIVE);
+      await offer.getByRole('button', { name: 'Not now' }).click();
+      expect(await offer.count()).toBe(0);
+      await page.reload();
+      await bell.click();
+      await page.getByRole('dialog').getByRole('link', { name: 'See all notifications' }).waitFor(LIVE);
+      expect(await offer.count()).toBe(0);
+      expect(await page.evaluate(() => Notification.permission)).toBe('default');
+      await page.keyboard.press('Escape');
+
+      await page.goto('/app/notifications/preferences');
 
       await context.grantPermissions(['notifications'], { origin: product.baseUrl });
       await page.getByRole('button', { name: 'Enable desktop notifications' }).click();
@@ -135,6 +150,22 @@ describe.skipIf(!haveChromium)('notification preferences and desktop notificatio
       if ((await failed.count()) > 0) {
         expect(await failed.textContent()).toContain("This browser could not reach its push service, so desktop notifications can't be turned on here.");
       }
+
+      // Where the browser can subscribe, the subscription goes to the server through this page's session, and back out.
+      const subscription = {
+        endpoint: `https://push.example.test/send/${crypto.randomUUID()}`,
+        expirationTime: null,
+        keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) },
+      };
+      const stored = await page.evaluate(async (body) => {
+        const send = (method: string, payload: unknown) =>
+          fetch('/app/notifications/push', { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+        const key = await fetch('/app/notifications/push').then((r) => r.json() as Promise<{ publicKey: string }>);
+        const added = await send('POST', body);
+        const removed = await send('DELETE', { endpoint: body.endpoint });
+        return { key: key.publicKey.length > 80, added: added.status, removed: removed.status };
+      }, subscription);
+      expect(stored).toEqual({ key: true, added: 201, removed: 204 });
 
       // The service worker is registered; a push delivered to it shows as a desktop notification.
       const cdp = await context.newCDPSession(page);
@@ -162,6 +193,19 @@ describe.skipIf(!haveChromium)('notification preferences and desktop notificatio
           LIVE,
         )
         .toEqual([{ title: payload.title, body: payload.body, icon: `${product.baseUrl}/favicon.svg` }]);
+
+      // Clicking it brings this tab to where the notification leads.
+      const [worker] = context.serviceWorkers();
+      expect(worker).toBeDefined();
+      await worker!.evaluate(async () => {
+        const scope = self as unknown as {
+          registration: ServiceWorkerRegistration;
+          NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+        };
+        const [shown] = await scope.registration.getNotifications();
+        self.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification: shown! }));
+      });
+      await page.waitForURL(`${product.baseUrl}/app/notifications`, LIVE);
       expect(pageErrors).toEqual([]);
     } finally {
       await context.close();

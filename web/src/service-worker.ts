@@ -86,11 +86,12 @@ worker.addEventListener('notificationclick', (event) => {
     (async () => {
       const tabs = await worker.clients.matchAll({ type: 'window', includeUncontrolled: true });
       const tab = tabs.find((t) => new URL(t.url).pathname.startsWith('/app')) ?? tabs[0];
-      if (tab) {
-        const focused = await tab.focus();
-        // navigate() works only for tabs this worker controls; otherwise a new window is the way there.
-        const moved = await focused.navigate(url).catch(() => null);
-        if (moved) return;
+      // navigate() works only for tabs this worker controls (all of them once it has claimed them); otherwise a new
+      // window is the way there.
+      const moved = tab ? await tab.navigate(url).catch(() => null) : null;
+      if (moved) {
+        await moved.focus().catch(() => undefined);
+        return;
       }
       await worker.clients.openWindow(url);
     })(),
