@@ -83,6 +83,11 @@ export const PostDto = z
     editedAt: z.iso.datetime().nullable(),
     /** Moderators only ever see hidden posts (members never receive them); the console marks them. */
     hidden: z.boolean(),
+    /**
+     * Moved on by every change that live events announce (edit, pin, poll counts, reactions, hide, unhide, delete).
+     * Of two copies of a post the higher version is the newer, whichever arrived last.
+     */
+    version: z.number().int(),
   })
   .describe('Post');
 export type PostDto = z.infer<typeof PostDto>;
@@ -100,6 +105,8 @@ export const CommentDto = z
     createdAt: z.iso.datetime(),
     editedAt: z.iso.datetime().nullable(),
     hidden: z.boolean(),
+    /** As a post's version: edits, reactions, hide, unhide and delete move it on. */
+    version: z.number().int(),
   })
   .describe('Comment');
 export type CommentDto = z.infer<typeof CommentDto>;
@@ -117,8 +124,8 @@ export const PostWithComments = z
 export type PostWithComments = z.infer<typeof PostWithComments>;
 export const CommentPage = z.object({ data: z.array(CommentDto), nextCursor: z.string().nullable() }).describe('CommentPage');
 export type CommentPage = z.infer<typeof CommentPage>;
-/** A post's or comment's reactions after toggling one. */
-export const ReactionList = z.object({ reactions: z.array(ReactionDto) }).describe('ReactionList');
+/** A post's or comment's reactions after toggling one, with the version of the post or comment that toggle produced. */
+export const ReactionList = z.object({ reactions: z.array(ReactionDto), version: z.number().int() }).describe('ReactionList');
 export type ReactionList = z.infer<typeof ReactionList>;
 
 /** Where the caller stands with someone (`GET /users/:id/relationship`), with that person's follower counts. */
@@ -137,16 +144,29 @@ export type Relationship = z.infer<typeof Relationship>;
 
 export const CommunityIdInput = z.strictObject({ communityId: z.uuid() });
 
+/**
+ * Every feed event names the version of its post or comment that the change produced (posts and comments carry their
+ * own, see PostDto.version). Events of one item may arrive out of order when its changes commit close together on two
+ * nodes; clients apply an item's event only when its version is newer than the copy they hold.
+ */
 export interface FeedServerEvents {
   /** To `rooms.feed(communityId)`: subscribers who may read the community (members never get hidden content). */
   'feed:post_created': (post: PostDto) => void;
   'feed:post_updated': (post: PostDto) => void;
-  /** Deleted, or hidden by a moderator: gone for members. */
-  'feed:post_deleted': (event: { communityId: string; postId: string }) => void;
+  /** Deleted, or hidden by a moderator: gone for members. `version`: the post's version after that change. */
+  'feed:post_deleted': (event: { communityId: string; postId: string; version: number }) => void;
   'feed:comment_created': (comment: CommentDto & { communityId: string }) => void;
   'feed:comment_updated': (comment: CommentDto & { communityId: string }) => void;
-  'feed:comment_deleted': (event: { communityId: string; postId: string; commentId: string }) => void;
-  'feed:reaction_updated': (event: { communityId: string; postId: string; commentId: string | null; reactions: ReactionDto[] }) => void;
+  /** `version`: the comment's version after that change. */
+  'feed:comment_deleted': (event: { communityId: string; postId: string; commentId: string; version: number }) => void;
+  /** `version`: the version of the post (commentId null) or of the comment after the toggle. */
+  'feed:reaction_updated': (event: {
+    communityId: string;
+    postId: string;
+    commentId: string | null;
+    reactions: ReactionDto[];
+    version: number;
+  }) => void;
 }
 
 export interface FeedClientEvents {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedWorld } from '../test/communities.ts';
-import { call, collect, connectSocket, emitAck, emitOk, nextEvent, type ClientSocket, type TestUser } from '../test/factories.ts';
+import type { PostEnvelope, ReactionList } from '../contracts/feed.ts';
+import { call, collect, connectSocket, emitAck, emitOk, eventually, nextEvent, type ClientSocket, type TestUser } from '../test/factories.ts';
 import { commentAs, moderateAs, postAs } from '../test/feedFactories.ts';
 import { startCluster, type RunningNode } from '../test/nodes.ts';
 
@@ -52,15 +53,15 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
 
     const postCreated = nextEvent(socket, 'feed:post_created');
     const post = await postAs(nodes[A]!, author, communityId, 'thread');
-    expect((await postCreated).id).toBe(post.id);
+    expect(await postCreated).toMatchObject({ id: post.id, version: 1 });
 
     const commentCreated = nextEvent(socket, 'feed:comment_created');
     const comment = await commentAs(nodes[B]!, author, post.id, 'first comment');
-    expect(await commentCreated).toMatchObject({ id: comment.id, postId: post.id, communityId, author: { id: author.user.id } });
+    expect(await commentCreated).toMatchObject({ id: comment.id, postId: post.id, communityId, author: { id: author.user.id }, version: 1 });
 
     const commentUpdated = nextEvent(socket, 'feed:comment_updated');
     await call(nodes[A]!, 'PATCH', `/comments/${comment.id}`, author, { body: 'edited comment' });
-    expect(await commentUpdated).toMatchObject({ id: comment.id, body: 'edited comment' });
+    expect(await commentUpdated).toMatchObject({ id: comment.id, body: 'edited comment', version: 2 });
 
     const reaction = nextEvent(socket, 'feed:reaction_updated');
     await call(nodes[A]!, 'POST', `/comments/${comment.id}/reactions`, watcher, { emoji: '👍' });
@@ -69,18 +70,19 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
       postId: post.id,
       commentId: comment.id,
       reactions: [{ emoji: '👍', count: 1, userIds: [watcher.user.id] }],
+      version: 3,
     });
     const postReaction = nextEvent(socket, 'feed:reaction_updated');
     await call(nodes[B]!, 'POST', `/posts/${post.id}/reactions`, watcher, { emoji: '🎉' });
-    expect(await postReaction).toMatchObject({ postId: post.id, commentId: null });
+    expect(await postReaction).toMatchObject({ postId: post.id, commentId: null, version: 2 });
 
     const commentDeleted = nextEvent(socket, 'feed:comment_deleted');
     await call(nodes[A]!, 'DELETE', `/comments/${comment.id}`, author);
-    expect(await commentDeleted).toEqual({ communityId, postId: post.id, commentId: comment.id });
+    expect(await commentDeleted).toEqual({ communityId, postId: post.id, commentId: comment.id, version: 4 });
 
     const postDeleted = nextEvent(socket, 'feed:post_deleted');
     await call(nodes[A]!, 'DELETE', `/posts/${post.id}`, author);
-    expect(await postDeleted).toEqual({ communityId, postId: post.id });
+    expect(await postDeleted).toEqual({ communityId, postId: post.id, version: 3 });
   });
 
   it('hiding takes content away live and never sends it; unhiding brings it back', async () => {
@@ -91,11 +93,12 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
 
     const gone = nextEvent(socket, 'feed:post_deleted');
     await moderateAs(nodes[A]!, moderator, { type: 'post', id: post.id }, { hide: true });
-    expect(await gone).toEqual({ communityId, postId: post.id });
+    expect(await gone).toEqual({ communityId, postId: post.id, version: 2 });
 
     const back = nextEvent(socket, 'feed:post_created');
     await moderateAs(nodes[A]!, moderator, { type: 'post', id: post.id }, { hide: false });
-    expect(await back).toMatchObject({ id: post.id, hidden: false, body: 'borderline' });
+    // Newer than the hide, so a client that removed the post takes it back.
+    expect(await back).toMatchObject({ id: post.id, hidden: false, body: 'borderline', version: 3 });
   });
 
   it('hiding a comment takes it away live; unhiding brings it back with its replies', async () => {
@@ -108,7 +111,7 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
 
     const gone = nextEvent(socket, 'feed:comment_deleted');
     await moderateAs(nodes[A]!, moderator, { type: 'comment', id: top.id }, { hide: true });
-    expect(await gone).toEqual({ communityId, postId: post.id, commentId: top.id });
+    expect(await gone).toEqual({ communityId, postId: post.id, commentId: top.id, version: 2 });
     // Replying under a hidden comment is refused for members, so nothing is announced.
     expect((await call(nodes[A]!, 'POST', `/posts/${post.id}/comments`, author, { body: 'more', parentId: top.id })).status).toBe(404);
 
@@ -117,10 +120,47 @@ describe.skipIf(!inject('redisUrl'))('live feed across two nodes (needs Redis)',
     await moderateAs(nodes[A]!, moderator, { type: 'comment', id: top.id }, { hide: false });
     await call(nodes[A]!, 'PATCH', `/posts/${post.id}`, author, { body: 'thread, edited' });
     await marker;
-    expect(back.map((c) => [c.id, c.parentId])).toEqual([
-      [top.id, null],
-      [reply.id, top.id],
+    // Both newer than the copies clients dropped with the hide: the reply's version moved on too.
+    expect(back.map((c) => [c.id, c.parentId, c.version])).toEqual([
+      [top.id, null, 3],
+      [reply.id, top.id, 2],
     ]);
+  });
+
+  it('changes to one post committed at once on two nodes get increasing versions, and each event carries its own', async () => {
+    const { author, watcher, moderator, communityId } = await world();
+    const socket = await open(nodes[B]!, watcher);
+    await emitOk(socket, 'feed:subscribe', { communityId });
+    const post = await postAs(nodes[A]!, author, communityId, 'draft');
+    expect(post.version).toBe(1);
+    const updates = collect(socket, 'feed:post_updated');
+    const reactions = collect(socket, 'feed:reaction_updated');
+
+    const [edited, pinned, reacted] = await Promise.all([
+      call<PostEnvelope>(nodes[A]!, 'PATCH', `/posts/${post.id}`, author, { body: 'final' }),
+      call<PostEnvelope>(nodes[B]!, 'POST', `/posts/${post.id}/pin`, moderator, { pinned: true }),
+      call<ReactionList>(nodes[B]!, 'POST', `/posts/${post.id}/reactions`, watcher, { emoji: '👍' }),
+    ]);
+    expect([edited.status, pinned.status, reacted.status]).toEqual([200, 200, 200]);
+    const editVersion = edited.body.post.version;
+    const pinVersion = pinned.body.post.version;
+    // Each change moved the version on once, in the order the three committed.
+    expect([editVersion, pinVersion, reacted.body.version].sort((a, b) => a - b)).toEqual([2, 3, 4]);
+
+    // The hide commits last, so its version is above all three, whatever order their events arrive in.
+    const gone = nextEvent(socket, 'feed:post_deleted');
+    await moderateAs(nodes[A]!, moderator, { type: 'post', id: post.id }, { hide: true });
+    expect(await gone).toEqual({ communityId, postId: post.id, version: 5 });
+
+    await eventually(() => updates.length === 2 && reactions.length === 1, 5000, 'the edit, pin and reaction events');
+    expect(updates.map((u) => u.version).sort((a, b) => a - b)).toEqual([editVersion, pinVersion].sort((a, b) => a - b));
+    expect(reactions[0]).toMatchObject({ postId: post.id, commentId: null, version: reacted.body.version });
+    // The later of the edit and the pin was presented after the earlier committed: its copy holds both changes, so a
+    // client keeping the highest version ends with the post as it is.
+    const latest = updates.reduce((a, b) => (b.version > a.version ? b : a));
+    expect(latest).toMatchObject({ body: 'final', pinned: true });
+    expect(updates.find((u) => u.version === editVersion)?.body).toBe('final');
+    expect(updates.find((u) => u.version === pinVersion)?.pinned).toBe(true);
   });
 
   it('subscribing is authorized: private communities for members only; public ones for anyone not banned', async () => {

@@ -89,19 +89,21 @@ describe('reactions', () => {
     const { author, member, outsider, post } = await world();
     const first = await call(node, 'POST', `/posts/${post.id}/reactions`, member, { emoji: '🎉' });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ reactions: [{ emoji: '🎉', count: 1, userIds: [member.user.id] }] });
+    // With the post's version after the toggle (each toggle moves it on).
+    expect(first.body).toEqual({ reactions: [{ emoji: '🎉', count: 1, userIds: [member.user.id] }], version: post.version + 1 });
     const second = await call(node, 'POST', `/posts/${post.id}/reactions`, author, { emoji: '🎉' });
     expect(second.body.reactions).toEqual([{ emoji: '🎉', count: 2, userIds: [member.user.id, author.user.id] }]);
+    expect(second.body.version).toBe(post.version + 2);
     const undone = await call(node, 'POST', `/posts/${post.id}/reactions`, member, { emoji: '🎉' });
     expect(undone.body.reactions).toEqual([{ emoji: '🎉', count: 1, userIds: [author.user.id] }]);
     expect((await call(node, 'POST', `/posts/${post.id}/reactions`, outsider, { emoji: '🎉' })).status).toBe(403);
 
     const comment = await commentAs(node, author, post.id, 'react to me');
     const onComment = await call(node, 'POST', `/comments/${comment.id}/reactions`, member, { emoji: '❤️' });
-    expect(onComment.body).toEqual({ reactions: [{ emoji: '❤️', count: 1, userIds: [member.user.id] }] });
+    expect(onComment.body).toEqual({ reactions: [{ emoji: '❤️', count: 1, userIds: [member.user.id] }], version: comment.version + 1 });
     const detail = await call(node, 'GET', `/posts/${post.id}`, member);
-    expect(detail.body.post.reactions).toEqual([{ emoji: '🎉', count: 1, userIds: [author.user.id] }]);
-    expect(detail.body.comments[0].reactions).toEqual([{ emoji: '❤️', count: 1, userIds: [member.user.id] }]);
+    expect(detail.body.post).toMatchObject({ reactions: [{ emoji: '🎉', count: 1, userIds: [author.user.id] }], version: post.version + 3 });
+    expect(detail.body.comments[0]).toMatchObject({ reactions: [{ emoji: '❤️', count: 1, userIds: [member.user.id] }], version: comment.version + 1 });
   });
 
   it('refuses what is not an emoji', async () => {

@@ -13,7 +13,8 @@ import type { CommentEventDto } from './presenters.ts';
  * How clients apply them: feed:comment_deleted for a top-level comment takes its replies too (one level of replies);
  * feed:post_created may also bring back a post a moderator unhid, so it is inserted by createdAt, not always on top;
  * feed:post_updated and feed:reaction_updated for a post the client does not hold are ignored (a post deleted or
- * hidden meanwhile stays gone).
+ * hidden meanwhile stays gone). Each event names its item's version (domain/feed/versions.ts): of two events for one
+ * item, the higher version is the later change, whichever arrives first.
  */
 
 const membersPost = (post: PostDto): PostDto => ({ ...post, hidden: false, poll: post.poll && { ...post.poll, myVote: null } });
@@ -27,7 +28,9 @@ export function registerFeedClientEvents(bus: EventBus, publisher: Publisher): v
   bus.on('post.restored', ({ post }) => publisher.toRoom(toFeed(post.communityId), 'feed:post_created', membersPost(post)));
   bus.on('post.updated', ({ post }) => publisher.toRoom(toFeed(post.communityId), 'feed:post_updated', membersPost(post)));
   for (const gone of ['post.deleted', 'post.hidden'] as const) {
-    bus.on(gone, ({ communityId, postId }) => publisher.toRoom(toFeed(communityId), 'feed:post_deleted', { communityId, postId }));
+    bus.on(gone, ({ communityId, postId, version }) =>
+      publisher.toRoom(toFeed(communityId), 'feed:post_deleted', { communityId, postId, version }),
+    );
   }
 
   bus.on('comment.created', ({ comment }) =>
@@ -40,12 +43,12 @@ export function registerFeedClientEvents(bus: EventBus, publisher: Publisher): v
     for (const comment of comments) publisher.toRoom(toFeed(comment.communityId), 'feed:comment_created', membersComment(comment));
   });
   for (const gone of ['comment.deleted', 'comment.hidden'] as const) {
-    bus.on(gone, ({ communityId, postId, commentId }) =>
-      publisher.toRoom(toFeed(communityId), 'feed:comment_deleted', { communityId, postId, commentId }),
+    bus.on(gone, ({ communityId, postId, commentId, version }) =>
+      publisher.toRoom(toFeed(communityId), 'feed:comment_deleted', { communityId, postId, commentId, version }),
     );
   }
 
-  bus.on('reactions.updated', ({ communityId, postId, commentId, reactions }) =>
-    publisher.toRoom(toFeed(communityId), 'feed:reaction_updated', { communityId, postId, commentId, reactions }),
+  bus.on('reactions.updated', ({ communityId, postId, commentId, reactions, version }) =>
+    publisher.toRoom(toFeed(communityId), 'feed:reaction_updated', { communityId, postId, commentId, reactions, version }),
   );
 }

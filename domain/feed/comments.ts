@@ -10,6 +10,7 @@ import type { FeedAction } from '../access/feed.ts';
 import { recountComments } from './counts.ts';
 import { flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadComment, withoutCommunity } from './presenters.ts';
+import { nextVersion } from './versions.ts';
 
 /** A comment with what CommentPolicy reads for the caller, and its body; its row locked when `lock`. */
 function loadCommentRow(q: Db, viewerId: string, commentId: string, lock: boolean) {
@@ -113,7 +114,11 @@ export async function editComment(deps: Deps, actor: Actor, commentId: string, i
     const changed = comment.body !== input.body;
     if (changed) {
       ({ flaggedWords } = await checkContribution(deps, q, actor, { communityId: ctx.post.community_id, kind: 'comment', body: input.body }));
-      await q.updateTable('comments').set({ body: input.body, edited_at: deps.clock.now() }).where('id', '=', comment.id).execute();
+      await q
+        .updateTable('comments')
+        .set({ body: input.body, edited_at: deps.clock.now(), version: nextVersion })
+        .where('id', '=', comment.id)
+        .execute();
     }
     return { dto: (await loadComment(q, comment.id))!, changed, flaggedWords };
   });
@@ -138,7 +143,12 @@ export async function deleteComment(deps: Deps, actor: Actor, commentId: string)
     const own = comment.author_id === actor.userId;
     if (!own && !ctx.moderates) throw new AppError('forbidden', 'Only the author or a moderator can delete this comment.');
     const now = deps.clock.now();
-    await q.updateTable('comments').set({ deleted_at: now }).where('id', '=', comment.id).execute();
+    const { version } = await q
+      .updateTable('comments')
+      .set({ deleted_at: now, version: nextVersion })
+      .where('id', '=', comment.id)
+      .returning('version')
+      .executeTakeFirstOrThrow();
     await recountComments(q, comment.post_id);
     if (!own) {
       await recordAudit(
@@ -156,7 +166,7 @@ export async function deleteComment(deps: Deps, actor: Actor, commentId: string)
         now,
       );
     }
-    return CommentPolicy.visibleToMembers(comment) ? { communityId: ctx.post.community_id, postId: comment.post_id } : null;
+    return CommentPolicy.visibleToMembers(comment) ? { communityId: ctx.post.community_id, postId: comment.post_id, version } : null;
   });
   if (gone) await deps.events.emit('comment.deleted', { ...gone, commentId });
 }

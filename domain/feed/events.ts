@@ -16,10 +16,10 @@ declare module '../shared/events.ts' {
     'post.updated': { post: PostDto };
     /** A moderator unhid it (or restored it otherwise): members see it again. */
     'post.restored': { post: PostDto };
-    /** Deleted by its author or a moderator. */
-    'post.deleted': { communityId: string; postId: string };
+    /** Deleted by its author or a moderator. `version`: the post's version that change produced. */
+    'post.deleted': { communityId: string; postId: string; version: number };
     /** Hidden by a moderator. */
-    'post.hidden': { communityId: string; postId: string };
+    'post.hidden': { communityId: string; postId: string; version: number };
     'comment.created': { comment: CommentEventDto };
     /**
      * Durable, recorded in the comment's transaction (so a node dying after the commit still notifies): a comment was
@@ -27,13 +27,16 @@ declare module '../shared/events.ts' {
      */
     'comment.written': { commentId: string; repliedToId: string | null };
     'comment.updated': { comment: CommentEventDto };
-    /** Unhidden by a moderator; a top-level comment comes back with its visible replies, in that order. */
+    /**
+     * Unhidden by a moderator; a top-level comment comes back with its visible replies, in that order (the replies'
+     * versions move on too: clients dropped them with their parent).
+     */
     'comment.restored': { comments: CommentEventDto[] };
     /** Deleted by its author or a moderator; a top-level comment takes its replies with it. */
-    'comment.deleted': { communityId: string; postId: string; commentId: string };
-    'comment.hidden': { communityId: string; postId: string; commentId: string };
-    /** The reactions on a post (commentId null) or on one of its comments, after a toggle. */
-    'reactions.updated': { communityId: string; postId: string; commentId: string | null; reactions: ReactionDto[] };
+    'comment.deleted': { communityId: string; postId: string; commentId: string; version: number };
+    'comment.hidden': { communityId: string; postId: string; commentId: string; version: number };
+    /** The reactions on a post (commentId null) or on one of its comments, after a toggle; `version` is that item's. */
+    'reactions.updated': { communityId: string; postId: string; commentId: string | null; reactions: ReactionDto[]; version: number };
     /** Someone started following someone (not emitted when they already did). */
     'user.followed': { followerId: string; followeeId: string };
   }

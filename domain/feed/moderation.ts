@@ -1,4 +1,4 @@
-import type { Db } from '../../orm/db.ts';
+import { uuids, type Db } from '../../orm/db.ts';
 import { CommentPolicy, commentVisibleInThread, selectCommentAccess } from '../access/comment.ts';
 import { PostPolicy } from '../access/post.ts';
 import { queriesOf, type Queries } from '../access/queries.ts';
@@ -6,6 +6,7 @@ import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { recountComments } from './counts.ts';
 import { loadComments, loadPost, type CommentEventDto } from './presenters.ts';
+import { nextVersion } from './versions.ts';
 
 export type FeedItemType = 'post' | 'comment';
 
@@ -122,14 +123,22 @@ export async function moderateFeedItem(
   const unhide = change.hide === false && row.hidden ? { hidden_at: null, hidden_by_id: null } : null;
   const setHidden = hide ?? unhide;
   const remove = change.delete === true && !row.deleted;
-  if (target.type === 'post') {
-    if (setHidden) await q.updateTable('posts').set(setHidden).where('id', '=', target.id).execute();
-    if (remove) await q.updateTable('posts').set({ deleted_at: now, pinned_at: null, pinned_by_id: null }).where('id', '=', target.id).execute();
-  } else {
-    if (setHidden) await q.updateTable('comments').set(setHidden).where('id', '=', target.id).execute();
-    if (remove) await q.updateTable('comments').set({ deleted_at: now }).where('id', '=', target.id).execute();
-    await recountComments(q, row.post_id);
+  // One statement per change, moving the item's version on with it; `version` is what the announcement carries.
+  let version = 0;
+  if (setHidden || remove) {
+    const changes = { ...setHidden, ...(remove ? { deleted_at: now } : {}), version: nextVersion };
+    const updated =
+      target.type === 'post'
+        ? await q
+            .updateTable('posts')
+            .set({ ...changes, ...(remove ? { pinned_at: null, pinned_by_id: null } : {}) })
+            .where('id', '=', target.id)
+            .returning('version')
+            .executeTakeFirstOrThrow()
+        : await q.updateTable('comments').set(changes).where('id', '=', target.id).returning('version').executeTakeFirstOrThrow();
+    version = updated.version;
   }
+  if (target.type === 'comment') await recountComments(q, row.post_id);
   const after = { hidden: change.hide ?? row.hidden, deleted: row.deleted || change.delete === true };
 
   const visibleBefore = row.membersSee({ hidden: row.hidden, deleted: row.deleted });
@@ -139,12 +148,13 @@ export async function moderateFeedItem(
     const deleted = after.deleted && !row.deleted;
     publish =
       target.type === 'post'
-        ? () => void deps.events.emit(deleted ? 'post.deleted' : 'post.hidden', { communityId: row.community_id, postId: target.id })
+        ? () => void deps.events.emit(deleted ? 'post.deleted' : 'post.hidden', { communityId: row.community_id, postId: target.id, version })
         : () =>
             void deps.events.emit(deleted ? 'comment.deleted' : 'comment.hidden', {
               communityId: row.community_id,
               postId: row.post_id,
               commentId: target.id,
+              version,
             });
   } else if (!visibleBefore && visibleAfter) {
     publish = await republish(deps, q, target, row);
@@ -177,6 +187,14 @@ async function republish(deps: Deps, q: Db, target: { type: FeedItemType; id: st
           .orderBy('c.id')
           .execute()
       : [];
+  // Clients dropped the replies along with their parent, at the versions they held: back at newer ones.
+  if (replies.length > 0) {
+    await q
+      .updateTable('comments')
+      .set({ version: nextVersion })
+      .where((eb) => eb('id', '=', eb.fn.any(uuids(replies.map((r) => r.id)))))
+      .execute();
+  }
   const ids = [target.id, ...replies.map((r) => r.id)];
   const loaded = await loadComments(q, ids);
   const comments = ids.map((id) => loaded.get(id)).filter((c): c is CommentEventDto => c !== undefined);

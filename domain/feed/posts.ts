@@ -8,6 +8,7 @@ import { AppError } from '../shared/errors.ts';
 import { authorizeFeed } from '../access/feed.ts';
 import { contributionText, flagForReview, loadPostFor, type PostContext } from './postAccess.ts';
 import { loadPost } from './presenters.ts';
+import { bumpVersion, nextVersion } from './versions.ts';
 
 /** More would push the newest posts off the first page. */
 export const MAX_PINNED_POSTS = 3;
@@ -72,7 +73,11 @@ export async function editPost(deps: Deps, actor: Actor, postId: string, input: 
     if (post.hidden) throw new AppError('not_found', 'No such post.');
     if (post.body === input.body) return { changed: false, flaggedWords: [] };
     const { flaggedWords } = await checkContribution(deps, q, actor, { communityId: post.community_id, kind: 'post', body: input.body });
-    await q.updateTable('posts').set({ body: input.body, edited_at: deps.clock.now() }).where('id', '=', post.id).execute();
+    await q
+      .updateTable('posts')
+      .set({ body: input.body, edited_at: deps.clock.now(), version: nextVersion })
+      .where('id', '=', post.id)
+      .execute();
     return { changed: true, flaggedWords };
   });
   if (result.changed) await deps.events.emit('post.updated', { post });
@@ -85,13 +90,18 @@ export async function editPost(deps: Deps, actor: Actor, postId: string, input: 
  * content is gone for everyone). A moderator removing someone else's post is audited.
  */
 export async function deletePost(deps: Deps, actor: Actor, postId: string): Promise<void> {
-  const communityId = await deps.orm.em.fork().transactional(async (tx) => {
+  const gone = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const { post, moderates } = await loadPostFor(deps, q, actor, postId, 'read', { lock: true });
     const own = post.author_id === actor.userId;
     if (!own && !moderates) throw new AppError('forbidden', 'Only the author or a moderator can delete this post.');
     const now = deps.clock.now();
-    await q.updateTable('posts').set({ deleted_at: now, pinned_at: null, pinned_by_id: null }).where('id', '=', post.id).execute();
+    const { version } = await q
+      .updateTable('posts')
+      .set({ deleted_at: now, pinned_at: null, pinned_by_id: null, version: nextVersion })
+      .where('id', '=', post.id)
+      .returning('version')
+      .executeTakeFirstOrThrow();
     if (!own) {
       await recordAudit(
         q,
@@ -109,9 +119,9 @@ export async function deletePost(deps: Deps, actor: Actor, postId: string): Prom
       );
     }
     // Members never had a hidden post, so there is nothing to take back from them.
-    return post.hidden ? null : post.community_id;
+    return post.hidden ? null : { communityId: post.community_id, version };
   });
-  if (communityId) await deps.events.emit('post.deleted', { communityId, postId });
+  if (gone) await deps.events.emit('post.deleted', { ...gone, postId });
 }
 
 /** Moderators pin (at most MAX_PINNED_POSTS per community) and unpin; repeating either is harmless. */
@@ -133,7 +143,7 @@ export async function pinPost(deps: Deps, actor: Actor, postId: string, pinned: 
     }
     await q
       .updateTable('posts')
-      .set({ pinned_at: pinned ? deps.clock.now() : null, pinned_by_id: pinned ? actor.userId : null })
+      .set({ pinned_at: pinned ? deps.clock.now() : null, pinned_by_id: pinned ? actor.userId : null, version: nextVersion })
       .where('id', '=', post.id)
       .execute();
     return true;
@@ -162,7 +172,10 @@ export async function votePoll(deps: Deps, actor: Actor, postId: string, option:
       )
       .returning('post_id')
       .execute();
-    return rows.length > 0;
+    if (rows.length === 0) return false;
+    // The counts every member sees moved.
+    await bumpVersion(q, 'posts', post.id);
+    return true;
   });
   if (changed && !post.hidden) await deps.events.emit('post.updated', { post });
   return post;

@@ -66,6 +66,7 @@ export async function loadPosts(q: Db, ids: readonly string[], viewerId: string 
         'p.created_at',
         'p.edited_at',
         'p.hidden_at',
+        'p.version',
       ])
       .where((eb) => eb('p.id', '=', eb.fn.any(uuids(unique))))
       .where('p.deleted_at', 'is', null)
@@ -111,6 +112,7 @@ export async function loadPosts(q: Db, ids: readonly string[], viewerId: string 
       createdAt: row.created_at.toISOString(),
       editedAt: row.edited_at?.toISOString() ?? null,
       hidden: row.hidden_at !== null,
+      version: row.version,
     });
   }
   return result;
@@ -142,6 +144,7 @@ export async function loadComments(q: Db, ids: readonly string[]): Promise<Map<s
         'c.created_at',
         'c.edited_at',
         'c.hidden_at',
+        'c.version',
       ])
       .where((eb) => eb('c.id', '=', eb.fn.any(uuids(unique))))
       .where('c.deleted_at', 'is', null)
@@ -161,6 +164,7 @@ export async function loadComments(q: Db, ids: readonly string[]): Promise<Map<s
       createdAt: row.created_at.toISOString(),
       editedAt: row.edited_at?.toISOString() ?? null,
       hidden: row.hidden_at !== null,
+      version: row.version,
     });
   }
   return result;

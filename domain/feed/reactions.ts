@@ -9,6 +9,7 @@ import { loadCommentFor } from './comments.ts';
 import { recountReactions } from './counts.ts';
 import { loadPostFor } from './postAccess.ts';
 import { loadCommentReactions, loadPostReactions, reactionRows } from './presenters.ts';
+import { bumpVersion } from './versions.ts';
 
 /** As in chat: enough for any real conversation, too few to turn a post into a spam canvas. */
 const MAX_DISTINCT_EMOJI = 20;
@@ -57,21 +58,24 @@ async function toggle(q: Db, on: Target, targetId: string, userId: string, emoji
 
 export interface ReactionsResult {
   reactions: ReactionDto[];
+  /** The post's or comment's version after the toggle. */
+  version: number;
 }
 
 /** Toggles the caller's reaction on a post; answers the post's reactions. */
 export async function togglePostReaction(deps: Deps, actor: Actor, postId: string, emoji: string): Promise<ReactionsResult> {
-  const { reactions, communityId } = await deps.orm.em.fork().transactional(async (tx) => {
+  const { reactions, communityId, version } = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const { post } = await loadPostFor(deps, q, actor, postId, 'contribute', { lock: true });
     if (post.hidden) throw new AppError('conflict', 'This post is hidden.');
     await checkContribution(deps, q, actor, { communityId: post.community_id, kind: 'reaction' });
     await toggle(q, 'post', post.id, actor.userId, emoji, deps.clock.now());
     await recountReactions(q, post.id);
-    return { reactions: await loadPostReactions(q, post.id), communityId: post.community_id };
+    const version = await bumpVersion(q, 'posts', post.id);
+    return { reactions: await loadPostReactions(q, post.id), communityId: post.community_id, version };
   });
-  await deps.events.emit('reactions.updated', { communityId, postId, commentId: null, reactions });
-  return { reactions };
+  await deps.events.emit('reactions.updated', { communityId, postId, commentId: null, reactions, version });
+  return { reactions, version };
 }
 
 /** Toggles the caller's reaction on a comment; answers the comment's reactions. */
@@ -82,8 +86,10 @@ export async function toggleCommentReaction(deps: Deps, actor: Actor, commentId:
     if (!CommentPolicy.visibleToMembers(comment)) throw new AppError('conflict', 'This comment is hidden.');
     await checkContribution(deps, q, actor, { communityId: ctx.post.community_id, kind: 'reaction' });
     await toggle(q, 'comment', comment.id, actor.userId, emoji, deps.clock.now());
-    return { reactions: await loadCommentReactions(q, comment.id), communityId: ctx.post.community_id, postId: comment.post_id };
+    const version = await bumpVersion(q, 'comments', comment.id);
+    return { reactions: await loadCommentReactions(q, comment.id), communityId: ctx.post.community_id, postId: comment.post_id, version };
   });
-  await deps.events.emit('reactions.updated', { communityId: result.communityId, postId: result.postId, commentId, reactions: result.reactions });
-  return { reactions: result.reactions };
+  const { communityId, postId, reactions, version } = result;
+  await deps.events.emit('reactions.updated', { communityId, postId, commentId, reactions, version });
+  return { reactions, version };
 }

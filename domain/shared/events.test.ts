@@ -12,7 +12,7 @@ function recordingLogger() {
   return { logger, errors };
 }
 
-const deleted = (postId: string) => ({ communityId: 'c1', postId });
+const deleted = (postId: string) => ({ communityId: 'c1', postId, version: 2 });
 
 describe('event bus', () => {
   it('runs listeners in registration order, specific and catch-all alike, synchronously within emit', async () => {

@@ -73,7 +73,7 @@ describe('durable domain events through the job queue', () => {
     const rolledBack = crypto.randomUUID();
     await expect(
       orm.em.fork().transactional(async (tx) => {
-        await bus.record(tx, 'post.deleted', { communityId: 'c1', postId: rolledBack });
+        await bus.record(tx, 'post.deleted', { communityId: 'c1', postId: rolledBack, version: 2 });
         expect(await countInTransaction(tx)).toBe(1); // queued, but only inside this transaction
         throw new Error('the change failed');
       }),
@@ -81,7 +81,7 @@ describe('durable domain events through the job queue', () => {
     expect(await queuedJobs()).toEqual([]);
 
     const committed = crypto.randomUUID();
-    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.deleted', { communityId: 'c1', postId: committed }));
+    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.deleted', { communityId: 'c1', postId: committed, version: 2 }));
     await eventually(() => forgotten.includes(committed), 5000, 'the committed job to run');
     // Several more polls: nothing runs it again, and the finished job is gone from the queue.
     await pause(500);
@@ -92,7 +92,7 @@ describe('durable domain events through the job queue', () => {
   it('a failing listener is retried with backoff and, after maxAttempts, stays visible as failed', async () => {
     expect(await countFailedJobs(orm.em.fork())).toBe(0);
     const postId = crypto.randomUUID();
-    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.hidden', { communityId: 'c1', postId }));
+    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.hidden', { communityId: 'c1', postId, version: 2 }));
 
     await eventually(() => failingAttempts.length === 1, 5000, 'the first attempt');
     await eventually(
@@ -130,7 +130,7 @@ describe('jobs of a node that died', () => {
   async function lockedJob(workerId: string): Promise<string> {
     const postId = crypto.randomUUID();
     await orm.em.fork().transactional(async (tx) => {
-      await bus.record(tx, 'post.deleted', { communityId: 'c1', postId });
+      await bus.record(tx, 'post.deleted', { communityId: 'c1', postId, version: 2 });
       await sql`update graphile_worker._private_jobs set locked_at = now() - interval '1 minute', locked_by = ${workerId}
         where payload->'payload'->>'postId' = ${postId}`.execute(db(tx));
     });

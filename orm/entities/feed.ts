@@ -53,6 +53,8 @@ export const Post = defineEntity({
     deletedAt: p.datetime().nullable(),
     hiddenAt: p.datetime().nullable(),
     hiddenBy: () => p.manyToOne(User).nullable(),
+    /** Moved on by every change the live feed announces (domain/feed/versions.ts); clients keep the newest. */
+    version: p.integer().default(1),
   },
 });
 export type IPost = InferEntity<typeof Post>;
@@ -94,6 +96,8 @@ export const Comment = defineEntity({
     deletedAt: p.datetime().nullable(),
     hiddenAt: p.datetime().nullable(),
     hiddenBy: () => p.manyToOne(User).nullable(),
+    /** As a post's version. */
+    version: p.integer().default(1),
   },
 });
 export type IComment = InferEntity<typeof Comment>;
