@@ -1,6 +1,5 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the sets here are private bookkeeping; what the UI renders is
    published through $state fields. */
-import type { ReactionDto } from '$contracts/chat.ts';
 import type { UserRef } from '$contracts/communities.ts';
 import type { AckResult } from '$contracts/errors.ts';
 import type { CommentDto, FeedPage, PostDto } from '$contracts/feed.ts';
@@ -27,9 +26,10 @@ const MAX_HOME_ROOMS = 20;
  * A feed on screen, kept live (a LiveStore): subscribes to the community's feed room (and again after every reconnect,
  * catching up on the first page), holds new posts from others behind the banner until the reader shows them, and
  * applies edits, deletions, comments and reactions in place. Actions go over REST and apply the API's answer at once;
- * the matching event, arriving later or earlier, changes nothing more. Feed events carry no per-item version, so they
- * are not ordered by one: the latest copy of a post or comment wins, and deletions are remembered so nothing late
- * brings a deleted item back (FeedModel).
+ * the matching event, arriving later or earlier, changes nothing more. Every post and comment carries its own server
+ * version, and events apply per item by it (FeedModel, NewestByKey), not by arrival: two changes to one post that
+ * commit close together on two nodes may be delivered in either order, and the later commit wins — a hide over an
+ * edit published after it, an unhide over a hide delivered late.
  */
 export class LiveFeed extends LiveStore {
   readonly source: FeedSource;
@@ -70,11 +70,15 @@ export class LiveFeed extends LiveStore {
   protected listen(on: Listen): void {
     on('feed:post_created', (post) => this.#ifFollowed(post.communityId, () => this.#model.postCreated(post)));
     on('feed:post_updated', (post) => this.#ifFollowed(post.communityId, () => this.#model.postUpdated(post, { fromEvent: true })));
-    on('feed:post_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.postDeleted(e.postId)));
-    on('feed:comment_created', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentCreated(stripCommunity(c))));
-    on('feed:comment_updated', (c) => this.#ifFollowed(c.communityId, () => this.#model.commentUpdated(stripCommunity(c))));
-    on('feed:comment_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.commentDeleted(e.postId, e.commentId)));
-    on('feed:reaction_updated', (e) => this.#ifFollowed(e.communityId, () => this.#model.reactionUpdated(e)));
+    on('feed:post_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.postDeleted(e.postId, e.version)));
+    on('feed:comment_created', (c) =>
+      this.#ifFollowed(c.communityId, () => this.#model.commentCreated(stripCommunity(c), { fromEvent: true })),
+    );
+    on('feed:comment_updated', (c) =>
+      this.#ifFollowed(c.communityId, () => this.#model.commentUpdated(stripCommunity(c), { fromEvent: true })),
+    );
+    on('feed:comment_deleted', (e) => this.#ifFollowed(e.communityId, () => this.#model.commentDeleted(e.postId, e.commentId, e.version)));
+    on('feed:reaction_updated', (e) => this.#ifFollowed(e.communityId, () => this.#model.reactionUpdated(e, { fromEvent: true })));
   }
 
   protected override unsubscribe(socket: ChatSocket): void {
@@ -188,8 +192,8 @@ export class LiveFeed extends LiveStore {
   }
 
   reactToPost(postId: string, emoji: string): Promise<string | null> {
-    return this.#run(this.#api.reactToPost(postId, emoji), (reactions) =>
-      this.#model.reactionUpdated({ postId, commentId: null, reactions }),
+    return this.#run(this.#api.reactToPost(postId, emoji), ({ reactions, version }) =>
+      this.#model.reactionUpdated({ postId, commentId: null, reactions, version }, { fromEvent: false }),
     );
   }
 
@@ -223,11 +227,11 @@ export class LiveFeed extends LiveStore {
   }
 
   comment(postId: string, body: string, parentId: string | null): Promise<string | null> {
-    return this.#run(this.#api.comment(postId, body, parentId), (comment) => this.#model.commentCreated(comment));
+    return this.#run(this.#api.comment(postId, body, parentId), (comment) => this.#model.commentCreated(comment, { fromEvent: false }));
   }
 
   editComment(commentId: string, body: string): Promise<string | null> {
-    return this.#run(this.#api.editComment(commentId, body), (comment) => this.#model.commentUpdated(comment));
+    return this.#run(this.#api.editComment(commentId, body), (comment) => this.#model.commentUpdated(comment, { fromEvent: false }));
   }
 
   deleteComment(postId: string, commentId: string): Promise<string | null> {
@@ -235,8 +239,8 @@ export class LiveFeed extends LiveStore {
   }
 
   reactToComment(postId: string, commentId: string, emoji: string): Promise<string | null> {
-    return this.#run(this.#api.reactToComment(commentId, emoji), (reactions: ReactionDto[]) =>
-      this.#model.reactionUpdated({ postId, commentId, reactions }),
+    return this.#run(this.#api.reactToComment(commentId, emoji), ({ reactions, version }) =>
+      this.#model.reactionUpdated({ postId, commentId, reactions, version }, { fromEvent: false }),
     );
   }
 

@@ -1,4 +1,3 @@
-import type { ReactionDto } from '$contracts/chat.ts';
 import type { AckResult } from '$contracts/errors.ts';
 import type {
   CommentDto,
@@ -30,16 +29,16 @@ export interface FeedApi {
   deletePost(postId: string): Promise<AckResult<null>>;
   pin(postId: string, pinned: boolean): Promise<AckResult<PostDto>>;
   vote(postId: string, option: number): Promise<AckResult<PostDto>>;
-  reactToPost(postId: string, emoji: string): Promise<AckResult<ReactionDto[]>>;
+  /** The post's reactions after the toggle, with the post's version. */
+  reactToPost(postId: string, emoji: string): Promise<AckResult<ReactionList>>;
   comment(postId: string, body: string, parentId: string | null): Promise<AckResult<CommentDto>>;
   editComment(commentId: string, body: string): Promise<AckResult<CommentDto>>;
   deleteComment(commentId: string): Promise<AckResult<null>>;
-  reactToComment(commentId: string, emoji: string): Promise<AckResult<ReactionDto[]>>;
+  reactToComment(commentId: string, emoji: string): Promise<AckResult<ReactionList>>;
 }
 
 const post = (body: PostEnvelope) => body.post;
 const comment = (body: CommentEnvelope) => body.comment;
-const reactions = (body: ReactionList) => body.reactions;
 
 export const feedApi: FeedApi = {
   page(source, cursor) {
@@ -69,8 +68,8 @@ export const feedApi: FeedApi = {
   async vote(postId, option) {
     return map(await callApi<PostEnvelope>('POST', `posts/${postId}/poll/vote`, { option }), post);
   },
-  async reactToPost(postId, emoji) {
-    return map(await callApi<ReactionList>('POST', `posts/${postId}/reactions`, { emoji }), reactions);
+  reactToPost(postId, emoji) {
+    return callApi<ReactionList>('POST', `posts/${postId}/reactions`, { emoji });
   },
   async comment(postId, body, parentId) {
     const input = parentId ? { body, parentId } : { body };
@@ -82,7 +81,7 @@ export const feedApi: FeedApi = {
   async deleteComment(commentId) {
     return done(await callApi<void>('DELETE', `comments/${commentId}`));
   },
-  async reactToComment(commentId, emoji) {
-    return map(await callApi<ReactionList>('POST', `comments/${commentId}/reactions`, { emoji }), reactions);
+  reactToComment(commentId, emoji) {
+    return callApi<ReactionList>('POST', `comments/${commentId}/reactions`, { emoji });
   },
 };

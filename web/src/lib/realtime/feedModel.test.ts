@@ -24,6 +24,7 @@ function post(n: number, extra: Partial<PostDto> = {}): PostDto {
     createdAt: at(n),
     editedAt: null,
     hidden: false,
+    version: 1,
     ...extra,
   };
 }
@@ -40,6 +41,7 @@ function comment(n: number, postN: number, extra: Partial<CommentDto> = {}): Com
     createdAt: at(n),
     editedAt: null,
     hidden: false,
+    version: 1,
     ...extra,
   };
 }
@@ -98,7 +100,7 @@ describe('FeedModel: new posts wait behind the banner', () => {
     const model = community(post(1));
     model.postCreated(post(2));
     model.postCreated(post(3));
-    model.postUpdated(post(2, { body: 'edited' }), { fromEvent: true });
+    model.postUpdated(post(2, { body: 'edited', version: 2 }), { fromEvent: true });
     model.postDeleted(id(3));
     expect(ids(model.incoming)).toEqual(['edited']);
   });
@@ -147,9 +149,9 @@ describe('FeedModel: pages', () => {
 
   it('moves a post to the top when pinned and back among the others when unpinned', () => {
     const model = community(post(3), post(2), post(1));
-    model.postUpdated(post(1, { pinned: true }), { fromEvent: true });
+    model.postUpdated(post(1, { pinned: true, version: 2 }), { fromEvent: true });
     expect(ids(model.posts)).toEqual(['post 1', 'post 3', 'post 2']);
-    model.postUpdated(post(1, { pinned: false }), { fromEvent: true });
+    model.postUpdated(post(1, { pinned: false, version: 3 }), { fromEvent: true });
     expect(ids(model.posts)).toEqual(['post 3', 'post 2', 'post 1']);
   });
 
@@ -166,11 +168,10 @@ describe('FeedModel: polls, comments and reactions', () => {
   it("keeps the reader's own vote when a broadcast update arrives", () => {
     const poll = { question: 'Q', options: [{ text: 'a', votes: 1 }, { text: 'b', votes: 0 }], myVote: 0 };
     const model = community(post(1, { kind: 'poll', poll }));
-    model.postUpdated(post(1, { kind: 'poll', poll: { ...poll, options: [{ text: 'a', votes: 1 }, { text: 'b', votes: 1 }], myVote: null } }), {
-      fromEvent: true,
-    });
+    const counted = { ...poll, options: [{ text: 'a', votes: 1 }, { text: 'b', votes: 1 }], myVote: null };
+    model.postUpdated(post(1, { kind: 'poll', poll: counted, version: 2 }), { fromEvent: true });
     expect(model.posts[0]?.poll).toEqual({ question: 'Q', options: [{ text: 'a', votes: 1 }, { text: 'b', votes: 1 }], myVote: 0 });
-    model.postUpdated(post(1, { kind: 'poll', poll: { ...poll, myVote: 1 } }), { fromEvent: false });
+    model.postUpdated(post(1, { kind: 'poll', poll: { ...poll, myVote: 1 }, version: 3 }), { fromEvent: false });
     expect(model.posts[0]?.poll?.myVote).toBe(1);
   });
 
@@ -206,8 +207,8 @@ describe('FeedModel: polls, comments and reactions', () => {
     const model = community(post(1));
     model.setComments(id(1), [comment(1, 1)]);
     const reactions = [{ emoji: '👍', count: 1, userIds: [OTHER] }];
-    model.reactionUpdated({ postId: id(1), commentId: null, reactions });
-    model.reactionUpdated({ postId: id(1), commentId: id(51), reactions });
+    model.reactionUpdated({ postId: id(1), commentId: null, reactions, version: 2 });
+    model.reactionUpdated({ postId: id(1), commentId: id(51), reactions, version: 2 });
     expect(model.posts[0]?.reactions).toEqual(reactions);
     expect(model.comments(id(1))[0]?.reactions).toEqual(reactions);
   });
@@ -219,5 +220,90 @@ describe('FeedModel: polls, comments and reactions', () => {
     expect(ids(model.posts)).toEqual(['post 2']);
     expect(model.comments(id(2))).toEqual([]);
     expect(model.postCreated(post(3))).toBe('ignored');
+  });
+});
+
+describe('FeedModel: changes to one item apply by its version, not by arrival', () => {
+  it('an edit that committed before a hide but arrives after it does not bring the post back', () => {
+    const model = community(post(2), post(1));
+    // The hide produced version 3; the edit (version 2) was published on another node and is delivered last.
+    model.postDeleted(id(1), 3);
+    model.postUpdated(post(1, { body: 'edited', version: 2 }), { fromEvent: true });
+    expect(model.postCreated(post(1, { body: 'edited', version: 2 }))).toBe('ignored');
+    // A page read before the hide does not bring it back either.
+    model.appendPage({ data: [post(1, { body: 'edited', version: 2 })], nextCursor: null });
+    expect(ids(model.posts)).toEqual(['post 2']);
+    expect(model.incoming).toEqual([]);
+  });
+
+  it('a hide delivered after the unhide that followed it is ignored', () => {
+    const model = community(post(2), post(1));
+    // Hidden at 2, unhidden at 3; the unhide arrives first.
+    expect(model.postCreated(post(1, { version: 3 }))).toBe('ignored');
+    model.postDeleted(id(1), 2);
+    expect(ids(model.posts)).toEqual(['post 2', 'post 1']);
+  });
+
+  it('an unhide, newer than the hide, brings a removed post back; a repeat of the hide does not take it away again', () => {
+    const model = community(post(2), post(1));
+    model.postDeleted(id(1), 2);
+    expect(ids(model.posts)).toEqual(['post 2']);
+    expect(model.postCreated(post(1, { version: 3 }))).toBe('incoming');
+    model.postDeleted(id(1), 2);
+    expect(ids(model.incoming)).toEqual(['post 1']);
+  });
+
+  it('an older edit arriving after a newer one changes nothing; the API answer at the same version still applies', () => {
+    const model = community(post(1));
+    model.postUpdated(post(1, { body: 'second', version: 3 }), { fromEvent: true });
+    model.postUpdated(post(1, { body: 'first', version: 2 }), { fromEvent: true });
+    expect(model.posts[0]?.body).toBe('second');
+    const poll = { question: 'Q', options: [{ text: 'a', votes: 1 }], myVote: 0 };
+    model.postUpdated(post(1, { body: 'second', kind: 'poll', poll, version: 3 }), { fromEvent: false });
+    expect(model.posts[0]?.poll?.myVote).toBe(0);
+  });
+
+  it("the reader's own deletion is final whatever version arrives later", () => {
+    const model = community(post(1));
+    model.postDeleted(id(1));
+    expect(model.postCreated(post(1, { version: 99 }))).toBe('ignored');
+    expect(model.posts).toEqual([]);
+  });
+
+  it('reactions apply by the version of their post or comment', () => {
+    const model = community(post(1));
+    model.setComments(id(1), [comment(1, 1)]);
+    const newer = [{ emoji: '🎉', count: 2, userIds: [OTHER, ME] }];
+    const older = [{ emoji: '🎉', count: 1, userIds: [OTHER] }];
+    model.reactionUpdated({ postId: id(1), commentId: null, reactions: newer, version: 3 });
+    model.reactionUpdated({ postId: id(1), commentId: null, reactions: older, version: 2 });
+    model.reactionUpdated({ postId: id(1), commentId: id(51), reactions: newer, version: 3 });
+    model.reactionUpdated({ postId: id(1), commentId: id(51), reactions: older, version: 2 });
+    expect(model.posts[0]?.reactions).toEqual(newer);
+    expect(model.posts[0]?.version).toBe(3);
+    expect(model.comments(id(1))[0]?.reactions).toEqual(newer);
+    // An edit from before the last reaction arrives late: it would take the reactions back.
+    model.postUpdated(post(1, { body: 'edited', version: 2 }), { fromEvent: true });
+    expect(model.posts[0]?.body).toBe('post 1');
+  });
+
+  it('a hidden comment stays gone when an older edit arrives late, and comes back with its replies when unhidden', () => {
+    const model = community(post(1, { commentCount: 3 }));
+    model.setComments(id(1), [comment(1, 1), comment(2, 1, { parentId: id(51) }), comment(3, 1)]);
+
+    model.commentDeleted(id(1), id(51), 3);
+    model.commentUpdated(comment(1, 1, { body: 'edited', version: 2 }));
+    expect(model.commentCreated(comment(1, 1, { body: 'edited', version: 2 }))).toBe(false);
+    expect(model.comments(id(1)).map((c) => c.body)).toEqual(['comment 3']);
+    expect(model.posts[0]?.commentCount).toBe(1);
+
+    // Unhidden: the comment at a version newer than its hide, its reply newer than the copy dropped with it.
+    expect(model.commentCreated(comment(1, 1, { version: 4 }))).toBe(true);
+    expect(model.commentCreated(comment(2, 1, { parentId: id(51), version: 2 }))).toBe(true);
+    // The hide again, delivered late, and the reply's old copy from a page read before: neither counts.
+    model.commentDeleted(id(1), id(51), 3);
+    expect(model.commentCreated(comment(2, 1, { parentId: id(51), version: 1 }))).toBe(false);
+    expect(model.comments(id(1)).map((c) => c.body)).toEqual(['comment 1', 'comment 2', 'comment 3']);
+    expect(model.posts[0]?.commentCount).toBe(3);
   });
 });

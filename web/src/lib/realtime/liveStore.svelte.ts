@@ -240,3 +240,60 @@ export class InOrder<E> {
     this.#timer = null;
   }
 }
+
+/**
+ * The per-key variant of `InOrder`, for stores whose items each carry their own server version (a counter the server
+ * moves on with every change to that item) instead of one sequence for the whole stream. Changes the reader may not
+ * see also move an item's version on, so gaps are normal and nothing waits for them: an item's event applies when its
+ * version is newer than the one held for that item, and a snapshot (a REST answer) when it is at least as new (it may
+ * add what a broadcast cannot carry, such as the reader's own poll vote). Removals are versions too: a removed item
+ * keeps the version that removed it, so a change from before the removal that arrives late cannot bring it back while
+ * a restore, newer still, can.
+ */
+export class NewestByKey<K> {
+  #versions = new Map<K, number>();
+  #removed = new Set<K>();
+
+  /** The version held for `key` (of the item, or of its removal); undefined when nothing is known. */
+  version(key: K): number | undefined {
+    return this.#versions.get(key);
+  }
+
+  /** The item was removed (and nothing newer has arrived since). */
+  removed(key: K): boolean {
+    return this.#removed.has(key);
+  }
+
+  /** A live event at `version`: true, and recorded, when it is newer than what is held; a removal is then over. */
+  event(key: K, version: number): boolean {
+    return this.#accept(key, version, false);
+  }
+
+  /** A snapshot at `version`: true, and recorded, when it is at least as new as what is held. */
+  snapshot(key: K, version: number): boolean {
+    return this.#accept(key, version, true);
+  }
+
+  /**
+   * The item was removed by the change that produced `version`: true, and recorded, when that is newer than what is
+   * held, or as new while the item is still there (a removal inferred from a snapshot, at the version last seen).
+   * Infinity: removed for good (the reader's own deletion, which answers no version); nothing brings it back.
+   */
+  remove(key: K, version: number): boolean {
+    const held = this.#versions.get(key);
+    if (held !== undefined && (version < held || (version === held && this.#removed.has(key)))) return false;
+    this.#versions.set(key, version);
+    this.#removed.add(key);
+    return true;
+  }
+
+  #accept(key: K, version: number, orEqual: boolean): boolean {
+    const held = this.#versions.get(key);
+    if (held !== undefined && (orEqual ? version < held : version <= held)) return false;
+    // A snapshot at the removal's own version is the item as it was before it went.
+    if (held !== undefined && version === held && this.#removed.has(key)) return false;
+    this.#versions.set(key, version);
+    this.#removed.delete(key);
+    return true;
+  }
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSocket } from './fakeSocket.ts';
-import { InOrder, LiveStore, type Listen, type LiveSocket } from './liveStore.svelte.ts';
+import { InOrder, LiveStore, NewestByKey, type Listen, type LiveSocket } from './liveStore.svelte.ts';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -242,5 +242,53 @@ describe('InOrder', () => {
     vi.advanceTimersByTime(1_000);
     expect(applied).toEqual([]);
     expect(catchUp).not.toHaveBeenCalled();
+  });
+});
+
+describe('NewestByKey', () => {
+  it('takes an event per key only when newer than what that key holds; keys do not wait for each other', () => {
+    const versions = new NewestByKey<string>();
+    expect(versions.event('a', 5)).toBe(true);
+    // Another item's version has nothing to do with this one's, and a gap is normal.
+    expect(versions.event('b', 1)).toBe(true);
+    expect(versions.event('a', 5)).toBe(false);
+    expect(versions.event('a', 4)).toBe(false);
+    expect(versions.event('a', 9)).toBe(true);
+    expect(versions.version('a')).toBe(9);
+    expect(versions.version('c')).toBeUndefined();
+  });
+
+  it('takes a snapshot at the version held (it may carry more than a broadcast) but not an older one', () => {
+    const versions = new NewestByKey<string>();
+    expect(versions.snapshot('a', 3)).toBe(true);
+    expect(versions.snapshot('a', 3)).toBe(true);
+    expect(versions.snapshot('a', 2)).toBe(false);
+    expect(versions.event('a', 3)).toBe(false);
+  });
+
+  it('remembers a removal: older changes arriving late and copies at its version stay out, a newer version restores', () => {
+    const versions = new NewestByKey<string>();
+    versions.snapshot('a', 1);
+    expect(versions.remove('a', 3)).toBe(true);
+    expect(versions.removed('a')).toBe(true);
+    expect(versions.event('a', 2)).toBe(false);
+    expect(versions.snapshot('a', 3)).toBe(false);
+    // The same removal again (a repeat) is no news.
+    expect(versions.remove('a', 3)).toBe(false);
+    expect(versions.event('a', 4)).toBe(true);
+    expect(versions.removed('a')).toBe(false);
+    // A removal older than the restore is ignored.
+    expect(versions.remove('a', 3)).toBe(false);
+    expect(versions.removed('a')).toBe(false);
+  });
+
+  it('removes at the version held when the removal was inferred, and for good at Infinity', () => {
+    const versions = new NewestByKey<string>();
+    versions.snapshot('a', 2);
+    expect(versions.remove('a', 2)).toBe(true);
+    expect(versions.event('a', 3)).toBe(true);
+    expect(versions.remove('a', Infinity)).toBe(true);
+    expect(versions.event('a', 1_000)).toBe(false);
+    expect(versions.snapshot('a', 1_000)).toBe(false);
   });
 });

@@ -33,6 +33,7 @@ function post(n: number, extra: Partial<PostDto> = {}): PostDto {
     createdAt: at(n),
     editedAt: null,
     hidden: false,
+    version: 1,
     ...extra,
   };
 }
@@ -55,7 +56,7 @@ function fakeFeedApi(pages: FeedPage[] = [], rest: FeedPage = { data: [], nextCu
     vote: unused,
     async reactToPost(_postId, emoji) {
       calls.push(`react:${emoji}`);
-      return { ok: true, data: [{ emoji, count: 1, userIds: [ME.id] }] };
+      return { ok: true, data: { reactions: [{ emoji, count: 1, userIds: [ME.id] }], version: 2 } };
     },
     comment: unused,
     editComment: unused,
@@ -85,9 +86,15 @@ describe('LiveFeed', () => {
 
     feed.reveal();
     expect(feed.posts.map((p) => p.id)).toEqual([id(2), id(1)]);
-    socket.push('feed:reaction_updated', { communityId: COMMUNITY, postId: id(2), commentId: null, reactions: [{ emoji: '🎉', count: 1, userIds: [OTHER.id] }] });
+    socket.push('feed:reaction_updated', {
+      communityId: COMMUNITY,
+      postId: id(2),
+      commentId: null,
+      reactions: [{ emoji: '🎉', count: 1, userIds: [OTHER.id] }],
+      version: 2,
+    });
     expect(feed.posts[0]?.reactions[0]?.emoji).toBe('🎉');
-    socket.push('feed:post_deleted', { communityId: COMMUNITY, postId: id(1) });
+    socket.push('feed:post_deleted', { communityId: COMMUNITY, postId: id(1), version: 2 });
     expect(feed.posts.map((p) => p.id)).toEqual([id(2)]);
 
     feed.destroy();
@@ -141,6 +148,28 @@ describe('LiveFeed', () => {
     answer({ data: [post(1)], nextCursor: null });
     await settle();
     expect(feed.incoming.map((p) => p.id)).toEqual([id(2)]);
+  });
+
+  it('keeps a post hidden when an edit that committed before the hide is delivered after it', async () => {
+    const socket = new FakeSocket();
+    const feed = new LiveFeed({
+      source: { kind: 'community', communityId: COMMUNITY },
+      me: ME,
+      initial: { data: [post(2), post(1)], nextCursor: null },
+      api: fakeFeedApi([], { data: [post(2), post(1)], nextCursor: null }),
+    });
+    feed.attach(socket.socket);
+    await settle();
+
+    socket.push('feed:post_deleted', { communityId: COMMUNITY, postId: id(1), version: 3 });
+    socket.push('feed:post_updated', post(1, { body: 'edited', version: 2 }));
+    expect(feed.posts.map((p) => p.body)).toEqual(['post 2']);
+
+    // Unhidden (version 4), then the hide delivered once more: the post stays.
+    socket.push('feed:post_created', post(1, { version: 4 }));
+    socket.push('feed:post_deleted', { communityId: COMMUNITY, postId: id(1), version: 3 });
+    expect(feed.incoming.map((p) => p.id)).toEqual([id(1)]);
+    feed.destroy();
   });
 
   it("applies the API's answer to the reader's own reaction at once", async () => {
