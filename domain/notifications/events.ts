@@ -10,7 +10,10 @@ declare module '../shared/events.ts' {
   interface DomainEvents {
     /** Stored messages that may notify people (durable: recorded in the messages' transaction, one per send batch). */
     'messages.noticed': { messageIds: string[] };
-    /** A notification was stored for `userId` (never emitted twice for one notification). */
+    /**
+     * A notification was stored for `userId`: once for each notification, except an aggregated one ("Ana and 4 others
+     * reacted"), emitted again with the same id each time it is renewed (devices replace it).
+     */
     'notification.created': { userId: string; notification: NotificationDto; unreadCount: number };
     /** Notifications `userId` may no longer see (what they were about is gone, or their access to it). */
     'notification.removed': { userId: string; ids: string[]; unreadCount: number };
