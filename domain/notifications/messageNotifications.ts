@@ -28,7 +28,7 @@ async function loadMessage(q: Db, messageId: string) {
 type Message = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
 
 /** The in-app address of a message: its channel (or DM, course discussion, class) with the message to scroll to. */
-async function messageUrl(q: Db, message: Message): Promise<string> {
+export async function messageUrl(q: Db, message: Pick<Message, 'id' | 'channel_id' | 'kind' | 'community_id'>): Promise<string> {
   const at = `?message=${message.id}`;
   if (message.kind === 'dm' || message.kind === 'group_dm') return `/app/dm/${message.channel_id}${at}`;
   if (message.kind === 'course') {

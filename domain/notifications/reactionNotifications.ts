@@ -10,6 +10,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { EventBus } from '../shared/events.ts';
 import type { JobHandler } from '../shared/jobs.ts';
 import { postUrl } from './feedNotifications.ts';
+import { messageUrl } from './messageNotifications.ts';
 import { upsertNotification } from './notify.ts';
 
 /*
@@ -62,21 +63,6 @@ interface Reacted {
   url: string;
   /** Which reactions table, and the item's column in it. */
   reactions: { table: 'message_reactions'; column: 'message_id' } | { table: 'post_reactions'; column: 'post_id' } | { table: 'comment_reactions'; column: 'comment_id' };
-}
-
-/** The in-app address of a message: its channel (or DM, course discussion, class) with the message to scroll to. */
-async function messageUrl(q: Db, message: { id: string; channel_id: string; kind: string; community_id: string | null }): Promise<string> {
-  const at = `?message=${message.id}`;
-  if (message.kind === 'dm' || message.kind === 'group_dm') return `/app/dm/${message.channel_id}${at}`;
-  if (message.kind === 'course') {
-    const course = await q.selectFrom('courses').select('id').where('channel_id', '=', message.channel_id).executeTakeFirst();
-    if (course) return `/app/courses/${course.id}/discussion${at}`;
-  }
-  if (message.kind === 'classroom') {
-    const classroom = await q.selectFrom('classrooms').select(['id', 'community_id']).where('channel_id', '=', message.channel_id).executeTakeFirst();
-    if (classroom) return `/app/c/${classroom.community_id}/classes/${classroom.id}`;
-  }
-  return `/app/c/${message.community_id}/${message.channel_id}${at}`;
 }
 
 /** Whether the author still reads the community's feed (a feed item's author who left a private community does not). */
