@@ -27,6 +27,9 @@ const config = {
       $contracts: 'contracts',
     },
     csrf: { trustedOrigins: [] },
+    // The service worker only shows web pushes: it is registered when someone turns desktop notifications on
+    // (components/push), not on every visit.
+    serviceWorker: { register: false },
   },
 };
 

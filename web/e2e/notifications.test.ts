@@ -110,6 +110,40 @@ describe.skipIf(!haveChromium)('the notification centre in real browsers', () =>
     }
   }, 120_000);
 
+  it('a comment on my post notifies me; following it opens the feed at that post, even one older than the first page', async () => {
+    const stamp = Date.now().toString(36);
+    const adaEmail = uniqueEmail('ada');
+    const beaEmail = uniqueEmail('bea');
+    const ada = await signedInApi(product.baseUrl, adaEmail, 'Ada Commenter');
+    const bea = await signedInApi(product.baseUrl, beaEmail, `Bea ${stamp}`);
+    const { community } = await bea<{ community: { id: string } }>('POST', '/communities', { name: `Posts ${stamp}`, visibility: 'public' });
+    await ada('POST', `/communities/${community.id}/join`);
+    const { post } = await bea<{ post: { id: string } }>('POST', `/communities/${community.id}/posts`, { kind: 'text', body: `Reading list ${stamp}` });
+    // Newer posts push it off the feed's first page.
+    for (let i = 1; i <= 21; i++) await bea('POST', `/communities/${community.id}/posts`, { kind: 'text', body: `Later post ${i}` });
+    await ada('POST', `/posts/${post.id}/comments`, { body: 'Adding two more titles' });
+
+    const device = await product.newDevice({ viewport: { width: 900, height: 600 } });
+    try {
+      await signIn(device.page, product.baseUrl, beaEmail);
+      await device.page.goto('/app/notifications');
+      const listed = device.page.getByRole('list', { name: 'All notifications' }).getByTestId('notification');
+      await expect.poll(() => listed.count(), LIVE).toBe(1);
+      expect(await listed.first().textContent()).toContain('Ada Commenter commented on your post');
+      await listed.first().click();
+      await device.page.waitForURL(new RegExp(`/app/c/${community.id}/feed\\?post=${post.id}$`), LIVE);
+      const card = device.page.locator(`[data-post-id="${post.id}"]`);
+      await expect.poll(() => card.getAttribute('aria-current'), LIVE).toBe('true');
+      expect(await card.textContent()).toContain(`Reading list ${stamp}`);
+      await expect.poll(() => card.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        return box.top < window.innerHeight && box.bottom > 0;
+      }), LIVE).toBe(true);
+    } finally {
+      await device.context.close();
+    }
+  }, 120_000);
+
   it('the badges are in the first paint; "Messages" counts a DM that arrives on another page and drops once it is read', async () => {
     const stamp = Date.now().toString(36);
     const adaEmail = uniqueEmail('ada');

@@ -1,4 +1,4 @@
-import { CreatePostInput, FEED_POLL_MAX_OPTIONS, type FeedPage, type PostDto, type PostEnvelope } from '$contracts/feed.ts';
+import { CreatePostInput, FEED_POLL_MAX_OPTIONS, type FeedPage, type PostDto, type PostEnvelope, type PostWithComments } from '$contracts/feed.ts';
 import { CHECK_FIELDS_MESSAGE, failureFromApi, formString, type FieldErrors, type FormFailure } from '$lib/forms.ts';
 import { apiRequest, type ApiCaller, type ApiResult } from './api.ts';
 
@@ -12,6 +12,18 @@ export const FEED_PAGE_SIZE = 20;
 export function fetchFeed(event: ApiCaller & Session, communityId: string | null): Promise<ApiResult<FeedPage>> {
   const path = communityId ? `/api/v1/communities/${communityId}/feed` : '/api/v1/feed';
   return apiRequest<FeedPage>(event, `${path}?limit=${FEED_PAGE_SIZE}`, { token: event.locals.accessToken });
+}
+
+/**
+ * The first page of a community's feed with the post a link pointed at (`?post=<id>`, e.g. from a notification) on
+ * top when it is not on that page already; a post the caller may not read is simply not added.
+ */
+export async function fetchFeedShowing(event: ApiCaller & Session, communityId: string, postId: string | null): Promise<ApiResult<FeedPage>> {
+  const page = await fetchFeed(event, communityId);
+  if (!page.ok || !postId || !/^[0-9a-f-]{36}$/i.test(postId) || page.data.data.some((p) => p.id === postId)) return page;
+  const linked = await apiRequest<PostWithComments>(event, `/api/v1/posts/${postId}`, { token: event.locals.accessToken });
+  if (!linked.ok || linked.data.post.communityId !== communityId) return page;
+  return { ...page, data: { ...page.data, data: [linked.data.post, ...page.data.data] } };
 }
 
 export const POST_FIELDS = ['kind', 'body', 'linkUrl', 'question', 'options'] as const;

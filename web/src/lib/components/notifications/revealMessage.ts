@@ -7,10 +7,19 @@ const HIGHLIGHT = ['ring-2', 'ring-amber-500', 'bg-amber-50'];
  * highlight. Only the messages already loaded are searched; older history is not paged in for it.
  */
 export function revealMessage(messageId: string | null, root: ParentNode = document, waitMs = 10_000): () => void {
-  if (!messageId || !/^[0-9a-fA-F-]{36}$/.test(messageId)) return () => {};
+  return reveal('data-message-id', messageId, root, waitMs);
+}
+
+/** The same for a feed post (`?post=<id>`): the post card is scrolled into view and highlighted. */
+export function revealPost(postId: string | null, root: ParentNode = document, waitMs = 10_000): () => void {
+  return reveal('data-post-id', postId, root, waitMs);
+}
+
+function reveal(attribute: 'data-message-id' | 'data-post-id', id: string | null, root: ParentNode, waitMs: number): () => void {
+  if (!id || !/^[0-9a-fA-F-]{36}$/.test(id)) return () => {};
   let target: HTMLElement | null = null;
   const find = (): boolean => {
-    const found = root.querySelector<HTMLElement>(`[data-message-id="${messageId.toLowerCase()}"]`);
+    const found = root.querySelector<HTMLElement>(`[${attribute}="${id.toLowerCase()}"]`);
     if (!found) return false;
     target = found;
     found.classList.add(...HIGHLIGHT);

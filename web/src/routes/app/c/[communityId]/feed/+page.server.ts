@@ -1,11 +1,11 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { createPost, fetchFeed } from '$lib/server/feed.ts';
+import { createPost, fetchFeedShowing } from '$lib/server/feed.ts';
 import { dataOrError, uuidParam } from '$lib/server/load.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   const communityId = uuidParam(event.params.communityId);
-  return { page: dataOrError(await fetchFeed(event, communityId)) };
+  return { page: dataOrError(await fetchFeedShowing(event, communityId, event.url.searchParams.get('post'))) };
 };
 
 export const actions: Actions = {
