@@ -137,6 +137,8 @@ export interface ChatServerEvents {
   /** DM read receipts: who has read up to which seq. */
   'receipt:updated': (payload: { channelId: string; userId: string; seq: number }) => void;
   'mention:created': (payload: { channelId: string; messageId: string; seq: number; author: UserRef }) => void;
+  /** To the other members of a DM, in their own rooms: a new message there (one more unread until they read it). */
+  'dm:activity': (payload: { channelId: string; messageId: string; seq: number }) => void;
   'presence:updated': (payload: { userId: string; status: PresenceStatus }) => void;
   /** You no longer have access (removed from the channel or community); the server has taken you out of the room. */
   'channel:removed': (payload: { channelId: string }) => void;

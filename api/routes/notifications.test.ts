@@ -66,7 +66,10 @@ describe.skipIf(!inject('redisUrl'))('notifications (two nodes, one Redis)', () 
     // A direct message notifies the other member.
     const dm = await seedDm(two.nodeA, [alice.user.id, bob.user.id]);
     const dmArrived = nextEvent(bobLaptop, 'notification:created', 10_000);
+    // Bob never joined the DM's room: his own room hears of the message (the "Messages" badge on any page).
+    const activity = nextEvent(bobLaptop, 'dm:activity', 10_000);
     const direct = await send(aliceSocket, dm, 'Lunch?');
+    expect(await activity).toEqual({ channelId: dm, messageId: direct.id, seq: direct.seq });
     expect((await dmArrived).notification).toMatchObject({ kind: 'dm', url: `/app/dm/${dm}?message=${direct.id}`, title: `${alice.user.displayName} sent you a message` });
     expect((await listOf(bob)).unreadCount).toBe(1);
 

@@ -6,7 +6,8 @@ import type { ChannelEventOf } from './events.ts';
 
 /*
  * Chat's wire events: every channel event goes to the channel's room as is (clients apply them by seq), and each
- * newly mentioned person hears `mention:created` in their own room, after the channel event it points at.
+ * newly mentioned person hears `mention:created` in their own room, after the channel event it points at, and the
+ * other members of a DM hear `dm:activity` there.
  */
 export function registerChatClientEvents(bus: EventBus, publisher: Publisher): void {
   const toChannel = (event: ChannelEvent) => rooms.channel(event.channelId);
@@ -21,9 +22,13 @@ export function registerChatClientEvents(bus: EventBus, publisher: Publisher): v
     }
   };
 
-  bus.on('message.created', ({ event, mentioned }) => {
+  bus.on('message.created', ({ event, mentioned, directTo }) => {
     publisher.toRoom(toChannel(event), 'message:created', event);
     tellMentioned(mentioned, event);
+    // The DM's other members, on every page: "Messages" counts it without the client joining every DM's room.
+    for (const userId of directTo) {
+      publisher.toRoom(rooms.user(userId), 'dm:activity', { channelId: event.channelId, messageId: event.message.id, seq: event.seq });
+    }
   });
   bus.on('message.edited', ({ event, mentioned }) => {
     publisher.toRoom(toChannel(event), 'message:updated', event);

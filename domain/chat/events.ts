@@ -10,8 +10,11 @@ export type ChannelEventOf<T extends ChannelEvent['type']> = Extract<ChannelEven
  */
 declare module '../shared/events.ts' {
   interface DomainEvents {
-    /** A message was stored; `mentioned` are the people it mentions (who can read the channel), to be told. */
-    'message.created': { event: ChannelEventOf<'message:created'>; communityId: string | null; mentioned: string[] };
+    /**
+     * A message was stored; `mentioned` are the people it mentions (who can read the channel), to be told; `directTo`
+     * the other members of its DM (empty outside DMs).
+     */
+    'message.created': { event: ChannelEventOf<'message:created'>; communityId: string | null; mentioned: string[]; directTo: string[] };
     /** Its author edited the text; `mentioned` are only the people the edit newly mentions. */
     'message.edited': { event: ChannelEventOf<'message:updated'>; communityId: string | null; mentioned: string[] };
     'message.pinned': { event: ChannelEventOf<'message:updated'>; communityId: string | null };

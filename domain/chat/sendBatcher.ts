@@ -143,6 +143,8 @@ interface Planned {
   communityId: string | null;
   /** May notify someone (a mention, a thread reply, a direct message): its notifications are queued with it. */
   notable: boolean;
+  /** In a DM or group DM: its other members hear `dm:activity` in their own rooms. */
+  direct: boolean;
 }
 
 interface Numbered extends Planned {
@@ -227,6 +229,7 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
           flaggedWords,
           communityId: access.communityId,
           notable: mentioned.length > 0 || replyToId !== null || access.kind === 'dm' || access.kind === 'group_dm',
+          direct: access.kind === 'dm' || access.kind === 'group_dm',
         });
       } catch (err) {
         outcomes.set(item, refused(err));
@@ -252,11 +255,13 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
   if (!committed.length) return outcomes;
 
   // After commit: announce in seq order, then ack (a flagged message once its case is open).
+  const directMembers = await membersOfDirect(deps, committed.filter((c) => c.p.direct).map((c) => c.p.channelId));
   for (const { p, message, threadCounts } of committed.sort((a, b) => a.p.seq - b.p.seq)) {
     await deps.events.emit('message.created', {
       event: createdEvent(p.seq, message, threadCounts),
       communityId: p.communityId,
       mentioned: p.mentioned,
+      directTo: (directMembers.get(p.channelId) ?? []).filter((userId) => userId !== p.item.actor.userId),
     });
     const reported =
       p.flaggedWords.length && p.communityId
@@ -265,6 +270,22 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
     outcomes.set(p.item, reported ? reported.then(() => message) : Promise.resolve(message));
   }
   return outcomes;
+}
+
+/**
+ * The members of the DMs a batch wrote to (one query, after commit, only when the batch holds DM messages), so each
+ * hears of new DM messages in their own room without joining every DM's room (the unread count on "Messages").
+ */
+async function membersOfDirect(deps: Deps, channelIds: string[]): Promise<Map<string, string[]>> {
+  const members = new Map<string, string[]>();
+  if (channelIds.length === 0) return members;
+  const rows = await db(deps.orm.em.fork())
+    .selectFrom('channel_members')
+    .select(['channel_id', 'user_id'])
+    .where('channel_id', '=', sql<string>`any(${uuids([...new Set(channelIds)])})`)
+    .execute();
+  for (const row of rows) members.set(row.channel_id, [...(members.get(row.channel_id) ?? []), row.user_id]);
+  return members;
 }
 
 /**
