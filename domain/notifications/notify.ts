@@ -24,6 +24,22 @@ export interface NewNotification {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** The row a notification is stored as. */
+const rowOf = (n: NewNotification, at: Date) => ({
+  id: crypto.randomUUID(),
+  user_id: n.userId,
+  kind: n.kind,
+  source_key: n.sourceKey,
+  actor_id: n.actorId ?? null,
+  community_id: n.communityId ?? null,
+  subject_type: n.subjectType,
+  subject_id: n.subjectId ?? null,
+  title: clip(n.title, 300),
+  body: clip(n.body ?? '', 500),
+  url: n.url,
+  created_at: at,
+});
+
 export const emailDigestKey = (userId: string) => `email-digest:${userId}`;
 
 /**
@@ -60,20 +76,7 @@ export async function notify(deps: Deps, items: readonly NewNotification[]): Pro
   const inserted = await q
     .insertInto('notifications')
     .values(
-      wanted.map((n) => ({
-        id: crypto.randomUUID(),
-        user_id: n.userId,
-        kind: n.kind,
-        source_key: n.sourceKey,
-        actor_id: n.actorId ?? null,
-        community_id: n.communityId ?? null,
-        subject_type: n.subjectType,
-        subject_id: n.subjectId ?? null,
-        title: clip(n.title, 300),
-        body: clip(n.body ?? '', 500),
-        url: n.url,
-        created_at: at,
-      })),
+      wanted.map((n) => rowOf(n, at)),
     )
     .onConflict((oc) => oc.columns(['user_id', 'kind', 'source_key']).doNothing())
     .returning(['id', 'user_id', 'kind', 'community_id'])
@@ -108,20 +111,7 @@ export async function upsertNotification(deps: Deps, n: NewNotification, options
   const renew = sql.lit(options.renew);
   const row = await q
     .insertInto('notifications')
-    .values({
-      id: crypto.randomUUID(),
-      user_id: n.userId,
-      kind: n.kind,
-      source_key: n.sourceKey,
-      actor_id: n.actorId ?? null,
-      community_id: n.communityId ?? null,
-      subject_type: n.subjectType,
-      subject_id: n.subjectId ?? null,
-      title: clip(n.title, 300),
-      body: clip(n.body ?? '', 500),
-      url: n.url,
-      created_at: at,
-    })
+    .values(rowOf(n, at))
     .onConflict((oc) =>
       oc
         .columns(['user_id', 'kind', 'source_key'])
