@@ -7,6 +7,13 @@ export const User = defineEntity({
   name: 'User',
   tableName: 'users',
   checks: [{ name: 'users_email_lowercase', expression: 'email = lower(email)' }],
+  // Mentions look people up by name, case-insensitively.
+  indexes: [
+    {
+      name: 'users_display_name_lower_idx',
+      expression: 'CREATE INDEX users_display_name_lower_idx ON public.users USING btree (lower((display_name)::text))',
+    },
+  ],
   properties: {
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     email: p.string().length(254).unique('users_email_unique'),
