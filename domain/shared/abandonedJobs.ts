@@ -39,9 +39,17 @@ export function startAbandonedJobSweeper(options: {
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
   let stopped = false;
+  /** The liveness session runs one statement at a time: every use is chained here. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const next = queue.then(async () => work(await session()));
+    queue = next.catch(() => undefined);
+    return next;
+  };
 
   /** The liveness session: (re)opened on demand, retaking this node's locks when it had to be replaced. */
   async function session(): Promise<pg.Client> {
+    if (stopped) throw new Error('the job liveness session is closed');
     if (client) return client;
     connecting ??= (async () => {
       const fresh = new pg.Client({ connectionString: options.databaseUrl, application_name: 'edulure-job-liveness' });
@@ -59,7 +67,10 @@ export function startAbandonedJobSweeper(options: {
 
   async function sweep(): Promise<string[]> {
     if (stopped) return [];
-    const c = await session();
+    return serial((c) => sweepOn(c));
+  }
+
+  async function sweepOn(c: pg.Client): Promise<string[]> {
     const { rows } = await c.query<{ locked_by: string }>(
       `select distinct locked_by from graphile_worker._private_jobs
         where locked_by is not null and locked_at < now() - make_interval(secs => $1::double precision / 1000)`,
@@ -89,9 +100,7 @@ export function startAbandonedJobSweeper(options: {
   return {
     own(workerId) {
       mine.add(workerId);
-      session()
-        .then((c) => c.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockKey(workerId)]))
-        .catch((err: unknown) => logger.warn({ err: String(err), workerId }, 'could not record a job worker as alive'));
+      serial((c) => c.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockKey(workerId)])).catch((err: unknown) => logger.warn({ err: String(err), workerId }, 'could not record a job worker as alive'));
     },
     sweep,
     async stop() {
