@@ -38,6 +38,7 @@ export function startAbandonedJobSweeper(options: {
   const mine = new Set<string>();
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
+  let opened = false;
   let stopped = false;
   /** The liveness session runs one statement at a time: every use is chained here. */
   let queue: Promise<unknown> = Promise.resolve();
@@ -47,7 +48,7 @@ export function startAbandonedJobSweeper(options: {
     return next;
   };
 
-  /** The liveness session: (re)opened on demand, retaking this node's locks when it had to be replaced. */
+  /** The liveness session: opened on demand, and again (retaking this node's locks) when it was lost. */
   async function session(): Promise<pg.Client> {
     if (stopped) throw new Error('the job liveness session is closed');
     if (client) return client;
@@ -58,7 +59,9 @@ export function startAbandonedJobSweeper(options: {
         if (client === fresh) client = undefined;
       });
       await fresh.connect();
-      for (const id of mine) await fresh.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockKey(id)]);
+      // A replaced session retakes the locks the lost one held; on the first, own() takes each as its worker comes.
+      if (opened) for (const id of mine) await fresh.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockKey(id)]);
+      opened = true;
       client = fresh;
       return fresh;
     })().finally(() => (connecting = undefined));

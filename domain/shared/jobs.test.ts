@@ -138,6 +138,14 @@ describe('jobs of a node that died', () => {
   }
 
   it('are released and run soon, while a live worker keeps its own', async () => {
+    // This node's runner holds one advisory lock per worker (concurrency 4) in its liveness session.
+    await eventually(async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and a.application_name = 'edulure-job-liveness' and a.datname = current_database()
+      `.execute(db(orm.em.fork()));
+      return rows[0]!.n === 4;
+    }, 10_000, 'the runner\'s workers hold their liveness locks');
     const sweeper = startAbandonedJobSweeper({ databaseUrl: database.url, logger, graceMs: 1_000, intervalMs: 60_000 });
     // A live node: its liveness session holds its worker's advisory lock.
     const alive = new pg.Client({ connectionString: database.url });
