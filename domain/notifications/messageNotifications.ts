@@ -68,18 +68,21 @@ async function recipients(q: Db, message: Message): Promise<Map<string, 'mention
   return found;
 }
 
+/** Whether `userId` may read the channel now (ChannelPolicy.read, as the predicate). */
+export async function readsChannel(q: Db, channelId: string, userId: string): Promise<boolean> {
+  const row = await q.selectFrom('channels as c').select('c.id').where('c.id', '=', channelId).where('c.id', 'in', readableChannelIds(q, { userId })).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Whether `userId` may read the message's channel now and has not blocked its author. */
 async function mayHear(q: Db, message: Message, userId: string): Promise<boolean> {
-  const row = await q
-    .selectFrom('channels as c')
-    .select('c.id')
-    .where('c.id', '=', message.channel_id)
-    .where('c.id', 'in', readableChannelIds(q, { userId }))
-    .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('user_blocks as b').select('b.blocker_id').where('b.blocker_id', '=', userId).where('b.blocked_id', '=', message.author_id))),
-    )
+  const blocked = await q
+    .selectFrom('user_blocks')
+    .select('blocker_id')
+    .where('blocker_id', '=', userId)
+    .where('blocked_id', '=', message.author_id)
     .executeTakeFirst();
-  return row !== undefined;
+  return !blocked && (await readsChannel(q, message.channel_id, userId));
 }
 
 function titleOf(kind: NotificationKind, message: Message): string {

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { db, type Db } from '../../orm/db.ts';
-import { readableChannelIds } from '../access/channel.ts';
 import { commentVisibleToMembers } from '../access/comment.ts';
 import { FeedPolicy, loadFeedAccess } from '../access/feed.ts';
 import { selectedFlag } from '../access/post.ts';
@@ -10,7 +9,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { EventBus } from '../shared/events.ts';
 import type { JobHandler } from '../shared/jobs.ts';
 import { postUrl } from './feedNotifications.ts';
-import { messageUrl } from './messageNotifications.ts';
+import { messageUrl, readsChannel } from './messageNotifications.ts';
 import { upsertNotification } from './notify.ts';
 
 /*
@@ -82,13 +81,7 @@ async function loadReacted(deps: Deps, q: Db, on: ReactedItem, id: string): Prom
       .where('m.id', '=', id)
       .executeTakeFirst();
     if (!m || m.hidden_at || m.deleted_at) return null;
-    const readable = await q
-      .selectFrom('channels as c')
-      .select('c.id')
-      .where('c.id', '=', m.channel_id)
-      .where('c.id', 'in', readableChannelIds(q, { userId: m.author_id }))
-      .executeTakeFirst();
-    if (!readable) return null;
+    if (!(await readsChannel(q, m.channel_id, m.author_id))) return null;
     return {
       authorId: m.author_id,
       communityId: m.community_id,
