@@ -65,6 +65,8 @@ async function startDatabase(dataDir: string, holder: { current?: EmbeddedPostgr
   await admin.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
   // WAL write/fsync timings in pg_stat_io: how much of a commit is the disk.
   await admin.query(`alter system set track_wal_io_timing = on`);
+  // Planning counts too: a statement with a large predicate can spend more time planned than run.
+  await admin.query(`alter system set pg_stat_statements.track_planning = on`);
   await admin.end();
   await holder.current.stop();
   holder.current = undefined;
@@ -107,7 +109,7 @@ function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
     },
     async snapshot() {
       const { rows } = await client.query<{ queryid: string; query: string; calls: string; total_ms: number }>(
-        `select queryid::text, query, calls, total_exec_time as total_ms from pg_stat_statements
+        `select queryid::text, query, calls, total_exec_time + total_plan_time as total_ms from pg_stat_statements
          where dbid = (select oid from pg_database where datname = current_database()) and query not ilike '%pg_stat%'`,
       );
       return new Map(rows.map((r) => [r.queryid, { query: r.query.replace(/\s+/g, ' ').slice(0, 90), calls: Number(r.calls), totalMs: r.total_ms }]));
@@ -120,10 +122,12 @@ function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
       return { fsyncs: Number(r.fsyncs ?? 0), fsyncMs: Number(r.fsync_ms ?? 0), writes: Number(r.writes ?? 0), writeMs: Number(r.write_ms ?? 0) };
     },
     async top(messages: number) {
-      const { rows } = await client.query<{ query: string; calls: string; total_ms: number; mean_ms: number }>(
-        `select query, calls, total_exec_time as total_ms, mean_exec_time as mean_ms from pg_stat_statements
+      const { rows } = await client.query<{ query: string; calls: string; total_ms: number; mean_ms: number; plan_ms: number }>(
+        `select query, calls, total_exec_time + total_plan_time as total_ms, (total_exec_time + total_plan_time) / greatest(calls, 1) as mean_ms,
+                total_plan_time as plan_ms
+         from pg_stat_statements
          where dbid = (select oid from pg_database where datname = current_database()) and query not ilike '%pg_stat%'
-         order by total_exec_time desc limit 12`,
+         order by total_exec_time + total_plan_time desc limit 12`,
       );
       return rows.map((r) => ({
         query: r.query.replace(/\s+/g, ' ').slice(0, 160),
@@ -131,6 +135,7 @@ function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
         callsPerMessage: +(Number(r.calls) / Math.max(1, messages)).toFixed(2),
         totalMs: +r.total_ms.toFixed(1),
         meanMs: +r.mean_ms.toFixed(3),
+        planMs: +r.plan_ms.toFixed(1),
       }));
     },
   };

@@ -4,6 +4,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { SeedManager } from '@mikro-orm/seeder';
 import { entities } from './entities/index.ts';
+import { createStatementRegistry, usePreparedStatements } from './preparedStatements.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -55,7 +56,14 @@ export function createOrmConfig({
     schemaGenerator: { ignoreSchema: ['graphile_worker'] },
     extensions: [Migrator, SeedManager],
     pool: { min: 0, max: poolMax },
-    driverOptions: { types: columnParsers() },
+    driverOptions: {
+      types: columnParsers(),
+      // Hot statements are sent by name, so PostgreSQL parses and plans them once per connection (preparedStatements.ts).
+      onPoolCreated(pool: pg.Pool) {
+        const registry = createStatementRegistry();
+        pool.on('connect', (client) => usePreparedStatements(client, registry));
+      },
+    },
     debug,
     forceUtcTimezone: true,
     // Every request forks its own EntityManager explicitly; the global one must never be used by accident.

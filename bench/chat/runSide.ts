@@ -219,7 +219,7 @@ export async function ladderStep(cfg: ChatBenchConfig, side: PreparedSide, index
       `cpu% nodes ${c.servers.join('/')} pg ${c.postgres ?? '-'} redis ${c.redis} load ${c.loadGenerators.join('/')} softirq ${c.softirq} other ${c.other}`,
   );
   if (step.pgTop) {
-    log(`         postgres ${step.pgExecMsPerMessage} ms execution per message; top: ${step.pgTop.map((q) => `${q.meanMs} ms × ${q.callsPerMessage}/msg ${q.query.slice(0, 48)}`).join(' | ')}`);
+    log(`         postgres ${step.pgExecMsPerMessage} ms planning + execution per message; top: ${step.pgTop.map((q) => `${q.meanMs} ms × ${q.callsPerMessage}/msg ${q.query.slice(0, 48)}`).join(' | ')}`);
   }
   const failedAcks = Object.values(step.ackErrors).reduce((a, b) => a + b, 0);
   if (step.reach < 1 || failedAcks > 0 || step.duplicates > 0) {
