@@ -35,7 +35,7 @@ import { registerNotificationListeners } from '../domain/notifications/messageNo
 import { registerActivityNotifications } from '../domain/notifications/activityNotifications.ts';
 import { registerNotificationRetraction } from '../domain/notifications/retract.ts';
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
-import { emailDigestJob } from '../domain/notifications/emailDigest.ts';
+import { emailDigestJob, scheduleEmailDigests } from '../domain/notifications/emailDigest.ts';
 import { registerFeedNotifications } from '../domain/notifications/feedNotifications.ts';
 import { lessonReleaseJob, scheduleLessonReleases } from '../domain/notifications/lessonReleases.ts';
 import { reactionCountJob, registerReactionNotifications } from '../domain/notifications/reactionNotifications.ts';
@@ -225,7 +225,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     'orders.expire': expireOrderJob(deps),
     'orders.reconcile': reconcileJob(deps),
     'notifications.class_reminder': classReminderJob(deps),
-    'notifications.email_digest': emailDigestJob(deps),
+    'notifications.email_digests': emailDigestJob(deps),
     'notifications.lesson_releases': lessonReleaseJob(deps),
     'notifications.reactions': reactionCountJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
@@ -240,6 +240,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   await scheduleAssetCleanup(deps);
   await scheduleReconciliation(deps);
   await scheduleLessonReleases(deps);
+  await scheduleEmailDigests(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {

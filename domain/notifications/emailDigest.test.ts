@@ -1,15 +1,14 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, ok, registerUsers, type TestUser } from '../../test/factories.ts';
 import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
 import { manualClock } from '../shared/time.ts';
 import { emailDigestJob, unsubscribeToken } from './emailDigest.ts';
-import { emailDigestKey, notify } from './notify.ts';
+import { notify } from './notify.ts';
 
 /*
- * E-mail digests: a burst of notifications queues ONE job (EMAIL_NOTIFY_DELAY_MINUTES after the first); running it
- * writes ONE outbox mail listing what is still unread with a one-click List-Unsubscribe, and marks those e-mailed.
- * Quiet hours postpone it; the unsubscribe link works without signing in and stops further digests.
+ * E-mail digests: each notification wanted by e-mail falls due EMAIL_NOTIFY_DELAY_MINUTES after it is stored; the
+ * sweep mails a burst as ONE outbox mail listing what is still unread, with a one-click List-Unsubscribe, and marks
+ * those e-mailed. Quiet hours postpone it; the unsubscribe link works without signing in and stops further digests.
  */
 describe('e-mail digests', () => {
   // Held still at the real time: graphile compares run_at with the database's now(), so the node never runs these itself.
@@ -23,13 +22,13 @@ describe('e-mail digests', () => {
     await node?.close();
   });
 
-  async function digestJob(userId: string) {
-    const { rows } = await sql<{ run_at: Date; payload: { userId: string } }>`
-      select j.run_at, j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-      where j.key = ${emailDigestKey(userId)} and t.identifier = 'notifications.email_digest'
-    `.execute(dbOf(node));
-    return rows;
-  }
+  /** Each of the user's notifications by title, with when its digest falls due (ISO, or null: not due). */
+  const dueAt = async (user: TestUser) =>
+    (await dbOf(node).selectFrom('notifications').select(['title', 'email_due_at']).where('user_id', '=', user.user.id).orderBy('title').execute()).map((r) => [
+      r.title,
+      r.email_due_at?.toISOString() ?? null,
+    ]);
+  const minutesAfter = (at: Date, minutes: number) => new Date(at.getTime() + minutes * 60_000).toISOString();
   const mailsTo = (user: TestUser) =>
     dbOf(node)
       .selectFrom('email_outbox as o')
@@ -38,7 +37,8 @@ describe('e-mail digests', () => {
       .where('u.id', '=', user.user.id)
       .where('o.headers', 'is not', null)
       .execute();
-  const runDigest = (user: TestUser) => emailDigestJob(node.node.deps)({ userId: user.user.id }, { id: '0', attempts: 1, maxAttempts: 12 });
+  // The periodic sweep, run now on the test's clock: it mails everyone whose digest is due.
+  const sweep = () => emailDigestJob(node.node.deps)({}, { id: '0', attempts: 1, maxAttempts: 12 });
   const paid = (user: TestUser, title: string) =>
     notify(node.node.deps, [{ userId: user.user.id, kind: 'order_paid', sourceKey: `order:${crypto.randomUUID()}`, subjectType: 'order', title, url: `/app/orders/${title}` }]);
   const emailedAt = async (user: TestUser) =>
@@ -47,18 +47,23 @@ describe('e-mail digests', () => {
       r.emailed_at !== null,
     ]);
 
-  it('a burst makes one job; running it mails ONE digest listing both, with List-Unsubscribe, and marks them e-mailed', async () => {
+  it('a burst falls due 15 minutes after its first; the sweep then mails ONE digest listing both, with List-Unsubscribe, and marks them e-mailed', async () => {
     const [user] = await registerUsers(node.url, 1);
     const first = clock.now();
     await paid(user, 'alpha');
     clock.advance(60_000);
     await paid(user, 'beta');
-    const jobs = await digestJob(user.user.id);
-    expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.run_at.toISOString()).toBe(new Date(first.getTime() + 15 * 60_000).toISOString());
+    expect(await dueAt(user)).toEqual([
+      ['alpha', minutesAfter(first, 15)],
+      ['beta', minutesAfter(first, 16)],
+    ]);
+    // Not due yet: nothing goes out.
+    clock.advance(13 * 60_000);
+    await sweep();
+    expect(await mailsTo(user)).toHaveLength(0);
 
-    clock.advance(15 * 60_000);
-    await runDigest(user);
+    clock.advance(60_000);
+    await sweep();
     const mails = await mailsTo(user);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toBe('2 new notifications');
@@ -73,20 +78,31 @@ describe('e-mail digests', () => {
       ['alpha', true],
       ['beta', true],
     ]);
-    // Run again (a retry): nothing new to mail.
-    await runDigest(user);
+    expect(await dueAt(user)).toEqual([
+      ['alpha', null],
+      ['beta', null],
+    ]);
+    // Run again (a retry, or the next sweep after beta's own due time): nothing new to mail.
+    clock.advance(5 * 60_000);
+    await sweep();
     expect(await mailsTo(user)).toHaveLength(1);
   });
 
-  it('leaves out what was read in-app before the job ran; kinds not wanted by e-mail queue nothing', async () => {
+  it('leaves out what was read in-app before it fell due; kinds not wanted by e-mail never fall due', async () => {
     const [user] = await registerUsers(node.url, 1);
     await notify(node.node.deps, [{ userId: user.user.id, kind: 'new_follower', sourceKey: `f:${crypto.randomUUID()}`, subjectType: 'user', title: 'follower', url: '/app' }]);
-    expect(await digestJob(user.user.id)).toHaveLength(0);
+    expect(await dueAt(user)).toEqual([['follower', null]]);
     await paid(user, 'read-one');
     await paid(user, 'unread-one');
     const read = await dbOf(node).selectFrom('notifications').select('id').where('user_id', '=', user.user.id).where('title', '=', 'read-one').executeTakeFirstOrThrow();
     await ok(call(node, 'POST', '/notifications/read', user, { ids: [read.id] }));
-    await runDigest(user);
+    expect((await dueAt(user)).map(([title, due]) => [title, due !== null])).toEqual([
+      ['follower', false],
+      ['read-one', false],
+      ['unread-one', true],
+    ]);
+    clock.advance(15 * 60_000);
+    await sweep();
     const mails = await mailsTo(user);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toBe('unread-one');
@@ -99,17 +115,19 @@ describe('e-mail digests', () => {
     ]);
   });
 
-  it('during quiet hours the job requeues for when they end', async () => {
+  it('falling due during quiet hours, the digest waits for when they end', async () => {
     const [user] = await registerUsers(node.url, 1);
     const now = clock.now();
     const minute = now.getUTCHours() * 60 + now.getUTCMinutes();
     await ok(call(node, 'PUT', '/me/notification-preferences', user, { quietStart: (minute + 1440 - 30) % 1440, quietEnd: (minute + 90) % 1440, timeZone: 'UTC' }));
     await paid(user, 'hush');
-    await runDigest(user);
+    clock.advance(15 * 60_000);
+    await sweep();
     expect(await mailsTo(user)).toHaveLength(0);
-    const jobs = await digestJob(user.user.id);
-    expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.run_at.toISOString()).toBe(new Date(now.getTime() + 90 * 60_000).toISOString());
+    expect(await dueAt(user)).toEqual([['hush', minutesAfter(now, 90)]]);
+    clock.advance(75 * 60_000);
+    await sweep();
+    expect((await mailsTo(user)).map((m) => m.subject)).toEqual(['hush']);
   });
 
   it('the one-click unsubscribe works without signing in and stops further digests; a bad token is refused', async () => {
@@ -131,14 +149,19 @@ describe('e-mail digests', () => {
     expect(oneClick.status).toBe(200);
     expect(await oneClick.json()).toMatchObject({ unsubscribed: true });
     expect(await ok(call(node, 'GET', `/notifications/unsubscribe?token=${encodeURIComponent(token)}`))).toMatchObject({ unsubscribed: true });
-    await runDigest(user);
+    clock.advance(15 * 60_000);
+    await sweep();
     expect(await mailsTo(user)).toHaveLength(0);
-    await sql`select graphile_worker.remove_job(${emailDigestKey(user.user.id)})`.execute(dbOf(node));
     await paid(user, 'after');
-    expect(await digestJob(user.user.id)).toHaveLength(0);
+    expect(await dueAt(user)).toEqual([
+      ['after', null],
+      ['before', null],
+    ]);
     expect((await ok(call<{ emailUnsubscribed: boolean }>(node, 'GET', '/me/notification-preferences', user))).emailUnsubscribed).toBe(true);
     // The other user is unaffected.
     await paid(other, 'still');
-    expect(await digestJob(other.user.id)).toHaveLength(1);
+    clock.advance(15 * 60_000);
+    await sweep();
+    expect((await mailsTo(other)).map((m) => m.subject)).toEqual(['still']);
   });
 });

@@ -1,27 +1,40 @@
+import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
-import { db, uuids } from '../../orm/db.ts';
+import { db, uuids, type Db } from '../../orm/db.ts';
 import { notificationVisibleTo } from '../access/notification.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { JobHandler } from '../shared/jobs.ts';
 import './events.ts';
-import { scheduleEmailDigest } from './notify.ts';
 import { queueEmail } from './outbox.ts';
 import { loadPreferences, quietUntil, wants } from './preferences.ts';
 
 declare module '../shared/jobs.ts' {
   interface JobPayloads {
-    /** A user's unseen notifications, mailed as one digest (keyed per user). */
-    'notifications.email_digest': { userId: string };
+    /** The periodic sweep that mails every e-mail digest that fell due (one pending, re-queued by each run). */
+    'notifications.email_digests': Record<string, never>;
   }
 }
 
 /*
- * The e-mail digest: queued (one pending per user, see scheduleEmailDigest) when a notification the recipient wants by
- * e-mail is stored. When it runs it mails, as ONE message, what they have still not seen in-app — unread, not e-mailed
- * before, still visible to them (domain/access/notification.ts) and wanted by e-mail — and marks those e-mailed in the
- * same transaction, so each goes out by e-mail at most once. Inside quiet hours it waits until they end. Every digest
- * carries a one-click List-Unsubscribe (RFC 8058) whose token is an HMAC of the user id.
+ * The e-mail digest. A notification the recipient wants by e-mail is stored with `email_due_at`,
+ * EMAIL_NOTIFY_DELAY_MINUTES later (notify.ts); reading it in-app clears that. A periodic sweep (one pending
+ * cluster-wide, by job key, every EMAIL_DIGEST_EVERY_MS) finds the recipients with one due and mails each, as ONE
+ * message, what they have still not seen in-app — unread, not e-mailed before, still visible to them
+ * (domain/access/notification.ts) and wanted by e-mail — and marks those e-mailed in the same transaction, so each goes
+ * out by e-mail at most once. A burst therefore makes one digest, sent that long after the first of it (give or take
+ * one sweep). Inside quiet hours what is due waits until they end. Every digest carries a one-click List-Unsubscribe
+ * (RFC 8058) whose token is an HMAC of the user id.
+ *
+ * Storing a notification writes nothing else (no job per recipient), so a busy chat's mentions cost one insert each.
  */
+
+export const EMAIL_DIGEST_EVERY_MS = 60_000;
+const TASK = 'notifications.email_digests';
+const KEY = 'email-digests';
+/** Recipients handled per query of a sweep. */
+const BATCH = 200;
+/** Notifications listed in one digest; more wait for the next sweep. */
+const DIGEST_LIMIT = 100;
 
 const TOKEN_LABEL = 'unsubscribe:';
 
@@ -39,15 +52,26 @@ export function userOfUnsubscribeToken(deps: Deps, token: string): string | null
 export const unsubscribeUrl = (deps: Deps, userId: string) =>
   `${deps.auth.publicUrl}/api/v1/notifications/unsubscribe?token=${encodeURIComponent(unsubscribeToken(deps, userId))}`;
 
-/** Mails the digest now (or requeues it for the end of quiet hours). Returns how many notifications it listed. */
+/** Postpones (quiet hours) or drops (unsubscribed) what is due for `userId`. */
+function moveDue(q: Db, userId: string, now: Date, to: Date | null) {
+  return q.updateTable('notifications').set({ email_due_at: to }).where('user_id', '=', userId).where('email_due_at', '<=', now).execute();
+}
+
+/**
+ * Mails `userId` their digest now if anything is due (inside quiet hours, what is due moves to when they end). Returns
+ * how many notifications it listed.
+ */
 export async function sendEmailDigest(deps: Deps, userId: string): Promise<number> {
   const em = deps.orm.em.fork();
   const prefs = await loadPreferences(db(em), userId);
-  if (prefs.emailUnsubscribed) return 0;
   const now = deps.clock.now();
+  if (prefs.emailUnsubscribed) {
+    await moveDue(db(em), userId, now, null);
+    return 0;
+  }
   const until = quietUntil(prefs, now);
   if (until) {
-    await scheduleEmailDigest(deps, db(em), userId, until);
+    await moveDue(db(em), userId, now, until);
     return 0;
   }
   return em.transactional(async (tx) => {
@@ -64,11 +88,22 @@ export async function sendEmailDigest(deps: Deps, userId: string): Promise<numbe
       .where(notificationVisibleTo(q, userId))
       .orderBy('n.created_at')
       .orderBy('n.id')
-      .limit(100)
+      .limit(DIGEST_LIMIT)
       .forUpdate()
       .skipLocked()
       .execute();
     const listed = rows.filter((r) => wants(prefs, r.kind as NotificationKind, 'email', r.community_id));
+    // Handled: what it lists, what it passed over (no longer wanted by e-mail), and — unless it is full — whatever else
+    // fell due (read in the meantime, or no longer visible). A full digest leaves the rest due for the next sweep.
+    await q
+      .updateTable('notifications')
+      .set({ email_due_at: null })
+      .where('user_id', '=', userId)
+      .where('email_due_at', 'is not', null)
+      .where((eb) =>
+        eb.or([eb('id', '=', eb.fn.any(uuids(rows.map((n) => n.id)))), ...(rows.length < DIGEST_LIMIT ? [eb('email_due_at', '<=', now)] : [])]),
+      )
+      .execute();
     if (listed.length === 0) return 0;
     const link = unsubscribeUrl(deps, userId);
     const body = [
@@ -95,9 +130,46 @@ export async function sendEmailDigest(deps: Deps, userId: string): Promise<numbe
   });
 }
 
-/** 'notifications.email_digest': mails what the user has not seen in-app, as one digest with a one-click unsubscribe. */
-export function emailDigestJob(deps: Deps): JobHandler<'notifications.email_digest'> {
-  return async ({ userId }) => {
-    await sendEmailDigest(deps, userId);
+/**
+ * Mails every recipient with a digest due on the domain clock, each once per sweep (keyset over recipients, so one
+ * whose rows are busy is not retried in a loop). Returns how many digests went out.
+ */
+export async function sendDueEmailDigests(deps: Deps): Promise<number> {
+  const q = db(deps.orm.em.fork());
+  const now = deps.clock.now();
+  let sent = 0;
+  let after: string | null = null;
+  for (;;) {
+    let query = q.selectFrom('notifications').select('user_id').distinct().where('email_due_at', '<=', now).orderBy('user_id').limit(BATCH);
+    if (after) query = query.where('user_id', '>', after);
+    const due = await query.execute();
+    for (const { user_id } of due) if ((await sendEmailDigest(deps, user_id)) > 0) sent += 1;
+    const last = due.at(-1);
+    if (due.length < BATCH || !last) return sent;
+    after = last.user_id;
+  }
+}
+
+/** The queue runs on the database's clock (graphile compares run_at with now()), so the next run is real time. */
+async function queueNextSweep(deps: Deps, mode: 'replace' | 'preserve_run_at'): Promise<void> {
+  await sql`select graphile_worker.add_job(
+      ${TASK}, '{}'::json,
+      run_at => ${new Date(Date.now() + EMAIL_DIGEST_EVERY_MS)}::timestamptz,
+      job_key => ${KEY}::text,
+      job_key_mode => ${mode}::text
+    )`.execute(deps.orm.em.fork().getKysely());
+}
+
+/** Queues the periodic sweep (a restart neither adds nor delays one). */
+export function scheduleEmailDigests(deps: Deps): Promise<void> {
+  return queueNextSweep(deps, 'preserve_run_at');
+}
+
+/** 'notifications.email_digests': queues the next sweep, then mails the digests that fell due. */
+export function emailDigestJob(deps: Deps): JobHandler<'notifications.email_digests'> {
+  return async () => {
+    // The next sweep first, so a sweep that fails (and is retried) never breaks the chain.
+    await queueNextSweep(deps, 'replace');
+    await sendDueEmailDigests(deps);
   };
 }

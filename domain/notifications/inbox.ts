@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { MarkNotificationsReadInput, NotificationDto, NotificationKind, NotificationList } from '../../contracts/notifications.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { notificationVisibleTo } from '../access/notification.ts';
+import { countVisibleUnreadAboutMessages, notificationVisibleTo } from '../access/notification.ts';
 import { decodeCursor, encodeCursor } from '../communities/cursor.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import './events.ts';
@@ -14,19 +14,32 @@ import './events.ts';
 
 const Cursor = z.tuple([z.iso.datetime(), z.uuid()]);
 
-function visibleRows(q: Db, userId: string) {
-  return q.selectFrom('notifications as n').where('n.user_id', '=', userId).where(notificationVisibleTo(q, userId));
+/** `subjects`: the only subject types among the rows asked about, when known (see notificationVisibleTo). */
+function visibleRows(q: Db, userId: string, subjects?: readonly string[]) {
+  return q.selectFrom('notifications as n').where('n.user_id', '=', userId).where(notificationVisibleTo(q, userId, subjects));
 }
 
+/**
+ * The recipient's unread notifications they may still see. It runs with every notification stored, so it is kept
+ * cheap to plan: the subject types among their unread ones are read first (an index scan); those about messages (most
+ * of them, in a chat) are counted by countVisibleUnreadAboutMessages, and the rest by the predicate narrowed to the
+ * types present.
+ */
 export async function countUnread(q: Db, userId: string): Promise<number> {
-  const row = await visibleRows(q, userId).select(sql<number>`count(*)::int`.as('n')).where('n.read_at', 'is', null).executeTakeFirstOrThrow();
-  return row.n;
+  const unread = await q.selectFrom('notifications').select('subject_type').distinct().where('user_id', '=', userId).where('read_at', 'is', null).execute();
+  const others = unread.map((r) => r.subject_type).filter((type) => type !== 'message');
+  const aboutMessages = unread.length > others.length ? await countVisibleUnreadAboutMessages(q, userId) : 0;
+  if (others.length === 0) return aboutMessages;
+  const row = await visibleRows(q, userId, others).select(sql<number>`count(*)::int`.as('n')).where('n.read_at', 'is', null).executeTakeFirstOrThrow();
+  return aboutMessages + row.n;
 }
 
 /** Notifications by id, as the wire shows them (in the order of `ids`; ones not visible to `userId` left out). */
 export async function loadNotificationDtos(q: Db, userId: string, ids: readonly string[]): Promise<NotificationDto[]> {
   if (ids.length === 0) return [];
-  const rows = await visibleRows(q, userId)
+  const subjects = (await q.selectFrom('notifications').select('subject_type').distinct().where('id', 'in', [...ids]).execute()).map((r) => r.subject_type);
+  if (subjects.length === 0) return [];
+  const rows = await visibleRows(q, userId, subjects)
     .leftJoin('users as a', 'a.id', 'n.actor_id')
     .select(['n.id', 'n.kind', 'n.title', 'n.body', 'n.url', 'n.actor_id', 'a.display_name', 'n.community_id', 'n.created_at', 'n.read_at'])
     .where('n.id', 'in', [...ids])
@@ -34,21 +47,34 @@ export async function loadNotificationDtos(q: Db, userId: string, ids: readonly 
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const r = byId.get(id);
-    if (!r) return [];
-    return [
-      {
-        id: r.id,
-        kind: r.kind as NotificationKind,
-        title: r.title,
-        body: r.body,
-        url: r.url,
-        actor: r.actor_id && r.display_name !== null ? { id: r.actor_id, displayName: r.display_name } : null,
-        communityId: r.community_id,
-        createdAt: r.created_at.toISOString(),
-        readAt: r.read_at?.toISOString() ?? null,
-      },
-    ];
+    return r ? [notificationDto(r)] : [];
   });
+}
+
+/** A stored notification (with its actor's display name) as the wire shows it. */
+export function notificationDto(r: {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  url: string;
+  actor_id: string | null;
+  display_name: string | null;
+  community_id: string | null;
+  created_at: Date;
+  read_at: Date | null;
+}): NotificationDto {
+  return {
+    id: r.id,
+    kind: r.kind as NotificationKind,
+    title: r.title,
+    body: r.body,
+    url: r.url,
+    actor: r.actor_id && r.display_name !== null ? { id: r.actor_id, displayName: r.display_name } : null,
+    communityId: r.community_id,
+    createdAt: r.created_at.toISOString(),
+    readAt: r.read_at?.toISOString() ?? null,
+  };
 }
 
 /** GET /notifications — newest first, keyset paged, with the unread count. */
@@ -78,7 +104,8 @@ export async function unreadNotifications(deps: Deps, actor: Actor): Promise<{ u
 export async function markNotificationsRead(deps: Deps, actor: Actor, input: MarkNotificationsReadInput): Promise<{ unreadCount: number }> {
   const q = db(deps.orm.em.fork());
   const now = deps.clock.now();
-  let update = q.updateTable('notifications').set({ read_at: now }).where('user_id', '=', actor.userId).where('read_at', 'is', null);
+  // Seen in-app: no longer due for an e-mail digest either.
+  let update = q.updateTable('notifications').set({ read_at: now, email_due_at: null }).where('user_id', '=', actor.userId).where('read_at', 'is', null);
   update = 'ids' in input ? update.where('id', 'in', input.ids) : update.where('created_at', '<=', new Date(input.upTo));
   const changed = await update.returning('id').execute();
   const unreadCount = await countUnread(q, actor.userId);

@@ -1,6 +1,6 @@
 import type { NotificationKind } from '../../contracts/notifications.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { readableChannelIds } from '../access/channel.ts';
+import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../access/channel.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { EventBus } from '../shared/events.ts';
 import './events.ts';
@@ -68,21 +68,40 @@ async function recipients(q: Db, message: Message): Promise<Map<string, 'mention
   return found;
 }
 
-/** Whether `userId` may read the channel now (ChannelPolicy.read, as the predicate). */
-export async function readsChannel(q: Db, channelId: string, userId: string): Promise<boolean> {
-  const row = await q.selectFrom('channels as c').select('c.id').where('c.id', '=', channelId).where('c.id', 'in', readableChannelIds(q, { userId })).executeTakeFirst();
-  return row !== undefined;
+/**
+ * Which of `userIds` may read the channel now (ChannelPolicy.read over the access the send path loads, for all of them
+ * in one statement).
+ */
+export async function channelReaders(q: Db, channelId: string, userIds: readonly string[]): Promise<Set<string>> {
+  const access = await loadChannelAccessMany(q, userIds.map((userId) => ({ userId, channelId })));
+  return new Set(
+    userIds.filter((userId) => {
+      const theirs = access.get(accessKey(userId, channelId));
+      return theirs !== undefined && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs);
+    }),
+  );
 }
 
-/** Whether `userId` may read the message's channel now and has not blocked its author. */
-async function mayHear(q: Db, message: Message, userId: string): Promise<boolean> {
-  const blocked = await q
+/** Whether `userId` may read the channel now. */
+export async function readsChannel(q: Db, channelId: string, userId: string): Promise<boolean> {
+  return (await channelReaders(q, channelId, [userId])).has(userId);
+}
+
+/** Which of `userIds` may read the message's channel now and have not blocked its author. */
+async function hearers(q: Db, message: Message, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const blocking = await q
     .selectFrom('user_blocks')
     .select('blocker_id')
-    .where('blocker_id', '=', userId)
+    .where('blocker_id', 'in', [...userIds])
     .where('blocked_id', '=', message.author_id)
-    .executeTakeFirst();
-  return !blocked && (await readsChannel(q, message.channel_id, userId));
+    .execute();
+  const blockers = new Set(blocking.map((b) => b.blocker_id));
+  return channelReaders(
+    q,
+    message.channel_id,
+    userIds.filter((userId) => !blockers.has(userId)),
+  );
 }
 
 function titleOf(kind: NotificationKind, message: Message): string {
@@ -101,10 +120,11 @@ export async function notifyAboutMessage(deps: Deps, messageId: string): Promise
   const found = await recipients(q, message);
   const dmTo = [...found].filter(([, kind]) => kind === 'dm').map(([userId]) => userId);
   const looking = dmTo.length ? await deps.presence.focusedUsers(dmTo) : new Set<string>();
+  const told = [...found].filter(([userId, kind]) => !(kind === 'dm' && looking.has(userId)));
+  const hear = await hearers(q, message, told.map(([userId]) => userId));
   const items: NewNotification[] = [];
-  for (const [userId, kind] of found) {
-    if (kind === 'dm' && looking.has(userId)) continue;
-    if (!(await mayHear(q, message, userId))) continue;
+  for (const [userId, kind] of told) {
+    if (!hear.has(userId)) continue;
     items.push({
       userId,
       kind,

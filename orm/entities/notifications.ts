@@ -11,6 +11,7 @@ export const Notification = defineEntity({
     { name: 'notifications_user_idx', expression: 'CREATE INDEX notifications_user_idx ON public.notifications USING btree (user_id, created_at DESC, id DESC)' },
     { name: 'notifications_unread_idx', where: 'read_at IS NULL', properties: ['user'] },
     { name: 'notifications_email_pending_idx', where: '(emailed_at IS NULL) AND (read_at IS NULL)', properties: ['user', 'createdAt'] },
+    { name: 'notifications_email_due_idx', where: '(email_due_at IS NOT NULL)', properties: ['emailDueAt', 'user'] },
   ],
   properties: {
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
@@ -29,6 +30,8 @@ export const Notification = defineEntity({
     /** When it went out by e-mail (in a digest) and by web push: each channel sends it once. */
     emailedAt: p.datetime().nullable(),
     pushedAt: p.datetime().nullable(),
+    /** When its recipient's e-mail digest falls due (set when stored, if wanted by e-mail; cleared once handled). */
+    emailDueAt: p.datetime().nullable(),
   },
 });
 export type INotification = InferEntity<typeof Notification>;
