@@ -166,11 +166,10 @@ describe('send batcher', () => {
         ),
       { ownContextOnly: true },
     );
-    // Idempotency lookup, BEGIN, the transaction's plan mode (generic plans for its keyed statements), access, reply
-    // parents, the community's rules, seqs, the write itself, the batch's notification job (replies notify the
-    // thread), COMMIT.
-    expect(single.length).toBeLessThanOrEqual(10);
-    expect(single.length).toBeGreaterThanOrEqual(8);
+    // Idempotency lookup, BEGIN, access, reply parents, the community's rules, seqs, the write itself, the batch's
+    // notification job (replies notify the thread), COMMIT.
+    expect(single.length).toBeLessThanOrEqual(9);
+    expect(single.length).toBeGreaterThanOrEqual(7);
     expect(sent).toHaveLength(single.length);
     await batcher.close();
   });

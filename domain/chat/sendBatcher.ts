@@ -185,10 +185,6 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
 
   const committed = await em.transactional(async (tx) => {
     const q = db(tx);
-    // Every statement of a send batch looks rows up by key (ids, unnest-ed pairs): a generic plan is as good as a
-    // custom one, and reusing it spares planning them on each batch (orm/preparedStatements.ts names them). For this
-    // transaction only: the access predicates elsewhere need plans made for their parameters.
-    await sql`select set_config('plan_cache_mode', 'force_generic_plan', true)`.execute(q);
     const accessByPair = await loadChannelAccessMany(q, fresh.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId })));
     const replyIds = [...new Set(fresh.map((i) => i.input.replyToId).filter((id): id is string => !!id))];
     const parents = new Map(
