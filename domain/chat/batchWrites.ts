@@ -75,7 +75,10 @@ export async function writeMessages(q: Db, batch: readonly NewMessage[]) {
         .insertInto('messages')
         .columns(['id', 'channel_id', 'seq', 'author_id', 'client_id', 'body', 'reply_to_id'])
         .expression(
-          w.selectFrom(newMessages.as<'v'>(sql`v(id, channel_id, seq, author_id, client_id, body, reply_to_id)`)).selectAll(),
+          // Columns spelled out (not `*`), so the statement is sent by name (orm/preparedStatements.ts).
+          w
+            .selectFrom(newMessages.as<'v'>(sql`v(id, channel_id, seq, author_id, client_id, body, reply_to_id)`))
+            .select(['v.id', 'v.channel_id', 'v.seq', 'v.author_id', 'v.client_id', 'v.body', 'v.reply_to_id']),
         )
         .returning(['id', 'channel_id', 'seq', 'author_id', 'reply_to_id', 'created_at']),
     )
