@@ -12,8 +12,9 @@ import type pg from 'pg';
  *
  * Only hot statements are named: a text is named from its HOT_AFTER-th sighting in this process on (one-off texts,
  * such as an `in (…)` list of a length seen once, are left alone), each connection holds at most PER_CONNECTION of
- * them, and the registry forgets everything when it has seen MAX_TEXTS distinct texts. Statements whose result
- * columns are not spelled out (`*`, `t.*`) stay unnamed: a column added by a migration while this node runs would
+ * them, and the registry forgets everything when it has seen MAX_TEXTS distinct texts. An `on conflict (…) where …`
+ * stays unnamed (its partial index cannot be matched under a generic plan), and so do statements whose result
+ * columns are not spelled out (`*`, `t.*`): a column added by a migration while this node runs would
  * otherwise fail them ("cached plan must not change result type"). Any statement that still fails that way (a
  * column's type changed) is retired on that connection and runs unnamed from then on.
  */
@@ -24,6 +25,11 @@ const MAX_TEXTS = 5000;
 
 /** A `*` that is not `count(*)`: a select list or `returning` whose columns are not spelled out. */
 const STAR = /(?<!\()\*/;
+/**
+ * `on conflict (…) where …`: the partial unique index is chosen by proving its predicate from the statement's, which
+ * a generic plan cannot do when the predicate holds a parameter ("no unique or exclusion constraint matching").
+ */
+const PARTIAL_CONFLICT = /\bon conflict\s*\((?:[^()]|\([^()]*\))*\)\s*where\b/i;
 
 export interface StatementRegistry {
   /** The name to send `text` under, or null while it is not hot (or never to be named). */
@@ -38,7 +44,7 @@ export function createStatementRegistry(): StatementRegistry {
       if (typeof entry === 'string') return entry;
       if (seen.size >= MAX_TEXTS) seen.clear();
       const count = (entry ?? 0) + 1;
-      if (count < HOT_AFTER || STAR.test(text)) {
+      if (count < HOT_AFTER || STAR.test(text) || PARTIAL_CONFLICT.test(text)) {
         seen.set(text, count);
         return null;
       }

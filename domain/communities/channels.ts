@@ -31,7 +31,7 @@ export async function createChannel(deps: Deps, actor: Actor, communityId: strin
         visibility: input.visibility,
         created_by_id: actor.userId,
       })
-      .onConflict((oc) => oc.expression(sql`community_id, lower(name)`).where('kind', '=', 'channel').doNothing())
+      .onConflict((oc) => oc.expression(sql`community_id, lower(name)`).where('kind', '=', sql.lit<'channel'>('channel')).doNothing())
       .returning('id')
       .execute();
     if (!created.length) throw NAME_TAKEN(input.name);
