@@ -7,7 +7,7 @@ import { startNode, type RunningNode } from '../test/nodes.ts';
 
 type Update = EventPayload<'presence:updated'>;
 // Wide enough that twenty sockets reconnecting to the other node fit in it on a busy machine (the suite runs three files at once).
-const COALESCE_MS = 800;
+const COALESCE_MS = 1200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without Redis)', () => {

@@ -6,7 +6,8 @@ import { createRedisPresenceStore } from './redisStore.ts';
 import { presenceTimings, type PresenceStore } from './store.ts';
 
 // Short enough to wait out in a test; the ratios between them are those of the defaults.
-const timings = presenceTimings({ nodeTtlMs: 150, sweepIntervalMs: 100, staleAfterMs: 400, orphanAfterMs: 250, coalesceMs: 50 });
+// Wide enough that a busy machine (the suite runs three files at once) does not age a connection between two calls.
+const timings = presenceTimings({ nodeTtlMs: 300, sweepIntervalMs: 200, staleAfterMs: 800, orphanAfterMs: 500, coalesceMs: 100 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const device = (userId: string) => ({ userId, connectionId: randomBytes(10).toString('base64url') });
 
