@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
 import { notificationVisibleTo } from '../access/notification.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { JobHandler } from '../shared/jobs.ts';
+import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
 import './events.ts';
 import { queueEmail } from './outbox.ts';
 import { loadPreferences, quietUntil, wants } from './preferences.ts';
@@ -29,7 +28,7 @@ declare module '../shared/jobs.ts' {
  */
 
 export const EMAIL_DIGEST_EVERY_MS = 60_000;
-const TASK = 'notifications.email_digests';
+const TASK = 'notifications.email_digests' as const;
 const KEY = 'email-digests';
 /** Recipients handled per query of a sweep. */
 const BATCH = 200;
@@ -150,15 +149,7 @@ export async function sendDueEmailDigests(deps: Deps): Promise<number> {
   }
 }
 
-/** The queue runs on the database's clock (graphile compares run_at with now()), so the next run is real time. */
-async function queueNextSweep(deps: Deps, mode: 'replace' | 'preserve_run_at'): Promise<void> {
-  await sql`select graphile_worker.add_job(
-      ${TASK}, '{}'::json,
-      run_at => ${new Date(Date.now() + EMAIL_DIGEST_EVERY_MS)}::timestamptz,
-      job_key => ${KEY}::text,
-      job_key_mode => ${mode}::text
-    )`.execute(deps.orm.em.fork().getKysely());
-}
+const queueNextSweep = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), TASK, KEY, EMAIL_DIGEST_EVERY_MS, mode);
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
 export function scheduleEmailDigests(deps: Deps): Promise<void> {
@@ -168,7 +159,6 @@ export function scheduleEmailDigests(deps: Deps): Promise<void> {
 /** 'notifications.email_digests': queues the next sweep, then mails the digests that fell due. */
 export function emailDigestJob(deps: Deps): JobHandler<'notifications.email_digests'> {
   return async () => {
-    // The next sweep first, so a sweep that fails (and is retried) never breaks the chain.
     await queueNextSweep(deps, 'replace');
     await sendDueEmailDigests(deps);
   };

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { db } from '../../orm/db.ts';
 import { entitledTo } from '../access/entitlement.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { JobHandler } from '../shared/jobs.ts';
+import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
 import { notify, type NewNotification } from './notify.ts';
 
 /*
@@ -20,7 +20,7 @@ import { notify, type NewNotification } from './notify.ts';
 
 export const LESSON_RELEASE_EVERY_MS = 5 * 60_000;
 export const LESSON_RELEASE_LOOK_BACK_MS = 24 * 3600_000;
-const TASK = 'notifications.lesson_releases';
+const TASK = 'notifications.lesson_releases' as const;
 const KEY = 'lesson-releases';
 const BATCH = 500;
 
@@ -31,15 +31,7 @@ declare module '../shared/jobs.ts' {
   }
 }
 
-/** The queue runs on the database's clock (graphile compares run_at with now()), so the next run is real time. */
-async function queueNextSweep(deps: Deps, mode: 'replace' | 'preserve_run_at'): Promise<void> {
-  await sql`select graphile_worker.add_job(
-      ${TASK}, '{}'::json,
-      run_at => ${new Date(Date.now() + LESSON_RELEASE_EVERY_MS)}::timestamptz,
-      job_key => ${KEY}::text,
-      job_key_mode => ${mode}::text
-    )`.execute(deps.orm.em.fork().getKysely());
-}
+const queueNextSweep = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), TASK, KEY, LESSON_RELEASE_EVERY_MS, mode);
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
 export function scheduleLessonReleases(deps: Deps): Promise<void> {
@@ -113,7 +105,6 @@ export async function notifyLessonReleases(deps: Deps): Promise<number> {
 /** 'notifications.lesson_releases': queues the next sweep, then notifies the lessons that opened. */
 export function lessonReleaseJob(deps: Deps): JobHandler<'notifications.lesson_releases'> {
   return async () => {
-    // The next sweep first, so a sweep that fails (and is retried) never breaks the chain.
     await queueNextSweep(deps, 'replace');
     await notifyLessonReleases(deps);
   };

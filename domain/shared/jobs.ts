@@ -67,6 +67,27 @@ export async function enqueueJob<T extends JobName>(
     )`.execute(em.getKysely());
 }
 
+/**
+ * Queues the next run of a periodic job (a sweep), `everyMs` from now, one pending cluster-wide by `key`: at start-up
+ * with 'preserve_run_at' (a restart neither adds nor delays one), from the run itself with 'replace' — first thing, so
+ * a run that fails (and is retried) never breaks the chain. The queue runs on the database's clock (graphile compares
+ * run_at with now()), so the next run is real time.
+ */
+export async function queuePeriodicJob(
+  em: EntityManager,
+  task: { [T in JobName]: JobPayloads[T] extends Record<string, never> ? T : never }[JobName],
+  key: string,
+  everyMs: number,
+  mode: 'replace' | 'preserve_run_at',
+): Promise<void> {
+  await sql`select graphile_worker.add_job(
+      ${task}, '{}'::json,
+      run_at => ${new Date(Date.now() + everyMs)}::timestamptz,
+      job_key => ${key}::text,
+      job_key_mode => ${mode}::text
+    )`.execute(em.getKysely());
+}
+
 /** Jobs that used up their attempts and wait for a person: the dead letter. */
 export async function countFailedJobs(em: EntityManager): Promise<number> {
   const { rows } = await sql<{ n: number }>`
