@@ -45,6 +45,38 @@ export type RefreshInput = z.infer<typeof RefreshInput>;
 export const VerifyEmailInput = z.strictObject({ token: z.string().min(1).max(512) }).describe('VerifyEmailInput');
 export type VerifyEmailInput = z.infer<typeof VerifyEmailInput>;
 
+const linkToken = z.string().trim().min(1, 'This link is incomplete. Open the link from the e-mail again.').max(512);
+const newPassword = z.string().min(1, 'Enter a new password.').max(PASSWORD_MAX_LENGTH, 'Password is too long.');
+
+/** Asks for a password-reset link; answered the same whether or not the address has an account. */
+export const PasswordResetRequestInput = z.strictObject({ email }).describe('PasswordResetRequestInput');
+export type PasswordResetRequestInput = z.infer<typeof PasswordResetRequestInput>;
+
+export const PasswordResetConfirmInput = z
+  .strictObject({ token: linkToken, password: newPassword })
+  .describe('PasswordResetConfirmInput');
+export type PasswordResetConfirmInput = z.infer<typeof PasswordResetConfirmInput>;
+
+export const ChangePasswordInput = z
+  .strictObject({
+    currentPassword: z.string().min(1, 'Enter your current password.').max(PASSWORD_MAX_LENGTH),
+    newPassword,
+  })
+  .describe('ChangePasswordInput');
+export type ChangePasswordInput = z.infer<typeof ChangePasswordInput>;
+
+/** Starts a change of e-mail address: the new address gets a confirmation link; nothing changes until it is opened. */
+export const EmailChangeInput = z
+  .strictObject({
+    newEmail: email,
+    currentPassword: z.string().min(1, 'Enter your current password.').max(PASSWORD_MAX_LENGTH),
+  })
+  .describe('EmailChangeInput');
+export type EmailChangeInput = z.infer<typeof EmailChangeInput>;
+
+export const EmailChangeConfirmInput = z.strictObject({ token: linkToken }).describe('EmailChangeConfirmInput');
+export type EmailChangeConfirmInput = z.infer<typeof EmailChangeConfirmInput>;
+
 export const SessionIdParam = z.strictObject({ id: z.uuid({ message: 'Session id must be a UUID.' }) });
 
 export const UserDto = z

@@ -19,6 +19,7 @@ import { processPaymentEvent } from '../domain/commerce/paymentEvents.ts';
 import type { PaymentProvider } from '../domain/commerce/provider.ts';
 import { createStripeProvider } from '../domain/commerce/stripeProvider.ts';
 import { createTestProvider } from '../domain/commerce/testProvider.ts';
+import { passwordResetJob } from '../domain/auth/passwordReset.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
@@ -219,6 +220,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const jobHandlers: JobHandlers = {
     'domain-event': events.deliverDurable,
     'assets.cleanup': assetCleanupJob(deps),
+    'auth.password_reset': passwordResetJob(deps),
     'payments.event': async ({ event }) => {
       await processPaymentEvent(deps, event);
     },

@@ -1,6 +1,11 @@
 import {
   AuthResult,
+  ChangePasswordInput,
+  EmailChangeConfirmInput,
+  EmailChangeInput,
   LoginInput,
+  PasswordResetConfirmInput,
+  PasswordResetRequestInput,
   REFRESH_COOKIE,
   RefreshInput,
   RegisterInput,
@@ -9,7 +14,10 @@ import {
   UserEnvelope,
   VerifyEmailInput,
 } from '../../contracts/auth.ts';
+import { createAccountLimiters } from '../../domain/auth/accountLimiters.ts';
+import { changePassword, confirmEmailChange, requestEmailChange } from '../../domain/auth/accountChanges.ts';
 import { login, register, resendVerification, verifyEmail } from '../../domain/auth/accounts.ts';
+import { confirmPasswordReset, requestPasswordReset } from '../../domain/auth/passwordReset.ts';
 import { listSessions, logout, refreshSession, revokeSession } from '../../domain/auth/sessions.ts';
 import { AppError } from '../../domain/shared/errors.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
@@ -162,5 +170,83 @@ export function authRoutes(route: RouteKit, deps: Deps, authPerIp: RateLimiter) 
     async (ctx) => {
       await resendVerification(deps, actorOf(ctx));
     },
+  );
+
+  const accountLimiters = createAccountLimiters(deps.rateLimiterFactory);
+
+  route(
+    {
+      method: 'post',
+      path: '/auth/password-reset',
+      summary: 'E-mail a single-use password-reset link (answered the same whether or not the address has an account)',
+      tags: ['auth'],
+      auth: false,
+      before: [limitByIp],
+      body: PasswordResetRequestInput,
+      responses: { 202: { description: 'Accepted: a link is on its way if the address has an account' } },
+    },
+    async (ctx, { body }) => {
+      await requestPasswordReset(deps, accountLimiters, body, ctx.state.client);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/auth/password-reset/confirm',
+      summary: 'Set a new password with a reset link (uses it up and signs the account out everywhere)',
+      tags: ['auth'],
+      auth: false,
+      before: [limitByIp],
+      body: PasswordResetConfirmInput,
+      responses: { 204: { description: 'Password set' } },
+    },
+    async (_ctx, { body }) => {
+      await confirmPasswordReset(deps, body);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/auth/password',
+      summary: 'Change my password (the current one is required; my other sessions end)',
+      tags: ['auth'],
+      auth: true,
+      body: ChangePasswordInput,
+      responses: { 204: { description: 'Password changed' } },
+    },
+    async (ctx, { body }) => {
+      await changePassword(deps, accountLimiters, actorOf(ctx), body);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/auth/email-change',
+      summary: 'Change my e-mail address: the new address is sent a confirmation link, and changes once it is opened',
+      tags: ['auth'],
+      auth: true,
+      body: EmailChangeInput,
+      responses: { 202: { description: 'Confirmation link sent to the new address' } },
+    },
+    async (ctx, { body }) => {
+      await requestEmailChange(deps, accountLimiters, actorOf(ctx), body);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/auth/email-change/confirm',
+      summary: 'Confirm a new e-mail address with the link sent to it',
+      tags: ['auth'],
+      auth: false,
+      before: [limitByIp],
+      body: EmailChangeConfirmInput,
+      responses: { 200: { description: 'Address changed', schema: UserEnvelope } },
+    },
+    async (_ctx, { body }) => ({ user: await confirmEmailChange(deps, body) }),
   );
 }

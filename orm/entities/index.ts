@@ -1,3 +1,4 @@
+import { EmailChangeToken, PasswordResetToken } from './account.ts';
 import { EmailOutbox, EmailVerificationToken, RefreshToken, Session, User } from './auth.ts';
 import { Channel, ChannelEvent, ChannelMember, ChannelReadState, Message, MessageMention, MessageReaction } from './chat.ts';
 import {
@@ -51,6 +52,7 @@ import {
 import { Asset, Entitlement } from './media.ts';
 import { Notification, NotificationPreferences, PushSubscription } from './notifications.ts';
 
+export * from './account.ts';
 export * from './auth.ts';
 export * from './chat.ts';
 export * from './classrooms.ts';
@@ -73,6 +75,8 @@ export const entities = [
   RefreshToken,
   EmailVerificationToken,
   EmailOutbox,
+  PasswordResetToken,
+  EmailChangeToken,
   Community,
   CommunityMember,
   CommunityInvite,

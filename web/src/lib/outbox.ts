@@ -7,7 +7,7 @@ const URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
  * mail HTML. A link back into this app becomes a same-origin path, so it works even when the mail was written with a
  * different PUBLIC_URL than the one the developer browses.
  */
-export function splitBodyLinks(body: string, appPaths: readonly string[] = ['/verify-email']): BodyPart[] {
+export function splitBodyLinks(body: string, appPaths: readonly string[] = ['/verify-email', '/reset-password', '/confirm-email']): BodyPart[] {
   const parts: BodyPart[] = [];
   let last = 0;
   for (const match of body.matchAll(URL_PATTERN)) {
