@@ -32,7 +32,7 @@ import { createUrlSigner, type UrlSigner } from '../domain/media/signing.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
-import { registerNotificationListeners } from '../domain/notifications/messageNotifications.ts';
+import { messageNoticeSweepJob, registerMessageNotices, scheduleMessageNoticeSweep } from '../domain/notifications/messageNotices.ts';
 import { registerActivityNotifications } from '../domain/notifications/activityNotifications.ts';
 import { registerNotificationRetraction } from '../domain/notifications/retract.ts';
 import { classReminderJob, registerClassReminderListeners } from '../domain/notifications/classReminders.ts';
@@ -169,7 +169,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     clock: config.clock ?? systemClock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
-  registerNotificationListeners(events, deps);
+  const messageNotices = registerMessageNotices(events, deps);
   registerClassReminderListeners(events, deps);
   registerActivityNotifications(events, deps);
   registerFeedNotifications(events, deps);
@@ -228,6 +228,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     'orders.reconcile': reconcileJob(deps),
     'notifications.class_reminder': classReminderJob(deps),
     'notifications.email_digests': emailDigestJob(deps),
+    'notifications.message_notices': messageNoticeSweepJob(deps),
     'notifications.lesson_releases': lessonReleaseJob(deps),
     'notifications.reactions': reactionCountJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
@@ -243,6 +244,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   await scheduleReconciliation(deps);
   await scheduleLessonReleases(deps);
   await scheduleEmailDigests(deps);
+  await scheduleMessageNoticeSweep(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {
@@ -276,6 +278,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
         const forced = setTimeout(() => httpServer.closeAllConnections(), env.SHUTDOWN_GRACE_MS);
         await httpClosed;
         clearTimeout(forced);
+        // Notifications of messages this node stored are made before it goes (a node killed instead leaves them to the sweep).
+        await messageNotices.idle();
         // Jobs already running finish before the database goes away; queued ones wait for the next runner.
         await jobs.stop();
         await redis?.quit().catch(() => redis.disconnect());

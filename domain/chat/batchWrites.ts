@@ -17,6 +17,8 @@ export interface NewMessage {
   replyToId: string | null;
   /** Users to record as mentioned. */
   mentioned: readonly string[];
+  /** Whether it may notify someone (a mention, a thread reply, a direct message): noted in `message_notices`. */
+  notable: boolean;
 }
 
 /**
@@ -57,8 +59,9 @@ export async function allocateSeqs<P extends { channelId: string }>(q: Db, plann
 type NewMessageColumns = Pick<Selectable<DB['messages']>, 'id' | 'channel_id' | 'seq' | 'author_id' | 'client_id' | 'body' | 'reply_to_id'>;
 
 /**
- * Writes the batch in one statement: the messages, their channel events, their mentions and the thread counts of
- * the messages they reply to; returns, per new message, its author's name, its creation time and (for a reply) its
+ * Writes the batch in one statement: the messages, their channel events, their mentions, the notes of those that may
+ * notify someone (committed with them, so their notifications survive a crash right after the commit) and the thread
+ * counts of the messages they reply to; returns, per new message, its author's name, its creation time and (for a reply) its
  * thread's count after the batch.
  */
 export async function writeMessages(q: Db, batch: readonly NewMessage[]) {
@@ -102,6 +105,12 @@ export async function writeMessages(q: Db, batch: readonly NewMessage[]) {
             .innerJoin('inserted', 'inserted.id', 'v.message_id')
             .select(['v.message_id', 'v.user_id', 'inserted.channel_id', 'inserted.seq']),
         ),
+    )
+    .with('notices', (w) =>
+      w
+        .insertInto('message_notices')
+        .columns(['message_id'])
+        .expression(w.selectFrom('inserted').select('inserted.id').where('inserted.id', '=', sql<string>`any(${uuids(batch.filter((p) => p.notable).map((p) => p.id))})`)),
     )
     .with('threads', (w) =>
       w

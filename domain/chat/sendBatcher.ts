@@ -241,10 +241,6 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
       q,
       numbered.map((p) => ({ ...p, authorId: p.item.actor.userId, clientId: p.item.input.clientId, body: p.item.input.body })),
     );
-    // Notifications survive a crash right after the commit: one job for the batch commits with its messages (a batch of
-    // plain messages queues none).
-    const notable = numbered.filter((p) => p.notable).map((p) => p.id);
-    if (notable.length) await deps.events.record(tx, 'messages.noticed', { messageIds: notable });
     // Everything a new message shows is known here: no read-back after commit.
     return numbered.map((p) => {
       const { author_name, created_at, thread_count } = stored.get(p.id)!;
@@ -269,6 +265,10 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
         : undefined;
     outcomes.set(p.item, reported ? reported.then(() => message) : Promise.resolve(message));
   }
+  // The messages that may notify someone were noted with them (writeMessages), so their notifications survive a crash
+  // right after the commit; the notification module takes them from here, off the send path.
+  const noticed = committed.filter((c) => c.p.notable).map((c) => c.p.id);
+  if (noticed.length) await deps.events.emit('messages.noticed', { messageIds: noticed });
   return outcomes;
 }
 

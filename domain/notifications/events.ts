@@ -1,14 +1,15 @@
 import type { NotificationDto, NotificationReadEvent } from '../../contracts/notifications.ts';
 
 /*
- * Notification events. `messages.noticed` is recorded durably by the chat send path (in the message's transaction) for
- * messages that may notify someone — a mention, a thread reply, a direct message — so the notification is created even
- * if the node dies right after the commit; the notification's unique key keeps it to exactly one.
+ * Notification events. `messages.noticed` is emitted by the chat send path after the commit for messages that may
+ * notify someone — a mention, a thread reply, a direct message. Those messages were noted in `message_notices` in the
+ * statement that stored them, so their notifications are made even if the node dies right after the commit (the sweep
+ * in messageNotices.ts); the notification's unique key keeps each to exactly one.
  */
 
 declare module '../shared/events.ts' {
   interface DomainEvents {
-    /** Stored messages that may notify people (durable: recorded in the messages' transaction, one per send batch). */
+    /** Stored messages that may notify people (after commit, one per send batch; noted durably with the messages). */
     'messages.noticed': { messageIds: string[] };
     /**
      * A notification was stored for `userId`: once for each notification, except an aggregated one ("Ana and 4 others

@@ -1,8 +1,8 @@
+import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../access/channel.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { EventBus } from '../shared/events.ts';
 import './events.ts';
 import { notify, type NewNotification } from './notify.ts';
 
@@ -22,6 +22,7 @@ async function loadMessage(q: Db, messageId: string) {
     .innerJoin('channels as c', 'c.id', 'm.channel_id')
     .innerJoin('users as a', 'a.id', 'm.author_id')
     .select(['m.id', 'm.channel_id', 'm.author_id', 'm.body', 'm.reply_to_id', 'm.hidden_at', 'm.deleted_at', 'c.kind', 'c.community_id', 'c.name', 'a.display_name'])
+    .select(sql<string[]>`array(select mm.user_id from message_mentions as mm where mm.message_id = m.id)`.as('mentioned'))
     .where('m.id', '=', messageId)
     .executeTakeFirst();
 }
@@ -49,8 +50,7 @@ async function recipients(q: Db, message: Message): Promise<Map<string, 'mention
     const held = found.get(userId);
     if (!held || PRIORITY[kind] < PRIORITY[held]) found.set(userId, kind);
   };
-  const mentioned = await q.selectFrom('message_mentions').select('user_id').where('message_id', '=', message.id).execute();
-  for (const row of mentioned) offer(row.user_id, 'mention');
+  for (const userId of message.mentioned) offer(userId, 'mention');
   if (message.reply_to_id) {
     const thread = await q
       .selectFrom('messages')
@@ -141,9 +141,3 @@ export async function notifyAboutMessage(deps: Deps, messageId: string): Promise
   return notify(deps, items);
 }
 
-/** The durable listeners that create notifications (registered once per node, in server/node.ts). */
-export function registerNotificationListeners(bus: EventBus, deps: Deps): void {
-  bus.onDurable('messages.noticed', 'notifyAboutMessages', async ({ messageIds }) => {
-    for (const messageId of messageIds) await notifyAboutMessage(deps, messageId);
-  });
-}

@@ -147,6 +147,25 @@ export const MessageMention = defineEntity({
 });
 export type IMessageMention = InferEntity<typeof MessageMention>;
 
+/**
+ * Stored messages that may notify someone (a mention, a thread reply, a direct message) and whose notifications are not
+ * made yet: written by the send path in the statement that stores the messages, removed once the notifications exist.
+ * The notification module works through them right after the commit on the sending node; its sweep takes over what a
+ * node that died left behind (domain/notifications/messageNotices.ts).
+ */
+export const MessageNotice = defineEntity({
+  name: 'MessageNotice',
+  tableName: 'message_notices',
+  indexes: [{ name: 'message_notices_created_idx', properties: ['createdAt'] }],
+  properties: {
+    message: () => p.manyToOne(Message).primary().updateRule('no action').deleteRule('cascade'),
+    createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
+    /** Sweeps that tried and failed; one that keeps failing stays, left alone, for a person to look at. */
+    attempts: p.smallint().default(0),
+  },
+});
+export type IMessageNotice = InferEntity<typeof MessageNotice>;
+
 export const ChannelReadState = defineEntity({
   name: 'ChannelReadState',
   tableName: 'channel_read_states',

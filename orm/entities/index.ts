@@ -1,6 +1,6 @@
 import { EmailChangeToken, PasswordResetToken } from './account.ts';
 import { EmailOutbox, EmailVerificationToken, RefreshToken, Session, User } from './auth.ts';
-import { Channel, ChannelEvent, ChannelMember, ChannelReadState, Message, MessageMention, MessageReaction } from './chat.ts';
+import { Channel, ChannelEvent, ChannelMember, ChannelReadState, Message, MessageMention, MessageNotice, MessageReaction } from './chat.ts';
 import {
   Classroom,
   ClassroomAttendance,
@@ -87,6 +87,7 @@ export const entities = [
   ChannelEvent,
   MessageReaction,
   MessageMention,
+  MessageNotice,
   ChannelReadState,
   Classroom,
   ClassroomCohost,
