@@ -91,33 +91,48 @@ export function notificationVisibleTo(q: QueryCreator<DB>, userId: string, subje
 }
 
 /**
- * How many of `userId`'s unread notifications about messages they may still see — the `message` rule above, asked
- * another way: the unread ones about live messages whose actor they have not blocked, counted per channel, and the
- * channels judged by ChannelPolicy.read over the access the send path loads. Both statements are small enough for
- * PostgreSQL to keep one plan for them, where the predicate is planned anew each time (countUnread stores a
- * notification's count with every notification, so this runs as often as mentions are made).
+ * How many of `userId`'s unread notifications they may still see: notificationVisibleTo asked another way, cheap to plan
+ * (the unread count is sent with every notification stored, so this runs as often as mentions are made, and the
+ * whole predicate is planned anew each time). One statement counts the unread ones by subject type and, for those
+ * about live messages (not deleted or hidden) whose actor they have not blocked, by channel; the channels are judged
+ * by ChannelPolicy.read over the access the send path loads, and the other types present by the predicate narrowed to
+ * them (usually none).
  */
-export async function countVisibleUnreadAboutMessages(source: Queries, userId: string): Promise<number> {
+export async function countVisibleUnread(source: Queries, userId: string): Promise<number> {
   const q = queriesOf(source);
-  const perChannel = await q
+  const groups = await q
     .selectFrom('notifications as n')
-    .innerJoin('messages as m', 'm.id', 'n.subject_id')
-    .select(['m.channel_id', sql<number>`count(*)::int`.as('n')])
+    .leftJoin('messages as m', (join) =>
+      join.onRef('m.id', '=', 'n.subject_id').on('n.subject_type', '=', 'message').on('m.deleted_at', 'is', null).on('m.hidden_at', 'is', null),
+    )
+    .select(['n.subject_type', 'm.channel_id', sql<number>`count(*)::int`.as('n')])
     .where('n.user_id', '=', userId)
     .where('n.read_at', 'is', null)
-    .where('n.subject_type', '=', 'message')
-    .where('m.deleted_at', 'is', null)
-    .where('m.hidden_at', 'is', null)
     .where((eb) =>
       eb.not(eb.exists(eb.selectFrom('user_blocks as b').select('b.blocker_id').where('b.blocker_id', '=', userId).whereRef('b.blocked_id', '=', 'n.actor_id'))),
     )
-    .groupBy('m.channel_id')
+    .groupBy(['n.subject_type', 'm.channel_id'])
     .execute();
-  if (perChannel.length === 0) return 0;
-  const access = await loadChannelAccessMany(q, perChannel.map((row) => ({ userId, channelId: row.channel_id })));
-  const viewer = { userId, sessionId: '', role: 'user' as const };
-  return perChannel.reduce((sum, row) => {
-    const theirs = access.get(accessKey(userId, row.channel_id));
-    return theirs && ChannelPolicy.read(viewer, theirs) ? sum + row.n : sum;
-  }, 0);
+  const perChannel = groups.flatMap((g) => (g.subject_type === 'message' && g.channel_id !== null ? [{ channelId: g.channel_id, n: g.n }] : []));
+  const others = [...new Set(groups.filter((g) => g.subject_type !== 'message').map((g) => g.subject_type))];
+  let total = 0;
+  if (perChannel.length) {
+    const access = await loadChannelAccessMany(q, perChannel.map(({ channelId }) => ({ userId, channelId })));
+    const viewer = { userId, sessionId: '', role: 'user' as const };
+    for (const { channelId, n } of perChannel) {
+      const theirs = access.get(accessKey(userId, channelId));
+      if (theirs && ChannelPolicy.read(viewer, theirs)) total += n;
+    }
+  }
+  if (others.length) {
+    const row = await q
+      .selectFrom('notifications as n')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('n.user_id', '=', userId)
+      .where('n.read_at', 'is', null)
+      .where(notificationVisibleTo(q, userId, others))
+      .executeTakeFirstOrThrow();
+    total += row.n;
+  }
+  return total;
 }

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { MarkNotificationsReadInput, NotificationDto, NotificationKind, NotificationList } from '../../contracts/notifications.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { countVisibleUnreadAboutMessages, notificationVisibleTo } from '../access/notification.ts';
+import { countVisibleUnread, notificationVisibleTo } from '../access/notification.ts';
 import { decodeCursor, encodeCursor } from '../communities/cursor.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import './events.ts';
@@ -19,19 +18,9 @@ function visibleRows(q: Db, userId: string, subjects?: readonly string[]) {
   return q.selectFrom('notifications as n').where('n.user_id', '=', userId).where(notificationVisibleTo(q, userId, subjects));
 }
 
-/**
- * The recipient's unread notifications they may still see. It runs with every notification stored, so it is kept
- * cheap to plan: the subject types among their unread ones are read first (an index scan); those about messages (most
- * of them, in a chat) are counted by countVisibleUnreadAboutMessages, and the rest by the predicate narrowed to the
- * types present.
- */
-export async function countUnread(q: Db, userId: string): Promise<number> {
-  const unread = await q.selectFrom('notifications').select('subject_type').distinct().where('user_id', '=', userId).where('read_at', 'is', null).execute();
-  const others = unread.map((r) => r.subject_type).filter((type) => type !== 'message');
-  const aboutMessages = unread.length > others.length ? await countVisibleUnreadAboutMessages(q, userId) : 0;
-  if (others.length === 0) return aboutMessages;
-  const row = await visibleRows(q, userId, others).select(sql<number>`count(*)::int`.as('n')).where('n.read_at', 'is', null).executeTakeFirstOrThrow();
-  return aboutMessages + row.n;
+/** The recipient's unread notifications they may still see (see countVisibleUnread). */
+export function countUnread(q: Db, userId: string): Promise<number> {
+  return countVisibleUnread(q, userId);
 }
 
 /** Notifications by id, as the wire shows them (in the order of `ids`; ones not visible to `userId` left out). */
