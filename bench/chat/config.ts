@@ -35,7 +35,7 @@ export interface ChatBenchConfig {
   seed: number;
   /**
    * Every Nth message mentions another member of its room (`@Bench <i>`), so Edulure's notification path runs under
-   * the load: the durable `messages.noticed` job, the notification insert, `notification:created` to the mentioned
+   * the load: the message noted for notification with it, the notification insert, `notification:created` to the mentioned
    * user's room, the e-mail digest queued. Both sides carry the same bodies. 0: plain messages only.
    */
   mentionEvery: number;
