@@ -153,6 +153,29 @@ describe('setting a new password with the link', () => {
     expect(stale.body.error.details.reason).toBe('used');
   });
 
+  it('lifts a sign-in lockout, so the owner gets back in at once', async () => {
+    const user = await registerUser(node.url);
+    for (let i = 0; i < 5; i++) await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: `wrong-${i}-password` } });
+    expect((await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: user.password } })).status).toBe(429);
+    await requestReset(user.user.email, fromNewIp());
+    expect((await confirm(await resetToken(user.user.email), NEW_PASSWORD)).status).toBe(204);
+    expect((await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: user.user.email, password: NEW_PASSWORD } })).status).toBe(200);
+  });
+
+  it('a password changed in the settings retires the links still out', async () => {
+    const user = await registerUser(node.url);
+    await requestReset(user.user.email, fromNewIp());
+    const token = await resetToken(user.user.email);
+    const changed = await api(node.url, 'POST', '/api/v1/auth/password', {
+      token: user.accessToken,
+      body: { currentPassword: user.password, newPassword: NEW_PASSWORD },
+    });
+    expect(changed.status).toBe(204);
+    const stale = await confirm(token, 'a different passphrase entirely');
+    expect(stale.status).toBe(400);
+    expect(stale.body.error.details.reason).toBe('used');
+  });
+
   it(`refuses a link older than ${RESET_LINK_TTL_MINUTES} minutes on the domain clock`, async () => {
     const user = await registerUser(node.url);
     await requestReset(user.user.email, fromNewIp());
