@@ -82,6 +82,13 @@ export const PresenceSetInput = z.strictObject({ status: z.enum(['online', 'away
 export const PresenceEntry = z.object({ userId: z.uuid(), status: z.enum(['online', 'away', 'dnd']) }).describe('PresenceEntry');
 export const PresenceList = z.object({ data: z.array(PresenceEntry) }).describe('PresenceList');
 export type PresenceList = z.infer<typeof PresenceList>;
+/** `GET /presence?userIds=a,b`: the people whose dots a page shows (at most 100 per request). */
+export const PresenceQuery = z.strictObject({
+  userIds: z
+    .string()
+    .transform((v) => [...new Set(v.split(',').filter(Boolean))])
+    .pipe(z.array(z.uuid({ message: 'Each user id must be a UUID.' })).min(1, 'Ask for at least one person.').max(100, 'Ask for at most 100 people.')),
+});
 
 export const HistoryQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),

@@ -108,6 +108,16 @@ export function createRealtimePresence(options: {
     }
   }
 
+  async function tellOwnStatus(socket: IoSocket) {
+    try {
+      const userId = socket.data.userId;
+      const status = (await store.statusOf([userId])).get(userId);
+      if (status && socket.connected) socket.emit('presence:updated', { userId, status });
+    } catch (err) {
+      warn('reading own status')(err);
+    }
+  }
+
   return {
     nodeId,
     prepare(socket, next) {
@@ -135,6 +145,9 @@ export function createRealtimePresence(options: {
       // for it, so it can never overtake it.
       const connected = store.connect(nodeId, connection).then(markIf(connection.userId), warn('connect'));
       recorded.set(socket, connected);
+      // The device learns the status its person chose (kept across sign-ins and shared by their devices): a change
+      // is announced only when there is one, so a device that connects to an unchanged status would hear nothing.
+      void connected.then(() => tellOwnStatus(socket));
       socket.once('disconnect', () => {
         local.delete(socket.id);
         // On shutdown, close() removes all of this node's connections at once.

@@ -1,6 +1,6 @@
-import { PresenceList } from '../../contracts/chat.ts';
+import { PresenceList, PresenceQuery } from '../../contracts/chat.ts';
 import { IdParam } from '../../contracts/communities.ts';
-import { getCommunityPresence } from '../../domain/presence/communityPresence.ts';
+import { getCommunityPresence, getPeoplePresence } from '../../domain/presence/communityPresence.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
@@ -19,6 +19,22 @@ export function presenceRoutes(route: RouteKit, deps: Deps) {
     async (ctx, { params }) => {
       const entries = await getCommunityPresence(deps, actorOf(ctx), params.id);
       // Offline members are never listed; narrowing here lets the compiler hold the answer to PresenceList.
+      return { data: entries.flatMap(({ userId, status }) => (status === 'offline' ? [] : [{ userId, status }])) };
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/presence',
+      summary:
+        'Of these people (comma-separated ids, at most 100), those who are not offline, with their status; people who share no community with the caller are left out',
+      tags: ['presence'],
+      auth: true,
+      query: PresenceQuery,
+      responses: { 200: { description: 'Present people', schema: PresenceList } },
+    },
+    async (ctx, { query }) => {
+      const entries = await getPeoplePresence(deps, actorOf(ctx), query.userIds);
       return { data: entries.flatMap(({ userId, status }) => (status === 'offline' ? [] : [{ userId, status }])) };
     },
   );

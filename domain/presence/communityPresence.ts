@@ -65,3 +65,33 @@ export async function getCommunityPresence(deps: Deps, actor: Actor, communityId
   for (const [userId, status] of statuses) if (status !== 'offline') entries.push({ userId, status });
   return entries;
 }
+
+/**
+ * `GET /presence?userIds=…`: of these people, those who are not offline — for the dots a page shows outside a
+ * community's member list (DMs, class chat, threads). Presence is seen only through a shared community (the same
+ * rule as the presence rooms that carry live updates), so anyone else is left out, as if offline.
+ */
+export async function getPeoplePresence(deps: Deps, actor: Actor, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
+  if (userIds.length === 0) return [];
+  const others = userIds.filter((id) => id !== actor.userId);
+  const visible = new Set(userIds.filter((id) => id === actor.userId));
+  if (others.length > 0) {
+    const rows = await db(deps.orm.em.fork())
+      .selectFrom('community_members as theirs')
+      .innerJoin('community_members as mine', 'mine.community_id', 'theirs.community_id')
+      .select('theirs.user_id')
+      .distinct()
+      .where('mine.user_id', '=', actor.userId)
+      .where((eb) => eb('theirs.user_id', '=', eb.fn.any(uuids(others))))
+      .execute();
+    for (const row of rows) visible.add(row.user_id);
+  }
+  if (visible.size === 0) return [];
+  const statuses = await deps.presence.statusOf([...visible]).catch((err: unknown) => {
+    deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
+    throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+  });
+  const entries: CommunityPresenceEntry[] = [];
+  for (const [userId, status] of statuses) if (status !== 'offline') entries.push({ userId, status });
+  return entries;
+}
