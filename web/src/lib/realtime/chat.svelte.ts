@@ -1,35 +1,18 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the maps, sets and dates here are private bookkeeping (timers,
    buffers, ids); what the UI renders is published through $state fields. */
 import { createContext } from 'svelte';
-import { SvelteMap } from 'svelte/reactivity';
 import type { ChannelEvent, PresenceStatus } from '$contracts/chat.ts';
 import type { ChannelDto } from '$contracts/communities.ts';
 import { ackOf, chatErrorMessage } from './ack.ts';
 import { ChannelState, type ChannelStateOptions } from './channel.svelte.ts';
 import { LiveStore, type Listen } from './liveStore.svelte.ts';
+import { PresenceStore } from './presence.svelte.ts';
 
 export { ChannelState } from './channel.svelte.ts';
+export { PresenceStore } from './presence.svelte.ts';
 export type { ChatSocket } from './ack.ts';
 
 export type ChatClientOptions = Omit<ChannelStateOptions, 'socket'>;
-
-/** Online status of the people this tab has heard about. */
-export class PresenceStore {
-  #statuses = new SvelteMap<string, PresenceStatus>();
-
-  status(userId: string): PresenceStatus {
-    return this.#statuses.get(userId) ?? 'offline';
-  }
-
-  set(userId: string, status: PresenceStatus): void {
-    if (this.#statuses.get(userId) !== status) this.#statuses.set(userId, status);
-  }
-
-  /** A fresh listing from the API replaces what we had for those people. */
-  seed(entries: readonly { userId: string; status: PresenceStatus }[]): void {
-    for (const { userId, status } of entries) this.set(userId, status);
-  }
-}
 
 /**
  * The tab's chat: one ChannelState per channel it has opened, fed by the tab's one socket (a LiveStore). Channel
@@ -37,7 +20,7 @@ export class PresenceStore {
  * happened while the tab was offline is replayed exactly once.
  */
 export class ChatClient extends LiveStore {
-  readonly presence = new PresenceStore();
+  readonly presence: PresenceStore;
   /** The socket has been connected at least once (a later loss of connection is worth a banner). */
   everConnected = $state(false);
   /** The status this person picked; shown as theirs while connected. */
@@ -49,6 +32,7 @@ export class ChatClient extends LiveStore {
   constructor(options: ChatClientOptions) {
     super();
     this.#options = options;
+    this.presence = new PresenceStore({ self: options.me.id });
   }
 
   get me() {
@@ -67,7 +51,11 @@ export class ChatClient extends LiveStore {
     on('read:updated', (p) => this.#channels.get(p.channelId)?.handleReadUpdated(p));
     on('receipt:updated', (p) => this.#channels.get(p.channelId)?.handleReceipt(p));
     on('mention:created', (p) => this.#channels.get(p.channelId)?.handleMention(p));
-    on('presence:updated', (p) => this.presence.set(p.userId, p.status));
+    on('presence:updated', (p) => {
+      this.presence.set(p.userId, p.status);
+      // Our own status, chosen on another device or kept from before we signed in again: the picker shows it too.
+      if (p.userId === this.me.id && p.status !== 'offline') this.myStatus = p.status;
+    });
     on('channel:removed', (p) => this.#channels.get(p.channelId)?.handleRemoved());
   }
 
@@ -77,12 +65,14 @@ export class ChatClient extends LiveStore {
     this.presence.set(this.me.id, this.myStatus);
     // A new connection may start as plain "online" on the server: repeat a status the person picked.
     if (this.myStatus !== 'online') void this.setPresence(this.myStatus);
+    this.presence.connected();
     for (const state of this.#channels.values()) state.onReconnect();
     return true;
   }
 
   protected override disconnected(): void {
     this.presence.set(this.me.id, 'offline');
+    this.presence.disconnected();
   }
 
   /**

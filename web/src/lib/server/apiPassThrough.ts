@@ -56,6 +56,8 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   ['GET', 'notifications'],
   ['GET', 'notifications/unread-count'],
   ['POST', 'notifications/read'],
+  // Presence: the dots a page shows outside a community's member list
+  ['GET', 'presence'],
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
@@ -64,14 +66,16 @@ export function allowedApiCall(method: string, path: string): boolean {
   return COMPILED.some((r) => r.methods.includes(method) && r.pattern.test(path));
 }
 
-const QUERY_KEYS = ['cursor', 'limit', 'status', 'level', 'tag', 'communityId'];
+const QUERY_KEYS = ['cursor', 'limit', 'status', 'level', 'tag', 'communityId', 'userIds'];
+/** Longest value forwarded per key: 500 characters, or 100 comma-separated ids for `userIds`. */
+const MAX_VALUE_LENGTH: Record<string, number> = { userIds: 100 * 37 };
 
 /** The query parameters the listed GETs take; everything else is dropped. */
 export function forwardedQuery(params: URLSearchParams): string {
   const query = new URLSearchParams();
   for (const key of QUERY_KEYS) {
     const value = params.get(key);
-    if (value !== null && value.length <= 500) query.set(key, value);
+    if (value !== null && value.length <= (MAX_VALUE_LENGTH[key] ?? 500)) query.set(key, value);
   }
   const text = query.toString();
   return text ? `?${text}` : '';
