@@ -21,8 +21,9 @@ const config = {
       params: 'web/src/params',
       serviceWorker: 'web/src/service-worker',
     },
-    // server/main.ts mounts the adapter-node handler behind Koa and Socket.IO on one port.
-    adapter: adapter({ out: 'build', precompress: false }),
+    // server/main.ts mounts the adapter-node handler behind Koa and Socket.IO on one port. Precompressed .br/.gz
+    // files are served as they are (server/webDelivery.ts compresses pages and anything else as it goes).
+    adapter: adapter({ out: 'build', precompress: true }),
     alias: {
       $contracts: 'contracts',
     },

@@ -6,6 +6,7 @@ import { WEB_ADDRESS_HEADER, WEB_PROTOCOL_HEADER, type ApiOptions } from '../api
 import { ensureDataDir, prepareDatabase, resolveDatabase, resolveJwtKeys } from './bootstrap.ts';
 import { loadEnv } from './env.ts';
 import { createNode } from './node.ts';
+import { withWebDelivery } from './webDelivery.ts';
 import type { DemoAccount } from '../orm/seeders/demoData.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,7 +90,7 @@ async function loadWebHandler(logger: pino.Logger, uploadLimitBytes: number): Pr
   // own default (512 KB) would refuse them first. A little room above the largest upload covers the multipart framing.
   process.env.BODY_SIZE_LIMIT ??= String(uploadLimitBytes + 1024 * 1024);
   const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: NonNullable<ApiOptions['fallback']> };
-  return handler;
+  return withWebDelivery(handler);
 }
 
 function printBanner(url: string, demoAccounts: DemoAccount[]) {
