@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Ack } from './errors.ts';
 import { UserRef } from './communities.ts';
+import { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH } from './values/chat.ts';
 
-export const MESSAGE_MAX_LENGTH = 4000;
-/** Messages may be edited by their author for this long (seconds). */
-export const EDIT_WINDOW_SECONDS = 15 * 60;
+export { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH };
 /** Catch-up returned with channel:join; beyond it the client pages over REST. */
 export const JOIN_CATCH_UP_LIMIT = 500;
 

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { Ack } from './errors.ts';
 import { ReactionDto } from './chat.ts';
 import { UserRef } from './communities.ts';
+import { FEED_POLL_MAX_OPTIONS, POST_BODY_MAX } from './values/feed.ts';
 
-export const POST_BODY_MAX = 10_000;
+export { FEED_POLL_MAX_OPTIONS, POST_BODY_MAX };
 export const COMMENT_BODY_MAX = 4_000;
-export const FEED_POLL_MAX_OPTIONS = 10;
 export const POST_KINDS = ['text', 'link', 'poll'] as const;
 export type PostKind = (typeof POST_KINDS)[number];
 

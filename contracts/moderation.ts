@@ -3,10 +3,11 @@ import type { Ack } from './errors.ts';
 import { MessageDto } from './chat.ts';
 import { UserRef } from './communities.ts';
 import type { CommunityIdInput } from './feed.ts';
+import { REPORT_REASONS } from './values/moderation.ts';
 
 export const REPORT_TARGET_TYPES = ['message', 'post', 'comment', 'user'] as const;
 export type ReportTargetType = (typeof REPORT_TARGET_TYPES)[number];
-export const REPORT_REASONS = ['spam', 'harassment', 'hate', 'sexual', 'violence', 'self_harm', 'misinformation', 'other'] as const;
+export { REPORT_REASONS };
 export const CASE_STATUSES = ['open', 'claimed', 'resolved', 'dismissed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const CASE_ACTIONS = ['dismiss', 'hide', 'delete', 'warn', 'timeout', 'kick', 'ban'] as const;

@@ -1,14 +1,7 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the set here is private bookkeeping; what the UI renders is
    published through $state fields. */
-import {
-  EDIT_WINDOW_SECONDS,
-  MESSAGE_MAX_LENGTH,
-  type ChannelEvent,
-  type MessageDto,
-  type MessagePage,
-  type ReactionDto,
-  type ReadState,
-} from '$contracts/chat.ts';
+import type { ChannelEvent, MessageDto, MessagePage, ReactionDto, ReadState } from '$contracts/chat.ts';
+import { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH } from '$contracts/values/chat.ts';
 import type { ChannelDto, UserRef } from '$contracts/communities.ts';
 import type { AckResult } from '$contracts/errors.ts';
 import { ackOf, chatErrorMessage, DEFAULT_ACK_TIMEOUT_MS, NO_ANSWER, type ChatSocket } from './ack.ts';
