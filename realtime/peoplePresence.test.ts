@@ -76,7 +76,12 @@ describe('presence of the people a page shows, and a device learning its own sta
     const { dana } = await seedWorld(node, { people: { dana: 'member' } });
     const first = await openHearing(dana.accessToken, dana.user.id);
     expect(await first.first).toEqual({ userId: dana.user.id, status: 'online' });
+    const announced = new Promise<void>((resolve) =>
+      first.socket.on('presence:updated', (u) => u.userId === dana.user.id && u.status === 'dnd' && resolve()),
+    );
     await emitOk(first.socket, 'presence:set', { status: 'dnd' });
+    // The change has been announced: from now on nothing about Dana changes, so nothing more is announced.
+    await announced;
 
     // Another device while the first is connected: no change to announce, yet it is told.
     const second = await openHearing(dana.accessToken, dana.user.id);
