@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrm, type Orm } from '../database.ts';
 import { Channel, ChannelMember, Community, CommunityMember, User } from '../entities/index.ts';
 import { sql } from 'kysely';
+import { DEMO_MEMBERS } from './demoActivity.ts';
 import { DEMO_COURSE, DEMO_EBOOK, DEMO_PAID_COURSE } from './demoCourses.ts';
 import { DEMO_ACCOUNTS, DEMO_CLASSROOM, DEMO_COMMUNITY, seedDemoData } from './demoData.ts';
 import { db } from '../db.ts';
@@ -31,7 +32,7 @@ describe('demo seed', () => {
       expect(await verifyPassword(user.passwordHash, account.password)).toBe(true);
     }
     const community = await em.findOneOrFail(Community, { slug: DEMO_COMMUNITY.slug });
-    expect(await em.count(CommunityMember, { community })).toBe(DEMO_ACCOUNTS.length);
+    expect(await em.count(CommunityMember, { community })).toBe(DEMO_ACCOUNTS.length + DEMO_MEMBERS.length);
     const channels = await em.find(Channel, { community, kind: 'channel' }, { orderBy: { name: 'asc' } });
     expect(channels.map((c) => c.name)).toEqual(['general', 'introductions', 'staff-room', 'study-hall']);
     const staffRoom = channels.find((c) => c.name === 'staff-room')!;
@@ -58,6 +59,7 @@ describe('demo seed', () => {
           .as('learners'),
       ])
       .where('k.community_id', '=', community.id)
+      .where('k.status', '=', 'scheduled')
       .execute();
     expect(classes).toHaveLength(1);
     expect(classes[0]!.title).toBe(DEMO_CLASSROOM.title);

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PlatformRole } from '../../contracts/auth.ts';
 import { hashPassword } from '../../domain/auth/passwords.ts';
+import { seedDemoActivity } from './demoActivity.ts';
 import { seedDemoCourses, type PutDemoFile } from './demoCourses.ts';
 import { Channel, ChannelMember, Classroom, ClassroomRegistration, Community, CommunityMember, User, type IUser } from '../entities/index.ts';
 
@@ -83,6 +84,7 @@ export async function seedDemoData(em: EntityManager, options: { putFile?: PutDe
     learnerEmail: DEMO_ACCOUNTS.find((a) => a.communityRole === 'member')!.email,
     putFile: options.putFile,
   });
+  await seedDemoActivity(em, { communitySlug: DEMO_COMMUNITY.slug, accounts: DEMO_ACCOUNTS });
   return created;
 }
 
