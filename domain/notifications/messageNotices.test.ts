@@ -94,4 +94,30 @@ describe.skipIf(!inject('redisUrl'))('message notices (two nodes, one Redis)', (
     expect(await notesOf([id])).toEqual([{ message_id: id, attempts: 0 }]);
     expect(await dbOf(two.nodeA).selectFrom('notifications').select('id').where('subject_id', '=', id).execute()).toEqual([]);
   });
+
+  it('a batch judges each message on its own: a recipient who blocked one author still hears from another in the same channel', async () => {
+    const world = await seedWorld(two.nodeA, { people: { owner: 'owner', alice: 'member', bob: 'member', carol: 'member' }, channels: [{ name: 'general' }] });
+    const { alice, bob, carol } = world;
+    await dbOf(two.nodeA).insertInto('user_blocks').values({ blocker_id: bob.user.id, blocked_id: alice.user.id }).execute();
+    const fromAlice = crypto.randomUUID();
+    const fromCarol = crypto.randomUUID();
+    await two.nodeA.node.orm.em.fork().transactional(async (tx) => {
+      const q = db(tx);
+      const mention = (id: string, authorId: string) => ({
+        id,
+        channelId: world.channels.general,
+        authorId,
+        clientId: `notice-batch-${id}`,
+        body: `@${bob.user.displayName} see this`,
+        replyToId: null,
+        mentioned: [bob.user.id],
+        notable: true,
+      });
+      await writeMessages(q, await allocateSeqs(q, [mention(fromAlice, alice.user.id), mention(fromCarol, carol.user.id)]));
+    });
+    await sweepMessageNotices(two.nodeB.node.deps, 0);
+    expect(await notesOf([fromAlice, fromCarol])).toEqual([]);
+    const stored = await dbOf(two.nodeA).selectFrom('notifications').select('subject_id').where('user_id', '=', bob.user.id).execute();
+    expect(stored).toEqual([{ subject_id: fromCarol }]);
+  });
 });

@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { EventBus } from '../shared/events.ts';
 import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
 import './events.ts';
-import { notifyAboutMessage } from './messageNotifications.ts';
+import { notifyAboutMessages } from './messageNotifications.ts';
 
 declare module '../shared/jobs.ts' {
   interface JobPayloads {
@@ -18,7 +18,7 @@ declare module '../shared/jobs.ts' {
  * statement that stores the messages (domain/chat/batchWrites.ts), so a note exists exactly when its message does.
  *
  * Live: after the commit the send path emits `messages.noticed`; the sending node's worker (a queue in memory, worked
- * by WORKERS loops, off the send path) makes the notifications and removes the notes. Left behind: a node that dies,
+ * one batch at a time, off the send path) makes the notifications and removes the notes. Left behind: a node that dies,
  * or a notification that fails, leaves its note; a periodic sweep (one pending cluster-wide, every
  * MESSAGE_NOTICE_SWEEP_EVERY_MS) works through notes older than LEFT_BEHIND_MS, counting an attempt on each first, and
  * leaves one that failed GIVE_UP_AFTER times alone (logged, and kept for a person to look at).
@@ -37,25 +37,35 @@ export const MESSAGE_NOTICE_SWEEP_EVERY_MS = 10_000;
 const LEFT_BEHIND_MS = 10_000;
 const GIVE_UP_AFTER = 10;
 const SWEEP_BATCH = 100;
-/** Notes one live loop takes at a time. */
+/** Notes made into notifications together, at most. */
 const LIVE_BATCH = 20;
-const WORKERS = 2;
+/** How long notes gather before a batch is made of them. */
+const COALESCE_MS = 25;
 /** Noted messages a node holds in memory at most; beyond that it leaves them to the sweep. */
 const MAX_QUEUED = 10_000;
 const TASK = 'notifications.message_notices' as const;
 const KEY = 'message-notices';
 
-/** Makes the notifications of noted messages and removes their notes. Returns the ids that failed (their notes stay). */
+/**
+ * Makes the notifications of noted messages (in one batch: one notify() for all of them) and removes their notes.
+ * When the batch fails, each message is tried on its own, so one that cannot be notified about holds back only itself.
+ * Returns the ids that failed (their notes stay).
+ */
 export async function workThroughNotices(deps: Deps, messageIds: readonly string[]): Promise<string[]> {
-  const done: string[] = [];
+  let done: string[] = [...messageIds];
   const failed: string[] = [];
-  for (const messageId of messageIds) {
-    try {
-      await notifyAboutMessage(deps, messageId);
-      done.push(messageId);
-    } catch (err) {
-      failed.push(messageId);
-      deps.logger.warn({ err: String(err), messageId }, 'could not notify about a message yet; the sweep tries again');
+  try {
+    await notifyAboutMessages(deps, messageIds);
+  } catch {
+    done = [];
+    for (const messageId of messageIds) {
+      try {
+        await notifyAboutMessages(deps, [messageId]);
+        done.push(messageId);
+      } catch (err) {
+        failed.push(messageId);
+        deps.logger.warn({ err: String(err), messageId }, 'could not notify about a message yet; the sweep tries again');
+      }
     }
   }
   if (done.length) {
@@ -74,13 +84,28 @@ export interface MessageNoticeWorker {
   idle(): Promise<void>;
 }
 
-/** The sending node's worker for its own notes (see above). */
+/**
+ * The sending node's worker for its own notes (see above). It works in the background, one batch at a time: notes
+ * gather for COALESCE_MS after the first one arrives, then up to LIVE_BATCH of them are made into notifications
+ * together. Under load that turns many mentions into few statements, and chat keeps the rest of the node.
+ */
 export function messageNoticeWorker(deps: Deps): MessageNoticeWorker {
   const queue: string[] = [];
-  const running = new Set<Promise<void>>();
+  let running: Promise<void> | null = null;
   let full = false;
+  const start = () => {
+    running = loop()
+      .catch((err: unknown) => deps.logger.warn({ err: String(err) }, 'message notices left to the sweep'))
+      .finally(() => {
+        running = null;
+        if (queue.length) start();
+      });
+  };
   const loop = async () => {
-    for (let ids = queue.splice(0, LIVE_BATCH); ids.length; ids = queue.splice(0, LIVE_BATCH)) await workThroughNotices(deps, ids);
+    while (queue.length) {
+      await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+      await workThroughNotices(deps, queue.splice(0, LIVE_BATCH));
+    }
   };
   return {
     add(messageIds) {
@@ -91,15 +116,10 @@ export function messageNoticeWorker(deps: Deps): MessageNoticeWorker {
       }
       full = false;
       queue.push(...messageIds);
-      while (running.size < WORKERS && queue.length) {
-        const run: Promise<void> = loop()
-          .catch((err: unknown) => deps.logger.warn({ err: String(err) }, 'message notices left to the sweep'))
-          .finally(() => running.delete(run));
-        running.add(run);
-      }
+      if (!running) start();
     },
     async idle() {
-      while (running.size) await Promise.all(running);
+      while (running) await running;
     },
   };
 }
@@ -134,7 +154,10 @@ export async function sweepMessageNotices(deps: Deps, leftBehindMs = LEFT_BEHIND
       .returning(['message_id', 'attempts'])
       .execute();
     if (claimed.length === 0) return done;
-    const failed = new Set(await workThroughNotices(deps, claimed.map((c) => c.message_id)));
+    const failed = new Set<string>();
+    for (let i = 0; i < claimed.length; i += LIVE_BATCH) {
+      for (const id of await workThroughNotices(deps, claimed.slice(i, i + LIVE_BATCH).map((c) => c.message_id))) failed.add(id);
+    }
     for (const note of claimed) {
       if (failed.has(note.message_id) && note.attempts >= GIVE_UP_AFTER) {
         deps.logger.error({ messageId: note.message_id, attempts: note.attempts }, 'gave up notifying about a message; its note stays in message_notices');

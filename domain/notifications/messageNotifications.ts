@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
-import { db, type Db } from '../../orm/db.ts';
+import { db, uuids, type Db } from '../../orm/db.ts';
 import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../access/channel.ts';
 import type { Deps } from '../shared/deps.ts';
 import './events.ts';
@@ -16,17 +16,17 @@ import { notify, type NewNotification } from './notify.ts';
 
 const PRIORITY: Record<'mention' | 'reply' | 'dm', number> = { mention: 0, reply: 1, dm: 2 };
 
-async function loadMessage(q: Db, messageId: string) {
+async function loadMessages(q: Db, messageIds: readonly string[]) {
   return q
     .selectFrom('messages as m')
     .innerJoin('channels as c', 'c.id', 'm.channel_id')
     .innerJoin('users as a', 'a.id', 'm.author_id')
     .select(['m.id', 'm.channel_id', 'm.author_id', 'm.body', 'm.reply_to_id', 'm.hidden_at', 'm.deleted_at', 'c.kind', 'c.community_id', 'c.name', 'a.display_name'])
     .select(sql<string[]>`array(select mm.user_id from message_mentions as mm where mm.message_id = m.id)`.as('mentioned'))
-    .where('m.id', '=', messageId)
-    .executeTakeFirst();
+    .where('m.id', '=', sql<string>`any(${uuids(messageIds)})`)
+    .execute();
 }
-type Message = NonNullable<Awaited<ReturnType<typeof loadMessage>>>;
+type Message = Awaited<ReturnType<typeof loadMessages>>[number];
 
 /** The in-app address of a message: its channel (or DM, course discussion, class) with the message to scroll to. */
 export async function messageUrl(q: Db, message: Pick<Message, 'id' | 'channel_id' | 'kind' | 'community_id'>): Promise<string> {
@@ -87,22 +87,33 @@ export async function readsChannel(q: Db, channelId: string, userId: string): Pr
   return (await channelReaders(q, channelId, [userId])).has(userId);
 }
 
-/** Which of `userIds` may read the message's channel now and have not blocked its author. */
-async function hearers(q: Db, message: Message, userIds: readonly string[]): Promise<Set<string>> {
-  if (userIds.length === 0) return new Set();
+/**
+ * Of each message's would-be recipients, those who may read its channel now and have not blocked its author: one
+ * block query and one access query for all the messages.
+ */
+async function hearers(q: Db, wanted: readonly { message: Message; userIds: readonly string[] }[]): Promise<Set<string>> {
+  const heard = new Set<string>();
+  const userIds = [...new Set(wanted.flatMap((w) => w.userIds))];
+  if (userIds.length === 0) return heard;
   const blocking = await q
     .selectFrom('user_blocks')
-    .select('blocker_id')
-    .where('blocker_id', 'in', [...userIds])
-    .where('blocked_id', '=', message.author_id)
+    .select(['blocker_id', 'blocked_id'])
+    .where('blocker_id', '=', sql<string>`any(${uuids(userIds)})`)
+    .where('blocked_id', '=', sql<string>`any(${uuids([...new Set(wanted.map((w) => w.message.author_id))])})`)
     .execute();
-  const blockers = new Set(blocking.map((b) => b.blocker_id));
-  return channelReaders(
-    q,
-    message.channel_id,
-    userIds.filter((userId) => !blockers.has(userId)),
+  const blocked = new Set(blocking.map((b) => accessKey(b.blocker_id, b.blocked_id)));
+  const unblocked = wanted.flatMap(({ message, userIds: theirs }) =>
+    theirs.filter((userId) => !blocked.has(accessKey(userId, message.author_id))).map((userId) => ({ userId, message })),
   );
+  const access = await loadChannelAccessMany(q, unblocked.map(({ userId, message }) => ({ userId, channelId: message.channel_id })));
+  for (const { userId, message } of unblocked) {
+    const theirs = access.get(accessKey(userId, message.channel_id));
+    if (theirs && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs)) heard.add(hearerKey(userId, message.id));
+  }
+  return heard;
 }
+/** A recipient who may hear of a message. */
+const hearerKey = (userId: string, messageId: string) => `${userId}:${messageId}`;
 
 function titleOf(kind: NotificationKind, message: Message): string {
   const where = message.kind === 'channel' && message.name ? ` in #${message.name}` : '';
@@ -111,33 +122,48 @@ function titleOf(kind: NotificationKind, message: Message): string {
   return `${message.display_name} sent you a message`;
 }
 
-/** Notifies everyone a stored message concerns; safe to run again (each notification is stored once). */
-export async function notifyAboutMessage(deps: Deps, messageId: string): Promise<number> {
+/**
+ * Notifies everyone the stored messages concern, in as few statements as the batch allows (one notify() for all);
+ * safe to run again (each notification is stored once). Returns how many notifications were new.
+ */
+export async function notifyAboutMessages(deps: Deps, messageIds: readonly string[]): Promise<number> {
+  if (messageIds.length === 0) return 0;
   const q = db(deps.orm.em.fork());
-  const message = await loadMessage(q, messageId);
-  if (!message || message.deleted_at || message.hidden_at) return 0;
-  const url = await messageUrl(q, message);
-  const found = await recipients(q, message);
-  const dmTo = [...found].filter(([, kind]) => kind === 'dm').map(([userId]) => userId);
-  const looking = dmTo.length ? await deps.presence.focusedUsers(dmTo) : new Set<string>();
-  const told = [...found].filter(([userId, kind]) => !(kind === 'dm' && looking.has(userId)));
-  const hear = await hearers(q, message, told.map(([userId]) => userId));
+  const messages = (await loadMessages(q, messageIds)).filter((m) => !m.deleted_at && !m.hidden_at);
+  const wanted: { message: Message; url: string; told: [string, 'mention' | 'reply' | 'dm'][] }[] = [];
+  for (const message of messages) {
+    const found = await recipients(q, message);
+    const dmTo = [...found].filter(([, kind]) => kind === 'dm').map(([userId]) => userId);
+    const looking = dmTo.length ? await deps.presence.focusedUsers(dmTo) : new Set<string>();
+    const told = [...found].filter(([userId, kind]) => !(kind === 'dm' && looking.has(userId)));
+    if (told.length) wanted.push({ message, url: await messageUrl(q, message), told });
+  }
+  const hear = await hearers(
+    q,
+    wanted.map(({ message, told }) => ({ message, userIds: told.map(([userId]) => userId) })),
+  );
   const items: NewNotification[] = [];
-  for (const [userId, kind] of told) {
-    if (!hear.has(userId)) continue;
-    items.push({
-      userId,
-      kind,
-      sourceKey: `message:${message.id}`,
-      actorId: message.author_id,
-      communityId: message.community_id,
-      subjectType: 'message',
-      subjectId: message.id,
-      title: titleOf(kind, message),
-      body: message.body,
-      url,
-    });
+  for (const { message, url, told } of wanted) {
+    for (const [userId, kind] of told) {
+      if (!hear.has(hearerKey(userId, message.id))) continue;
+      items.push({
+        userId,
+        kind,
+        sourceKey: `message:${message.id}`,
+        actorId: message.author_id,
+        communityId: message.community_id,
+        subjectType: 'message',
+        subjectId: message.id,
+        title: titleOf(kind, message),
+        body: message.body,
+        url,
+      });
+    }
   }
   return notify(deps, items);
 }
 
+/** notifyAboutMessages for one message. */
+export function notifyAboutMessage(deps: Deps, messageId: string): Promise<number> {
+  return notifyAboutMessages(deps, [messageId]);
+}
