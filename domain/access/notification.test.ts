@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCommunity, seedWorld } from '../../test/communities.ts';
 import { dbOf, startNode, type RunningNode } from '../../test/nodes.ts';
-import { countUnread } from '../notifications/inbox.ts';
+import { countUnread, countUnreadOf } from '../notifications/inbox.ts';
 import { notificationVisibleTo } from './notification.ts';
 
 /*
@@ -91,6 +91,28 @@ describe('notification visibility narrowed to subject types', () => {
     expect(await countUnread(q, reader.user.id)).toBe(expected.size);
     const read = [rows[0]!.id, rows[8]!.id, rows[3]!.id];
     await q.updateTable('notifications').set({ read_at: new Date() }).where('id', 'in', read).execute();
-    expect(await countUnread(q, reader.user.id)).toBe([...expected].filter((id) => !read.includes(id)).length);
+    const readerCount = [...expected].filter((id) => !read.includes(id)).length;
+    expect(await countUnread(q, reader.user.id)).toBe(readerCount);
+
+    // Several recipients in one call each get their own count: the author may read the private community's channel.
+    const toAuthor = (i: number, type: string, id: string) => ({
+      id: crypto.randomUUID(),
+      user_id: author.user.id,
+      kind: 'mention',
+      source_key: `t:author:${i}`,
+      actor_id: reader.user.id,
+      subject_type: type,
+      subject_id: id,
+      title: `a${i}`,
+      url: '/app',
+    });
+    await q.insertInto('notifications').values([toAuthor(1, 'message', about[6]!.id), toAuthor(2, 'community', elsewhere.communityId)]).execute();
+    expect(await countUnreadOf(q, [reader.user.id, author.user.id, blocked.user.id])).toEqual(
+      new Map([
+        [reader.user.id, readerCount],
+        [author.user.id, 2],
+        [blocked.user.id, 0],
+      ]),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { expressionBuilder, sql, type Expression, type QueryCreator, type SqlBool } from 'kysely';
-import type { DB } from '../../orm/db.ts';
+import { uuids, type DB } from '../../orm/db.ts';
 import { accessKey, ChannelPolicy, loadChannelAccessMany, readableChannelIds } from './channel.ts';
 import { classroomVisibleTo } from './classroom.ts';
 import { communityVisibleTo } from './community.ts';
@@ -93,46 +93,54 @@ export function notificationVisibleTo(q: QueryCreator<DB>, userId: string, subje
 /**
  * How many of `userId`'s unread notifications they may still see: notificationVisibleTo asked another way, cheap to plan
  * (the unread count is sent with every notification stored, so this runs as often as mentions are made, and the
- * whole predicate is planned anew each time). One statement counts the unread ones by subject type and, for those
- * about live messages (not deleted or hidden) whose actor they have not blocked, by channel; the channels are judged
- * by ChannelPolicy.read over the access the send path loads, and the other types present by the predicate narrowed to
- * them (usually none).
+ * whole predicate is planned anew each time). See countVisibleUnreadOf.
  */
 export async function countVisibleUnread(source: Queries, userId: string): Promise<number> {
+  return (await countVisibleUnreadOf(source, [userId])).get(userId) ?? 0;
+}
+
+/**
+ * countVisibleUnread for several recipients at once. One statement counts their unread notifications by recipient and
+ * subject type and, for those about live messages (not deleted or hidden) whose actor the recipient has not blocked,
+ * by channel; the (recipient, channel) pairs are judged by ChannelPolicy.read over the access the send path loads (one
+ * statement for all), and the other types present by the predicate narrowed to them, per recipient (usually none).
+ */
+export async function countVisibleUnreadOf(source: Queries, userIds: readonly string[]): Promise<Map<string, number>> {
   const q = queriesOf(source);
+  const totals = new Map(userIds.map((userId) => [userId, 0]));
+  if (userIds.length === 0) return totals;
   const groups = await q
     .selectFrom('notifications as n')
     .leftJoin('messages as m', (join) =>
       join.onRef('m.id', '=', 'n.subject_id').on('n.subject_type', '=', 'message').on('m.deleted_at', 'is', null).on('m.hidden_at', 'is', null),
     )
-    .select(['n.subject_type', 'm.channel_id', sql<number>`count(*)::int`.as('n')])
-    .where('n.user_id', '=', userId)
+    .select(['n.user_id', 'n.subject_type', 'm.channel_id', sql<number>`count(*)::int`.as('n')])
+    .where('n.user_id', '=', sql<string>`any(${uuids(userIds)})`)
     .where('n.read_at', 'is', null)
     .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('user_blocks as b').select('b.blocker_id').where('b.blocker_id', '=', userId).whereRef('b.blocked_id', '=', 'n.actor_id'))),
+      eb.not(eb.exists(eb.selectFrom('user_blocks as b').select('b.blocker_id').whereRef('b.blocker_id', '=', 'n.user_id').whereRef('b.blocked_id', '=', 'n.actor_id'))),
     )
-    .groupBy(['n.subject_type', 'm.channel_id'])
+    .groupBy(['n.user_id', 'n.subject_type', 'm.channel_id'])
     .execute();
-  const perChannel = groups.flatMap((g) => (g.subject_type === 'message' && g.channel_id !== null ? [{ channelId: g.channel_id, n: g.n }] : []));
-  const others = [...new Set(groups.filter((g) => g.subject_type !== 'message').map((g) => g.subject_type))];
-  let total = 0;
+  const perChannel = groups.flatMap((g) => (g.subject_type === 'message' && g.channel_id !== null ? [{ userId: g.user_id, channelId: g.channel_id, n: g.n }] : []));
   if (perChannel.length) {
-    const access = await loadChannelAccessMany(q, perChannel.map(({ channelId }) => ({ userId, channelId })));
-    const viewer = { userId, sessionId: '', role: 'user' as const };
-    for (const { channelId, n } of perChannel) {
+    const access = await loadChannelAccessMany(q, perChannel.map(({ userId, channelId }) => ({ userId, channelId })));
+    for (const { userId, channelId, n } of perChannel) {
       const theirs = access.get(accessKey(userId, channelId));
-      if (theirs && ChannelPolicy.read(viewer, theirs)) total += n;
+      if (theirs && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs)) totals.set(userId, totals.get(userId)! + n);
     }
   }
-  if (others.length) {
+  const others = new Map<string, Set<string>>();
+  for (const g of groups) if (g.subject_type !== 'message') others.set(g.user_id, (others.get(g.user_id) ?? new Set()).add(g.subject_type));
+  for (const [userId, types] of others) {
     const row = await q
       .selectFrom('notifications as n')
       .select(sql<number>`count(*)::int`.as('n'))
       .where('n.user_id', '=', userId)
       .where('n.read_at', 'is', null)
-      .where(notificationVisibleTo(q, userId, others))
+      .where(notificationVisibleTo(q, userId, [...types]))
       .executeTakeFirstOrThrow();
-    total += row.n;
+    totals.set(userId, totals.get(userId)! + row.n);
   }
-  return total;
+  return totals;
 }

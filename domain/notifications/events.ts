@@ -15,7 +15,13 @@ declare module '../shared/events.ts' {
      * A notification was stored for `userId`: once for each notification, except an aggregated one ("Ana and 4 others
      * reacted"), emitted again with the same id each time it is renewed (devices replace it).
      */
-    'notification.created': { userId: string; notification: NotificationDto; unreadCount: number };
+    'notification.created': {
+      userId: string;
+      notification: NotificationDto;
+      unreadCount: number;
+      /** Whether the recipient had a device subscribed to push when it was stored (web push looks no further if not). */
+      pushDevices: boolean;
+    };
     /** Notifications `userId` may no longer see (what they were about is gone, or their access to it). */
     'notification.removed': { userId: string; ids: string[]; unreadCount: number };
     /** `userId` read notifications on one device; the others follow. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MarkNotificationsReadInput, NotificationDto, NotificationKind, NotificationList } from '../../contracts/notifications.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { countVisibleUnread, notificationVisibleTo } from '../access/notification.ts';
+import { countVisibleUnread, countVisibleUnreadOf, notificationVisibleTo } from '../access/notification.ts';
 import { decodeCursor, encodeCursor } from '../communities/cursor.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import './events.ts';
@@ -21,6 +21,11 @@ function visibleRows(q: Db, userId: string, subjects?: readonly string[]) {
 /** The recipient's unread notifications they may still see (see countVisibleUnread). */
 export function countUnread(q: Db, userId: string): Promise<number> {
   return countVisibleUnread(q, userId);
+}
+
+/** countUnread for several recipients at once. */
+export function countUnreadOf(q: Db, userIds: readonly string[]): Promise<Map<string, number>> {
+  return countVisibleUnreadOf(q, userIds);
 }
 
 /** Notifications by id, as the wire shows them (in the order of `ids`; ones not visible to `userId` left out). */

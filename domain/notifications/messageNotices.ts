@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { db, uuids } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -38,9 +39,12 @@ const LEFT_BEHIND_MS = 10_000;
 const GIVE_UP_AFTER = 10;
 const SWEEP_BATCH = 100;
 /** Notes made into notifications together, at most. */
-const LIVE_BATCH = 20;
-/** How long notes gather before a batch is made of them. */
+const LIVE_BATCH = 50;
+/** How long notes gather before a batch is made of them: briefly while the node is idle, longer while it is busy. */
 const COALESCE_MS = 25;
+const BUSY_COALESCE_MS = 500;
+/** Event-loop utilisation (since the last batch) above which the node counts as busy. */
+const BUSY_ELU = 0.6;
 /** Noted messages a node holds in memory at most; beyond that it leaves them to the sweep. */
 const MAX_QUEUED = 10_000;
 const TASK = 'notifications.message_notices' as const;
@@ -86,8 +90,10 @@ export interface MessageNoticeWorker {
 
 /**
  * The sending node's worker for its own notes (see above). It works in the background, one batch at a time: notes
- * gather for COALESCE_MS after the first one arrives, then up to LIVE_BATCH of them are made into notifications
- * together. Under load that turns many mentions into few statements, and chat keeps the rest of the node.
+ * gather for COALESCE_MS after the first one arrives (BUSY_COALESCE_MS while the node's event loop is busy), then up
+ * to LIVE_BATCH of them are made into notifications together. Under load that turns many mentions into few
+ * statements (one count and one access query for all recipients, one insert for all notifications), and chat keeps
+ * the rest of the node; a notification then arrives up to half a second after its message.
  */
 export function messageNoticeWorker(deps: Deps): MessageNoticeWorker {
   const queue: string[] = [];
@@ -101,9 +107,13 @@ export function messageNoticeWorker(deps: Deps): MessageNoticeWorker {
         if (queue.length) start();
       });
   };
+  let since = performance.eventLoopUtilization();
   const loop = async () => {
     while (queue.length) {
-      await new Promise((resolve) => setTimeout(resolve, COALESCE_MS));
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, since).utilization > BUSY_ELU;
+      since = now;
+      await new Promise((resolve) => setTimeout(resolve, busy ? BUSY_COALESCE_MS : COALESCE_MS));
       await workThroughNotices(deps, queue.splice(0, LIVE_BATCH));
     }
   };

@@ -3,7 +3,7 @@ import type { NotificationDto, NotificationKind } from '../../contracts/notifica
 import { db, type Db } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
 import './events.ts';
-import { countUnread, notificationDto } from './inbox.ts';
+import { countUnreadOf, notificationDto } from './inbox.ts';
 import { loadPreferencesOf, wants, type Preferences } from './preferences.ts';
 
 /** One notification to store: `sourceKey` names what caused it, so (recipient, kind, source) is stored once. */
@@ -47,12 +47,24 @@ function rowOf(deps: Deps, n: NewNotification, at: Date, prefs: Preferences) {
   };
 }
 
-/** Tells the recipient's devices about stored notifications, with their unread count after them. */
-async function announce(deps: Deps, q: Db, created: readonly NotificationDto[], userId: string): Promise<void> {
-  if (created.length === 0) return;
-  const unreadCount = await countUnread(q, userId);
-  for (const notification of created) await deps.events.emit('notification.created', { userId, notification, unreadCount });
+/** Stored notifications as announced: to whom, as the wire shows them, and whether the recipient has push devices. */
+interface Stored {
+  userId: string;
+  notification: NotificationDto;
+  pushDevices: boolean;
 }
+
+/** Tells the recipients' devices about stored notifications, each with its recipient's unread count after them. */
+async function announce(deps: Deps, q: Db, stored: readonly Stored[]): Promise<void> {
+  if (stored.length === 0) return;
+  const counts = await countUnreadOf(q, [...new Set(stored.map((s) => s.userId))]);
+  for (const { userId, notification, pushDevices } of stored) {
+    await deps.events.emit('notification.created', { userId, notification, unreadCount: counts.get(userId) ?? 0, pushDevices });
+  }
+}
+
+/** Whether the recipient of the notification row `n` has a device subscribed to push (read with the row it belongs to). */
+const pushDevicesOf = sql<boolean>`exists (select 1 from push_subscriptions as s where s.user_id = n.user_id)`;
 
 /**
  * Stores notifications, each exactly once (a repeated call — a retried job, another node — inserts nothing), and tells
@@ -86,11 +98,13 @@ export async function notify(deps: Deps, items: readonly NewNotification[]): Pro
     .selectFrom('n')
     .leftJoin('users as a', 'a.id', 'n.actor_id')
     .selectAll('n')
-    .select('a.display_name')
+    .select(['a.display_name', pushDevicesOf.as('push_devices')])
     .execute();
-  for (const userId of new Set(inserted.map((row) => row.user_id))) {
-    await announce(deps, q, inserted.filter((row) => row.user_id === userId).map(notificationDto), userId);
-  }
+  await announce(
+    deps,
+    q,
+    inserted.map((row) => ({ userId: row.user_id, notification: notificationDto(row), pushDevices: row.push_devices })),
+  );
   return inserted.length;
 }
 
@@ -133,14 +147,14 @@ export async function upsertNotification(deps: Deps, n: NewNotification, options
             ),
         )
         // xmax is 0 on a row this statement inserted, and set on one it updated.
-        .returning(['id', 'kind', 'title', 'body', 'url', 'actor_id', 'community_id', 'created_at', 'read_at', sql<boolean>`xmax = 0`.as('inserted')]),
+        .returning(['id', 'user_id', 'kind', 'title', 'body', 'url', 'actor_id', 'community_id', 'created_at', 'read_at', sql<boolean>`xmax = 0`.as('inserted')]),
     )
     .selectFrom('n')
     .leftJoin('users as a', 'a.id', 'n.actor_id')
     .selectAll('n')
-    .select('a.display_name')
+    .select(['a.display_name', pushDevicesOf.as('push_devices')])
     .executeTakeFirst();
   if (!row || (!row.inserted && !options.renew)) return false;
-  await announce(deps, q, [notificationDto(row)], n.userId);
+  await announce(deps, q, [{ userId: n.userId, notification: notificationDto(row), pushDevices: row.push_devices }]);
   return true;
 }

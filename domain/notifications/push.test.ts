@@ -72,7 +72,7 @@ describe('web push', () => {
 
     // The same notification.created again (a repeated event, another node): nothing more is sent.
     const [dto] = (await ok(call(node, 'GET', '/notifications', user))).data;
-    await node.node.deps.events.emit('notification.created', { userId: user.user.id, notification: dto, unreadCount: 1 });
+    await node.node.deps.events.emit('notification.created', { userId: user.user.id, notification: dto, unreadCount: 1, pushDevices: true });
     expect(await Promise.all([pushNotification(node.node.deps, user.user.id, dto), pushNotification(node.node.deps, user.user.id, dto)])).toEqual([0, 0]);
     expect(pushesTo(devices)).toHaveLength(2);
   });

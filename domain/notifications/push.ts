@@ -120,7 +120,7 @@ export async function pushNotification(deps: Deps, userId: string, notification:
 /** Web push: sends new notifications to the recipient's subscribed devices (VAPID), per their preferences. */
 export function registerPushDelivery(bus: EventBus, deps: Deps): void {
   if (!deps.push) return;
-  bus.on('notification.created', async ({ userId, notification }) => {
-    await pushNotification(deps, userId, notification);
+  bus.on('notification.created', async ({ userId, notification, pushDevices }) => {
+    if (pushDevices) await pushNotification(deps, userId, notification);
   });
 }
