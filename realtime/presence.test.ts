@@ -20,7 +20,7 @@ import { startNode, type RunningNode } from '../test/nodes.ts';
 
 type Update = EventPayload<'presence:updated'>;
 // Wide enough that many sockets reconnecting at once fit in it on a busy machine (the suite runs three files at once).
-const COALESCE_MS = 800;
+const COALESCE_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('presence on one node (in-process store)', () => {
