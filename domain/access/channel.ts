@@ -259,6 +259,21 @@ export async function loadChannelAccessMany(
   return result;
 }
 
+/**
+ * Of many (user, channel) pairs, those whose user may read the channel now (ChannelPolicy.read over the access
+ * loadChannelAccessMany loads, in one statement): a set of `accessKey`s. Each user is judged as themself, without a
+ * platform role — what they take part in, not what an administrator could open.
+ */
+export async function readableChannelPairs(source: Queries, pairs: readonly { userId: string; channelId: string }[]): Promise<Set<string>> {
+  const access = await loadChannelAccessMany(source, pairs);
+  const readable = new Set<string>();
+  for (const { userId, channelId } of pairs) {
+    const theirs = access.get(accessKey(userId, channelId));
+    if (theirs && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs)) readable.add(accessKey(userId, channelId));
+  }
+  return readable;
+}
+
 export async function loadChannelAccess(source: Queries, userId: string, channelId: string): Promise<ChannelAccess | null> {
   return (await loadChannelAccessMany(source, [{ userId, channelId }])).get(accessKey(userId, channelId)) ?? null;
 }

@@ -1,6 +1,6 @@
 import { expressionBuilder, sql, type Expression, type QueryCreator, type SqlBool } from 'kysely';
 import { uuids, type DB } from '../../orm/db.ts';
-import { accessKey, ChannelPolicy, loadChannelAccessMany, readableChannelIds } from './channel.ts';
+import { accessKey, readableChannelIds, readableChannelPairs } from './channel.ts';
 import { classroomVisibleTo } from './classroom.ts';
 import { communityVisibleTo } from './community.ts';
 import { courseAuthoredBy, courseVisibleTo } from './course.ts';
@@ -124,11 +124,8 @@ export async function countVisibleUnreadOf(source: Queries, userIds: readonly st
     .execute();
   const perChannel = groups.flatMap((g) => (g.subject_type === 'message' && g.channel_id !== null ? [{ userId: g.user_id, channelId: g.channel_id, n: g.n }] : []));
   if (perChannel.length) {
-    const access = await loadChannelAccessMany(q, perChannel.map(({ userId, channelId }) => ({ userId, channelId })));
-    for (const { userId, channelId, n } of perChannel) {
-      const theirs = access.get(accessKey(userId, channelId));
-      if (theirs && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs)) totals.set(userId, totals.get(userId)! + n);
-    }
+    const readable = await readableChannelPairs(q, perChannel);
+    for (const { userId, channelId, n } of perChannel) if (readable.has(accessKey(userId, channelId))) totals.set(userId, totals.get(userId)! + n);
   }
   const others = new Map<string, Set<string>>();
   for (const g of groups) if (g.subject_type !== 'message') others.set(g.user_id, (others.get(g.user_id) ?? new Set()).add(g.subject_type));

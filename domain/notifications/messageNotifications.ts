@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { NotificationKind } from '../../contracts/notifications.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
-import { accessKey, ChannelPolicy, loadChannelAccessMany } from '../access/channel.ts';
+import { accessKey, readableChannelPairs } from '../access/channel.ts';
 import type { Deps } from '../shared/deps.ts';
 import './events.ts';
 import { notify, type NewNotification } from './notify.ts';
@@ -73,13 +73,8 @@ async function recipients(q: Db, message: Message): Promise<Map<string, 'mention
  * in one statement).
  */
 export async function channelReaders(q: Db, channelId: string, userIds: readonly string[]): Promise<Set<string>> {
-  const access = await loadChannelAccessMany(q, userIds.map((userId) => ({ userId, channelId })));
-  return new Set(
-    userIds.filter((userId) => {
-      const theirs = access.get(accessKey(userId, channelId));
-      return theirs !== undefined && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs);
-    }),
-  );
+  const readable = await readableChannelPairs(q, userIds.map((userId) => ({ userId, channelId })));
+  return new Set(userIds.filter((userId) => readable.has(accessKey(userId, channelId))));
 }
 
 /** Whether `userId` may read the channel now. */
@@ -101,17 +96,16 @@ async function hearers(q: Db, wanted: readonly { message: Message; userIds: read
     .where('blocker_id', '=', sql<string>`any(${uuids(userIds)})`)
     .where('blocked_id', '=', sql<string>`any(${uuids([...new Set(wanted.map((w) => w.message.author_id))])})`)
     .execute();
-  const blocked = new Set(blocking.map((b) => accessKey(b.blocker_id, b.blocked_id)));
+  const blocked = new Set(blocking.map((b) => blockKey(b.blocker_id, b.blocked_id)));
   const unblocked = wanted.flatMap(({ message, userIds: theirs }) =>
-    theirs.filter((userId) => !blocked.has(accessKey(userId, message.author_id))).map((userId) => ({ userId, message })),
+    theirs.filter((userId) => !blocked.has(blockKey(userId, message.author_id))).map((userId) => ({ userId, message })),
   );
-  const access = await loadChannelAccessMany(q, unblocked.map(({ userId, message }) => ({ userId, channelId: message.channel_id })));
-  for (const { userId, message } of unblocked) {
-    const theirs = access.get(accessKey(userId, message.channel_id));
-    if (theirs && ChannelPolicy.read({ userId, sessionId: '', role: 'user' }, theirs)) heard.add(hearerKey(userId, message.id));
-  }
+  const readable = await readableChannelPairs(q, unblocked.map(({ userId, message }) => ({ userId, channelId: message.channel_id })));
+  for (const { userId, message } of unblocked) if (readable.has(accessKey(userId, message.channel_id))) heard.add(hearerKey(userId, message.id));
   return heard;
 }
+/** A block of `blocked` by `blocker`. */
+const blockKey = (blocker: string, blocked: string) => `${blocker}:${blocked}`;
 /** A recipient who may hear of a message. */
 const hearerKey = (userId: string, messageId: string) => `${userId}:${messageId}`;
 
