@@ -120,8 +120,16 @@ describe.skipIf(!haveChromium)('moderation in real browsers', () => {
 
       // Sam's report is retaliation; the owner times Mia out anyway, to see the timeout land: Mia is told at once,
       // and a message she tries to send is refused with the server's reason.
+      // The moderator looks at every case while acting: the filter they chose stays through the actions' page updates.
+      const filterButton = (name: string) => owner.page.getByRole('group', { name: 'Show cases' }).getByRole('button', { name, exact: true });
+      await filterButton('All').click();
       await act(owner.page, 'Hello everyone', 'Time out', 'Testing the timeout', '10');
       await owner.page.getByTestId('action-result').getByText('Done: timed out.').waitFor();
+      expect(await filterButton('All').getAttribute('aria-pressed')).toBe('true');
+      await queueCase(owner.page, 'Hello everyone').getByText('Resolved').waitFor();
+      expect(await queueCase(owner.page, 'Buy cheap followers now!!!').count()).toBe(1);
+      await filterButton('Needs action').click();
+      await expect.poll(() => queueCase(owner.page, 'Hello everyone').count(), AT_ONCE).toBe(0);
       await mia.page.getByTestId('notice-timed_out').waitFor(AT_ONCE);
       expect(await mia.page.getByTestId('notice-timed_out').textContent()).toContain(`A moderator of ${community} timed you out`);
       await mia.page.getByRole('textbox', { name: 'Message #general' }).fill('Can I still talk?');
@@ -152,7 +160,7 @@ describe.skipIf(!haveChromium)('moderation in real browsers', () => {
       // The console shows the outcome, and the queue updated live: nothing in it needs action any more.
       await owner.page.getByTestId('case-resolution').getByText(/banned/).waitFor(AT_ONCE);
       await expect.poll(() => owner.page.getByRole('list', { name: 'Cases' }).getByTestId('case').count(), AT_ONCE).toBe(0);
-      await owner.page.getByRole('button', { name: 'Resolved' }).click();
+      await filterButton('Resolved').click();
       await queueCase(owner.page, 'Buy cheap followers now!!!').waitFor();
 
       // Sam cannot come back: the community page offers no way in.

@@ -104,7 +104,12 @@ export class ModerationQueue extends LiveStore {
 
   /** A case as an action or the detail page returned it. */
   apply(kase: CaseDto): void {
-    if (mergeCases(this.#all, [kase])) this.#publish();
+    this.merge([kase]);
+  }
+
+  /** Cases read elsewhere (the page's data read again); the newest copy of each wins. */
+  merge(cases: readonly CaseDto[]): void {
+    if (mergeCases(this.#all, cases)) this.#publish();
   }
 
   /** The moderator opened the case: it is no longer new. */
