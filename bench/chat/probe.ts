@@ -7,11 +7,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { ProbeReply } from './protocol.ts';
 
 const send = process.send?.bind(process);
+
+// Stalls between two probes (a step): the longest event-loop delay and the garbage collector's pauses.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauses.count++;
+    gcPauses.totalMs += entry.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 let profiler: Session | undefined;
 
 /** BENCH_CPU_PROFILE: a V8 CPU profile of just the measured steps, through the inspector of this process. */
@@ -58,7 +70,14 @@ if (send) {
       memory: process.memoryUsage(),
       cpu: process.cpuUsage(),
       elu: { idle: elu.idle, active: elu.active, utilization: elu.utilization },
+      sinceLastProbe: {
+        loopDelayMaxMs: +(loopDelay.max / 1e6).toFixed(1),
+        loopDelayP99Ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),
+        gc: { count: gcPauses.count, totalMs: +gcPauses.totalMs.toFixed(1), maxMs: +gcPauses.maxMs.toFixed(1) },
+      },
     };
+    loopDelay.reset();
+    Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0 });
     send(reply);
   });
   process.on('disconnect', () => process.exit(0));

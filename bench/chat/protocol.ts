@@ -89,6 +89,8 @@ export interface ProbeReply {
   cpu: NodeJS.CpuUsage;
   /** Event-loop utilisation since process start (idle, active, utilization), to diff between probes. */
   elu: { idle: number; active: number; utilization: number };
+  /** Since the previous probe: the longest event-loop delay (10 ms resolution) and the garbage collector's pauses. */
+  sinceLastProbe?: { loopDelayMaxMs: number; loopDelayP99Ms: number; gc: { count: number; totalMs: number; maxMs: number } };
 }
 
 /** The message body carries everything a receiver needs; no '@', so Edulure's mention lookup is not triggered. */

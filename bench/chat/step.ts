@@ -63,6 +63,8 @@ export interface StepResult {
     other: number;
   };
   eventLoopUtilization: number[];
+  /** Per server: the longest event-loop delay and the garbage collector's pauses during the step. */
+  stalls?: ProbeReply['sinceLastProbe'][];
   /** Edulure: PostgreSQL commits per sent message in this step. */
   commitsPerMessage?: number | null;
   /** Edulure: statements with the most execution time in this step (pg_stat_statements; lock waits count as time). */
@@ -240,6 +242,7 @@ export async function runStep(
       other: cpuPercent(Math.max(0, processBusy - ours(cpuBefore, cpuAfter)), wallMs),
     },
     eventLoopUtilization: cpuAfter.elu.map((b, n) => elu(cpuBefore.elu[n]!, b)),
+    stalls: cpuAfter.elu.map((b) => b.sinceLastProbe),
     ...(commits !== null ? { commitsPerMessage: +(commits / Math.max(1, sum('sent'))).toFixed(2) } : {}),
     ...(pgBefore && pgAfter ? pgDelta(pgBefore, pgAfter, Math.max(1, sum('sent'))) : {}),
     disconnects: reports.reduce((n, r) => n + r.disconnects, 0),
