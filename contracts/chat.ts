@@ -20,6 +20,11 @@ export const MessageDto = z
     author: UserRef,
     /** Empty once deleted. */
     body: z.string(),
+    /**
+     * The body rendered as safe HTML (markdown subset of posts, links), present only when the body has markup or a
+     * URL; without it the body is plain text to show as is.
+     */
+    html: z.string().optional(),
     replyToId: z.uuid().nullable(),
     threadCount: z.number().int(),
     reactions: z.array(ReactionDto),

@@ -57,6 +57,39 @@ describe('sending', () => {
     expect(history.body.data.map((m) => m.id).sort()).toEqual(acks.map((m) => m.id).sort());
   });
 
+  it('presents html only for bodies with markup or a link, the same in the ack, the room, history and after an edit', async () => {
+    const alice = await registerUser(node.url, { displayName: 'Alice Markup' });
+    const bob = await registerUser(node.url, { displayName: 'Bob Markup' });
+    const { channels } = await communityWith(alice, bob);
+    const a = await socketFor(alice.accessToken);
+    const b = await socketFor(bob.accessToken);
+    await emitOk(a, 'channel:join', { channelId: channels.general, afterSeq: 0 });
+    await emitOk(b, 'channel:join', { channelId: channels.general, afterSeq: 0 });
+    const received = collect(b, 'message:created');
+    const send = (body: string, i: number) =>
+      emitOk(a, 'message:send', { channelId: channels.general, clientId: `markup-${i}-${alice.user.id}`, body });
+
+    const plain = await send('just words, nothing else', 1);
+    const link = await send('see https://example.org/a?b=1 and **this**', 2);
+    const script = await send('`code` <script>alert(1)</script>', 3);
+    expect(plain).not.toHaveProperty('html');
+    expect(link.html).toBe(
+      '<p>see <a href="https://example.org/a?b=1" rel="nofollow noopener noreferrer" target="_blank">https://example.org/a?b=1</a> and <strong>this</strong></p>',
+    );
+    expect(script.html).toBe('<p><code>code</code> &lt;script&gt;alert(1)&lt;/script&gt;</p>');
+
+    await eventually(() => received.length === 3, 3000, 'deliveries');
+    expect(received.map((e) => e.message.html)).toEqual([undefined, link.html, script.html]);
+    const history = await call<MessagePage>(node, 'GET', `/channels/${channels.general}/messages?afterSeq=0&limit=10`, bob);
+    expect(history.body.data.map((m) => m.html)).toEqual([undefined, link.html, script.html]);
+
+    // An edit renders again: markup gained, then lost.
+    const edited = await emitOk(a, 'message:edit', { messageId: plain.id, body: 'now *emphasised*' });
+    expect(edited.html).toBe('<p>now <em>emphasised</em></p>');
+    const flattened = await emitOk(a, 'message:edit', { messageId: link.id, body: 'no link any more' });
+    expect(flattened).not.toHaveProperty('html');
+  });
+
   it('is idempotent on clientId: a retry returns the original and broadcasts nothing new', async () => {
     const alice = await registerUser(node.url);
     const { channels } = await communityWith(alice);

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { ChannelEvent, MessageDto, ReactionDto } from '../../contracts/chat.ts';
 import { uuids, type Db } from '../../orm/db.ts';
+import { chatMessageHtml } from '../content/markdown.ts';
 import type { ChannelEventOf } from './events.ts';
 
 function selectMessageRows(q: Db, ids: readonly string[]) {
@@ -84,7 +85,14 @@ export async function loadMessage(q: Db, id: string, view: HiddenView = false): 
 /** A hidden message as members get it: nothing of its content, like a deleted one (what goes to a whole room). */
 export function concealHidden(message: MessageDto): MessageDto {
   if (!message.hidden) return message;
-  return { ...message, body: '', reactions: [], mentions: [], pinned: false };
+  const { html: _html, ...rest } = message;
+  return { ...rest, body: '', reactions: [], mentions: [], pinned: false };
+}
+
+/** The `html` of a message with this body: present only when the body has markup or a URL (see chatMessageHtml). */
+export function messageHtmlField(body: string): { html?: string } {
+  const html = body ? chatMessageHtml(body) : undefined;
+  return html === undefined ? {} : { html };
 }
 
 function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: string[]): MessageDto {
@@ -96,6 +104,7 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
     clientId: row.client_id,
     author: { id: row.author_id, displayName: row.author_name },
     body: deleted ? '' : row.body,
+    ...(deleted ? {} : messageHtmlField(row.body)),
     replyToId: row.reply_to_id,
     threadCount: row.thread_count,
     reactions: deleted ? [] : reactions,

@@ -8,7 +8,7 @@ import { openAutomodCase } from '../moderation/cases.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
 import { allocateSeqs, writeMessages } from './batchWrites.ts';
-import { createdEvent, loadMessages } from './presentMessages.ts';
+import { createdEvent, loadMessages, messageHtmlField } from './presentMessages.ts';
 import '../notifications/events.ts';
 
 interface Pending {
@@ -317,6 +317,7 @@ function newMessageDto(p: Numbered, displayName: string, createdAt: string): Mes
     clientId: p.item.input.clientId,
     author: { id: p.item.actor.userId, displayName },
     body: p.item.input.body,
+    ...messageHtmlField(p.item.input.body),
     replyToId: p.replyToId,
     threadCount: 0,
     reactions: [],

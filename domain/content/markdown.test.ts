@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, sanitizeContentHtml, type MarkdownProfile } from './markdown.ts';
+import { chatMessageHtml, renderMarkdown, sanitizeContentHtml, type MarkdownProfile } from './markdown.ts';
 
 const post = (source: string) => renderMarkdown(source, { profile: 'post' });
 const lesson = (source: string) => renderMarkdown(source, { profile: 'lesson' });
@@ -10,6 +10,7 @@ const LINK_ATTRS = 'rel="nofollow noopener noreferrer" target="_blank"';
 const POST_TAGS = ['p', 'br', 'strong', 'em', 'code', 'pre', 'ul', 'li', 'blockquote', 'a'];
 const ALLOWED_TAGS: Record<MarkdownProfile, Set<string>> = {
   post: new Set(POST_TAGS),
+  chat: new Set(POST_TAGS),
   lesson: new Set([
     ...POST_TAGS,
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ol', 'hr', 's', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],
@@ -48,7 +49,7 @@ function expectSafe(html: string, profile: MarkdownProfile = 'post') {
   for (const tag of tagsOf(html)) expect(ALLOWED_TAGS[profile], `tag <${tag}> in ${html}`).toContain(tag);
   expectNothingDangerous(html);
   const tags = [...html.matchAll(/<([a-z0-9]+)\s+([a-z][^>]*?)\s*\/?>/g)].map((m) => ({ tag: m[1]!, attrs: m[2]! }));
-  if (profile === 'post') {
+  if (profile === 'post' || profile === 'chat') {
     // The only attributes a post ever carries are a link's fixed ones.
     for (const { attrs } of tags) expect(attrs).toMatch(/^href="https?:\/\/[^"<>\s]*" rel="nofollow noopener noreferrer" target="_blank"$/);
     expect(html).not.toMatch(/href="(?!https?:\/\/)/i);
@@ -342,5 +343,40 @@ describe('sanitizeContentHtml: the second layer holds on its own', () => {
       '<table><thead><tr><th align="center">h</th></tr></thead><tbody><tr><td>c</td></tr></tbody></table>' +
       '<pre><code class="language-py">x</code></pre>';
     expect(sanitizeContentHtml(html, { profile: 'lesson' })).toBe(html);
+  });
+});
+
+describe('chatMessageHtml: the chat profile, only when there is markup', () => {
+  it('plain messages get no html at all (they are shown as text)', () => {
+    for (const body of ['hello there', 'snake_case_name? no: it is one word… 3 * 4 = 12', 'line one\nline two', 'email me at a@b.example', 'a - b > c']) {
+      // A sign of markup may trigger a render, but plain output is dropped again.
+      expect(chatMessageHtml(body), body).toBeUndefined();
+    }
+  });
+
+  it('renders the post subset: emphasis, code, fences, lists, quotes', () => {
+    expect(chatMessageHtml('**bold** and _it_ and `x<y`')).toBe('<p><strong>bold</strong> and <em>it</em> and <code>x&lt;y</code></p>');
+    expect(chatMessageHtml('```\nconst a = 1;\n```')).toBe('<pre><code>const a = 1;</code></pre>');
+    expect(chatMessageHtml('- one\n- two')).toBe('<ul><li>one</li><li>two</li></ul>');
+    expect(chatMessageHtml('> quoted')).toBe('<blockquote><p>quoted</p></blockquote>');
+    expect(chatMessageHtml('# not a heading\n1. not a list *but*')).toBe('<p># not a heading<br />1. not a list <em>but</em></p>');
+  });
+
+  it('links bare http(s) URLs and [text](url) as safe anchors, and nothing else', () => {
+    expect(chatMessageHtml('go to https://example.org/x now')).toBe(
+      `<p>go to <a href="https://example.org/x" ${LINK_ATTRS}>https://example.org/x</a> now</p>`,
+    );
+    expect(chatMessageHtml('[docs](https://example.org/d)')).toBe(`<p><a href="https://example.org/d" ${LINK_ATTRS}>docs</a></p>`);
+    // A refused link stays literal text: plain, so no html at all.
+    expect(chatMessageHtml('[bad](javascript:alert(1))')).toBeUndefined();
+    for (const body of ['[x](javascript:alert(1)) *y*', '[x](//evil.example) *y*', '<a href="https://x.example">*a*</a>']) {
+      expectSafe(chatMessageHtml(body)!, 'chat');
+    }
+  });
+
+  it('escapes raw HTML such as scripts instead of running it', () => {
+    const html = chatMessageHtml('<script>alert(1)</script> **hi** <img src=x onerror=alert(1)>')!;
+    expect(html).toBe('<p>&lt;script&gt;alert(1)&lt;/script&gt; <strong>hi</strong> &lt;img src=x onerror=alert(1)&gt;</p>');
+    expectSafe(html, 'chat');
   });
 });

@@ -1,9 +1,11 @@
 /*
- * The one markdown renderer of every content feature, in two profiles:
+ * The one markdown renderer of every content feature, in three profiles:
  *
  * - `post` (feed posts and comments) — the subset contracts/feed.ts promises: paragraphs, line breaks, **bold**,
  *   *italic*, `code`, fenced code, "-" lists, "> " quotes and http(s) links ([text](url) or a bare URL). Everything else
  *   (headings, ordered lists, tables, images, rules, raw HTML, entities) stays literal text, as it always has.
+ * - `chat` (chat messages) — the `post` subset. Most messages are plain text, so `chatMessageHtml` looks for a sign of
+ *   markup or a URL first and renders nothing for the rest: the send path pays for markdown only when it is used.
  * - `lesson` (course lessons and ebook chapters) — CommonMark plus tables and strikethrough: headings h1–h6, ordered
  *   lists, images (http(s) or our own `/api/v1/assets/…` paths), horizontal rules, code with a `language-*` class,
  *   http(s) and mailto links. Still no raw HTML.
@@ -18,7 +20,7 @@ import markdownit from 'markdown-it';
 import type { MarkdownIt, StateBlock } from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
 
-export type MarkdownProfile = 'post' | 'lesson';
+export type MarkdownProfile = 'post' | 'chat' | 'lesson';
 
 export interface RenderMarkdownOptions {
   profile: MarkdownProfile;
@@ -168,8 +170,10 @@ function sanitizerOptions(urls: UrlRules, profile: MarkdownProfile): sanitizeHtm
   };
 }
 
+const POST_PROFILE = { md: postRenderer(), sanitize: sanitizerOptions(POST_URLS, 'post') };
 const PROFILES: Record<MarkdownProfile, { md: MarkdownIt; sanitize: sanitizeHtml.IOptions }> = {
-  post: { md: postRenderer(), sanitize: sanitizerOptions(POST_URLS, 'post') },
+  post: POST_PROFILE,
+  chat: POST_PROFILE,
   lesson: { md: lessonRenderer(), sanitize: sanitizerOptions(LESSON_URLS, 'lesson') },
 };
 
@@ -181,4 +185,23 @@ export function sanitizeContentHtml(html: string, { profile }: RenderMarkdownOpt
 /** Renders markdown to HTML that is safe to insert into a page. */
 export function renderMarkdown(source: string, { profile }: RenderMarkdownOptions): string {
   return sanitizeHtml(PROFILES[profile].md.render(source), PROFILES[profile].sanitize);
+}
+
+/**
+ * A cheap first look for anything the chat profile would render differently from plain text: emphasis or code marks,
+ * a "-"/"*"/"+" list item or "> " quote at a line start, a [link](…), or an http(s) URL. A false positive only costs a
+ * render; a miss would show markup as typed, so every construct of the profile has its sign here.
+ */
+const CHAT_MARKUP = /[*_`]|\]\(|^\s*(?:[-*+]\s|>)|https?:\/\//im;
+
+/**
+ * A chat message's HTML, only when its body has markup or a URL; undefined for plain text, which clients show as is
+ * (its line breaks kept). Safe to insert: the `chat` profile's two layers apply.
+ */
+export function chatMessageHtml(body: string): string | undefined {
+  if (!CHAT_MARKUP.test(body)) return undefined;
+  const html = renderMarkdown(body, { profile: 'chat' });
+  // Something that looked like markup but rendered as one plain paragraph (a lone "*", say) needs no HTML either.
+  const plain = /^<p>([^<&]*)<\/p>$/.exec(html);
+  return plain && plain[1] === body.replace(/"/g, '&quot;').replace(/'/g, '&#39;') ? undefined : html;
 }
