@@ -2,7 +2,7 @@ import type { NotificationKind } from '../../contracts/notifications.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
 import { notificationVisibleTo } from '../access/notification.ts';
 import type { Deps } from '../shared/deps.ts';
-import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
+import { periodicSweep } from '../shared/jobs.ts';
 import './events.ts';
 import { queueEmail } from './outbox.ts';
 import { loadPreferences, quietUntil, wants } from './preferences.ts';
@@ -149,17 +149,10 @@ export async function sendDueEmailDigests(deps: Deps): Promise<number> {
   }
 }
 
-const queueNextSweep = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), TASK, KEY, EMAIL_DIGEST_EVERY_MS, mode);
+const sweep = periodicSweep(TASK, KEY, EMAIL_DIGEST_EVERY_MS, sendDueEmailDigests);
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
-export function scheduleEmailDigests(deps: Deps): Promise<void> {
-  return queueNextSweep(deps, 'preserve_run_at');
-}
+export const scheduleEmailDigests = sweep.schedule;
 
 /** 'notifications.email_digests': queues the next sweep, then mails the digests that fell due. */
-export function emailDigestJob(deps: Deps): JobHandler<'notifications.email_digests'> {
-  return async () => {
-    await queueNextSweep(deps, 'replace');
-    await sendDueEmailDigests(deps);
-  };
-}
+export const emailDigestJob = sweep.job;

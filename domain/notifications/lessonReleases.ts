@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { db } from '../../orm/db.ts';
 import { entitledTo } from '../access/entitlement.ts';
 import type { Deps } from '../shared/deps.ts';
-import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
+import { periodicSweep } from '../shared/jobs.ts';
 import { notify, type NewNotification } from './notify.ts';
 
 /*
@@ -31,12 +31,10 @@ declare module '../shared/jobs.ts' {
   }
 }
 
-const queueNextSweep = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), TASK, KEY, LESSON_RELEASE_EVERY_MS, mode);
+const sweep = periodicSweep(TASK, KEY, LESSON_RELEASE_EVERY_MS, notifyLessonReleases);
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
-export function scheduleLessonReleases(deps: Deps): Promise<void> {
-  return queueNextSweep(deps, 'preserve_run_at');
-}
+export const scheduleLessonReleases = sweep.schedule;
 
 /** Notifies every learner whose drip lesson opened within the look-back, once each. Returns how many were new. */
 export async function notifyLessonReleases(deps: Deps): Promise<number> {
@@ -103,9 +101,4 @@ export async function notifyLessonReleases(deps: Deps): Promise<number> {
 }
 
 /** 'notifications.lesson_releases': queues the next sweep, then notifies the lessons that opened. */
-export function lessonReleaseJob(deps: Deps): JobHandler<'notifications.lesson_releases'> {
-  return async () => {
-    await queueNextSweep(deps, 'replace');
-    await notifyLessonReleases(deps);
-  };
-}
+export const lessonReleaseJob = sweep.job;

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { db, uuids } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { EventBus } from '../shared/events.ts';
-import { queuePeriodicJob, type JobHandler } from '../shared/jobs.ts';
+import { periodicSweep } from '../shared/jobs.ts';
 import './events.ts';
 import { notifyAboutMessages } from './messageNotifications.ts';
 
@@ -179,18 +179,10 @@ export async function sweepMessageNotices(deps: Deps, leftBehindMs = LEFT_BEHIND
   }
 }
 
-const queueNextSweep = (deps: Deps, mode: 'replace' | 'preserve_run_at') =>
-  queuePeriodicJob(deps.orm.em.fork(), TASK, KEY, MESSAGE_NOTICE_SWEEP_EVERY_MS, mode);
+const sweep = periodicSweep(TASK, KEY, MESSAGE_NOTICE_SWEEP_EVERY_MS, (deps) => sweepMessageNotices(deps));
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
-export function scheduleMessageNoticeSweep(deps: Deps): Promise<void> {
-  return queueNextSweep(deps, 'preserve_run_at');
-}
+export const scheduleMessageNoticeSweep = sweep.schedule;
 
 /** 'notifications.message_notices': queues the next sweep, then works through the notes left behind. */
-export function messageNoticeSweepJob(deps: Deps): JobHandler<'notifications.message_notices'> {
-  return async () => {
-    await queueNextSweep(deps, 'replace');
-    await sweepMessageNotices(deps);
-  };
-}
+export const messageNoticeSweepJob = sweep.job;

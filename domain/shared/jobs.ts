@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import type { Deps } from './deps.ts';
 
 /*
  * The job queue: work that must happen after a change commits and must survive a crash (e-mail, durable domain
@@ -73,9 +74,12 @@ export async function enqueueJob<T extends JobName>(
  * a run that fails (and is retried) never breaks the chain. The queue runs on the database's clock (graphile compares
  * run_at with now()), so the next run is real time.
  */
+/** The jobs that take no payload: the periodic ones. */
+export type PeriodicJobName = { [T in JobName]: JobPayloads[T] extends Record<string, never> ? T : never }[JobName];
+
 export async function queuePeriodicJob(
   em: EntityManager,
-  task: { [T in JobName]: JobPayloads[T] extends Record<string, never> ? T : never }[JobName],
+  task: PeriodicJobName,
   key: string,
   everyMs: number,
   mode: 'replace' | 'preserve_run_at',
@@ -86,6 +90,26 @@ export async function queuePeriodicJob(
       job_key => ${key}::text,
       job_key_mode => ${mode}::text
     )`.execute(em.getKysely());
+}
+
+/**
+ * A sweep that runs every `everyMs`, once cluster-wide: `schedule` queues it at start-up (a restart neither adds nor
+ * delays a run), and its job re-queues the next run first, then does the work (queuePeriodicJob).
+ */
+export function periodicSweep<T extends PeriodicJobName>(
+  task: T,
+  key: string,
+  everyMs: number,
+  run: (deps: Deps) => Promise<unknown>,
+): { schedule(deps: Deps): Promise<void>; job(deps: Deps): JobHandler<T> } {
+  const queueNext = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), task, key, everyMs, mode);
+  return {
+    schedule: (deps) => queueNext(deps, 'preserve_run_at'),
+    job: (deps) => async () => {
+      await queueNext(deps, 'replace');
+      await run(deps);
+    },
+  };
 }
 
 /** Jobs that used up their attempts and wait for a person: the dead letter. */
