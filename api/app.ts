@@ -37,6 +37,7 @@ import { moderationRoutes } from './routes/moderation.ts';
 import { moderationSettingsRoutes } from './routes/moderationSettings.ts';
 import { devRoutes } from './routes/dev.ts';
 import { meRoutes } from './routes/me.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { presenceRoutes } from './routes/presence.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -77,6 +78,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   });
   authRoutes(route, deps, authPerIp);
   meRoutes(route, deps);
+  dashboardRoutes(route, deps);
   communityRoutes(route, deps);
   presenceRoutes(route, deps);
   messageRoutes(route, deps);
