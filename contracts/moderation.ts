@@ -25,6 +25,8 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 /** Members who joined less recently than this are "new" for the link limit. */
 export const NEW_MEMBER_DAYS = 3;
 export const TIMEOUT_MAX_MINUTES = 28 * 24 * 60;
+/** A ban with `hideRecentMessages` hides the person's messages from this many hours back. */
+export const BAN_HIDE_MESSAGES_HOURS = 24;
 /** A kick keeps the person out this long unless `minutes` says otherwise. */
 export const KICK_DEFAULT_REJOIN_MINUTES = 60;
 
@@ -70,12 +72,28 @@ export const CaseActionInput = z
     reason: reasonText,
     /** timeout: required (1 … 28 days); kick: how long rejoining is refused (default KICK_DEFAULT_REJOIN_MINUTES). */
     minutes: z.number().int().min(1).max(TIMEOUT_MAX_MINUTES).optional(),
+    /**
+     * ban only: also hide the person's messages of the last BAN_HIDE_MESSAGES_HOURS in the community's channels (as a
+     * moderator's hide does, in the same transaction). Off unless asked for.
+     */
+    hideRecentMessages: z.boolean().optional(),
   })
   .refine((v) => v.action !== 'timeout' || v.minutes !== undefined, { message: 'A timeout needs minutes.', path: ['minutes'] })
+  .refine((v) => !v.hideRecentMessages || v.action === 'ban', {
+    message: 'Only a ban can also hide recent messages.',
+    path: ['hideRecentMessages'],
+  })
   .describe('CaseActionInput');
 export type CaseActionInput = z.infer<typeof CaseActionInput>;
 
-export const BanInput = z.strictObject({ userId: z.uuid(), reason: reasonText }).describe('BanInput');
+export const BanInput = z
+  .strictObject({
+    userId: z.uuid(),
+    reason: reasonText,
+    /** Also hide their messages of the last BAN_HIDE_MESSAGES_HOURS in the community's channels (off unless asked). */
+    hideRecentMessages: z.boolean().optional(),
+  })
+  .describe('BanInput');
 export const SuspendInput = z.strictObject({ reason: reasonText }).describe('SuspendInput');
 
 export const ModerationSettingsInput = z
@@ -186,6 +204,23 @@ export const BanEnvelope = z.object({ ban: BanDto }).describe('BanEnvelope');
 export type BanEnvelope = z.infer<typeof BanEnvelope>;
 export const BanList = z.object({ data: z.array(BanDto) }).describe('BanList');
 export type BanList = z.infer<typeof BanList>;
+
+/**
+ * A restriction on the caller in one community (`GET /me/restrictions`): a running timeout (no sending, posting,
+ * commenting or reacting until `until`) or a ban (a kick's block has an `until`; a ban for good has none).
+ */
+export const RestrictionDto = z
+  .object({
+    communityId: z.uuid(),
+    communityName: z.string(),
+    kind: z.enum(['timeout', 'ban']),
+    reason: z.string(),
+    until: z.iso.datetime().nullable(),
+  })
+  .describe('Restriction');
+export type RestrictionDto = z.infer<typeof RestrictionDto>;
+export const RestrictionList = z.object({ data: z.array(RestrictionDto) }).describe('RestrictionList');
+export type RestrictionList = z.infer<typeof RestrictionList>;
 
 /** A platform suspension: every session of the person was revoked. */
 export const SuspensionDto = z

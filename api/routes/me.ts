@@ -3,6 +3,7 @@ import { getMe } from '../../domain/auth/accounts.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';
+import { profileRoutes } from './profiles.ts';
 
 export function meRoutes(route: RouteKit, deps: Deps) {
   route(
@@ -16,4 +17,5 @@ export function meRoutes(route: RouteKit, deps: Deps) {
     },
     async (ctx) => ({ user: await getMe(deps, actorOf(ctx)) }),
   );
+  profileRoutes(route, deps);
 }

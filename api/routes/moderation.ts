@@ -11,6 +11,7 @@ import {
   CasesQuery,
   CreateReportInput,
   ReportEnvelope,
+  RestrictionList,
   SuspendInput,
   SuspensionEnvelope,
 } from '../../contracts/moderation.ts';
@@ -19,6 +20,7 @@ import { listAuditLog } from '../../domain/moderation/auditLog.ts';
 import { banUser, listBans, unbanUser } from '../../domain/moderation/bans.ts';
 import { getCaseDetail, listCases } from '../../domain/moderation/caseQueries.ts';
 import { createReport } from '../../domain/moderation/reports.ts';
+import { listMyRestrictions } from '../../domain/moderation/restrictions.ts';
 import { suspendUser, unsuspendUser } from '../../domain/moderation/suspensions.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
@@ -28,6 +30,18 @@ const tags = ['moderation'];
 
 /** Reports, the moderation queue and its actions, bans, suspensions and the audit log. */
 export function moderationRoutes(route: RouteKit, deps: Deps) {
+  route(
+    {
+      method: 'get',
+      path: '/me/restrictions',
+      summary: 'My running timeouts and standing bans, by community, with until when and why',
+      tags,
+      auth: true,
+      responses: { 200: { description: 'My restrictions', schema: RestrictionList } },
+    },
+    async (ctx) => ({ data: await listMyRestrictions(deps, actorOf(ctx)) }),
+  );
+
   route(
     {
       method: 'post',

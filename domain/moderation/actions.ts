@@ -7,7 +7,7 @@ import { moderateFeedItem } from '../feed/moderation.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { recordAudit, type AuditEntry } from './audit.ts';
-import { announceRemoval, assertMayActOn, barFromCommunity, memberRole } from './bans.ts';
+import { announceRemoval, assertMayActOn, barFromCommunity, hideRecentMessagesOf, memberRole } from './bans.ts';
 import { announceCase, assertActionable, lockCaseForModerator, type LockedCase } from './cases.ts';
 import { loadCase } from './presenters.ts';
 
@@ -147,7 +147,19 @@ async function applyAction(
       const userId = await personOf(q, actor, actorRole, kase);
       const rejoinAfter = input.action === 'kick' ? new Date(at.getTime() + (input.minutes ?? KICK_DEFAULT_REJOIN_MINUTES) * MINUTE_MS) : null;
       const removal = await barFromCommunity(q, { communityId, userId, reason: input.reason, byId: actor.userId, rejoinAfter, at });
-      return { before: removal.before, after: removal.after, afterCommit: () => announceRemoval(deps, removal) };
+      const hidden =
+        input.action === 'ban' && input.hideRecentMessages
+          ? await hideRecentMessagesOf(deps, q, { communityId, userId, moderatorId: actor.userId, at })
+          : null;
+      return {
+        before: removal.before,
+        after: hidden ? { ...removal.after, hiddenMessages: hidden.count } : removal.after,
+        // The removal first (it is what has to be fast); then the hidden messages leave the readers' screens.
+        afterCommit: async () => {
+          await announceRemoval(deps, removal);
+          await hidden?.publish();
+        },
+      };
     }
   }
 }

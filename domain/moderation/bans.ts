@@ -1,8 +1,9 @@
 import type { CommunityRole } from '../../contracts/communities.ts';
-import type { BanDto } from '../../contracts/moderation.ts';
+import { BAN_HIDE_MESSAGES_HOURS, type BanDto } from '../../contracts/moderation.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { activeBar, loadStanding, type Bar } from '../access/membership.ts';
 import { assertNotLastOwner, deleteMembership } from '../communities/membership.ts';
+import { moderateMessage } from '../chat/moderation.ts';
 import { revokeCommunityAccess } from '../communities/revoke.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -110,9 +111,62 @@ export async function announceRemoval(deps: Deps, removal: Removal): Promise<voi
   await revokeCommunityAccess(deps, removal.userId, removal.communityId, removal.channelIds);
 }
 
+/** The most messages one ban hides; a spammer with more than this has the rest hidden by hand (or a second pass). */
+const MAX_HIDDEN_ON_BAN = 500;
+
+export interface HiddenOnBan {
+  /** How many messages were hidden (the audit entry records it). */
+  count: number;
+  /** After commit: each hide reaches the channel's readers (as message:updated with a tombstone). */
+  publish: () => Promise<void>;
+}
+
+/**
+ * A ban's "also hide their recent messages": every visible message of the person in the community's channels from the
+ * last BAN_HIDE_MESSAGES_HOURS, hidden through the same path a moderator's hide takes (moderateMessage: next seq,
+ * mentions dropped, history returns a tombstone), in the caller's transaction.
+ */
+export async function hideRecentMessagesOf(
+  deps: Deps,
+  q: Db,
+  input: { communityId: string; userId: string; moderatorId: string; at: Date },
+): Promise<HiddenOnBan> {
+  const since = new Date(input.at.getTime() - BAN_HIDE_MESSAGES_HOURS * 3_600_000);
+  const rows = await q
+    .selectFrom('messages as m')
+    .innerJoin('channels as c', 'c.id', 'm.channel_id')
+    .select('m.id')
+    .where('c.community_id', '=', input.communityId)
+    .where('m.author_id', '=', input.userId)
+    .where('m.created_at', '>=', since)
+    .where('m.hidden_at', 'is', null)
+    .where('m.deleted_at', 'is', null)
+    // Oldest first: each hide takes its channel's next seq, so readers apply them in the order they were written.
+    .orderBy('m.created_at')
+    .orderBy('m.id')
+    .limit(MAX_HIDDEN_ON_BAN)
+    .execute();
+  const publishers: (() => Promise<void>)[] = [];
+  for (const row of rows) {
+    const moderated = await moderateMessage(deps, q, row.id, { hide: true }, input.moderatorId);
+    publishers.push(moderated.publish);
+  }
+  return {
+    count: rows.length,
+    publish: async () => {
+      for (const publish of publishers) await publish();
+    },
+  };
+}
+
 /** `POST /communities/:id/bans`: a ban without a case (someone seen misbehaving, or not yet a member). */
-export async function banUser(deps: Deps, actor: Actor, communityId: string, input: { userId: string; reason: string }): Promise<BanDto> {
-  const removal = await deps.orm.em.fork().transactional(async (tx) => {
+export async function banUser(
+  deps: Deps,
+  actor: Actor,
+  communityId: string,
+  input: { userId: string; reason: string; hideRecentMessages?: boolean },
+): Promise<BanDto> {
+  const { removal, hidden } = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const actorRole = await authorizeModeration(q, actor, communityId, 'moderate', { lock: true });
     const user = await q.selectFrom('users').select('id').where('id', '=', input.userId).executeTakeFirst();
@@ -120,14 +174,19 @@ export async function banUser(deps: Deps, actor: Actor, communityId: string, inp
     assertMayActOn(actor, actorRole, input.userId, await memberRole(q, communityId, input.userId));
     const at = deps.clock.now();
     const removal = await barFromCommunity(q, { communityId, userId: input.userId, reason: input.reason, byId: actor.userId, rejoinAfter: null, at });
+    const hidden = input.hideRecentMessages
+      ? await hideRecentMessagesOf(deps, q, { communityId, userId: input.userId, moderatorId: actor.userId, at })
+      : null;
+    const after = hidden ? { ...removal.after, hiddenMessages: hidden.count } : removal.after;
     await recordAudit(
       q,
-      { communityId, actorId: actor.userId, action: 'ban', targetType: 'user', targetId: input.userId, targetUserId: input.userId, reason: input.reason, before: removal.before, after: removal.after },
+      { communityId, actorId: actor.userId, action: 'ban', targetType: 'user', targetId: input.userId, targetUserId: input.userId, reason: input.reason, before: removal.before, after },
       at,
     );
-    return removal;
+    return { removal, hidden };
   });
   await announceRemoval(deps, removal);
+  await hidden?.publish();
   return (await loadBans(db(deps.orm.em.fork()), communityId, deps.clock.now(), input.userId))[0]!;
 }
 

@@ -1,12 +1,16 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { PLATFORM_ROLES } from '../../contracts/auth.ts';
+import { Asset } from './media.ts';
 
 /** Accounts, signed-in devices (sessions) with their single-use refresh tokens, e-mail verification and outgoing mail. */
 
 export const User = defineEntity({
   name: 'User',
   tableName: 'users',
-  checks: [{ name: 'users_email_lowercase', expression: 'email = lower(email)' }],
+  checks: [
+    { name: 'users_email_lowercase', expression: 'email = lower(email)' },
+    { name: 'users_bio_length', expression: 'char_length(bio) <= 2000' },
+  ],
   // Mentions look people up by name, case-insensitively.
   indexes: [
     {
@@ -27,6 +31,11 @@ export const User = defineEntity({
     rtcUid: p.integer().autoincrement().unique('users_rtc_uid_unique'),
     suspendedAt: p.datetime().nullable(),
     suspendedReason: p.text().nullable(),
+    /** Profile: one line under the name, and a plain-text bio (see contracts/profiles.ts for the limits). */
+    headline: p.string().length(120).default(''),
+    bio: p.text().default(''),
+    /** An uploaded image (attached); deleting the asset clears the avatar. */
+    avatarAsset: () => p.manyToOne(Asset).nullable().deleteRule('set null'),
   },
 });
 export type IUser = InferEntity<typeof User>;
