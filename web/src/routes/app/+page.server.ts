@@ -1,7 +1,19 @@
 import { fail } from '@sveltejs/kit';
+import type { DashboardDto } from '$contracts/dashboard.ts';
 import { generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
-import type { Actions } from './$types';
+import type { Actions, PageServerLoad } from './$types';
+
+/**
+ * The home dashboard, in one API request. Reloaded (`app:dashboard`) when notifications arrive, and with the class
+ * pages (`app:classes`) when a class of mine goes live. A failure shows on the page with a retry, not as an error page:
+ * the rest of the shell still works.
+ */
+export const load: PageServerLoad = async (event) => {
+  event.depends('app:dashboard', 'app:classes');
+  const result = await apiRequest<DashboardDto>(event, '/api/v1/me/dashboard', { token: event.locals.accessToken });
+  return result.ok ? { dashboard: result.data, dashboardError: null } : { dashboard: null, dashboardError: generalMessage(result.error) };
+};
 
 export const actions: Actions = {
   // Posted from the verification banner on any /app page.
