@@ -1,6 +1,16 @@
 import { error, redirect, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { authenticate } from '$lib/server/session.ts';
+import { parseTheme, THEME_COOKIE } from '$lib/theme.ts';
+
+/** The chosen theme is in the server's HTML, so a dark page never flashes white first (app.html has the placeholders). */
+const renderTheme: Handle = ({ event, resolve }) => {
+  const theme = parseTheme(event.cookies.get(THEME_COOKIE));
+  return resolve(event, {
+    transformPageChunk: ({ html }) =>
+      html.replace('%edulure.theme.class%', theme === 'dark' ? 'dark' : '').replace('%edulure.theme%', theme),
+  });
+};
 
 const authenticateRequest: Handle = async ({ event, resolve }) => {
   const outcome = await authenticate(event);
@@ -23,4 +33,4 @@ const guardApp: Handle = async ({ event, resolve }) => {
   return resolve(event);
 };
 
-export const handle = sequence(authenticateRequest, guardApp);
+export const handle = sequence(renderTheme, authenticateRequest, guardApp);
