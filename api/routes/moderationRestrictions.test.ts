@@ -100,7 +100,7 @@ describe('a ban that also hides recent messages', () => {
     const person = await newMember();
     const message = await seedMessage(node, world.channelId, person.user.id, 'still here');
     const caseId = await personCase(person);
-    const refused = await act(caseId, { action: 'kick', hideRecentMessages: true });
+    const refused = await call(node, 'POST', `/moderation/cases/${caseId}/actions`, world.moderator, { action: 'kick', reason: 'x', hideRecentMessages: true });
     expect(refused.status).toBe(400);
     expect(refused.body.error.details.fields.hideRecentMessages).toBe('Only a ban can also hide recent messages.');
     expect((await act(caseId, { action: 'ban' })).status).toBe(200);
