@@ -145,6 +145,7 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
       chapterId,
       orderId: order.id,
       productId: paidCourse.id,
+      userId: me.user.id,
       // Pages whose subject the demo does not have: they show their "not found" state, which must fit too.
       bundleId: MISSING,
       certificateId: MISSING,
