@@ -179,7 +179,7 @@ export async function sweepMessageNotices(deps: Deps, leftBehindMs = LEFT_BEHIND
   }
 }
 
-const sweep = periodicSweep(TASK, KEY, MESSAGE_NOTICE_SWEEP_EVERY_MS, (deps) => sweepMessageNotices(deps));
+const sweep = periodicSweep(TASK, KEY, MESSAGE_NOTICE_SWEEP_EVERY_MS, (deps: Deps) => sweepMessageNotices(deps));
 
 /** Queues the periodic sweep (a restart neither adds nor delays one). */
 export const scheduleMessageNoticeSweep = sweep.schedule;

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
-import type { Deps } from './deps.ts';
 
 /*
  * The job queue: work that must happen after a change commits and must survive a crash (e-mail, durable domain
@@ -96,13 +95,13 @@ export async function queuePeriodicJob(
  * A sweep that runs every `everyMs`, once cluster-wide: `schedule` queues it at start-up (a restart neither adds nor
  * delays a run), and its job re-queues the next run first, then does the work (queuePeriodicJob).
  */
-export function periodicSweep<T extends PeriodicJobName>(
+export function periodicSweep<T extends PeriodicJobName, D extends { orm: { em: EntityManager } }>(
   task: T,
   key: string,
   everyMs: number,
-  run: (deps: Deps) => Promise<unknown>,
-): { schedule(deps: Deps): Promise<void>; job(deps: Deps): JobHandler<T> } {
-  const queueNext = (deps: Deps, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), task, key, everyMs, mode);
+  run: (deps: D) => Promise<unknown>,
+): { schedule(deps: D): Promise<void>; job(deps: D): JobHandler<T> } {
+  const queueNext = (deps: D, mode: 'replace' | 'preserve_run_at') => queuePeriodicJob(deps.orm.em.fork(), task, key, everyMs, mode);
   return {
     schedule: (deps) => queueNext(deps, 'preserve_run_at'),
     job: (deps) => async () => {
