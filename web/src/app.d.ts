@@ -1,4 +1,5 @@
 import type { UserDto } from '$contracts/auth.ts';
+import type { Theme } from '$lib/theme.ts';
 
 declare global {
   namespace App {
@@ -9,6 +10,8 @@ declare global {
       user: UserDto | null;
       accessToken: string | null;
       sessionId: string | null;
+      /** The colour theme the browser chose (its cookie), for the first paint. */
+      theme: Theme;
     }
   }
 }

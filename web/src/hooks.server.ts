@@ -6,6 +6,7 @@ import { parseTheme, THEME_COOKIE } from '$lib/theme.ts';
 /** The chosen theme is in the server's HTML, so a dark page never flashes white first (app.html has the placeholders). */
 const renderTheme: Handle = ({ event, resolve }) => {
   const theme = parseTheme(event.cookies.get(THEME_COOKIE));
+  event.locals.theme = theme;
   return resolve(event, {
     transformPageChunk: ({ html }) =>
       html.replace('%edulure.theme.class%', theme === 'dark' ? 'dark' : '').replace('%edulure.theme%', theme),
