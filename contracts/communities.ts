@@ -4,7 +4,14 @@ export const COMMUNITY_ROLES = ['owner', 'admin', 'moderator', 'member'] as cons
 export type CommunityRole = (typeof COMMUNITY_ROLES)[number];
 export const VISIBILITIES = ['public', 'private'] as const;
 
-export const UserRef = z.object({ id: z.uuid(), displayName: z.string() }).describe('UserRef');
+export const UserRef = z
+  .object({
+    id: z.uuid(),
+    displayName: z.string(),
+    /** Where their profile picture is (message authors carry it when they have one). */
+    avatarUrl: z.string().nullable().optional(),
+  })
+  .describe('UserRef');
 export type UserRef = z.infer<typeof UserRef>;
 
 export const CreateCommunityInput = z

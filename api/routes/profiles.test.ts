@@ -4,6 +4,8 @@ import { samplePdf, samplePng, uploadAsset } from '../../test/assetFactories.ts'
 import { seedCommunity } from '../../test/communities.ts';
 import { call, ok, registerUsers } from '../../test/factories.ts';
 import { startNode, type RunningNode } from '../../test/nodes.ts';
+import { createSendBatcher } from '../../domain/chat/sendBatcher.ts';
+import type { MessageDto } from '../../contracts/chat.ts';
 
 let node: RunningNode;
 
@@ -73,6 +75,27 @@ describe('avatar', () => {
     const removed = await ok(call<MyProfileEnvelope>(node, 'DELETE', '/me/profile/avatar', ada));
     expect(removed.profile.avatarUrl).toBeNull();
     expect((await fetch(node.url + replaced.profile.avatarUrl!)).status).toBe(404);
+  });
+
+  it('chat shows the avatar beside the author: in the send answer and in history, and not once it is removed', async () => {
+    const [ada, bob] = await registerUsers(node.url, 2);
+    const { channels } = await seedCommunity(node, { members: [{ userId: ada.user.id }, { userId: bob.user.id }], channels: [{ name: 'general' }] });
+    const image = await uploadAsset(node, ada, { name: 'me.png', bytes: await samplePng(200, 200) });
+    const url = (await ok(call<MyProfileEnvelope>(node, 'PUT', '/me/profile/avatar', ada, { assetId: image.id }))).profile.avatarUrl!;
+    const batcher = createSendBatcher(node.node.deps, { maxDelayMs: 5 });
+    try {
+      const actor = (u: typeof ada) => ({ userId: u.user.id, sessionId: u.sessionId, role: 'user' as const });
+      const sent = await batcher.send(actor(ada), { channelId: channels.general!, clientId: `a-${ada.user.id}`, body: 'hello' });
+      expect(sent.author).toEqual({ id: ada.user.id, displayName: ada.user.displayName, avatarUrl: url });
+      const fromBob = await batcher.send(actor(bob), { channelId: channels.general!, clientId: `b-${bob.user.id}`, body: 'hi' });
+      expect(fromBob.author).toEqual({ id: bob.user.id, displayName: bob.user.displayName });
+      const history = async () => (await ok(call<{ data: MessageDto[] }>(node, 'GET', `/channels/${channels.general}/messages`, bob))).data;
+      expect((await history()).find((m) => m.id === sent.id)!.author.avatarUrl).toBe(url);
+      await ok(call(node, 'DELETE', '/me/profile/avatar', ada));
+      expect((await history()).find((m) => m.id === sent.id)!.author.avatarUrl).toBeUndefined();
+    } finally {
+      await batcher.close();
+    }
   });
 
   it('refuses what is not an image, someone else’s upload, and a made-up id', async () => {

@@ -130,7 +130,7 @@ export async function writeMessages(q: Db, batch: readonly NewMessage[]) {
     .selectFrom('inserted')
     .innerJoin('users as author', 'author.id', 'inserted.author_id')
     .leftJoin('threads', 'threads.id', 'inserted.reply_to_id')
-    .select(['inserted.id', 'inserted.created_at', 'author.display_name as author_name', 'threads.thread_count'])
+    .select(['inserted.id', 'inserted.created_at', 'author.display_name as author_name', 'author.avatar_asset_id as author_avatar', 'threads.thread_count'])
     .execute();
   return new Map(rows.map((row) => [row.id, row]));
 }

@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { ChannelEvent, MessageDto, ReactionDto } from '../../contracts/chat.ts';
+import type { UserRef } from '../../contracts/communities.ts';
 import { uuids, type Db } from '../../orm/db.ts';
 import { chatMessageHtml } from '../content/markdown.ts';
+import { avatarUrlOf } from '../profiles/avatarUrl.ts';
 import type { ChannelEventOf } from './events.ts';
 
 function selectMessageRows(q: Db, ids: readonly string[]) {
@@ -15,6 +17,7 @@ function selectMessageRows(q: Db, ids: readonly string[]) {
       'm.client_id',
       'm.author_id',
       'u.display_name as author_name',
+      'u.avatar_asset_id as author_avatar',
       'm.body',
       'm.reply_to_id',
       'm.thread_count',
@@ -90,6 +93,12 @@ export function concealHidden(message: MessageDto): MessageDto {
 }
 
 /** The `html` of a message with this body: present only when the body has markup or a URL (see chatMessageHtml). */
+/** A message's author as clients show them: the avatar URL only when they have one (most broadcasts stay small). */
+export function authorRef(id: string, displayName: string, avatarAssetId: string | null): UserRef {
+  const avatarUrl = avatarUrlOf({ id, avatar_asset_id: avatarAssetId });
+  return avatarUrl ? { id, displayName, avatarUrl } : { id, displayName };
+}
+
 export function messageHtmlField(body: string): { html?: string } {
   const html = body ? chatMessageHtml(body) : undefined;
   return html === undefined ? {} : { html };
@@ -102,7 +111,7 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
     channelId: row.channel_id,
     seq: row.seq,
     clientId: row.client_id,
-    author: { id: row.author_id, displayName: row.author_name },
+    author: authorRef(row.author_id, row.author_name, row.author_avatar),
     body: deleted ? '' : row.body,
     ...(deleted ? {} : messageHtmlField(row.body)),
     replyToId: row.reply_to_id,

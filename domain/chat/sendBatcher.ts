@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { MessageDto, SendMessageInput } from '../../contracts/chat.ts';
+import type { UserRef } from '../../contracts/communities.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
 import { AppError, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
@@ -8,7 +9,7 @@ import { openAutomodCase } from '../moderation/cases.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
 import { allocateSeqs, writeMessages } from './batchWrites.ts';
-import { createdEvent, loadMessages, messageHtmlField } from './presentMessages.ts';
+import { authorRef, createdEvent, loadMessages, messageHtmlField } from './presentMessages.ts';
 import '../notifications/events.ts';
 
 interface Pending {
@@ -243,9 +244,9 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
     );
     // Everything a new message shows is known here: no read-back after commit.
     return numbered.map((p) => {
-      const { author_name, created_at, thread_count } = stored.get(p.id)!;
+      const { author_name, author_avatar, created_at, thread_count } = stored.get(p.id)!;
       const threadCounts = new Map(p.replyToId && thread_count !== null ? [[p.replyToId, thread_count]] : []);
-      return { p, message: newMessageDto(p, author_name, created_at.toISOString()), threadCounts };
+      return { p, message: newMessageDto(p, authorRef(p.item.actor.userId, author_name, author_avatar), created_at.toISOString()), threadCounts };
     });
   });
   if (!committed.length) return outcomes;
@@ -309,13 +310,13 @@ async function judgeMessages(deps: Deps, q: Db, allowed: readonly { item: Pendin
   });
 }
 
-function newMessageDto(p: Numbered, displayName: string, createdAt: string): MessageDto {
+function newMessageDto(p: Numbered, author: UserRef, createdAt: string): MessageDto {
   return {
     id: p.id,
     channelId: p.channelId,
     seq: p.seq,
     clientId: p.item.input.clientId,
-    author: { id: p.item.actor.userId, displayName },
+    author,
     body: p.item.input.body,
     ...messageHtmlField(p.item.input.body),
     replyToId: p.replyToId,
