@@ -73,7 +73,10 @@ export async function fetchSettings(event: Caller, communityId: string): Promise
 
 export const ACTION_FIELDS = ['reason', 'minutes'] as const;
 
-/** Runs a case action from the console's form (the pressed button names the action). */
+/**
+ * Runs a case action from the console's form (the pressed button names the action; the confirmation dialog adds
+ * `hideRecentMessages=on` to a ban whose "also hide their messages" box is ticked).
+ */
 export async function actOnCase(event: RequestEvent, caseId: string): Promise<{ ok: true; kase: CaseDto } | { ok: false; status: number; failure: FormFailure }> {
   const form = await event.request.formData();
   const action = formString(form, 'action');
@@ -83,7 +86,13 @@ export async function actOnCase(event: RequestEvent, caseId: string): Promise<{ 
   // Minutes matter to a timeout (how long) and a kick (how long before rejoining); other actions ignore the field.
   const takesMinutes = action === 'timeout' || action === 'kick';
   const minutes = takesMinutes && minutesText ? (/^\d{1,6}$/.test(minutesText) ? Number(minutesText) : NaN) : undefined;
-  const parsed = CaseActionInput.safeParse({ action, reason, ...(minutes !== undefined ? { minutes } : {}) });
+  const hideRecentMessages = action === 'ban' && formString(form, 'hideRecentMessages') === 'on';
+  const parsed = CaseActionInput.safeParse({
+    action,
+    reason,
+    ...(minutes !== undefined ? { minutes } : {}),
+    ...(hideRecentMessages ? { hideRecentMessages } : {}),
+  });
   if (!parsed.success) {
     const fieldErrors = fieldErrorsFromIssues(parsed.error.issues);
     if (Number.isNaN(minutes)) fieldErrors.minutes = 'Enter whole minutes.';

@@ -3,8 +3,7 @@ import type { CaseEnvelope } from '$contracts/moderation.ts';
 import { generalMessage } from '$lib/forms.ts';
 import { apiRequest } from '$lib/server/api.ts';
 import { dataOrError, uuidParam } from '$lib/server/load.ts';
-import { actOnCase } from '$lib/server/caseActions.ts';
-import { fetchCase } from '$lib/server/moderation.ts';
+import { actOnCase, fetchCase } from '$lib/server/moderation.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
