@@ -129,6 +129,8 @@ describe.skipIf(!haveChromium)('the community feed in real browsers', () => {
       await card.getByRole('button', { name: 'Follow Ada Lovelace' }).click();
       await card.getByRole('button', { name: 'Unfollow Ada Lovelace' }).waitFor();
       await card.getByText('1 follower').waitFor();
+      // The card leads to her full profile page.
+      expect(await card.getByTestId('profile-link').getAttribute('href')).toMatch(/^\/app\/people\/[0-9a-f-]{36}$/);
       await bob.page.keyboard.press('Escape');
       await bob.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Feed' }).click();
       await bob.page.waitForURL(`${product.baseUrl}/app/feed`);
