@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, reportMissingChromium, startProduct, type Product } from './harness.ts';
+import { haveChromium, reportMissingChromium, signIn, startProduct, type Product } from './harness.ts';
 
 reportMissingChromium('narrow screens');
 
@@ -50,14 +50,6 @@ async function demoApi(baseUrl: string, email: string, password: string): Promis
     if (!res.ok) throw new Error(`${method} ${route}: HTTP ${res.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
-}
-
-async function signInAs(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/signin');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/app$/);
 }
 
 /** How far the page reaches past the viewport, and the elements that stick out furthest (to fix from the output). */
@@ -128,8 +120,8 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
     const visitor = await product.newDevice(PHONE);
     const member = await product.newDevice(PHONE);
     const owner = await product.newDevice(PHONE);
-    await signInAs(member.page, 'learner@demo.edulure.test', 'learn-with-edulure');
-    await signInAs(owner.page, 'instructor@demo.edulure.test', 'teach-with-edulure');
+    await signIn(member.page, product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
+    await signIn(owner.page, product.baseUrl, 'instructor@demo.edulure.test', 'teach-with-edulure');
     // The chapter editor's id, as the ebook's teaching page links it.
     await owner.page.goto(`/app/teach/ebooks/${ebookId}`);
     const chapterHref = await owner.page.locator(`a[href*="/app/teach/ebooks/${ebookId}/chapters/"]`).first().getAttribute('href');

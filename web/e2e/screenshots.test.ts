@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, reportMissingChromium, startProduct, type Product } from './harness.ts';
+import { haveChromium, reportMissingChromium, signIn, startProduct, type Product } from './harness.ts';
 
 reportMissingChromium('screenshots');
 
@@ -14,14 +14,6 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const TARGETS = [path.join(ROOT, 'test-results/screenshots'), ...(process.env.UPDATE_SCREENSHOTS ? [path.join(ROOT, 'docs/screenshots')] : [])];
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 };
-
-async function signInAs(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/signin');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/app$/);
-}
 
 /** A PNG of the page as it is now; returns its size so the test can tell a blank capture from a real one. */
 async function capture(page: Page, name: string): Promise<number> {
@@ -55,7 +47,7 @@ describe.skipIf(!haveChromium)('screenshots of the main screens', () => {
     sizes.landing = await capture(visitor.page, 'landing');
 
     const learner = await product.newDevice(DESKTOP);
-    await signInAs(learner.page, 'learner@demo.edulure.test', 'learn-with-edulure');
+    await signIn(learner.page, product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
     await learner.page.getByRole('heading', { level: 1 }).waitFor();
     sizes.home = await capture(learner.page, 'home');
 
@@ -77,7 +69,7 @@ describe.skipIf(!haveChromium)('screenshots of the main screens', () => {
     sizes.course = await capture(learner.page, 'course');
 
     const moderator = await product.newDevice(DESKTOP);
-    await signInAs(moderator.page, 'moderator@demo.edulure.test', 'keep-edulure-kind');
+    await signIn(moderator.page, product.baseUrl, 'moderator@demo.edulure.test', 'keep-edulure-kind');
     await moderator.page.goto(learner.page.url().replace(/\/app\/courses\/.*/, '/app/c'));
     await moderator.page.getByRole('link', { name: /Edulure Demo Academy/ }).first().click();
     await moderator.page.getByRole('navigation', { name: 'Community sections' }).getByRole('link', { name: 'Moderation' }).click();
@@ -85,7 +77,7 @@ describe.skipIf(!haveChromium)('screenshots of the main screens', () => {
     sizes.console = await capture(moderator.page, 'moderation-console');
 
     const dark = await product.newDevice({ ...DESKTOP, colorScheme: 'dark' });
-    await signInAs(dark.page, 'learner@demo.edulure.test', 'learn-with-edulure');
+    await signIn(dark.page, product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
     await dark.page.goto(learner.page.url().replace(/\/app\/courses\/.*/, '/app/c'));
     await dark.page.getByRole('link', { name: /Edulure Demo Academy/ }).first().click();
     await dark.page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: /general/ }).click();
@@ -93,7 +85,7 @@ describe.skipIf(!haveChromium)('screenshots of the main screens', () => {
     sizes.darkChat = await capture(dark.page, 'chat-dark');
 
     const phone = await product.newDevice(PHONE);
-    await signInAs(phone.page, 'learner@demo.edulure.test', 'learn-with-edulure');
+    await signIn(phone.page, product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
     await phone.page.getByRole('heading', { level: 1 }).waitFor();
     sizes.phoneHome = await capture(phone.page, 'home-phone');
 
