@@ -18,11 +18,6 @@ export function isTheme(value: unknown): value is Theme {
 
 export const themeCookieOptions = { path: '/', maxAge: ONE_YEAR_SECONDS, sameSite: 'lax' as const, httpOnly: false };
 
-/** Browser only: the theme the page was rendered with (app.html carries it on <html data-theme>). */
-export function currentTheme(): Theme {
-  return parseTheme(document.documentElement.dataset.theme);
-}
-
 /** Browser only: applies the choice to this page at once and remembers it for the next request. */
 export function chooseTheme(theme: Theme): void {
   const root = document.documentElement;
