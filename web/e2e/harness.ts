@@ -160,6 +160,22 @@ export async function signedInApi(baseUrl: string, email: string, displayName: s
   });
   if (registered.status !== 201) throw new Error(`register: HTTP ${registered.status} ${await registered.text()}`);
   const { accessToken } = (await registered.json()) as { accessToken: string };
+  return apiWithToken(baseUrl, accessToken);
+}
+
+/** An existing account's REST client (the demo accounts, say), signed in with its password. */
+export async function loggedInApi(baseUrl: string, email: string, password: string): Promise<Api> {
+  const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!response.ok) throw new Error(`login ${email}: HTTP ${response.status} ${await response.text()}`);
+  const { accessToken } = (await response.json()) as { accessToken: string };
+  return apiWithToken(baseUrl, accessToken);
+}
+
+function apiWithToken(baseUrl: string, accessToken: string): Api {
   const call = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${baseUrl}/api/v1${path}`, {
       method,

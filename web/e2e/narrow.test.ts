@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, reportMissingChromium, signIn, startProduct, type Product } from './harness.ts';
+import { haveChromium, loggedInApi, reportMissingChromium, signIn, startProduct, type Product } from './harness.ts';
 
 reportMissingChromium('narrow screens');
 
@@ -26,30 +26,6 @@ function pageRoutes(dir = ROUTES_DIR, prefix = ''): string[] {
     }
   }
   return found.sort();
-}
-
-interface DemoApi {
-  <T>(method: string, path: string, body?: unknown): Promise<T>;
-}
-
-async function demoApi(baseUrl: string, email: string, password: string): Promise<DemoApi> {
-  const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  if (!response.ok) throw new Error(`login ${email}: HTTP ${response.status} ${await response.text()}`);
-  const { accessToken } = (await response.json()) as { accessToken: string };
-  return async <T,>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${baseUrl}/api/v1${route}`, {
-      method,
-      headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${route}: HTTP ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
 }
 
 /** How far the page reaches past the viewport, and the elements that stick out furthest (to fix from the output). */
@@ -97,8 +73,8 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
   });
 
   it('no page scrolls sideways at 390 px, signed in or not', { timeout: 240_000 }, async () => {
-    const instructor = await demoApi(product.baseUrl, 'instructor@demo.edulure.test', 'teach-with-edulure');
-    const learner = await demoApi(product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
+    const instructor = await loggedInApi(product.baseUrl, 'instructor@demo.edulure.test', 'teach-with-edulure');
+    const learner = await loggedInApi(product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
     const me = await learner<{ user: { id: string } }>('GET', '/me');
 
     // Real ids from the demo data, so each page shows its content rather than "not found".
