@@ -2,9 +2,9 @@
  * `npm run bench:web`: what the landing, chat and feed pages cost a visitor. Builds the web app when there is no build,
  * starts the product as `npm start` does with nothing configured (embedded PostgreSQL, demo data), signs in as the
  * demo learner in Chromium (the landing page is loaded signed out, as a newcomer sees it) and loads each page five
- * times with the HTTP cache off, recording the compressed JavaScript transferred and the first contentful paint
- * (medians). Prints a table and writes bench/results/web-<date>.json. Figures from a busy machine say little: run it
- * on a quiet one.
+ * times with the HTTP cache off, recording the compressed JavaScript transferred, the first contentful paint and when
+ * the page was hydrated (medians). Prints a table and writes bench/results/web-<date>.json (web-<date>-2.json and on
+ * for later runs that day). Figures from a busy machine say little: run it on a quiet one.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -222,7 +222,9 @@ async function main() {
       );
     }
     const date = new Date().toISOString().slice(0, 10);
-    const file = path.join(ROOT, 'bench', 'results', `web-${date}.json`);
+    // A later run of the same day gets its own file (web-<date>-2.json, …): a committed record is never overwritten.
+    let file = path.join(ROOT, 'bench', 'results', `web-${date}.json`);
+    for (let n = 2; existsSync(file); n++) file = path.join(ROOT, 'bench', 'results', `web-${date}-${n}.json`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(
       file,
