@@ -33,6 +33,7 @@ import { pushRoutes } from './routes/push.ts';
 import { communityRoutes } from './routes/communities.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { searchRoutes } from './routes/search.ts';
 import { moderationRoutes } from './routes/moderation.ts';
 import { moderationSettingsRoutes } from './routes/moderationSettings.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -57,6 +58,8 @@ export interface ApiOptions {
   devRoutes: boolean;
   /** Named checks for /health/ready; each resolves or throws. */
   readiness: Record<string, () => Promise<unknown>>;
+  /** Checks whose failure leaves the node serving with less (search falling back to PostgreSQL): `degraded`, still 200. */
+  degradable?: Record<string, () => Promise<unknown>>;
   isDraining: () => boolean;
   /** Handles every path that is not the API (the SvelteKit app). */
   fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -100,6 +103,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   notificationRoutes(route, deps);
   notificationPreferenceRoutes(route, deps);
   pushRoutes(route, deps);
+  searchRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);
@@ -123,8 +127,20 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
         }
       }),
     );
+    let degraded = false;
+    await Promise.all(
+      Object.entries(options.degradable ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          checks[name] = 'ok';
+        } catch (err) {
+          degraded = true;
+          checks[name] = `degraded: ${(err as Error).message ?? String(err)}`;
+        }
+      }),
+    );
     ctx.status = ok ? 200 : 503;
-    ctx.body = ok ? { status: 'ready', checks } : { status: 'unavailable', checks, error: { code: 'unavailable', message: describeFailures(checks) } };
+    ctx.body = ok ? { status: degraded ? 'degraded' : 'ready', checks } : { status: 'unavailable', checks, error: { code: 'unavailable', message: describeFailures(checks) } };
   });
   ops.get('/metrics', async (ctx) => {
     ctx.type = options.metrics.registry.contentType;

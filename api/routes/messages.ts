@@ -1,6 +1,7 @@
 import { HistoryQuery, MessageList, MessagePage, ReceiptList, SearchQuery } from '../../contracts/chat.ts';
 import { IdParam } from '../../contracts/communities.ts';
-import { channelHistory, channelReceipts, messageThread, searchMessages } from '../../domain/chat/reading.ts';
+import { channelHistory, channelReceipts, messageThread } from '../../domain/chat/reading.ts';
+import { searchMessages } from '../../domain/search/messages.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { actorOf } from '../middlewares/auth.ts';
 import type { RouteKit } from '../routeKit.ts';

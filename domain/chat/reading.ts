@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { JOIN_CATCH_UP_LIMIT, type JoinResult, type MessageDto, type ReadState } from '../../contracts/chat.ts';
 import { db, type Db } from '../../orm/db.ts';
-import { authorizeChannel, ChannelPolicy, moderatedChannelIds, readableChannelIds } from '../access/channel.ts';
-import { mentionCount, messageFindable, unreadCount } from '../access/message.ts';
+import { authorizeChannel, ChannelPolicy } from '../access/channel.ts';
+import { mentionCount, unreadCount } from '../access/message.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { loadChannelEvents, loadMessages } from './presentMessages.ts';
@@ -101,36 +101,4 @@ export async function channelReceipts(deps: Deps, actor: Actor, channelId: strin
   await authorizeChannel(em, actor, channelId, 'read');
   const rows = await db(em).selectFrom('channel_read_states').select(['user_id', 'last_read_seq']).where('channel_id', '=', channelId).execute();
   return rows.map((r) => ({ userId: r.user_id, seq: r.last_read_seq }));
-}
-
-/**
- * Full-text search over every message the caller can read (PostgreSQL `simple` configuration): the channels are
- * `readableChannelIds`, the very rule that opens a channel, so a 1:1 DM taken away by a block yields nothing. Hidden
- * messages are found only by those who moderate their channel (`moderatedChannelIds`), and come back marked hidden.
- */
-export async function searchMessages(
-  deps: Deps,
-  actor: Actor,
-  query: { q: string; communityId?: string; limit: number },
-): Promise<MessageDto[]> {
-  const q = db(deps.orm.em.fork());
-  const rows = await q
-    .with('moderated', (w) => moderatedChannelIds(w, actor))
-    .selectFrom('messages as m')
-    .select((eb) => {
-      const moderates = eb('m.channel_id', 'in', eb.selectFrom('moderated').select('moderated.id'));
-      return ['m.id', 'm.channel_id', moderates.$castTo<boolean>().as('moderates')];
-    })
-    .where('m.channel_id', 'in', readableChannelIds(q, actor))
-    .where(sql<boolean>`m.search @@ plainto_tsquery('simple', ${query.q})`)
-    .where((eb) => messageFindable(eb('m.channel_id', 'in', eb.selectFrom('moderated').select('moderated.id'))))
-    .$if(query.communityId !== undefined, (qb) =>
-      qb.where('m.channel_id', 'in', q.selectFrom('channels').select('id').where('community_id', '=', query.communityId!)),
-    )
-    .orderBy('m.created_at', 'desc')
-    .limit(query.limit)
-    .execute();
-  const moderated = new Set(rows.filter((r) => r.moderates).map((r) => r.channel_id));
-  const messages = await loadMessages(q, rows.map((r) => r.id), moderated);
-  return rows.map((r) => messages.get(r.id)!);
 }

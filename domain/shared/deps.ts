@@ -7,6 +7,7 @@ import type { MediaService } from '../media/service.ts';
 import type { PushSettings } from '../notifications/vapid.ts';
 import type { UrlSigner } from '../media/signing.ts';
 import type { PresenceReader } from '../presence/store.ts';
+import type { SearchService } from '../search/service.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
@@ -81,6 +82,8 @@ export interface Deps {
   notifications: NotificationSettings;
   /** Web push (VAPID); null when it is off (production without VAPID keys): its routes answer `unavailable`. */
   push: PushSettings | null;
+  /** Explorer search: PostgreSQL, or Meilisearch with PostgreSQL as the fallback; its indexer keeps both fresh. */
+  search: SearchService;
   clock: Clock;
 }
 

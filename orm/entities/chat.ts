@@ -97,7 +97,7 @@ export const Message = defineEntity({
     createdAt: p.datetime().defaultRaw(`now()`).onCreate(() => new Date()),
     editedAt: p.datetime().nullable(),
     deletedAt: p.datetime().nullable(),
-    search: p.string().columnType('tsvector').generated('to_tsvector(\'simple\'::regconfig, body) stored').nullable(),
+    search: p.string().columnType('tsvector').generated('to_tsvector(\'simple\'::regconfig, search_fold(body)) stored').nullable(),
     hiddenAt: p.datetime().nullable(),
     hiddenBy: () => p.manyToOne(User).nullable(),
   },

@@ -51,6 +51,7 @@ import {
 } from './moderation.ts';
 import { Asset, Entitlement } from './media.ts';
 import { Notification, NotificationPreferences, PushSubscription } from './notifications.ts';
+import { SavedSearch, SearchDocument, SearchHistory } from './search.ts';
 
 export * from './account.ts';
 export * from './auth.ts';
@@ -64,6 +65,7 @@ export * from './feed.ts';
 export * from './media.ts';
 export * from './moderation.ts';
 export * from './notifications.ts';
+export * from './search.ts';
 
 /**
  * Every table the migrations create has its entity here; orm/schemaDrift.test.ts fails when the two disagree.
@@ -143,4 +145,7 @@ export const entities = [
   Notification,
   NotificationPreferences,
   PushSubscription,
+  SearchDocument,
+  SearchHistory,
+  SavedSearch,
 ] as const;
