@@ -88,10 +88,12 @@ export type SearchResult = z.infer<typeof SearchResult>;
 export const Suggestion = z.object({ type: z.enum(SEARCH_TYPES), id: z.uuid(), title: z.string(), url: z.string() });
 export type Suggestion = z.infer<typeof Suggestion>;
 export const SuggestResult = z.object({ data: z.array(Suggestion) }).describe('SuggestResult');
+export type SuggestResult = z.infer<typeof SuggestResult>;
 
 export const RecentSearches = z
   .object({ data: z.array(z.object({ q: z.string(), searchedAt: z.iso.datetime() })) })
   .describe('RecentSearches');
+export type RecentSearches = z.infer<typeof RecentSearches>;
 
 /** The filters of a saved search: the query string of /search without the cursor. */
 export const SavedSearchFilters = SearchQuery.omit({ cursor: true, limit: true });
@@ -115,3 +117,4 @@ export const SavedSearchDto = z.object({
 });
 export type SavedSearchDto = z.infer<typeof SavedSearchDto>;
 export const SavedSearchList = z.object({ data: z.array(SavedSearchDto) }).describe('SavedSearchList');
+export type SavedSearchList = z.infer<typeof SavedSearchList>;

@@ -57,6 +57,7 @@ import {
   createRateLimiterFactory,
   createRedisRevocationStore,
 } from '../domain/shared/stores.ts';
+import { createMeiliSearch } from '../domain/search/meili.ts';
 import { createSearchService } from '../domain/search/service.ts';
 import { registerSearchIndexing } from '../domain/search/indexer.ts';
 import type { ExternalIndex, SearchBackend } from '../domain/search/backend.ts';
@@ -131,7 +132,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const publisherSlot: { current?: Publisher } = {};
   const events = createEventBus(logger);
   const clock = config.clock ?? systemClock;
-  const search = createSearchService({ orm, clock, logger }, await externalSearch(env, orm, logger));
+  const search = createSearchService({ orm, clock, logger }, await externalSearch(env, { orm, clock, logger }));
   const deps: Deps = {
     orm,
     tokens,
@@ -343,11 +344,19 @@ export function assetStorageFor(env: Env): AssetStorage {
  * Meilisearch when MEILI_URL is set: its settings are applied and waited for here; if it cannot be reached at start,
  * the node still starts (search answers from PostgreSQL and readiness says degraded until it answers).
  */
-async function externalSearch(env: Env, orm: Orm, logger: Logger): Promise<{ backend: SearchBackend; index: ExternalIndex } | null> {
+async function externalSearch(
+  env: Env,
+  deps: { orm: Orm; clock: Clock; logger: Logger },
+): Promise<{ backend: SearchBackend; index: ExternalIndex } | null> {
   if (!env.MEILI_URL) return null;
-  void orm;
-  logger.warn('MEILI_URL is set but the Meilisearch adapter is not wired yet; searching PostgreSQL');
-  return null;
+  const meili = createMeiliSearch(deps, { url: env.MEILI_URL, apiKey: env.MEILI_API_KEY, indexName: env.MEILI_INDEX });
+  try {
+    await meili.index.prepare();
+    deps.logger.info({ index: env.MEILI_INDEX }, 'Meilisearch ready; PostgreSQL is the fallback');
+  } catch (err) {
+    deps.logger.warn({ err: String(err) }, 'Meilisearch is not ready; searching PostgreSQL until it answers');
+  }
+  return meili;
 }
 
 async function pushSettings(env: Env, logger: Logger): Promise<PushSettings | null> {

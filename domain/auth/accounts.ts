@@ -21,8 +21,11 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     const { user, session, refreshToken } = await em.transactional(async (tx) => {
       const user = tx.create(User, { email: input.email, passwordHash, displayName: input.displayName });
       await queueVerificationEmail(deps, tx, user);
+      // The id is generated on create (onCreate), before the row is flushed at commit.
+      await deps.events.record(tx, 'user.registered', { userId: user.id });
       return { user, ...openSession(deps, tx, user, client) };
     });
+    await deps.events.emit('user.registered', { userId: user.id });
     return await buildAuthResult(deps, user, session.id, refreshToken);
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) {

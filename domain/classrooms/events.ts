@@ -23,10 +23,23 @@ declare module '../shared/events.ts' {
      * transaction, so reminders follow the schedule even if the node dies right after the commit.
      */
     'classroom.scheduled': { classroomId: string; startsAt: string; status: 'scheduled' };
-    /** The class went live. `attendeeIds`: its host, co-hosts and registered learners. */
+    /**
+     * A scheduled or live class was edited without moving its start (title, description, length, seats, waiting room,
+     * price; a move is `classroom.scheduled`). Also recorded durably in the edit's transaction.
+     */
+    'classroom.updated': { classroomId: string };
+    /**
+     * The class went live. `attendeeIds`: its host, co-hosts and registered learners. Also recorded durably in the
+     * change's transaction.
+     */
     'classroom.started': { classroomId: string; communityId: string; title: string; attendeeIds: string[] };
-    /** Called off before it started. `learnerIds`: who was registered or waitlisted; their places are gone. */
+    /**
+     * Called off before it started. `learnerIds`: who was registered or waitlisted; their places are gone. Also
+     * recorded durably in the change's transaction.
+     */
     'classroom.cancelled': { classroomId: string; communityId: string; learnerIds: string[] };
+    /** The host ended the live class. Also recorded durably in the change's transaction. */
+    'classroom.ended': { classroomId: string; communityId: string };
     /** Seats freed up and these learners moved from the waitlist to registered (never emitted for nobody). */
     'classroom.registrations_promoted': { classroomId: string; title: string; userIds: string[] };
     /** Someone now runs the room with the host. */

@@ -58,7 +58,7 @@ export async function startClassroom(deps: Deps, actor: Actor, classroomId: stri
  */
 export async function endClassroom(deps: Deps, actor: Actor, classroomId: string): Promise<ClassroomDto> {
   const now = deps.clock.now();
-  const { result } = await changeRoom(deps, classroomId, async ({ q, classroom }) => {
+  const { result } = await changeRoom(deps, classroomId, async ({ q, tx, classroom }) => {
     checkClassroomAccess(actor, await loadClassroomAccess(q, actor.userId, classroomId), 'manage');
     if (classroom.status !== 'live') {
       throw new AppError('conflict', classroom.status === 'scheduled' ? 'This class has not started yet.' : NOT_SCHEDULED[classroom.status]);
@@ -92,6 +92,9 @@ export async function endClassroom(deps: Deps, actor: Actor, classroomId: string
       .returning('id')
       .execute();
     await markAttendance(q, { ...classroom, status: 'ended', ended_at: endedAt }, deps.classrooms);
+    const ended = { classroomId, communityId: classroom.community_id };
+    // Durable too: catalogues and search drop the class even if the node dies right after the commit.
+    await deps.events.record(tx, 'classroom.ended', ended);
     return {
       patch: {
         status: 'ended',
@@ -101,6 +104,7 @@ export async function endClassroom(deps: Deps, actor: Actor, classroomId: string
         ...(closed.length ? { polls: await loadPolls(q, classroomId, endedAt, closed.map((p) => p.id)) } : {}),
       },
       result: await loadClassroomDto(q, actor.userId, classroomId),
+      after: () => deps.events.emit('classroom.ended', ended),
     };
   });
   return result;

@@ -163,7 +163,9 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
       .where('id', '=', classroomId)
       .execute();
     const moved = input.startsAt !== undefined && new Date(input.startsAt).getTime() !== classroom.starts_at.getTime();
+    // A move is announced as a new schedule (reminders follow it); any other edit as an update.
     if (moved) await deps.events.record(tx, 'classroom.scheduled', scheduledEvent(classroomId, input.startsAt!));
+    else await deps.events.record(tx, 'classroom.updated', { classroomId });
     const updated = { ...classroom, capacity: input.capacity ?? classroom.capacity, title: input.title ?? classroom.title, price_minor: priceMinor };
     const promoted =
       input.capacity !== undefined && input.capacity > classroom.capacity ? await promoteWaitlisted(q, updated, seatClockOf(deps)) : [];
@@ -171,6 +173,7 @@ export async function updateClassroom(deps: Deps, actor: Actor, classroomId: str
   });
   await announcePromoted(deps, classroom, promoted);
   if (moved) await deps.events.emit('classroom.scheduled', scheduledEvent(classroomId, dto.startsAt));
+  else await deps.events.emit('classroom.updated', { classroomId });
   return dto;
 }
 

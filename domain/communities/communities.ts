@@ -14,6 +14,7 @@ import { CommunityPolicy } from '../access/community.ts';
 import { presentCommunity, selectCommunities } from './presenters.ts';
 import { revokeCommunityAccess } from './revoke.ts';
 import { assertMayJoinPaid } from '../commerce/tiers.ts';
+import './events.ts';
 
 export interface Page<T> {
   data: T[];
@@ -79,8 +80,10 @@ export async function createCommunity(deps: Deps, actor: Actor, input: CreateCom
     }
     if (!inserted) throw new AppError('conflict', 'Could not find a free address for this community; try another name.');
     await q.insertInto('community_members').values({ community_id: id, user_id: actor.userId, role: 'owner' }).execute();
+    await deps.events.record(tx, 'community.created', { communityId: id });
     return loadCommunityDto(q, actor.userId, id, deps.clock.now());
   });
+  await deps.events.emit('community.created', { communityId: community.id });
   await deps.events.emit('member.joined', { communityId: community.id, userId: actor.userId });
   return community;
 }

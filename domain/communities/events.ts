@@ -17,6 +17,12 @@ export type ChannelAddedEvent =
 
 declare module '../shared/events.ts' {
   interface DomainEvents {
+    /**
+     * A community was created (its creator's `member.joined` follows). Also recorded durably in the creating
+     * transaction, for catalogues and search. Communities are never renamed, archived or deleted yet: when they are,
+     * those operations record their own event here.
+     */
+    'community.created': { communityId: string };
     /** Someone became a member: created the community, joined it, or accepted an invite. */
     'member.joined': { communityId: string; userId: string };
     /**

@@ -107,6 +107,7 @@ export async function updateCourse(deps: Deps, actor: Actor, courseId: string, i
       })
       .where('id', '=', courseId)
       .execute();
+    await deps.events.record(tx, 'course.updated', { courseId });
     return loadCourseDto(deps, q, actor, courseId);
   });
   await deps.events.emit('course.updated', { courseId });
@@ -129,6 +130,7 @@ export async function publishCourse(deps: Deps, actor: Actor, courseId: string):
         .set((eb) => ({ status: 'published', published_at: eb.fn.coalesce('published_at', eb.val(now)), updated_at: now }))
         .where('id', '=', courseId)
         .execute();
+      await deps.events.record(tx, 'course.published', { courseId, communityId: course.community_id, title: course.title });
     }
     return { dto: await loadCourseDto(deps, q, actor, courseId), changed };
   });
@@ -144,7 +146,10 @@ export async function unpublishCourse(deps: Deps, actor: Actor, courseId: string
     const { course } = await authorizeCourse(q, actor, courseId, 'author', { lock: true });
     const changed = course.status === 'published';
     if (course.status === 'draft') throw new AppError('conflict', 'The course is a draft: it was never published.');
-    if (changed) await q.updateTable('courses').set({ status: 'unpublished', updated_at: now }).where('id', '=', courseId).execute();
+    if (changed) {
+      await q.updateTable('courses').set({ status: 'unpublished', updated_at: now }).where('id', '=', courseId).execute();
+      await deps.events.record(tx, 'course.unpublished', { courseId, communityId: course.community_id });
+    }
     return { dto: await loadCourseDto(deps, q, actor, courseId), changed };
   });
   if (changed) await deps.events.emit('course.unpublished', { courseId, communityId: dto.communityId });

@@ -23,7 +23,8 @@ import { storeQuiz } from './quizDefinition.ts';
 
 /*
  * A course's outline: modules, their lessons, and the order of both. Authors only; every change locks the course row,
- * so positions are allocated and reordered one change at a time, and announces `course.updated` after commit.
+ * so positions are allocated and reordered one change at a time, records `course.updated` in its transaction and
+ * announces it after commit.
  */
 
 const invalid = (field: string, message: string) => new AppError('invalid_input', message, { details: { fields: { [field]: message } } });
@@ -59,6 +60,7 @@ export async function addModule(deps: Deps, actor: Actor, courseId: string, inpu
   const row = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     await authorizeCourse(q, actor, courseId, 'author', { lock: true });
+    await deps.events.record(tx, 'course.updated', { courseId });
     return q
       .insertInto('course_modules')
       .values((eb) => ({
@@ -77,7 +79,8 @@ export async function addModule(deps: Deps, actor: Actor, courseId: string, inpu
 export async function renameModule(deps: Deps, actor: Actor, moduleId: string, input: ModuleInput): Promise<ModuleDto> {
   const row = await deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
-    await loadModule(q, actor, moduleId, { lock: true });
+    const { course } = await loadModule(q, actor, moduleId, { lock: true });
+    await deps.events.record(tx, 'course.updated', { courseId: course.id });
     return q.updateTable('course_modules').set({ title: input.title }).where('id', '=', moduleId).returningAll().executeTakeFirstOrThrow();
   });
   return afterChange(deps, row.course_id, presentModule(row));
@@ -90,6 +93,7 @@ export async function deleteModule(deps: Deps, actor: Actor, moduleId: string): 
     const { course } = await loadModule(q, actor, moduleId, { lock: true });
     await q.deleteFrom('course_modules').where('id', '=', moduleId).execute();
     await assertPublishedKeepsALesson(q, course);
+    await deps.events.record(tx, 'course.updated', { courseId: course.id });
     return course.id;
   });
   await afterChange(deps, courseId, undefined);
@@ -156,6 +160,7 @@ export async function addLesson(deps: Deps, actor: Actor, moduleId: string, inpu
     checkShape(shape);
     if (shape.classroomId) await checkClassroom(q, actor, course, shape.classroomId);
     if (shape.assetId) await attachLessonAsset(deps, q, actor, input.kind, shape.assetId, now);
+    await deps.events.record(tx, 'course.updated', { courseId: course.id });
     return q
       .insertInto('course_lessons')
       .values((eb) => ({
@@ -201,6 +206,7 @@ export async function updateLesson(deps: Deps, actor: Actor, lessonId: string, i
     checkShape(shape);
     if (shape.classroomId && shape.classroomId !== lesson.classroom_id) await checkClassroom(q, actor, course.course, shape.classroomId);
     if (shape.assetId && shape.assetId !== lesson.asset_id) await attachLessonAsset(deps, q, actor, lesson.kind, shape.assetId, now);
+    await deps.events.record(tx, 'course.updated', { courseId: lesson.course_id });
     return q
       .updateTable('course_lessons')
       .set({
@@ -231,6 +237,7 @@ export async function deleteLesson(deps: Deps, actor: Actor, lessonId: string): 
     const { course } = await authorizeLesson(q, actor, lessonId, 'author', { lock: true });
     await q.deleteFrom('course_lessons').where('id', '=', lessonId).execute();
     await assertPublishedKeepsALesson(q, course.course);
+    await deps.events.record(tx, 'course.updated', { courseId: course.course.id });
     return course.course.id;
   });
   await afterChange(deps, courseId, undefined);
@@ -275,6 +282,7 @@ export async function reorderOutline(deps: Deps, actor: Actor, courseId: string,
           as v(id, module_id, position)
         where l.id = v.id and (l.module_id, l.position) is distinct from (v.module_id, v.position)`.execute(q);
     }
+    await deps.events.record(tx, 'course.updated', { courseId });
     return loadOutline(q, actor, access, now);
   });
   return afterChange(deps, courseId, outline);

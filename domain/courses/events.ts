@@ -2,7 +2,10 @@ import type { ProgressUpdatedEvent } from '../../contracts/courses.ts';
 
 /*
  * The courses' domain events, emitted after commit. Channel membership of the course discussion travels with the
- * channel events (`channel.added`, `channel.access_revoked`), like any other channel.
+ * channel events (`channel.added`, `channel.access_revoked`), like any other channel. `course.published`,
+ * `course.unpublished` and `course.updated` are also recorded durably (deps.events.record) in the transaction of the
+ * change, wherever they are emitted, so catalogues and search follow every committed change even if the node dies
+ * right after the commit. Courses are never deleted (unpublishing takes one away).
  */
 
 declare module '../shared/events.ts' {

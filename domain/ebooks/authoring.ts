@@ -39,6 +39,20 @@ export async function changeEbook<T>(deps: Deps, actor: Actor, ebookId: string, 
   });
 }
 
+/**
+ * changeEbook for a change to what the catalogue and search show of the ebook (its details, its chapters or their
+ * order): records `ebook.updated` in the same transaction and announces it after commit.
+ */
+export async function editEbook<T>(deps: Deps, actor: Actor, ebookId: string, work: (q: Db, access: EbookAccess, now: Date) => Promise<T>): Promise<T> {
+  const result = await changeEbook(deps, actor, ebookId, async (q, access, now) => {
+    const out = await work(q, access, now);
+    await deps.events.record(q, 'ebook.updated', { ebookId });
+    return out;
+  });
+  await deps.events.emit('ebook.updated', { ebookId });
+  return result;
+}
+
 const touch = (q: Db, ebookId: string, now: Date) => q.updateTable('ebooks').set({ updated_at: now }).where('id', '=', ebookId).execute();
 
 /** A draft; the caller owns it. */
@@ -78,7 +92,7 @@ export async function createEbook(deps: Deps, actor: Actor, input: CreateEbookIn
 }
 
 export async function updateEbook(deps: Deps, actor: Actor, ebookId: string, input: UpdateEbookInput): Promise<EbookDetailDto> {
-  return changeEbook(deps, actor, ebookId, async (q, access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, access, now) => {
     const priceMinor = input.priceMinor ?? access.ebook.price_minor;
     const currency = input.currency === undefined ? access.ebook.currency : input.currency;
     assertPriced(priceMinor, currency);
@@ -116,6 +130,7 @@ export async function publishEbook(deps: Deps, actor: Actor, ebookId: string): P
         .set((eb) => ({ status: 'published', published_at: eb.fn.coalesce('published_at', eb.val(now)), updated_at: now }))
         .where('id', '=', ebookId)
         .execute();
+      await deps.events.record(q, 'ebook.published', { ebookId, communityId: access.ebook.community_id });
     }
     return { dto: await loadEbookDetail(q, actor, (await loadEbookAccess(q, actor.userId, ebookId))!), changed, communityId: access.ebook.community_id };
   });
@@ -127,7 +142,10 @@ export async function publishEbook(deps: Deps, actor: Actor, ebookId: string): P
 export async function unpublishEbook(deps: Deps, actor: Actor, ebookId: string): Promise<EbookDetailDto> {
   const { dto, changed, communityId } = await changeEbook(deps, actor, ebookId, async (q, access, now) => {
     const changed = access.ebook.status === 'published';
-    if (changed) await q.updateTable('ebooks').set({ status: 'unpublished', updated_at: now }).where('id', '=', ebookId).execute();
+    if (changed) {
+      await q.updateTable('ebooks').set({ status: 'unpublished', updated_at: now }).where('id', '=', ebookId).execute();
+      await deps.events.record(q, 'ebook.unpublished', { ebookId, communityId: access.ebook.community_id });
+    }
     return { dto: await loadEbookDetail(q, actor, (await loadEbookAccess(q, actor.userId, ebookId))!), changed, communityId: access.ebook.community_id };
   });
   if (changed) await deps.events.emit('ebook.unpublished', { ebookId, communityId });
@@ -165,7 +183,7 @@ export async function appendChapters(q: Db, ebookId: string, chapters: readonly 
 }
 
 export async function addChapter(deps: Deps, actor: Actor, ebookId: string, input: CreateChapterInput): Promise<ChapterSourceDto> {
-  return changeEbook(deps, actor, ebookId, async (q, _access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, _access, now) => {
     const [added] = await appendChapters(q, ebookId, [input], now);
     await touch(q, ebookId, now);
     return loadChapterSource(q, ebookId, added!.id);
@@ -180,7 +198,7 @@ export async function getChapterSource(deps: Deps, actor: Actor, ebookId: string
 }
 
 export async function updateChapter(deps: Deps, actor: Actor, ebookId: string, chapterId: string, input: UpdateChapterInput): Promise<ChapterSourceDto> {
-  return changeEbook(deps, actor, ebookId, async (q, _access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, _access, now) => {
     const updated = await q
       .updateTable('ebook_chapters')
       .set({ title: input.title, body: input.body, updated_at: now })
@@ -196,7 +214,7 @@ export async function updateChapter(deps: Deps, actor: Actor, ebookId: string, c
 
 /** Removes a chapter (with every reader's highlights, bookmarks and positions in it); a published ebook keeps one. */
 export async function deleteChapter(deps: Deps, actor: Actor, ebookId: string, chapterId: string): Promise<TocEntryDto[]> {
-  return changeEbook(deps, actor, ebookId, async (q, access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, access, now) => {
     const toc = await loadToc(q, ebookId);
     if (!toc.some((c) => c.id === chapterId)) throw new AppError('not_found', 'No such chapter in this ebook.');
     if (toc.length === 1 && access.ebook.status === 'published') {
@@ -210,7 +228,7 @@ export async function deleteChapter(deps: Deps, actor: Actor, ebookId: string, c
 
 /** Puts the chapters in the given order; the list must name every chapter of the ebook once. */
 export async function reorderChapters(deps: Deps, actor: Actor, ebookId: string, chapterIds: readonly string[]): Promise<TocEntryDto[]> {
-  return changeEbook(deps, actor, ebookId, async (q, _access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, _access, now) => {
     const current = new Set((await loadToc(q, ebookId)).map((c) => c.id));
     if (current.size !== chapterIds.length || chapterIds.some((id) => !current.has(id))) {
       throw fieldError('chapterIds', `List every chapter of this ebook once (it has ${current.size}).`);

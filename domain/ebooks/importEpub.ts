@@ -4,7 +4,7 @@ import { loadEbookAccess } from '../access/ebook.ts';
 import { attachAssets, readAssetBytes } from '../media/assets.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { appendChapters, changeEbook } from './authoring.ts';
+import { appendChapters, editEbook } from './authoring.ts';
 import { parseEpub } from './epub.ts';
 import { loadEbookDetail } from './presenters.ts';
 
@@ -14,10 +14,10 @@ export const EPUB_IMPORT_MAX_BYTES = 50 * 1024 * 1024;
 /**
  * Appends the chapters of an uploaded EPUB, all or none: the asset is checked (mine, ready, an EPUB) and marked
  * attached, read, parsed and its chapters inserted in ONE transaction, so a file that turns out to be malformed
- * leaves neither a chapter nor an attached asset behind.
+ * leaves neither a chapter nor an attached asset behind (nor a recorded `ebook.updated`).
  */
 export async function importEpub(deps: Deps, actor: Actor, ebookId: string, assetId: string): Promise<ImportResultDto> {
-  return changeEbook(deps, actor, ebookId, async (q, _access, now) => {
+  return editEbook(deps, actor, ebookId, async (q, _access, now) => {
     await attachAssets(deps, q, { ownerId: actor.userId, assetIds: [assetId], kinds: ['epub'], at: now });
     const { bytes } = await readAssetBytes(deps, assetId, EPUB_IMPORT_MAX_BYTES).catch((err: unknown) => {
       if (err instanceof AppError && err.code !== 'unavailable') {

@@ -7,6 +7,12 @@ import type { CommentEventDto } from './presenters.ts';
  * feed, so each is emitted only when that view changed: a comment created under a hidden post, or a hidden post
  * deleted, announces nothing. Post and comment payloads are the caller's view as the operation presented it; listeners
  * that address members strip per-viewer fields themselves (clientEvents.ts).
+ *
+ * Changes to what members can read of a post are also recorded durably (deps.events.record) in their transaction, so
+ * search follows them even if the node dies right after the commit: `post.created`, `post.hidden`, `post.restored`,
+ * `post.deleted`, and `post.updated` for an edit of its text only — a pin or a poll vote emits `post.updated` without
+ * recording it. A durable listener had better read the post again than trust the DTO: that is the actor's view at the
+ * time, and its job may run after later changes.
  */
 declare module '../shared/events.ts' {
   interface DomainEvents {

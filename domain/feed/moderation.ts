@@ -96,7 +96,8 @@ export interface FeedModerationResult {
  *
  * `publish` announces post.deleted / post.hidden (comment.*) when the item became invisible to members, and
  * post.restored / comment.restored when an unhide made it visible again (a top-level comment comes back with its
- * visible replies). Nothing is announced when members' view did not change.
+ * visible replies). Nothing is announced when members' view did not change. The post events are also recorded
+ * durably (deps.events.record) here, in the caller's transaction.
  */
 export async function moderateFeedItem(
   deps: Deps,
@@ -146,16 +147,20 @@ export async function moderateFeedItem(
   let publish = () => {};
   if (visibleBefore && !visibleAfter) {
     const deleted = after.deleted && !row.deleted;
-    publish =
-      target.type === 'post'
-        ? () => void deps.events.emit(deleted ? 'post.deleted' : 'post.hidden', { communityId: row.community_id, postId: target.id, version })
-        : () =>
-            void deps.events.emit(deleted ? 'comment.deleted' : 'comment.hidden', {
-              communityId: row.community_id,
-              postId: row.post_id,
-              commentId: target.id,
-              version,
-            });
+    if (target.type === 'post') {
+      const name = deleted ? 'post.deleted' : 'post.hidden';
+      const gone = { communityId: row.community_id, postId: target.id, version };
+      await deps.events.record(q, name, gone);
+      publish = () => void deps.events.emit(name, gone);
+    } else {
+      publish = () =>
+        void deps.events.emit(deleted ? 'comment.deleted' : 'comment.hidden', {
+          communityId: row.community_id,
+          postId: row.post_id,
+          commentId: target.id,
+          version,
+        });
+    }
   } else if (!visibleBefore && visibleAfter) {
     publish = await republish(deps, q, target, row);
   }
@@ -168,10 +173,14 @@ export async function moderateFeedItem(
   };
 }
 
-/** Loads, inside the transaction, what an unhide gives back to members, and returns the after-commit announcement. */
+/**
+ * Loads, inside the transaction, what an unhide gives back to members, records `post.restored` for a post, and returns
+ * the after-commit announcement.
+ */
 async function republish(deps: Deps, q: Db, target: { type: FeedItemType; id: string }, row: FeedItem): Promise<() => void> {
   if (target.type === 'post') {
     const post = await loadPost(q, target.id, null);
+    if (post) await deps.events.record(q, 'post.restored', { post });
     return () => {
       if (post) void deps.events.emit('post.restored', { post });
     };

@@ -42,30 +42,41 @@ export async function createPost(deps: Deps, actor: Actor, communityId: string, 
         created_at: now,
       })
       .execute();
-    return { post: await presentFor(q, id, actor), flaggedWords };
+    const post = await presentFor(q, id, actor);
+    await deps.events.record(tx, 'post.created', { post });
+    return { post, flaggedWords };
   });
   await deps.events.emit('post.created', { post });
   await flagForReview(deps, flaggedWords, { communityId, type: 'post', id: post.id, authorId: actor.userId });
   return post;
 }
 
-/** Runs `change` on the locked post in one transaction; returns the post as the caller sees it afterwards. */
+/**
+ * Runs `change` on the locked post in one transaction; returns the post as the caller sees it afterwards. When
+ * `recordUpdated(result)` says so, `post.updated` is recorded durably in that transaction, with that post.
+ */
 async function changePost<T>(
   deps: Deps,
   actor: Actor,
   postId: string,
   action: 'read' | 'contribute' | 'moderate',
   change: (q: Db, ctx: PostContext) => Promise<T>,
+  recordUpdated: (result: T) => boolean = () => false,
 ): Promise<{ result: T; post: PostDto; ctx: PostContext }> {
   return deps.orm.em.fork().transactional(async (tx) => {
     const q = db(tx);
     const ctx = await loadPostFor(deps, q, actor, postId, action, { lock: true });
     const result = await change(q, ctx);
-    return { result, post: await presentFor(q, postId, actor), ctx };
+    const post = await presentFor(q, postId, actor);
+    if (recordUpdated(result)) await deps.events.record(tx, 'post.updated', { post });
+    return { result, post, ctx };
   });
 }
 
-/** The author edits the body (any time; editedAt shows it). The community's rules apply to the new text. */
+/**
+ * The author edits the body (any time; editedAt shows it). The community's rules apply to the new text. The only
+ * change to a post's text, so the only `post.updated` that is also recorded durably (pins and poll counts are not).
+ */
 export async function editPost(deps: Deps, actor: Actor, postId: string, input: { body: string }): Promise<PostDto> {
   const { result, post, ctx } = await changePost(deps, actor, postId, 'contribute', async (q, { post }) => {
     if (post.author_id !== actor.userId) throw new AppError('forbidden', 'You can only edit your own posts.');
@@ -79,7 +90,7 @@ export async function editPost(deps: Deps, actor: Actor, postId: string, input: 
       .where('id', '=', post.id)
       .execute();
     return { changed: true, flaggedWords };
-  });
+  }, (result) => result.changed);
   if (result.changed) await deps.events.emit('post.updated', { post });
   await flagForReview(deps, result.flaggedWords, { communityId: post.communityId, type: 'post', id: post.id, authorId: ctx.post.author_id });
   return post;
@@ -119,9 +130,12 @@ export async function deletePost(deps: Deps, actor: Actor, postId: string): Prom
       );
     }
     // Members never had a hidden post, so there is nothing to take back from them.
-    return post.hidden ? null : { communityId: post.community_id, version };
+    if (post.hidden) return null;
+    const gone = { communityId: post.community_id, postId: post.id, version };
+    await deps.events.record(tx, 'post.deleted', gone);
+    return gone;
   });
-  if (gone) await deps.events.emit('post.deleted', { ...gone, postId });
+  if (gone) await deps.events.emit('post.deleted', gone);
 }
 
 /** Moderators pin (at most MAX_PINNED_POSTS per community) and unpin; repeating either is harmless. */

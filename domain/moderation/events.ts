@@ -21,5 +21,13 @@ declare module '../shared/events.ts' {
      * `rejoinAfter`. Their membership, if they had one, is gone (`member.removed` follows).
      */
     'member.barred': { communityId: string; userId: string; reason: string; rejoinAfter: string | null };
+    /**
+     * A platform admin suspended an account (its sessions are revoked, each announced as `session.revoked`). Also
+     * recorded durably in the suspension's transaction, so whatever lists people (search) drops them even if the
+     * node dies right after the commit.
+     */
+    'user.suspended': { userId: string };
+    /** The suspension was lifted. Also recorded durably in its transaction. */
+    'user.unsuspended': { userId: string };
   }
 }

@@ -58,12 +58,14 @@ export async function suspendUser(deps: Deps, actor: Actor, userId: string, reas
       },
       at,
     );
+    await deps.events.record(tx, 'user.suspended', { userId });
     return {
       suspension: { user: { id: userId, displayName: user.display_name }, reason, suspendedAt: at.toISOString(), sessionsRevoked: sessions.length },
       sessionIds: sessions.map((s) => s.id),
     };
   });
   await Promise.all(sessionIds.map((sessionId) => announceRevocation(deps, { sessionId, reason: 'revoked' })));
+  await deps.events.emit('user.suspended', { userId });
   return suspension;
 }
 
@@ -90,5 +92,7 @@ export async function unsuspendUser(deps: Deps, actor: Actor, userId: string): P
       },
       deps.clock.now(),
     );
+    await deps.events.record(tx, 'user.unsuspended', { userId });
   });
+  await deps.events.emit('user.unsuspended', { userId });
 }

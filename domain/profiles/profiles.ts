@@ -3,6 +3,7 @@ import { db, type Db } from '../../orm/db.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { avatarUrlOf } from './avatar.ts';
+import './events.ts';
 
 /*
  * Profiles: a display name, a one-line headline, a plain-text bio and an avatar. Any signed-in person may see anyone's
@@ -34,12 +35,17 @@ export async function getMyProfile(deps: Deps, actor: Actor): Promise<MyProfileD
 }
 
 export async function updateMyProfile(deps: Deps, actor: Actor, input: UpdateProfileInput): Promise<MyProfileDto> {
-  const q = db(deps.orm.em.fork());
-  await q
-    .updateTable('users')
-    .set({ display_name: input.displayName, headline: input.headline, bio: input.bio, updated_at: deps.clock.now() })
-    .where('id', '=', actor.userId)
-    .execute();
+  await deps.orm.em.fork().transactional(async (tx) => {
+    const updated = await db(tx)
+      .updateTable('users')
+      .set({ display_name: input.displayName, headline: input.headline, bio: input.bio, updated_at: deps.clock.now() })
+      .where('id', '=', actor.userId)
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) throw new AppError('unauthenticated', 'This account no longer exists.');
+    await deps.events.record(tx, 'profile.updated', { userId: actor.userId });
+  });
+  await deps.events.emit('profile.updated', { userId: actor.userId });
   return getMyProfile(deps, actor);
 }
 

@@ -1,6 +1,6 @@
+import type { PlatformRole } from '../../contracts/auth.ts';
 import type { CourseLevel } from '../../contracts/courses.ts';
 import type { SearchQuery, SearchResult, SearchType, Suggestion, SuggestQuery } from '../../contracts/search.ts';
-import type { Actor } from '../shared/deps.ts';
 
 /*
  * The explorer's search module has one writer and two readers.
@@ -45,8 +45,11 @@ export interface DocumentRef {
   id: string;
 }
 
-/** Who is searching: signed out is null. */
-export type Viewer = Actor | null;
+/**
+ * Who is searching (an `Actor`, spelled out so that this module, which `Deps` names, imports nothing from it); signed
+ * out is null.
+ */
+export type Viewer = { userId: string; sessionId: string; role: PlatformRole } | null;
 
 export interface SearchBackend {
   readonly engine: 'postgres' | 'meilisearch';
@@ -64,6 +67,33 @@ export interface ExternalIndex {
   rebuild(batches: AsyncIterable<readonly SearchDocument[]>, onProgress?: (done: number) => void): Promise<void>;
   /** Whether the engine answered its last health check. */
   healthy(): Promise<boolean>;
+}
+
+export interface SearchOptions {
+  /** Only documents first indexed after this moment (saved-search alerts). */
+  newSince?: Date;
+}
+
+export interface SearchIndexer {
+  /** Reads `refs` as they are now and writes the index (PostgreSQL, then the external engine if any). */
+  sync(refs: readonly DocumentRef[]): Promise<void>;
+  /** Rebuilds every index from the source tables; `onProgress(done, total)`. */
+  reindex(onProgress?: (done: number, total: number) => void): Promise<{ documents: number; removed: number }>;
+}
+
+/** The search module as the rest of the product sees it (`deps.search`, built by service.ts). */
+export interface SearchService {
+  search(viewer: Viewer, query: SearchQuery): Promise<SearchResult>;
+  suggest(viewer: Viewer, query: SuggestQuery): Promise<Suggestion[]>;
+  /** PostgreSQL only, for internal sweeps (saved-search alerts): results first indexed after `options.newSince`. */
+  searchIndexOfRecord(viewer: Viewer, query: SearchQuery, options?: SearchOptions): Promise<SearchResult>;
+  indexer: SearchIndexer;
+  /** Null: PostgreSQL only. */
+  external: { backend: SearchBackend; index: ExternalIndex } | null;
+  /** For /health/ready: resolves when search answers from its configured engine, throws when it falls back. */
+  check(): Promise<void>;
+  /** How many queries fell back to PostgreSQL since start (for /metrics). */
+  fallbacks(): number;
 }
 
 /** The document's page in the web app. */

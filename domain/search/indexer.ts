@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { db, type Db } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { DomainEventName, DomainEvents, EventBus } from '../shared/events.ts';
-import type { DocumentRef, ExternalIndex, SearchDocument } from './backend.ts';
+import type { DocumentRef, ExternalIndex, SearchDocument, SearchIndexer } from './backend.ts';
 import { allDocuments, communityDocumentRefs, loadDocuments } from './documents.ts';
 
 /*
@@ -18,14 +18,23 @@ type RefsOf<E extends DomainEventName> = (payload: DomainEvents[E], q: Db) => Pr
 
 /** Which documents each recorded event touches. */
 const SOURCES: { [E in DomainEventName]?: RefsOf<E> } = {
+  'community.created': ({ communityId }, q) => communityRefs(q, communityId),
   'course.published': ({ courseId }) => [{ type: 'course', id: courseId }],
   'course.unpublished': ({ courseId }) => [{ type: 'course', id: courseId }],
   'course.updated': ({ courseId }) => [{ type: 'course', id: courseId }],
   'ebook.published': ({ ebookId }) => [{ type: 'ebook', id: ebookId }],
   'ebook.unpublished': ({ ebookId }) => [{ type: 'ebook', id: ebookId }],
+  'ebook.updated': ({ ebookId }) => [{ type: 'ebook', id: ebookId }],
   'classroom.scheduled': ({ classroomId }) => [{ type: 'classroom', id: classroomId }],
+  'classroom.updated': ({ classroomId }) => [{ type: 'classroom', id: classroomId }],
   'classroom.cancelled': ({ classroomId }) => [{ type: 'classroom', id: classroomId }],
   'classroom.started': ({ classroomId }) => [{ type: 'classroom', id: classroomId }],
+  'classroom.ended': ({ classroomId }) => [{ type: 'classroom', id: classroomId }],
+  'user.registered': ({ userId }) => [{ type: 'person', id: userId }],
+  'profile.updated': ({ userId }) => [{ type: 'person', id: userId }],
+  'user.suspended': ({ userId }) => [{ type: 'person', id: userId }],
+  'user.unsuspended': ({ userId }) => [{ type: 'person', id: userId }],
+  // Post payloads carry the acting user's view of the post; the sync reads the post again by id.
   'post.created': ({ post }) => [{ type: 'post', id: post.id }],
   'post.updated': ({ post }) => [{ type: 'post', id: post.id }],
   'post.restored': ({ post }) => [{ type: 'post', id: post.id }],
@@ -94,13 +103,6 @@ export async function writeDocuments(q: Db, documents: readonly SearchDocument[]
       )
       .execute();
   }
-}
-
-export interface SearchIndexer {
-  /** Reads `refs` as they are now and writes the index (PostgreSQL, then the external engine if any). */
-  sync(refs: readonly DocumentRef[]): Promise<void>;
-  /** Rebuilds every index from the source tables; `onProgress(done, total)`. */
-  reindex(onProgress?: (done: number, total: number) => void): Promise<{ documents: number; removed: number }>;
 }
 
 export function createSearchIndexer(deps: Pick<Deps, 'orm' | 'logger'>, external: ExternalIndex | null): SearchIndexer {

@@ -14,7 +14,7 @@ import {
 import { db, type Db } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { documentUrl, type SearchBackend, type Viewer } from './backend.ts';
+import { documentUrl, type SearchBackend, type SearchOptions, type Viewer } from './backend.ts';
 import { highlightedSnippet, plainSnippet, SNIPPET_START, SNIPPET_STOP } from './snippets.ts';
 import { documentVisibleTo } from './visibility.ts';
 
@@ -91,11 +91,6 @@ export function titlePrefixQuery(folded: string): string | null {
   const words = folded.match(/[\p{L}\p{N}]+/gu);
   if (!words?.length) return null;
   return words.map((w, index) => (index === words.length - 1 ? `${w}:*A` : `${w}:A`)).join(' & ');
-}
-
-export interface SearchOptions {
-  /** Only documents first indexed after this moment (saved-search alerts). */
-  newSince?: Date;
 }
 
 export function effectiveSort(query: Pick<SearchQuery, 'q' | 'sort'>): SearchSort {

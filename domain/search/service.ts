@@ -1,29 +1,17 @@
-import type { SearchQuery, SearchResult, Suggestion, SuggestQuery } from '../../contracts/search.ts';
 import { db } from '../../orm/db.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { ExternalIndex, SearchBackend, Viewer } from './backend.ts';
-import { createSearchIndexer, type SearchIndexer } from './indexer.ts';
-import { createPostgresSearch, searchDocuments, type SearchOptions } from './postgres.ts';
+import { AppError } from '../shared/errors.ts';
+import type { ExternalIndex, SearchBackend, SearchService } from './backend.ts';
+import { createSearchIndexer } from './indexer.ts';
+import { createPostgresSearch, searchDocuments } from './postgres.ts';
+
+export type { SearchService };
 
 /*
  * The search module as the rest of the product sees it (`deps.search`): queries answered by Meilisearch when it is
  * configured and answering, by PostgreSQL otherwise. A Meilisearch error is logged and counted, the same query is
  * answered by PostgreSQL, and the readiness check reports search as degraded until Meilisearch answers again.
  */
-
-export interface SearchService {
-  search(viewer: Viewer, query: SearchQuery): Promise<SearchResult>;
-  suggest(viewer: Viewer, query: SuggestQuery): Promise<Suggestion[]>;
-  /** PostgreSQL only, for internal sweeps (saved-search alerts): results first indexed after `options.newSince`. */
-  searchIndexOfRecord(viewer: Viewer, query: SearchQuery, options?: SearchOptions): Promise<SearchResult>;
-  indexer: SearchIndexer;
-  /** Null: PostgreSQL only. */
-  external: { backend: SearchBackend; index: ExternalIndex } | null;
-  /** For /health/ready: resolves when search answers from its configured engine, throws when it falls back. */
-  check(): Promise<void>;
-  /** How many queries fell back to PostgreSQL since start (for /metrics). */
-  fallbacks(): number;
-}
 
 export function createSearchService(
   deps: Pick<Deps, 'orm' | 'clock' | 'logger'>,
@@ -40,6 +28,8 @@ export function createSearchService(
       lastError = null;
       return result;
     } catch (err) {
+      // A refusal of the query itself (a bad cursor) is the caller's to hear, not an engine failure.
+      if (err instanceof AppError && err.code !== 'unavailable' && err.code !== 'internal') throw err;
       fallbackCount += 1;
       lastError = err instanceof Error ? err.message : String(err);
       deps.logger.warn({ err: lastError }, 'Meilisearch failed; answering from PostgreSQL');

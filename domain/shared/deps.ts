@@ -7,7 +7,7 @@ import type { MediaService } from '../media/service.ts';
 import type { PushSettings } from '../notifications/vapid.ts';
 import type { UrlSigner } from '../media/signing.ts';
 import type { PresenceReader } from '../presence/store.ts';
-import type { SearchService } from '../search/service.ts';
+import type { SearchService } from '../search/backend.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';

@@ -1,6 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../orm/database.ts';
-import { enqueueJob, type JobHandler, type JobInfo } from './jobs.ts';
+import { enqueueJob, type JobHandler, type JobInfo, type JobSource } from './jobs.ts';
 
 /*
  * Domain events: an operation says what happened; whoever cares listens. The operation never learns who that is.
@@ -27,10 +26,11 @@ import { enqueueJob, type JobHandler, type JobInfo } from './jobs.ts';
  *
  * Surviving a crash. An in-process listener is lost if the node dies between commit and emit. Work that must happen
  * anyway (notifications, search indexing, e-mail) is recorded INSIDE the transaction with
- * `deps.events.record(tx, name, payload)`: one job per durable listener (`bus.onDurable`), committed or rolled back
- * together with the change, run by the job runner on some node with retries and backoff. A durable listener may run
- * more than once (a retry after a crash), so it is idempotent; its payload travels as JSON, so it carries ids and
- * plain values (dates as ISO strings). One that keeps failing leaves its job visible as failed (domain/shared/jobs.ts).
+ * `deps.events.record(tx, name, payload)` (`tx`, or `db(tx)`): one job per durable listener (`bus.onDurable`),
+ * committed or rolled back together with the change, run by the job runner on some node with retries and backoff. A
+ * durable listener may run more than once (a retry after a crash), so it is idempotent; its payload travels as JSON,
+ * so it carries ids and plain values (dates as ISO strings). One that keeps failing leaves its job visible as failed
+ * (domain/shared/jobs.ts).
  */
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by each feature's events.ts
@@ -56,10 +56,11 @@ export interface EventBus {
   on<E extends DomainEventName>(name: E, listener: DomainEventListener<E>): () => void;
   onAny(listener: AnyDomainEventListener): () => void;
   /**
-   * Inside the transaction: queues one job per durable listener of `name`, so each runs iff the transaction commits,
-   * even if this node dies right after. Without durable listeners nothing is written.
+   * Inside the transaction (`tx`, or the typed builder bound to it, `db(tx)`): queues one job per durable listener of
+   * `name`, so each runs iff the transaction commits, even if this node dies right after. Without durable listeners
+   * nothing is written.
    */
-  record<E extends DomainEventName>(em: EntityManager, name: E, payload: DomainEvents[E]): Promise<void>;
+  record<E extends DomainEventName>(tx: JobSource, name: E, payload: DomainEvents[E]): Promise<void>;
   /**
    * `listener` names the listener across nodes and deploys (e.g. 'notifyFollowers'); it is stored in the queued jobs,
    * so renaming it strands the jobs already queued under the old name (they fail visibly).
@@ -122,11 +123,11 @@ export function createEventBus(logger: Logger): EventBus {
     onAny(listener) {
       return subscribe({ name: null, listener: (payload, name) => listener(name, payload) });
     },
-    async record(em, name, payload) {
+    async record(tx, name, payload) {
       for (const subscription of durable.values()) {
         if (subscription.event !== name) continue;
         await enqueueJob(
-          em,
+          tx,
           'domain-event',
           { event: name, listener: subscription.listener, payload },
           subscription.maxAttempts ? { maxAttempts: subscription.maxAttempts } : {},

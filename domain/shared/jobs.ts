@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
+import type { Db } from '../../orm/db.ts';
 
 /*
  * The job queue: work that must happen after a change commits and must survive a crash (e-mail, durable domain
@@ -48,23 +49,28 @@ export interface JobInfo {
 export type JobHandler<T extends JobName> = (payload: JobPayloads[T], job: JobInfo) => Promise<void>;
 export type JobHandlers = { [T in JobName]?: JobHandler<T> };
 
+/** Where a job is queued: a transaction's EntityManager, or the typed builder bound to it (`db(tx)`). */
+export type JobSource = EntityManager | Db;
+
 /**
- * Queues a job in `em`'s transaction (outside a transaction it is committed at once). The payload travels as JSON.
+ * Queues a job in `source`'s transaction (outside a transaction it is committed at once). The payload travels as JSON.
  */
 export async function enqueueJob<T extends JobName>(
-  em: EntityManager,
+  source: JobSource,
   task: T,
   payload: JobPayloads[T],
   options: JobOptions = {},
 ): Promise<void> {
-  // getKysely() is bound to em's transaction when there is one, so the job commits or rolls back with the change.
+  // getKysely() is bound to em's transaction when there is one (as is db(tx)), so the job commits or rolls back with
+  // the change.
+  const runner = 'getKysely' in source ? source.getKysely() : source;
   await sql`select graphile_worker.add_job(
       ${task},
       ${JSON.stringify(payload)}::json,
       run_at => ${options.runAt ?? null}::timestamptz,
       max_attempts => ${options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}::smallint,
       job_key => ${options.jobKey ?? null}::text
-    )`.execute(em.getKysely());
+    )`.execute(runner);
 }
 
 /**
