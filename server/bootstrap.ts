@@ -4,7 +4,9 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { generateJwtSecret, type JwtKey } from '../domain/auth/tokens.ts';
 import { loadOrCreateSharedFile } from '../domain/shared/sharedFile.ts';
-import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
+import { createSearchIndexer } from '../domain/search/indexer.ts';
+import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres, type Orm } from '../orm/database.ts';
+import { db } from '../orm/db.ts';
 import { User } from '../orm/entities/index.ts';
 import { seedDemoData, type DemoAccount } from '../orm/seeders/demoData.ts';
 import { assetStorageFor } from './node.ts';
@@ -83,13 +85,28 @@ export async function prepareDatabase(env: Env, database: Database, logger: Logg
     const em = orm.em.fork();
     const seed =
       env.SEED_DEMO === 'always' || (env.SEED_DEMO === 'auto' && database.embedded && (await em.count(User, {})) === 0);
-    if (!seed) return [];
     // The demo course's study guide goes where uploads go, so it is served like any other asset.
     const storage = assetStorageFor(env);
-    return await seedDemoData(em, {
-      putFile: (key, bytes, contentType) => storage.put(key, Readable.from([bytes]), { byteSize: bytes.length, contentType }),
-    });
+    const created = seed
+      ? await seedDemoData(em, {
+          putFile: (key, bytes, contentType) => storage.put(key, Readable.from([bytes]), { byteSize: bytes.length, contentType }),
+        })
+      : [];
+    await indexIfEmpty(orm, logger);
+    return created;
   } finally {
     await orm.close(true);
   }
+}
+
+/**
+ * Builds the search index of record when it is empty (a new database, demo data written straight to the tables, or
+ * a database from before search existed); from then on domain events keep it fresh. Meilisearch is filled by
+ * `npm run search:reindex`.
+ */
+async function indexIfEmpty(orm: Orm, logger: Logger): Promise<void> {
+  const indexed = await db(orm.em.fork()).selectFrom('search_documents').select('type').limit(1).execute();
+  if (indexed.length) return;
+  const { documents } = await createSearchIndexer({ orm, logger }, null).reindex();
+  if (documents) logger.info({ documents }, 'search index built');
 }
