@@ -34,6 +34,7 @@ import { communityRoutes } from './routes/communities.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { searchRoutes } from './routes/search.ts';
+import { savedSearchRoutes } from './routes/savedSearches.ts';
 import { moderationRoutes } from './routes/moderation.ts';
 import { moderationSettingsRoutes } from './routes/moderationSettings.ts';
 import { devRoutes } from './routes/dev.ts';
@@ -104,6 +105,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
   notificationPreferenceRoutes(route, deps);
   pushRoutes(route, deps);
   searchRoutes(route, deps);
+  savedSearchRoutes(route, deps);
   if (options.devRoutes) devRoutes(route, deps);
   const openApi = buildOpenApiDocument(registry);
   const docsPage = renderDocsPage(openApi);

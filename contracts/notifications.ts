@@ -20,6 +20,7 @@ export const NOTIFICATION_KINDS = [
   'moderation_timed_out',
   'report_resolved',
   'new_follower',
+  'saved_search',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -59,6 +59,7 @@ import {
 } from '../domain/shared/stores.ts';
 import { createMeiliSearch } from '../domain/search/meili.ts';
 import { createSearchService } from '../domain/search/service.ts';
+import { savedSearchAlertJob, scheduleSavedSearchAlerts } from '../domain/search/saved.ts';
 import { registerSearchIndexing } from '../domain/search/indexer.ts';
 import type { ExternalIndex, SearchBackend } from '../domain/search/backend.ts';
 import { openOrm, type Orm } from '../orm/database.ts';
@@ -239,6 +240,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     'notifications.email_digests': emailDigestJob(deps),
     'notifications.message_notices': messageNoticeSweepJob(deps),
     'notifications.lesson_releases': lessonReleaseJob(deps),
+    'search.saved_alerts': savedSearchAlertJob(deps),
     'notifications.reactions': reactionCountJob(deps),
     ...(mail ? { 'email.send': emailDelivery({ orm, transport: mail, from: env.MAIL_FROM, logger }) } : {}),
   };
@@ -254,6 +256,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   await scheduleLessonReleases(deps);
   await scheduleEmailDigests(deps);
   await scheduleMessageNoticeSweep(deps);
+  await scheduleSavedSearchAlerts(deps);
   // Failed jobs wait for a person; say so at every start, not only in /metrics.
   const failedJobs = await countFailedJobs(orm.em.fork()).catch(() => 0);
   if (failedJobs > 0) {

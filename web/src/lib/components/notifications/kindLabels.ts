@@ -18,4 +18,5 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   moderation_timed_out: 'A moderator times me out',
   report_resolved: 'A report I made is resolved',
   new_follower: 'Someone follows me',
+  saved_search: 'A saved search has new results',
 };
