@@ -47,11 +47,14 @@ export class Migration20261214000000_search extends Migration {
         first_indexed_at timestamptz not null default now(),
         indexed_at timestamptz not null default now(),
         title_folded text generated always as (search_fold(title)) stored,
+        title_tsv tsvector generated always as (to_tsvector('simple'::regconfig, search_fold(title))) stored,
         tsv tsvector generated always as (search_vector(title, keywords, body)) stored,
         primary key (type, source_id)
       );`);
     this.addSql(`create index search_documents_tsv_idx on search_documents using gin (tsv);`);
     this.addSql(`create index search_documents_title_trgm_idx on search_documents using gin (title_folded gin_trgm_ops);`);
+    // Suggestions match title words by prefix; the weighted vector cannot narrow by weight in its index.
+    this.addSql(`create index search_documents_title_tsv_idx on search_documents using gin (title_tsv);`);
     this.addSql(`create index search_documents_recent_idx on search_documents (published_at desc, type, source_id);`);
     this.addSql(`create index search_documents_community_idx on search_documents (community_id);`);
     this.addSql(`create index search_documents_new_idx on search_documents (first_indexed_at);`);

@@ -86,11 +86,16 @@ const FACET_NULLS = sql.raw('null, null, null, null');
 /** …and tags, level, price_minor, currency, published_at, k (after value). */
 const FACET_TAIL = sql.raw('null, null, null, null, null, null');
 
-/** A prefix query over title words: `intro:A & jav:*A` for "intro jav". */
+/** Whether a query gets trigram typo tolerance: one word (no spaces, quotes or operators) of 4 letters or more. */
+export function typoTolerant(text: string): boolean {
+  return /^[\p{L}\p{N}'’-]{4,}$/u.test(text.trim());
+}
+
+/** A prefix query over title words: `intro & jav:*` for "intro jav". */
 export function titlePrefixQuery(folded: string): string | null {
   const words = folded.match(/[\p{L}\p{N}]+/gu);
   if (!words?.length) return null;
-  return words.map((w, index) => (index === words.length - 1 ? `${w}:*A` : `${w}:A`)).join(' & ');
+  return words.map((w, index) => (index === words.length - 1 ? `${w}:*` : w)).join(' & ');
 }
 
 export function effectiveSort(query: Pick<SearchQuery, 'q' | 'sort'>): SearchSort {
@@ -105,9 +110,13 @@ export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery,
   const text = query.q;
   const types = query.types?.length ? query.types : SEARCH_TYPES;
 
-  const textMatch: RawBuilder<boolean> = text
-    ? sql<boolean>`(d.tsv @@ input.tsq or (char_length(input.folded) >= 3 and input.folded <% d.title_folded))`
-    : sql<boolean>`true`;
+  // Typo tolerance is for a single word of 4 letters or more: on phrases it widened every query by thousands of
+  // near-miss titles (docs/performance.md, Search).
+  const textMatch: RawBuilder<boolean> = !text
+    ? sql<boolean>`true`
+    : typoTolerant(text)
+      ? sql<boolean>`(d.tsv @@ input.tsq or input.folded <% d.title_folded)`
+      : sql<boolean>`d.tsv @@ input.tsq`;
   const filters: RawBuilder<boolean>[] = [textMatch];
   if (query.level) filters.push(sql<boolean>`d.level = ${query.level}`);
   if (query.tag) filters.push(sql<boolean>`${query.tag} = any(d.tags)`);
@@ -157,8 +166,7 @@ export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery,
       select websearch_to_tsquery('simple', search_fold(${text})) as tsq, search_fold(${text}) as folded
     ),
     matched as materialized (
-      select d.type, d.source_id, d.community_id, d.title, d.body, d.tags, d.level, d.price_minor, d.currency,
-             d.published_at, ${PRICE_BUCKET_SQL} as price_bucket, ${sortKey} as k
+      select d.type, d.source_id, d.tags, d.level, ${PRICE_BUCKET_SQL} as price_bucket, ${sortKey} as k
       from search_documents d cross join input
       where ${where} and ${documentVisibleTo(viewer, now)}
     ),
@@ -166,7 +174,7 @@ export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery,
       select * from matched m where ${typeFilter}
     ),
     page as (
-      select * from filtered m where ${after} order by m.k desc, m.type, m.source_id limit ${query.limit + 1}
+      select m.type, m.source_id, m.k from filtered m where ${after} order by m.k desc, m.type, m.source_id limit ${query.limit + 1}
     )
     select 'hit' as kind, p.type, p.source_id, p.community_id, p.title,
            case when ${text} = '' or p.body = '' then null
@@ -174,8 +182,8 @@ export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery,
                        ${`StartSel=${SNIPPET_START}, StopSel=${SNIPPET_STOP}, MaxWords=28, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`})
            end as snippet,
            case when p.body = '' then null else left(p.body, 400) end as value,
-           p.tags, p.level, p.price_minor, p.currency, p.published_at, p.k::text as k, 0 as n
-      from page p cross join input
+           p.tags, p.level, p.price_minor, p.currency, p.published_at, pk.k::text as k, 0 as n
+      from page pk join search_documents p on p.type = pk.type and p.source_id = pk.source_id cross join input
     union all
     select 'type', m.type, ${FACET_NULLS}, null, ${FACET_TAIL}, count(*)::int from matched m group by m.type
     union all
@@ -230,23 +238,48 @@ function compareKeys(a: string, b: string): number {
 }
 
 /** Suggestions as you type: titles whose words start with what was typed, then near misses of a typo. */
+/** How many of the most popular prefix matches are checked for visibility before the best are kept. */
+const SUGGEST_CANDIDATES = 300;
+
+/**
+ * Suggestions as you type (two letters or more): titles with words starting with what was typed — the most popular
+ * few hundred, then those the viewer may see, whole-prefix matches first — and, when that leaves room and one word of
+ * four letters or more was typed, titles that nearly match it (a typo).
+ */
 export async function suggestDocuments(q: Db, viewer: Viewer, query: SuggestQuery, now: Date): Promise<Suggestion[]> {
   const folded = (await sql<{ f: string }>`select search_fold(${query.q}) as f`.execute(q)).rows[0]!.f;
   const prefix = titlePrefixQuery(folded);
-  if (!prefix) return [];
+  if (!prefix || folded.replace(/[^\p{L}\p{N}]/gu, '').length < 2) return [];
+  type Row = { type: SearchType; source_id: string; title: string; community_id: string | null };
   const rows = (
-    await sql<{ type: SearchType; source_id: string; title: string; community_id: string | null }>`
+    await sql<Row>`
+      with candidates as (
+        select d.type, d.source_id, d.title, d.title_folded, d.community_id, d.author_id, d.popularity
+        from search_documents d
+        where d.title_tsv @@ to_tsquery('simple', ${prefix})
+        order by d.popularity desc, d.type, d.source_id
+        limit ${SUGGEST_CANDIDATES}
+      )
       select d.type, d.source_id, d.title, d.community_id
-      from search_documents d
-      where (d.tsv @@ to_tsquery('simple', ${prefix})
-             or (char_length(${folded}) >= 4 and ${folded} <% d.title_folded))
-        and ${documentVisibleTo(viewer, now)}
-      order by (d.title_folded like ${`${folded.replace(/[\\%_]/g, '\\$&')}%`}) desc,
-               (d.tsv @@ to_tsquery('simple', ${prefix})) desc,
-               word_similarity(${folded}, d.title_folded) desc,
-               d.popularity desc, d.type, d.source_id
+      from candidates d
+      where ${documentVisibleTo(viewer, now)}
+      order by (d.title_folded like ${`${folded.replace(/[\\%_]/g, '\\$&')}%`}) desc, d.popularity desc, d.type, d.source_id
       limit ${query.limit}`.execute(q)
   ).rows;
+  if (rows.length < query.limit && typoTolerant(query.q)) {
+    const seen = rows.map((r) => r.source_id);
+    const nearMisses = (
+      await sql<Row>`
+        select d.type, d.source_id, d.title, d.community_id
+        from search_documents d
+        where ${folded} <% d.title_folded
+          and not (d.source_id = any(${seen}::uuid[]))
+          and ${documentVisibleTo(viewer, now)}
+        order by word_similarity(${folded}, d.title_folded) desc, d.popularity desc, d.type, d.source_id
+        limit ${query.limit - rows.length}`.execute(q)
+    ).rows;
+    rows.push(...nearMisses);
+  }
   return rows.map((r) => ({
     type: r.type,
     id: r.source_id,

@@ -11,8 +11,8 @@ import type { Actor } from '../shared/deps.ts';
 import type { DocumentRef, Viewer } from './backend.ts';
 
 /*
- * What a viewer may find, as one predicate over a document's (type, source_id): each kind is looked up in its own
- * table through the access module's predicate for that kind, so search can never say more than the pages do.
+ * What a viewer may find, as one predicate over a document row `d`: each kind is checked through the access module's
+ * predicates for that kind, against live state, so search can never say more than the pages do.
  *
  * - course, ebook: published, and `CoursePolicy.view` / `EbookPolicy.view` (an author's drafts are not results).
  * - community: `CommunityPolicy.view` (public or mine, not archived).
@@ -20,13 +20,18 @@ import type { DocumentRef, Viewer } from './backend.ts';
  * - person: not suspended, no block either way (signed in only: profiles are for members).
  * - post: not hidden or deleted, its author neither muted nor blocked either way, in a community whose feed the
  *   viewer may read (visible, not barred) — `PostPolicy.listed` with `FeedPolicy.read` (signed in only).
+ *
+ * Posts and people are most of an index, so their branches start from the document's own columns, which never
+ * change for an item (a post's community and author, a person's id): the few communities the viewer may read and the
+ * few people hidden from them are small sets, and the item's live state (hidden, deleted, suspended) is looked up by
+ * its primary key. Building every readable post instead cost ≈ 0.3 s per query at 100,000 documents.
  */
 
 /** Who "nobody" is for predicates written over a user id. */
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 const anonymous: Actor = { userId: NOBODY, sessionId: NOBODY, role: 'user' };
 
-type DocScope = DB & { d: { type: string; source_id: string } };
+type DocScope = DB & { d: { type: string; source_id: string; community_id: string | null; author_id: string | null } };
 
 /** The predicate over the row `d` (any relation with `type` and `source_id`) for `viewer` at `now`. */
 export function documentVisibleTo(viewer: Viewer, now: Date, types: readonly SearchType[] = ALL_TYPES): Expression<SqlBool> {
@@ -68,30 +73,30 @@ export function documentVisibleTo(viewer: Viewer, now: Date, types: readonly Sea
       case 'person':
         if (!viewer) break;
         branches.push(
-          of(
-            type,
-            eb
-              .selectFrom('users as u')
-              .select('u.id')
-              .where('u.suspended_at', 'is', null)
-              .where((w) => w.not(blockedBetween(viewer.userId, w.ref('u.id')))),
-          ),
+          eb.and([
+            eb('d.type', '=', type),
+            eb.not(blockedBetween(viewer.userId, eb.ref('d.source_id'))),
+            eb.exists(eb.selectFrom('users as u').select(sql.lit(1).as('one')).whereRef('u.id', '=', 'd.source_id').where('u.suspended_at', 'is', null)),
+          ]),
         );
         break;
       case 'post':
         if (!viewer) break;
         branches.push(
-          of(
-            type,
-            eb
-              .selectFrom('posts as p')
-              .innerJoin('communities as c', 'c.id', 'p.community_id')
-              .select('p.id')
-              .where(postVisibleToMembers())
-              .where((w) => authorListedTo(viewer.userId, w.ref('p.author_id')))
-              .where(communityVisibleTo(viewer.userId))
-              .where((w) => w.not(barredAt(viewer.userId, w.ref('c.id'), now))),
-          ),
+          eb.and([
+            eb('d.type', '=', type),
+            eb(
+              'd.community_id',
+              'in',
+              eb
+                .selectFrom('communities as c')
+                .select('c.id')
+                .where(communityVisibleTo(viewer.userId))
+                .where((w) => w.not(barredAt(viewer.userId, w.ref('c.id'), now))),
+            ),
+            authorListedTo(viewer.userId, sql<string>`${eb.ref('d.author_id')}`),
+            eb.exists(eb.selectFrom('posts as p').select(sql.lit(1).as('one')).whereRef('p.id', '=', 'd.source_id').where(postVisibleToMembers())),
+          ]),
         );
         break;
     }
@@ -106,12 +111,14 @@ export const refKey = (ref: DocumentRef): string => `${ref.type}:${ref.id}`;
 /** Which of `refs` the viewer may see (keys as `refKey`), by the same predicate: external engines re-check with it. */
 export async function visibleRefs(q: Db, viewer: Viewer, refs: readonly DocumentRef[], now: Date): Promise<Set<string>> {
   if (!refs.length) return new Set();
+  // A post's community and author come from the post itself (they never change); a person is their own author.
   const rows = await q
     .selectFrom(
-      sql<{
-        type: string;
-        source_id: string;
-      }>`(select r.type, r.source_id from unnest(${refs.map((r) => r.type)}::text[], ${refs.map((r) => r.id)}::uuid[]) as r(type, source_id))`.as('d'),
+      sql<{ type: string; source_id: string; community_id: string | null; author_id: string | null }>`(
+        select r.type, r.source_id, p.community_id,
+               case when r.type = 'person' then r.source_id else p.author_id end as author_id
+        from unnest(${refs.map((r) => r.type)}::text[], ${refs.map((r) => r.id)}::uuid[]) as r(type, source_id)
+        left join posts p on r.type = 'post' and p.id = r.source_id)`.as('d'),
     )
     .select(['d.type', 'd.source_id'])
     .where(documentVisibleTo(viewer, now))

@@ -21,6 +21,7 @@ export const SearchDocument = defineEntity({
   ],
   indexes: [
     { name: 'search_documents_tsv_idx', properties: ['tsv'], type: 'gin' },
+    { name: 'search_documents_title_tsv_idx', properties: ['titleTsv'], type: 'gin' },
     {
       name: 'search_documents_title_trgm_idx',
       expression: 'CREATE INDEX search_documents_title_trgm_idx ON public.search_documents USING gin (title_folded gin_trgm_ops)',
@@ -51,6 +52,7 @@ export const SearchDocument = defineEntity({
     firstIndexedAt: p.datetime().defaultRaw(`now()`),
     indexedAt: p.datetime().defaultRaw(`now()`),
     titleFolded: p.text().generated('search_fold(title) stored').nullable(),
+    titleTsv: p.string().columnType('tsvector').generated("to_tsvector('simple'::regconfig, search_fold(title)) stored").nullable(),
     tsv: p.string().columnType('tsvector').generated('search_vector(title, keywords, body) stored').nullable(),
   },
 });
