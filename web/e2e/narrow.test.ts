@@ -90,6 +90,7 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
     const lessonId = detail.modules[0]!.lessons[0]!.id;
     const { data: ebooks } = await learner<{ data: { id: string }[] }>('GET', '/ebooks?limit=100');
     const ebookId = ebooks[0]!.id;
+    const { data: posts } = await learner<{ data: { id: string }[] }>('GET', `/communities/${community.id}/feed?limit=1`);
     const { order } = await learner<{ order: { id: string } }>('POST', '/checkout', { productId: paidCourse.id });
     const { channel: dm } = await instructor<{ channel: { id: string } }>('POST', '/dms', { userIds: [me.user.id] });
 
@@ -114,6 +115,7 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
       orderId: order.id,
       productId: paidCourse.id,
       userId: me.user.id,
+      postId: posts[0]?.id ?? MISSING,
       // Pages whose subject the demo does not have: they show their "not found" state, which must fit too.
       bundleId: MISSING,
       certificateId: MISSING,

@@ -209,6 +209,13 @@ export class LiveFeed extends LiveStore {
 
   // ---- comments ------------------------------------------------------------------------------------------------
 
+  /** Comments loaded with the page (a post's own page): shown at once, with where the older ones continue. */
+  seedComments(postId: string, comments: CommentDto[], nextCursor: string | null): void {
+    this.#model.setComments(postId, comments);
+    this.commentCursors = { ...this.commentCursors, [postId]: nextCursor };
+    this.#publish();
+  }
+
   async loadComments(postId: string): Promise<string | null> {
     return this.#run(this.#api.postWithComments(postId), ({ post, comments, nextCursor }) => {
       this.#model.postUpdated(post, { fromEvent: false });
