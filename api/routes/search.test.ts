@@ -93,6 +93,15 @@ describe('matching', () => {
   it('tolerates a typo: "javscript" finds the JavaScript courses', async () => {
     const result = await search(member, { q: 'javscript', types: 'course', communityId: publicId });
     expect(titles(result)).toEqual(expect.arrayContaining(['JavaScript for beginners', 'Advanced JavaScript patterns']));
+    // A second page stays tolerant of the typo.
+    const first = await search(member, { q: 'javscript', types: 'course', communityId: publicId, limit: '1' });
+    const second = await search(member, { q: 'javscript', types: 'course', communityId: publicId, limit: '1', cursor: first.cursor! });
+    expect([...titles(first), ...titles(second)].sort()).toEqual(titles(result).slice(0, 2).sort());
+  });
+
+  it('does not widen a word that is found as typed', async () => {
+    // "patterns" is in a title: near misses such as other titles sharing trigrams are not added.
+    expect(titles(await search(member, { q: 'patterns', communityId: publicId }))).toEqual(['Advanced JavaScript patterns']);
   });
 
   it('ignores accents both ways', async () => {

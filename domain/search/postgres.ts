@@ -40,6 +40,8 @@ interface Cursor {
   i: string;
   /** The reference time of the first page (freshness). */
   at: string;
+  /** The first page was answered with typo tolerance. */
+  ty?: 1;
 }
 
 function encodeCursor(cursor: Cursor): string {
@@ -56,7 +58,8 @@ function decodeCursor(value: string): Cursor {
       typeof parsed.i === 'string' &&
       /^[0-9a-f-]{36}$/.test(parsed.i) &&
       typeof parsed.at === 'string' &&
-      !Number.isNaN(Date.parse(parsed.at))
+      !Number.isNaN(Date.parse(parsed.at)) &&
+      (parsed.ty === undefined || parsed.ty === 1)
     ) {
       return parsed as Cursor;
     }
@@ -103,18 +106,37 @@ export function effectiveSort(query: Pick<SearchQuery, 'q' | 'sort'>): SearchSor
 }
 
 /** The answer to one query for one viewer. `q` is bound to the caller's transaction or the pool. */
+/** Below this many exact matches, a one-word query is run again with typo tolerance. */
+const TYPO_FALLBACK_BELOW = 5;
+
 export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery, now: Date, options: SearchOptions = {}): Promise<SearchResult> {
   const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+  // Typo tolerance is for a single word of 4 letters or more, and only when the words as typed find (almost)
+  // nothing: on every query it widened common words by thousands of near-miss titles (docs/performance.md, Search).
+  // A later page keeps the mode of the first.
+  if (cursor?.ty || !query.q || !typoTolerant(query.q)) return runSearch(q, viewer, query, now, options, cursor, Boolean(cursor?.ty));
+  const exact = await runSearch(q, viewer, query, now, options, cursor, false);
+  if (exact.total >= TYPO_FALLBACK_BELOW) return exact;
+  return runSearch(q, viewer, query, now, options, cursor, true);
+}
+
+async function runSearch(
+  q: Db,
+  viewer: Viewer,
+  query: SearchQuery,
+  now: Date,
+  options: SearchOptions,
+  cursor: Cursor | null,
+  typos: boolean,
+): Promise<SearchResult> {
   const at = cursor ? new Date(cursor.at) : now;
   const sort = effectiveSort(query);
   const text = query.q;
   const types = query.types?.length ? query.types : SEARCH_TYPES;
 
-  // Typo tolerance is for a single word of 4 letters or more: on phrases it widened every query by thousands of
-  // near-miss titles (docs/performance.md, Search).
   const textMatch: RawBuilder<boolean> = !text
     ? sql<boolean>`true`
-    : typoTolerant(text)
+    : typos
       ? sql<boolean>`(d.tsv @@ input.tsq or input.folded <% d.title_folded)`
       : sql<boolean>`d.tsv @@ input.tsq`;
   const filters: RawBuilder<boolean>[] = [textMatch];
@@ -225,7 +247,7 @@ export async function searchDocuments(q: Db, viewer: Viewer, query: SearchQuery,
     hits,
     facets: { type: counts('type'), level: counts('level'), tag: counts('tag'), price: counts('price') },
     total: rows.find((r) => r.kind === 'total')?.n ?? 0,
-    cursor: more && last ? encodeCursor({ k: last.k!, t: last.type as SearchType, i: last.source_id!, at: at.toISOString() }) : null,
+    cursor: more && last ? encodeCursor({ k: last.k!, t: last.type as SearchType, i: last.source_id!, at: at.toISOString(), ...(typos ? { ty: 1 as const } : {}) }) : null,
     engine: 'postgres',
   };
 }
