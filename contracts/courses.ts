@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { UserRef } from './communities.ts';
 import { AssetDto } from './media.ts';
+import { COURSE_LEVELS } from './values/courses.ts';
 
 /** Courses: authoring, catalogue, enrolment, lessons, progress (wire shapes for REST and sockets). */
 
-export const COURSE_LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
-export type CourseLevel = (typeof COURSE_LEVELS)[number];
+export { COURSE_LEVELS, type CourseLevel } from './values/courses.ts';
 export const COURSE_STATUSES = ['draft', 'published', 'unpublished'] as const;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
 export const LESSON_KINDS = ['text', 'video', 'file', 'quiz', 'assignment', 'live'] as const;

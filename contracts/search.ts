@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { COURSE_LEVELS } from './courses.ts';
+import { SEARCH_SORTS, SEARCH_TYPES, type SearchType } from './values/search.ts';
 
 /** Explorer search: one box for communities, courses, ebooks, classes, people and posts (REST wire shapes). */
 
-export const SEARCH_TYPES = ['course', 'ebook', 'community', 'classroom', 'person', 'post'] as const;
-export type SearchType = (typeof SEARCH_TYPES)[number];
-export const SEARCH_SORTS = ['relevance', 'recent', 'popular'] as const;
-export type SearchSort = (typeof SEARCH_SORTS)[number];
-/** Price buckets of the `price` facet, in the item's own currency's major unit. */
-export const PRICE_BUCKETS = ['free', 'under-20', '20-50', '50-plus'] as const;
-export type PriceBucket = (typeof PRICE_BUCKETS)[number];
+export { PRICE_BUCKETS, SEARCH_SORTS, SEARCH_TYPES, type PriceBucket, type SearchSort, type SearchType } from './values/search.ts';
 
 const typeList = z
   .string()

