@@ -70,8 +70,10 @@ export interface ExternalIndex {
 }
 
 export interface SearchOptions {
-  /** Only documents first indexed after this moment (saved-search alerts). */
+  /** Only documents first indexed after this moment (saved-search alerts)… */
   newSince?: Date;
+  /** …and not after this one (the end of the alert's window, so the next window starts exactly there). */
+  newUntil?: Date;
 }
 
 export interface SearchIndexer {

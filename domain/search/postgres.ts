@@ -147,6 +147,7 @@ async function runSearch(
   if (query.priceMax !== undefined) filters.push(sql<boolean>`d.price_minor <= ${Math.round(query.priceMax * 100)}`);
   if (query.communityId) filters.push(sql<boolean>`d.community_id = ${query.communityId}`);
   if (options.newSince) filters.push(sql<boolean>`d.first_indexed_at > ${options.newSince}`);
+  if (options.newUntil) filters.push(sql<boolean>`d.first_indexed_at <= ${options.newUntil}`);
   const where = sql.join(filters, sql` and `);
 
   const relevance = text

@@ -23,8 +23,9 @@ import { parseInput } from '../shared/validate.ts';
  *
  * Times are the database's: `checked_at` is compared with `search_documents.first_indexed_at`, which PostgreSQL
  * stamps, so a node whose clock drifts neither repeats nor skips anything. The new `checked_at` is the moment the
- * sweep took the row (in milliseconds, the precision the window is read back with), before its search: a document
- * first indexed during that search itself may be counted by two consecutive alerts, never by none.
+ * sweep took the row (in milliseconds, the precision the window is read back with), before its search, and the
+ * search counts only documents first indexed up to that moment: consecutive windows meet exactly, so a document is
+ * counted by one alert.
  */
 
 /** How many saved searches one person may keep. */
@@ -214,7 +215,7 @@ export async function sweepSavedSearchAlerts(deps: Deps, options: { periodMs?: n
 /** One saved search's window: searches it as its owner and stores the alert. Returns 1 when it stored one. */
 async function alertOne(
   deps: Deps,
-  due: { id: string; user_id: string; name: string; query: string; checked_at: Date; role: PlatformRole; suspended_at: Date | null },
+  due: { id: string; user_id: string; name: string; query: string; checked_at: Date; now: Date; role: PlatformRole; suspended_at: Date | null },
 ): Promise<number> {
   if (due.suspended_at) return 0;
   let filters: SavedFilters;
@@ -226,7 +227,7 @@ async function alertOne(
     return 0;
   }
   const owner: Actor = { userId: due.user_id, sessionId: SWEEP_SESSION_ID, role: due.role };
-  const result = await deps.search.searchIndexOfRecord(owner, { ...filters, limit: 3 }, { newSince: due.checked_at });
+  const result = await deps.search.searchIndexOfRecord(owner, { ...filters, limit: 3 }, { newSince: due.checked_at, newUntil: due.now });
   if (result.total === 0) return 0;
   return notify(deps, [
     {
