@@ -6,6 +6,7 @@ import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import './events.ts';
 import { markHtml, readerCode, readerTextLength, watermarkKey } from './watermark.ts';
+import { escapeHtml } from '../content/escapeHtml.ts';
 
 /*
  * Reading: a chapter as one reader receives it (rendered, watermarked for them), and their reading position, which
@@ -54,9 +55,6 @@ export function assertWithin(textLength: number, field: string, offset: number):
   const message = `The chapter's text is ${textLength} characters long; ${field} ${offset} lies past its end.`;
   throw new AppError('invalid_input', message, { details: { fields: { [field]: message } } });
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** One chapter for one reader: rendered markdown, marked for them between words, and their visible watermark line. */
 export async function readChapter(deps: Deps, actor: Actor, ebookId: string, chapterId: string): Promise<ReaderChapterDto> {

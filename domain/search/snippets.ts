@@ -1,3 +1,5 @@
+import { escapeHtml } from '../content/escapeHtml.ts';
+
 /*
  * Highlighted snippets. The engines mark matches with two control characters that cannot occur in indexed text
  * (the text is stored as written, and these are stripped from it here first); the snippet is HTML-escaped and the
@@ -7,9 +9,6 @@
 export const SNIPPET_START = '\u0002';
 export const SNIPPET_STOP = '\u0003';
 const SNIPPET_LENGTH = 220;
-
-const escapeHtml = (text: string) =>
-  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 
 /** `text` with the engine's markers turned into `<mark>`, everything else escaped. */
 export function highlightedSnippet(marked: string): string {
