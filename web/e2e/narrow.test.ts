@@ -99,10 +99,9 @@ describe.skipIf(!haveChromium)('the web app on a phone', () => {
     const owner = await product.newDevice(PHONE);
     await signIn(member.page, product.baseUrl, 'learner@demo.edulure.test', 'learn-with-edulure');
     await signIn(owner.page, product.baseUrl, 'instructor@demo.edulure.test', 'teach-with-edulure');
-    // The chapter editor's id, as the ebook's teaching page links it.
-    await owner.page.goto(`/app/teach/ebooks/${ebookId}`);
-    const chapterHref = await owner.page.locator(`a[href*="/app/teach/ebooks/${ebookId}/chapters/"]`).first().getAttribute('href');
-    const chapterId = chapterHref!.split('/chapters/')[1]!.split(/[?#/]/)[0]!;
+    // A chapter for the chapter editor, from the ebook's table of contents.
+    const { ebook: { toc } } = await instructor<{ ebook: { toc: { id: string }[] } }>('GET', `/ebooks/${ebookId}`);
+    const chapterId = toc[0]!.id;
 
     const ids: Record<string, string> = {
       communityId: community.id,
