@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ack } from './errors.ts';
 import { UserRef } from './communities.ts';
-import { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH } from './values/chat.ts';
+import { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH, PRESENCE_WATCH_ADD_MAX, PRESENCE_WATCH_LIMIT } from './values/chat.ts';
 
 export { EDIT_WINDOW_SECONDS, MESSAGE_MAX_LENGTH };
 /** Catch-up returned with channel:join; beyond it the client pages over REST. */
@@ -94,6 +94,16 @@ export const PresenceQuery = z.strictObject({
     .pipe(z.array(z.uuid({ message: 'Each user id must be a UUID.' })).min(1, 'Ask for at least one person.').max(100, 'Ask for at most 100 people.')),
 });
 
+/**
+ * `presence:watch`: start and stop following people's presence — the people whose dots this tab shows. The ack lists
+ * those of `add` the caller may see who are not offline (the rest are offline, or not the caller's to see); from then
+ * on each change reaches this socket as `presence:updated`, until they are removed again or the socket disconnects.
+ */
+export const PresenceWatchInput = z.strictObject({
+  add: z.array(z.uuid()).max(PRESENCE_WATCH_ADD_MAX, `Add at most ${PRESENCE_WATCH_ADD_MAX} people at once.`).default([]),
+  remove: z.array(z.uuid()).max(PRESENCE_WATCH_LIMIT).default([]),
+});
+
 export const HistoryQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).optional(),
   beforeSeq: z.coerce.number().int().min(1).optional(),
@@ -151,6 +161,11 @@ export interface ChatServerEvents {
   /** To the other members of a DM, in their own rooms: a new message there (one more unread until they read it). */
   'dm:activity': (payload: { channelId: string; messageId: string; seq: number }) => void;
   'presence:updated': (payload: { userId: string; status: PresenceStatus }) => void;
+  /**
+   * The server stopped this socket following these people (`null`: everyone) because who may see whom changed (someone
+   * left a community). Send `presence:watch` again for those still shown: the server checks again and answers.
+   */
+  'presence:rewatch': (payload: { userIds: string[] | null }) => void;
   /** You no longer have access (removed from the channel or community); the server has taken you out of the room. */
   'channel:removed': (payload: { channelId: string }) => void;
   /** A channel or DM you can read now exists (new public channel, added to a private one, a DM opened with you). */
@@ -168,4 +183,5 @@ export interface ChatClientEvents {
   'typing:start': (input: z.input<typeof ChannelIdInput>, ack?: Ack<null>) => void;
   'read:mark': (input: z.input<typeof MarkReadInput>, ack: Ack<ReadState>) => void;
   'presence:set': (input: z.input<typeof PresenceSetInput>, ack: Ack<{ status: PresenceStatus }>) => void;
+  'presence:watch': (input: z.input<typeof PresenceWatchInput>, ack: Ack<PresenceList>) => void;
 }

@@ -16,8 +16,10 @@ export const rooms = {
   user: (userId: string) => `user:${userId}`,
   session: (sessionId: string) => `session:${sessionId}`,
   channel: (channelId: string) => `channel:${channelId}`,
-  /** Members of a community who want its presence updates. */
+  /** A community's connected members (new public channels; presence goes to watchers instead, see presenceOf). */
   communityPresence: (communityId: string) => `presence:${communityId}`,
+  /** Sockets following one person's presence (after presence:watch): each of their status changes. */
+  presenceOf: (userId: string) => `watch:${userId}`,
   /** Everyone admitted into a live classroom's room (state patches). */
   classroom: (classroomId: string) => `classroom:${classroomId}`,
   /** The host and co-hosts in the room (live poll results). */

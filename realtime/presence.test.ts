@@ -7,6 +7,7 @@ import {
   collect,
   connectSocket,
   emitAck,
+  emitOk,
   emitRaw,
   eventually,
   nextEvent,
@@ -15,6 +16,7 @@ import {
   type ClientSocket,
   type EventPayload,
   type TestUser,
+  watchPresence,
 } from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 
@@ -70,15 +72,17 @@ describe('presence on one node (in-process store)', () => {
     });
   }
 
-  it('someone who joins a community while connected hears its presence at once, without reconnecting', async () => {
+  it('someone who joins a community while connected may follow its members at once, without reconnecting', async () => {
     const { communityId, member } = await seedWorld(node, { people: { member: 'member' } });
     const newcomer = await registerUser(node.url);
     const newcomerSocket = await open(newcomer.accessToken);
+    await open(member.accessToken);
+    // A stranger's presence is not the newcomer's to follow yet: the answer says nothing about them.
+    expect(await watchPresence(newcomerSocket, [member])).toEqual({ data: [] });
     const joined = await call(node, 'POST', `/communities/${communityId}/join`, newcomer);
     expect(joined.status).toBe(200);
-    const heard = nextUpdateAbout(newcomerSocket, member.user.id);
-    await open(member.accessToken);
-    expect(await heard).toEqual({ userId: member.user.id, status: 'online' });
+    await eventually(async () => (await watchPresence(newcomerSocket, [member])).data.length === 1, 3000, 'the member to be listed');
+    expect(await watchPresence(newcomerSocket, [member])).toEqual({ data: [{ userId: member.user.id, status: 'online' }] });
   });
 
   it('a member sees another member come online, by event and over REST; a non-member gets 404', async () => {
@@ -88,6 +92,9 @@ describe('presence on one node (in-process store)', () => {
     const outsiderSocket = await open(outsider.accessToken);
     const outsiderHeard = collect(outsiderSocket, 'presence:updated');
     expect(await statusOver(alice, communityId, bob.user.id)).toBe('offline');
+    expect(await watchPresence(aliceSocket, [bob])).toEqual({ data: [] });
+    // Asking to follow someone you share no community with is answered as if they were offline, and follows nothing.
+    expect(await watchPresence(outsiderSocket, [bob, alice])).toEqual({ data: [] });
 
     const bobOnline = nextUpdateAbout(aliceSocket, bob.user.id);
     await open(bob.accessToken);
@@ -116,6 +123,7 @@ describe('presence on one node (in-process store)', () => {
     const aliceSocket = await open(alice.accessToken);
     const bobSocket = await open(bob.accessToken);
     await eventually(async () => (await statusOver(alice, communityId, bob.user.id)) === 'online');
+    expect(await watchPresence(aliceSocket, [bob])).toEqual({ data: [{ userId: bob.user.id, status: 'online' }] });
     await sleep(COALESCE_MS * 2); // let the connection announcements pass
     const heard = collect(aliceSocket, 'presence:updated');
 
@@ -143,6 +151,7 @@ describe('presence on one node (in-process store)', () => {
   it('with two devices, closing one keeps the user online; closing the last makes them offline', async () => {
     const { communityId, alice, bob } = await seedWorld(node, { people: { alice: 'member', bob: 'member' } });
     const aliceSocket = await open(alice.accessToken);
+    await watchPresence(aliceSocket, [bob]);
     const heard = collect(aliceSocket, 'presence:updated');
     const phone = await open(bob.accessToken);
     const laptop = await open(bob.accessToken);
@@ -169,10 +178,77 @@ describe('presence on one node (in-process store)', () => {
     expect(await onLaptop).toEqual({ userId: carol.user.id, status: 'dnd' });
   });
 
+  it('a socket hears only the people it follows, from the moment it asks until it stops', async () => {
+    const { alice, bob, carol } = await seedWorld(node, { people: { alice: 'member', bob: 'member', carol: 'member' } });
+    const aliceSocket = await open(alice.accessToken);
+    const heard = collect(aliceSocket, 'presence:updated');
+    expect(await watchPresence(aliceSocket, [bob])).toEqual({ data: [] });
+    const bobSocket = await open(bob.accessToken);
+    const carolSocket = await open(carol.accessToken);
+    await eventually(() => heard.some((u) => u.userId === bob.user.id), 3000, 'bob online');
+    // Carol is in the same community and online, but alice's tab does not show her.
+    await emitOk(carolSocket, 'presence:set', { status: 'away' });
+    await sleep(COALESCE_MS * 2);
+    expect(heard.filter((u) => u.userId !== alice.user.id)).toEqual([{ userId: bob.user.id, status: 'online' }]);
+
+    // Following carol now answers with her current status; stopping to follow bob silences him.
+    expect(await watchPresence(aliceSocket, [carol], [bob])).toEqual({ data: [{ userId: carol.user.id, status: 'away' }] });
+    heard.length = 0;
+    await emitOk(bobSocket, 'presence:set', { status: 'dnd' });
+    await emitOk(carolSocket, 'presence:set', { status: 'online' });
+    await eventually(() => heard.some((u) => u.userId === carol.user.id), 3000, 'carol back online');
+    await sleep(COALESCE_MS * 2);
+    expect(heard.filter((u) => u.userId !== alice.user.id)).toEqual([{ userId: carol.user.id, status: 'online' }]);
+  });
+
+  it('refuses malformed or oversized watch lists with invalid_input; following yourself is a no-op', async () => {
+    const { alice } = await seedWorld(node, { people: { alice: 'member' } });
+    const socket = await open(alice.accessToken);
+    const many = Array.from({ length: 201 }, () => crypto.randomUUID());
+    for (const bad of [{ add: many }, { add: ['not-a-uuid'] }, { add: 'x' }, { add: [], extra: 1 }, null]) {
+      expect(await emitRaw(socket, 'presence:watch', bad)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    }
+    expect(await watchPresence(socket, [alice])).toEqual({ data: [] });
+  });
+
+  it('leaving a community stops following through it, both ways, and says so; shared elsewhere, following again works', async () => {
+    const { communityId, alice, bob, carol } = await seedWorld(node, { people: { alice: 'member', bob: 'member', carol: 'member' } });
+    await seedCommunity(node, { members: [{ userId: alice.user.id }, { userId: carol.user.id }], channels: [] });
+    const aliceSocket = await open(alice.accessToken);
+    const bobSocket = await open(bob.accessToken);
+    const carolSocket = await open(carol.accessToken);
+    await watchPresence(aliceSocket, [bob, carol]);
+    await watchPresence(bobSocket, [alice]);
+    await watchPresence(carolSocket, [alice]);
+    await sleep(COALESCE_MS * 2);
+    const aliceHeard = collect(aliceSocket, 'presence:updated');
+    const bobHeard = collect(bobSocket, 'presence:updated');
+    const aliceAsked = nextEvent(aliceSocket, 'presence:rewatch');
+    const bobAsked = nextEvent(bobSocket, 'presence:rewatch');
+
+    expect((await call(node, 'POST', `/communities/${communityId}/leave`, bob)).status).toBe(204);
+    expect(await aliceAsked).toEqual({ userIds: [bob.user.id] });
+    expect(await bobAsked).toEqual({ userIds: null });
+    // Asking again is answered as for a stranger.
+    expect(await watchPresence(aliceSocket, [bob])).toEqual({ data: [] });
+    expect(await watchPresence(bobSocket, [alice])).toEqual({ data: [] });
+    await emitOk(bobSocket, 'presence:set', { status: 'dnd' });
+    await emitOk(aliceSocket, 'presence:set', { status: 'away' });
+    await sleep(COALESCE_MS * 2);
+    expect(aliceHeard.filter((u) => u.userId === bob.user.id)).toEqual([]);
+    expect(bobHeard.filter((u) => u.userId === alice.user.id)).toEqual([]);
+
+    // Alice and carol still share a community: carol still follows alice.
+    const carolHeard = collect(carolSocket, 'presence:updated');
+    await emitOk(aliceSocket, 'presence:set', { status: 'online' });
+    await eventually(() => carolHeard.some((u) => u.userId === alice.user.id && u.status === 'online'), 3000, 'carol to hear alice');
+  });
+
   describe('coalescing', () => {
     it('a quick reconnect (disconnect and connect within one window) announces nothing', async () => {
       const { alice, bob } = await seedWorld(node, { people: { alice: 'member', bob: 'member' } });
       const aliceSocket = await open(alice.accessToken);
+      await watchPresence(aliceSocket, [bob]);
       const bobOnline = nextUpdateAbout(aliceSocket, bob.user.id);
       const first = await open(bob.accessToken);
       await bobOnline;
@@ -185,11 +261,13 @@ describe('presence on one node (in-process store)', () => {
       expect(heard.filter((u) => u.userId === bob.user.id)).toEqual([]);
     });
 
-    it('many users connecting at once produce at most one update each; reconnecting all at once produces none', async () => {
+    // Registering 26 accounts (password hashing) alone takes seconds on a busy machine.
+    it('many users connecting at once produce at most one update each; reconnecting all at once produces none', { timeout: 60_000 }, async () => {
       const N = 25;
       const { users } = await community(N + 1);
       const [observer, ...others] = users as [TestUser, ...TestUser[]];
       const observerSocket = await open(observer.accessToken);
+      await watchPresence(observerSocket, others);
       await sleep(COALESCE_MS * 2);
       const heard = collect(observerSocket, 'presence:updated');
 

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import type { PresenceList } from '../contracts/chat.ts';
+import { PRESENCE_WATCH_LIMIT } from '../contracts/values/chat.ts';
 import { rooms } from '../contracts/realtime.ts';
 import { createCoalescer } from '../domain/presence/coalescer.ts';
-import { communityIdsByUser, communityIdsOf } from '../domain/presence/communityPresence.ts';
+import { communityIdsOf, presentAmong, visiblePeople } from '../domain/presence/communityPresence.ts';
 import type { ChosenStatus, PresenceConnection, PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
 import type { Logger, Orm } from '../domain/shared/deps.ts';
 import { AppError } from '../domain/shared/errors.ts';
 import { withTimeout } from '../domain/shared/time.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
-/** Users announced per SQL query and store call when a big batch is flushed. */
+/** Users settled per store call when a big batch is flushed. */
 const ANNOUNCE_CHUNK = 1000;
+const WATCH_PREFIX = rooms.presenceOf('');
 /** Shutdown does not wait longer than this on an unreachable Redis or database; the sweepers clean up instead. */
 const CLOSE_BUDGET_MS = 3000;
 
@@ -27,6 +30,16 @@ export interface RealtimePresence {
   focus(socket: IoSocket, focused: boolean): Promise<void>;
   /** `presence:set`: the user's chosen status, announced with the next batch if it changed. */
   choose(userId: string, status: ChosenStatus): Promise<void>;
+  /**
+   * `presence:watch`: this socket stops following `remove` and starts following those of `add` its user may see
+   * (through a shared community); answers with the statuses of those followed now who are not offline.
+   */
+  watch(socket: IoSocket, change: { add: readonly string[]; remove: readonly string[] }): Promise<PresenceList>;
+  /**
+   * Who may see whom changed for `userId` (they left or were removed from a community): on every node, the sockets
+   * following them and their own sockets stop following, and hear `presence:rewatch` to ask again.
+   */
+  revoke(userId: string): void;
   /** Graceful: removes this node's connections and announces who went offline, before the sockets are closed. */
   close(): Promise<void>;
 }
@@ -34,8 +47,10 @@ export interface RealtimePresence {
 /**
  * One node's share of presence: records its sockets in the store, keeps itself alive there (heartbeat), sweeps for
  * dead nodes' leftovers (one sweeper at a time across the cluster), and announces changes in coalesced batches:
- * `presence:updated` goes, once per changed user, to the presence rooms of the user's communities and to the user's
- * own room (their other devices) in one emit, which Socket.IO delivers once per socket across those rooms.
+ * `presence:updated` goes, once per changed user, to the sockets following them (`presence:watch`, the people a tab
+ * shows) and to the user's own room (their other devices) in one emit, which Socket.IO delivers once per socket
+ * across those rooms. Nobody hears of people they do not show, so an arrival costs its watchers, not the community:
+ * 5,000 members connecting is 5,000 small broadcasts rather than 5,000 × 5,000 deliveries.
  */
 export function createRealtimePresence(options: {
   io: IoServer;
@@ -60,15 +75,31 @@ export function createRealtimePresence(options: {
 
   async function announce(userIds: string[]) {
     for (let i = 0; i < userIds.length; i += ANNOUNCE_CHUNK) {
-      const chunk = userIds.slice(i, i + ANNOUNCE_CHUNK);
-      // Communities first: settle records the change as announced, so the emit must follow it without delay.
-      const communities = await communityIdsByUser(orm, chunk);
-      for (const { userId, status } of await store.settle(chunk)) {
-        const targets = [rooms.user(userId), ...(communities.get(userId) ?? []).map(rooms.communityPresence)];
-        io.to(targets).emit('presence:updated', { userId, status });
+      // Settle records the change as announced, so the emit follows it without delay.
+      for (const { userId, status } of await store.settle(userIds.slice(i, i + ANNOUNCE_CHUNK))) {
+        io.to([rooms.user(userId), rooms.presenceOf(userId)]).emit('presence:updated', { userId, status });
       }
     }
   }
+
+  const watchedBy = (socket: IoSocket) => {
+    let n = 0;
+    for (const room of socket.rooms) if (room.startsWith(WATCH_PREFIX)) n++;
+    return n;
+  };
+
+  /** This node's part of a revocation: the user's own sockets here stop following anyone. */
+  function revokeLocally(userId: string) {
+    const ids = io.of('/').adapter.rooms.get(rooms.user(userId));
+    for (const id of ids ?? []) {
+      const socket = io.of('/').sockets.get(id);
+      if (!socket) continue;
+      const watched = [...socket.rooms].filter((room) => room.startsWith(WATCH_PREFIX));
+      for (const room of watched) void socket.leave(room);
+      socket.emit('presence:rewatch', { userIds: null });
+    }
+  }
+  io.on('presence:revoke', (userId) => revokeLocally(userId));
 
   const markIf = (userId: string) => (changed: boolean) => {
     if (changed) coalescer.mark([userId]);
@@ -173,6 +204,35 @@ export function createRealtimePresence(options: {
         throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
       }
       markIf(userId)(changed);
+    },
+    async watch(socket, { add, remove }) {
+      for (const userId of remove) void socket.leave(rooms.presenceOf(userId));
+      const self = socket.data.userId;
+      const wanted = [...new Set(add)].filter((id) => id !== self);
+      if (wanted.length === 0) return { data: [] };
+      const fresh = wanted.filter((id) => !socket.rooms.has(rooms.presenceOf(id))).length;
+      if (watchedBy(socket) + fresh > PRESENCE_WATCH_LIMIT) {
+        throw new AppError('invalid_input', `Follow at most ${PRESENCE_WATCH_LIMIT} people's presence at once: remove some first.`);
+      }
+      const visible = await visiblePeople(orm, self, wanted);
+      if (visible.length === 0 || !socket.connected) return { data: [] };
+      // Joined before the statuses are read: a change after the read reaches the socket live, so none is missed.
+      await socket.join(visible.map(rooms.presenceOf));
+      try {
+        return { data: await presentAmong(store, visible) };
+      } catch (err) {
+        warn('presence:watch')(err);
+        throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+      }
+    },
+    revoke(userId) {
+      // Those following the person ask again (the server checks again), then everyone stops following them.
+      io.to(rooms.presenceOf(userId)).emit('presence:rewatch', { userIds: [userId] });
+      io.in(rooms.presenceOf(userId)).socketsLeave(rooms.presenceOf(userId));
+      // The person's own sockets may follow people they no longer share a community with: on every node, they stop
+      // following anyone and ask again.
+      revokeLocally(userId);
+      io.serverSideEmit('presence:revoke', userId);
     },
     async close() {
       if (closing) return;

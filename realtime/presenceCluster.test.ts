@@ -2,7 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PresenceList, PresenceStatus } from '../contracts/chat.ts';
 import { seedCommunity, seedWorld } from '../test/communities.ts';
-import { call, collect, connectSocket, emitAck, eventually, registerUsers, type ClientSocket, type EventPayload, type TestUser } from '../test/factories.ts';
+import {
+  call,
+  collect,
+  connectSocket,
+  emitAck,
+  eventually,
+  nextEvent,
+  registerUsers,
+  watchPresence,
+  type ClientSocket,
+  type EventPayload,
+  type TestUser,
+} from '../test/factories.ts';
 import { startNode, type RunningNode } from '../test/nodes.ts';
 
 type Update = EventPayload<'presence:updated'>;
@@ -49,6 +61,7 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   it("a member's socket on node B hears of a user on node A, and REST on node B agrees", async () => {
     const { communityId, observer, x } = await seedWorld(nodeA, { people: { observer: 'member', x: 'member' } });
     const observerOnB = await open(nodeB, observer.accessToken);
+    await watchPresence(observerOnB, [x]);
     const heard = collect(observerOnB, 'presence:updated');
 
     const xOnA = await open(nodeA, x.accessToken);
@@ -69,6 +82,7 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
   it('moving from node A to node B within one window announces nothing', async () => {
     const { observer, x } = await seedWorld(nodeA, { people: { observer: 'member', x: 'member' } });
     const observerOnB = await open(nodeB, observer.accessToken);
+    await watchPresence(observerOnB, [x]);
     const heard = collect(observerOnB, 'presence:updated');
     const xOnA = await open(nodeA, x.accessToken);
     await eventually(() => about(heard, x.user.id).length > 0, 3000, 'online');
@@ -80,11 +94,13 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
     expect(about(heard, x.user.id)).toEqual(['online']);
   });
 
-  it('many users connecting at once over both nodes produce at most one update each at an observer', async () => {
+  // Seven coalescing windows of waiting plus 21 registrations (password hashing): over 30 s when the suite is busy.
+  it('many users connecting at once over both nodes produce at most one update each at an observer', { timeout: 90_000 }, async () => {
     const N = 20;
     const { users } = await community(N + 1);
     const [observer, ...others] = users as [TestUser, ...TestUser[]];
     const observerOnB = await open(nodeB, observer.accessToken);
+    await watchPresence(observerOnB, others);
     await sleep(COALESCE_MS * 2);
     const heard = collect(observerOnB, 'presence:updated');
 
@@ -102,11 +118,34 @@ describe.skipIf(!inject('redisUrl'))('presence across a cluster (skipped without
     expect(heard).toEqual([]);
   });
 
+  it('leaving a community on node A stops what the leaver follows on node B and who follows them there', async () => {
+    const { communityId, observer, x } = await seedWorld(nodeA, { people: { observer: 'member', x: 'member' } });
+    const observerOnB = await open(nodeB, observer.accessToken);
+    const xOnB = await open(nodeB, x.accessToken);
+    await watchPresence(observerOnB, [x]);
+    await watchPresence(xOnB, [observer]);
+    await sleep(COALESCE_MS);
+    const observerAsked = nextEvent(observerOnB, 'presence:rewatch');
+    const xAsked = nextEvent(xOnB, 'presence:rewatch');
+    const observerHeard = collect(observerOnB, 'presence:updated');
+    const xHeard = collect(xOnB, 'presence:updated');
+
+    expect((await call(nodeA, 'POST', `/communities/${communityId}/leave`, x)).status).toBe(204);
+    expect(await observerAsked).toEqual({ userIds: [x.user.id] });
+    expect(await xAsked).toEqual({ userIds: null });
+    await emitAck(xOnB, 'presence:set', { status: 'dnd' });
+    await emitAck(observerOnB, 'presence:set', { status: 'away' });
+    await sleep(COALESCE_MS * 2);
+    expect(about(observerHeard, x.user.id)).toEqual([]);
+    expect(about(xHeard, observer.user.id)).toEqual([]);
+  });
+
   it("a node shutting down gracefully removes its connections: users with no other device go offline at once", async () => {
     const nodeC = await startNode({ clusterId, redis: true, env });
     try {
       const { communityId, observer, onlyOnC, alsoOnA } = await seedWorld(nodeA, { people: { observer: 'member', onlyOnC: 'member', alsoOnA: 'member' } });
       const observerOnB = await open(nodeB, observer.accessToken);
+      await watchPresence(observerOnB, [onlyOnC, alsoOnA]);
       const heard = collect(observerOnB, 'presence:updated');
       await open(nodeC, onlyOnC.accessToken);
       await open(nodeC, alsoOnA.accessToken);

@@ -7,7 +7,7 @@ import type { PresenceList } from '../contracts/chat.ts';
 import { openOrm } from '../orm/database.ts';
 import { db } from '../orm/db.ts';
 import { testDatabaseUrl } from '../test/db.ts';
-import { call, collect, connectSocket, eventually, registerUsers, type ClientSocket } from '../test/factories.ts';
+import { call, collect, connectSocket, eventually, registerUsers, watchPresence, type ClientSocket } from '../test/factories.ts';
 import { freePort } from '../test/ports.ts';
 import { spawnServer, waitForOk, type ServerProcess } from '../test/processes.ts';
 
@@ -74,6 +74,7 @@ describe.skipIf(!inject('redisUrl'))('presence after a node is killed (real proc
 
     const observerSocket = await connectSocket(survivor.url, observer.accessToken);
     sockets.push(observerSocket);
+    await watchPresence(observerSocket, [x]);
     const heard = collect(observerSocket, 'presence:updated');
     sockets.push(await connectSocket(doomed.url, x.accessToken));
     const about = () => heard.filter((u) => u.userId === x.user.id).map((u) => u.status);

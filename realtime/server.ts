@@ -94,6 +94,8 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     joinRoom(whoRoom, room) {
       io.in(whoRoom).socketsJoin(room);
     },
+    // `presence` is created below, before any connection and so before any domain event.
+    revokePresence: (userId) => presence.revoke(userId),
   };
 
   io.use(async (socket, next) => {

@@ -145,6 +145,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
       leaveRoom: (...args) => publisherSlot.current?.leaveRoom(...args),
       joinRoom: (...args) => publisherSlot.current?.joinRoom(...args),
+      revokePresence: (...args) => publisherSlot.current?.revokePresence(...args),
     },
     events,
     presence,

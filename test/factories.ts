@@ -157,6 +157,12 @@ export async function emitOk(socket: ClientSocket, event: string, payload: unkno
   return result.data;
 }
 
+/** The socket follows these people's presence, as a tab showing them does (`presence:watch`); resolves with the ack. */
+export function watchPresence(socket: ClientSocket, add: readonly (TestUser | string)[], remove: readonly (TestUser | string)[] = []) {
+  const ids = (people: readonly (TestUser | string)[]) => people.map((p) => (typeof p === 'string' ? p : p.user.id));
+  return emitOk(socket, 'presence:watch', { add: ids(add), remove: ids(remove) });
+}
+
 /**
  * Sends what a misbehaving client might — a payload (or an event name) the event map refuses — for tests of input
  * validation; resolves with the ack. Everything else goes through emitAck.

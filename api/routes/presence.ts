@@ -10,16 +10,14 @@ export function presenceRoutes(route: RouteKit, deps: Deps) {
     {
       method: 'get',
       path: '/communities/:id/presence',
-      summary: "Members of the community who are not offline, with their status (members only; live updates arrive as presence:updated)",
+      summary: "Members of the community who are not offline, with their status (members only; live updates reach sockets that follow them with presence:watch)",
       tags: ['presence'],
       auth: true,
       params: IdParam,
       responses: { 200: { description: 'Present members', schema: PresenceList } },
     },
     async (ctx, { params }) => {
-      const entries = await getCommunityPresence(deps, actorOf(ctx), params.id);
-      // Offline members are never listed; narrowing here lets the compiler hold the answer to PresenceList.
-      return { data: entries.flatMap(({ userId, status }) => (status === 'offline' ? [] : [{ userId, status }])) };
+      return { data: await getCommunityPresence(deps, actorOf(ctx), params.id) };
     },
   );
   route(
@@ -34,8 +32,7 @@ export function presenceRoutes(route: RouteKit, deps: Deps) {
       responses: { 200: { description: 'Present people', schema: PresenceList } },
     },
     async (ctx, { query }) => {
-      const entries = await getPeoplePresence(deps, actorOf(ctx), query.userIds);
-      return { data: entries.flatMap(({ userId, status }) => (status === 'offline' ? [] : [{ userId, status }])) };
+      return { data: await getPeoplePresence(deps, actorOf(ctx), query.userIds) };
     },
   );
 }

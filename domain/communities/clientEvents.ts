@@ -18,13 +18,15 @@ export function registerCommunityClientEvents(bus: EventBus, publisher: Publishe
     }
   };
 
-  // A new member's open sockets start hearing the community's presence at once.
+  // A new member's open sockets join the community's room at once (new public channels reach them there).
   bus.on('member.joined', ({ communityId, userId }) => publisher.joinRoom(rooms.user(userId), rooms.communityPresence(communityId)));
 
   bus.on('member.removed', ({ communityId, userId, channelIds, platformRole }) => {
     const userRoom = rooms.user(userId);
     revokeChannels(userId, channelIds);
     publisher.leaveRoom(userRoom, rooms.communityPresence(communityId));
+    // Presence is seen through a shared community: who follows whom is checked again.
+    publisher.revokePresence(userId);
     // Their open feeds stop hearing it too; a public community's feed can be subscribed to again (FeedPolicy.read).
     publisher.leaveRoom(userRoom, rooms.feed(communityId));
     if (!isPlatformModerator({ role: platformRole })) publisher.leaveRoom(userRoom, rooms.moderation(communityId));
@@ -38,7 +40,7 @@ export function registerCommunityClientEvents(bus: EventBus, publisher: Publishe
   });
 
   // Sidebars and inboxes update live: a public channel reaches every connected member (they are all in the
-  // community's presence room), anything else the devices of the people who can read it.
+  // community's room), anything else the devices of the people who can read it.
   bus.on('channel.added', (event) => {
     const payload = { channelId: event.channelId, communityId: event.communityId };
     if (event.openTo === 'members') publisher.toRoom(rooms.communityPresence(event.communityId), 'channel:added', payload);

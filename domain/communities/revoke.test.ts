@@ -130,6 +130,7 @@ describe('what the community events do to sockets and rooms (registerCommunityCl
       revokeSession: async () => {},
       leaveRoom: (who, room) => void calls.push(`leave ${who} ${room}`),
       joinRoom: (who, room) => void calls.push(`join ${who} ${room}`),
+      revokePresence: (userId) => void calls.push(`revoke presence ${userId}`),
     };
     const bus = createEventBus(quiet);
     registerCommunityClientEvents(bus, publisher);
@@ -145,6 +146,7 @@ describe('what the community events do to sockets and rooms (registerCommunityCl
       `to ${rooms.user('u')} channel:removed {"channelId":"b"}`,
       `leave ${rooms.user('u')} ${rooms.channel('b')}`,
       `leave ${rooms.user('u')} ${rooms.communityPresence('k')}`,
+      'revoke presence u',
       `leave ${rooms.user('u')} ${rooms.feed('k')}`,
       `leave ${rooms.user('u')} ${rooms.moderation('k')}`,
     ]);
@@ -154,7 +156,7 @@ describe('what the community events do to sockets and rooms (registerCommunityCl
     const { bus, calls } = listening();
     await bus.emit('member.removed', { communityId: 'k', userId: 'u', channelIds: [], platformRole: 'moderator' });
     await bus.emit('member.role_changed', { communityId: 'k', userId: 'u', previousRole: 'moderator', role: 'member', platformRole: 'admin' });
-    expect(calls).toEqual([`leave ${rooms.user('u')} ${rooms.communityPresence('k')}`, `leave ${rooms.user('u')} ${rooms.feed('k')}`]);
+    expect(calls).toEqual([`leave ${rooms.user('u')} ${rooms.communityPresence('k')}`, 'revoke presence u', `leave ${rooms.user('u')} ${rooms.feed('k')}`]);
   });
 
   it('a moderator demoted to member leaves the moderation queue; other role changes move no room', async () => {

@@ -1,13 +1,14 @@
-import type { PresenceStatus } from '../../contracts/chat.ts';
 import type { CommunityRole } from '../../contracts/communities.ts';
 import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
+import type { ChosenStatus, PresenceReader } from './store.ts';
 
+/** Someone who is not offline, with their status. */
 export interface CommunityPresenceEntry {
   userId: string;
-  status: PresenceStatus;
+  status: ChosenStatus;
 }
 
 /** What the presence policy needs: the actor's membership of the community (null when not a member). */
@@ -15,30 +16,17 @@ export interface PresenceAccess {
   communityRole: CommunityRole | null;
 }
 
-/** Seeing who is online in a community, and getting its presence updates, is for its members only. */
+/** Seeing who is online in a community is for its members only. */
 export const PresencePolicy = {
   view(_actor: Actor, access: PresenceAccess): boolean {
     return access.communityRole !== null;
   },
 } as const;
 
-/** The communities whose presence rooms a user's sockets join (one query). */
+/** The communities whose member rooms a user's sockets join (one query). */
 export async function communityIdsOf(orm: Orm, userId: string): Promise<string[]> {
   const rows = await db(orm.em.fork()).selectFrom('community_members').select('community_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.community_id);
-}
-
-/** For announcing changes: each user's communities, for many users in one query. */
-export async function communityIdsByUser(orm: Orm, userIds: readonly string[]): Promise<Map<string, string[]>> {
-  const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
-  if (userIds.length === 0) return byUser;
-  const rows = await db(orm.em.fork())
-    .selectFrom('community_members')
-    .select(['user_id', 'community_id'])
-    .where((eb) => eb('user_id', '=', eb.fn.any(uuids(userIds))))
-    .execute();
-  for (const row of rows) byUser.get(row.user_id)?.push(row.community_id);
-  return byUser;
 }
 
 /**
@@ -57,41 +45,52 @@ export async function getCommunityPresence(deps: Deps, actor: Actor, communityId
     throw new AppError('not_found', 'No such community.');
   }
   const members = await q.selectFrom('community_members').select('user_id').where('community_id', '=', communityId).execute();
-  const statuses = await deps.presence.statusOf(members.map((m) => m.user_id)).catch((err: unknown) => {
+  return presentAmong(
+    deps.presence,
+    members.map((m) => m.user_id),
+  ).catch((err: unknown) => {
     deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
     throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
   });
+}
+
+/**
+ * Of these people, those whose presence the user may see: the user themself and anyone sharing a community with them
+ * (the rule for `GET /presence` and for following people with `presence:watch`).
+ */
+export async function visiblePeople(orm: Orm, userId: string, userIds: readonly string[]): Promise<string[]> {
+  const visible = userIds.filter((id) => id === userId);
+  const others = userIds.filter((id) => id !== userId);
+  if (others.length === 0) return visible;
+  const rows = await db(orm.em.fork())
+    .selectFrom('community_members as theirs')
+    .innerJoin('community_members as mine', 'mine.community_id', 'theirs.community_id')
+    .select('theirs.user_id')
+    .distinct()
+    .where('mine.user_id', '=', userId)
+    .where((eb) => eb('theirs.user_id', '=', eb.fn.any(uuids(others))))
+    .execute();
+  return [...visible, ...rows.map((r) => r.user_id)];
+}
+
+/** Of these people, those who are not offline, with their status. */
+export async function presentAmong(presence: PresenceReader, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
+  if (userIds.length === 0) return [];
   const entries: CommunityPresenceEntry[] = [];
-  for (const [userId, status] of statuses) if (status !== 'offline') entries.push({ userId, status });
+  for (const [userId, status] of await presence.statusOf(userIds)) if (status !== 'offline') entries.push({ userId, status });
   return entries;
 }
 
 /**
  * `GET /presence?userIds=…`: of these people, those who are not offline — for the dots a page shows outside a
- * community's member list (DMs, class chat, threads). Presence is seen only through a shared community (the same
- * rule as the presence rooms that carry live updates), so anyone else is left out, as if offline.
+ * community's member list. Presence is seen only through a shared community, so anyone else is left out, as if
+ * offline.
  */
 export async function getPeoplePresence(deps: Deps, actor: Actor, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
   if (userIds.length === 0) return [];
-  const others = userIds.filter((id) => id !== actor.userId);
-  const visible = new Set(userIds.filter((id) => id === actor.userId));
-  if (others.length > 0) {
-    const rows = await db(deps.orm.em.fork())
-      .selectFrom('community_members as theirs')
-      .innerJoin('community_members as mine', 'mine.community_id', 'theirs.community_id')
-      .select('theirs.user_id')
-      .distinct()
-      .where('mine.user_id', '=', actor.userId)
-      .where((eb) => eb('theirs.user_id', '=', eb.fn.any(uuids(others))))
-      .execute();
-    for (const row of rows) visible.add(row.user_id);
-  }
-  if (visible.size === 0) return [];
-  const statuses = await deps.presence.statusOf([...visible]).catch((err: unknown) => {
+  const visible = await visiblePeople(deps.orm, actor.userId, userIds);
+  return presentAmong(deps.presence, visible).catch((err: unknown) => {
     deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
     throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
   });
-  const entries: CommunityPresenceEntry[] = [];
-  for (const [userId, status] of statuses) if (status !== 'offline') entries.push({ userId, status });
-  return entries;
 }

@@ -15,8 +15,13 @@ export interface Publisher {
   revokeSession(payload: SessionRevokedPayload): Promise<void>;
   /** Makes every socket in `whoRoom` (e.g. a user's room) leave `room`, on every node. */
   leaveRoom(whoRoom: string, room: string): void;
-  /** Makes every socket in `whoRoom` join `room`, on every node (e.g. a new member's presence room). */
+  /** Makes every socket in `whoRoom` join `room`, on every node (e.g. a new member's community room). */
   joinRoom(whoRoom: string, room: string): void;
+  /**
+   * Whose presence this person may see, or who may see theirs, may have shrunk (they left a community): every socket
+   * following them, and each of their own sockets, stops following and is asked to follow again (checked anew).
+   */
+  revokePresence(userId: string): void;
 }
 
 /** For processes with no realtime layer (scripts, seeders). */
@@ -25,4 +30,5 @@ export const silentPublisher: Publisher = {
   async revokeSession() {},
   leaveRoom() {},
   joinRoom() {},
+  revokePresence() {},
 };

@@ -1,4 +1,4 @@
-import { PresenceSetInput } from '../../contracts/chat.ts';
+import { PresenceSetInput, PresenceWatchInput } from '../../contracts/chat.ts';
 import { FocusInput } from '../../contracts/notifications.ts';
 import type { RealtimePresence } from '../presence.ts';
 import type { IoSocket } from '../types.ts';
@@ -13,6 +13,11 @@ export function registerPresenceHandlers(kit: AckKit, socket: IoSocket, presence
       await presence.choose(actor.userId, status);
       return { status };
     }),
+  );
+  // `presence:watch {add, remove}`: follow the presence of the people this tab shows (those the user may see).
+  on(
+    'presence:watch',
+    withAck(PresenceWatchInput, (change) => presence.watch(socket, change)),
   );
   // `presence:focus {focused}`: a direct message notifies only while none of the person's tabs is focused.
   on(

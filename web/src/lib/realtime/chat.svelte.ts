@@ -1,12 +1,13 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the maps, sets and dates here are private bookkeeping (timers,
    buffers, ids); what the UI renders is published through $state fields. */
 import { createContext } from 'svelte';
-import type { ChannelEvent, PresenceStatus } from '$contracts/chat.ts';
+import type { ChannelEvent, PresenceList, PresenceStatus } from '$contracts/chat.ts';
 import type { ChannelDto } from '$contracts/communities.ts';
-import { ackOf, chatErrorMessage } from './ack.ts';
+import type { AckResult } from '$contracts/errors.ts';
+import { ackOf, chatErrorMessage, NO_ANSWER } from './ack.ts';
 import { ChannelState, type ChannelStateOptions } from './channel.svelte.ts';
 import { LiveStore, type Listen } from './liveStore.svelte.ts';
-import { PresenceStore } from './presence.svelte.ts';
+import { PresenceStore, type WatchChange } from './presence.svelte.ts';
 
 export { ChannelState } from './channel.svelte.ts';
 export { PresenceStore } from './presence.svelte.ts';
@@ -32,7 +33,7 @@ export class ChatClient extends LiveStore {
   constructor(options: ChatClientOptions) {
     super();
     this.#options = options;
-    this.presence = new PresenceStore({ self: options.me.id });
+    this.presence = new PresenceStore({ self: options.me.id, send: (change) => this.#watchPresence(change) });
   }
 
   get me() {
@@ -56,10 +57,14 @@ export class ChatClient extends LiveStore {
       // Our own status, chosen on another device or kept from before we signed in again: the picker shows it too.
       if (p.userId === this.me.id && p.status !== 'offline') this.myStatus = p.status;
     });
+    on('presence:rewatch', (p) => this.presence.rewatch(p.userIds));
     on('channel:removed', (p) => this.#channels.get(p.channelId)?.handleRemoved());
   }
 
-  /** Every (re)connect: our status again, and each open channel re-joined and caught up from its last applied seq. */
+  /**
+   * Every (re)connect: our status again, the people on screen followed again, and each open channel re-joined and
+   * caught up from its last applied seq.
+   */
   protected subscribe(): boolean {
     this.everConnected = true;
     this.presence.set(this.me.id, this.myStatus);
@@ -110,10 +115,24 @@ export class ChatClient extends LiveStore {
     if (this.socket?.connected) this.socket.emit('channel:leave', { channelId }, () => {});
   }
 
+  /** Whom the server followed belonged to the socket left behind: the next attach asks for everyone shown again. */
+  override detach(): void {
+    super.detach();
+    this.presence.disconnected();
+  }
+
   override destroy(): void {
     super.destroy();
+    this.presence.dispose();
     for (const state of this.#channels.values()) state.dispose();
     this.#channels.clear();
+  }
+
+  /** One `presence:watch` request on the tab's socket (not buffered for a later connection: a reconnect asks anew). */
+  #watchPresence(change: WatchChange): Promise<AckResult<PresenceList>> {
+    const socket = this.socket;
+    if (!socket?.connected) return Promise.resolve({ ok: false, error: NO_ANSWER });
+    return ackOf<PresenceList>((ack) => socket.emit('presence:watch', change, ack), this.#options.ackTimeoutMs);
   }
 
   /** Sets how others see us (online, away, do not disturb); returns an error message or null. */

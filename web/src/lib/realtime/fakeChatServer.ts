@@ -1,9 +1,10 @@
 /**
  * Test double for the browser side only: an in-memory stand-in for the chat socket protocol (channel events with
- * gapless seqs, idempotent sends, join catch-up capped per call) and sockets that implement just connected/emit/on/off.
+ * gapless seqs, idempotent sends, join catch-up capped per call, presence told to the sockets that follow a person) and
+ * sockets that implement just connected/emit/on/off.
  * Used by the unit tests of the chat state; never imported by the app.
  */
-import type { ChannelEvent, MessageDto, ReactionDto } from '$contracts/chat.ts';
+import type { ChannelEvent, MessageDto, PresenceStatus, ReactionDto } from '$contracts/chat.ts';
 import type { ChannelDto, UserRef } from '$contracts/communities.ts';
 import type { AckResult } from '$contracts/errors.ts';
 import type { ChatSocket } from './ack.ts';
@@ -42,6 +43,8 @@ export class FakeChatServer {
   /** Delay acks by this long (0: next microtask), so events can overtake them. */
   ackDelayMs = 0;
   clock = Date.parse('2026-01-01T10:00:00.000Z');
+  /** Everyone's status (absent: offline). */
+  statuses = new Map<string, PresenceStatus>();
 
   createChannel(name = 'general'): ChannelDto {
     const dto: ChannelDto = {
@@ -127,6 +130,22 @@ export class FakeChatServer {
     return next;
   }
 
+  /** Someone's status changes: told to them and to the sockets that follow them. */
+  setStatus(userId: string, status: PresenceStatus): void {
+    if (status === 'offline') this.statuses.delete(userId);
+    else this.statuses.set(userId, status);
+    for (const socket of this.sockets) {
+      if (socket.connected && (socket.user.id === userId || socket.watching.has(userId))) socket.deliver('presence:updated', { userId, status });
+    }
+  }
+
+  /** The server stops following these people (null: everyone) for a socket and tells it so. */
+  dropWatches(socket: FakeSocket, userIds: string[] | null): void {
+    if (userIds === null) socket.watching.clear();
+    else for (const userId of userIds) socket.watching.delete(userId);
+    socket.deliver('presence:rewatch', { userIds });
+  }
+
   handle(socket: FakeSocket, event: string, payload: any, ack?: (result: AckResult<unknown>) => void): void {
     this.calls.push({ event, payload, socket });
     const answer = (result: AckResult<unknown>) => () => socket.connected && ack?.(result);
@@ -171,7 +190,18 @@ export class FakeChatServer {
         }
         return;
       case 'presence:set':
+        this.setStatus(socket.user.id, payload.status);
         return reply({ ok: true, data: { status: payload.status } });
+      case 'presence:watch': {
+        const add: string[] = payload.add ?? [];
+        for (const userId of payload.remove ?? []) socket.watching.delete(userId);
+        for (const userId of add) socket.watching.add(userId);
+        const data = add.flatMap((userId) => {
+          const status = this.statuses.get(userId);
+          return status ? [{ userId, status }] : [];
+        });
+        return reply({ ok: true, data: { data } });
+      }
       case 'channel:leave':
         socket.rooms.delete(payload.channelId);
         return reply({ ok: true, data: { channelId: payload.channelId } });
@@ -248,6 +278,8 @@ export class FakeChatServer {
 export class FakeSocket {
   connected = false;
   rooms = new Set<string>();
+  /** The people whose presence the server tells this socket about. */
+  watching = new Set<string>();
   /** While set, deliveries are held back (to reorder or drop them). */
   held: [string, unknown][] | null = null;
   #handlers = new Map<string, Set<Handler>>();
@@ -302,10 +334,11 @@ export class FakeSocket {
     for (const handler of [...(this.#handlers.get('connect') ?? [])]) handler();
   }
 
-  /** The network drops: the server forgets our rooms; pending acks are never answered. */
+  /** The network drops: the server forgets our rooms and whom we followed; pending acks are never answered. */
   drop(): void {
     this.connected = false;
     this.rooms.clear();
+    this.watching.clear();
     for (const handler of [...(this.#handlers.get('disconnect') ?? [])]) handler('transport close');
   }
 

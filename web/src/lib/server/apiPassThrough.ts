@@ -56,8 +56,6 @@ const ROUTES: readonly [methods: string, pattern: string][] = [
   ['GET', 'notifications'],
   ['GET', 'notifications/unread-count'],
   ['POST', 'notifications/read'],
-  // Presence: the dots a page shows outside a community's member list
-  ['GET', 'presence'],
 ];
 
 const COMPILED = ROUTES.map(([methods, pattern]) => ({ methods: methods.split(' '), pattern: new RegExp(`^${pattern}$`) }));
