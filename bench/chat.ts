@@ -16,17 +16,16 @@
  *
  * Prints a table and writes bench/results/chat-<date>.json (chat-<date>-quick.json with BENCH_QUICK=1).
  */
-import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
-import { freePort } from '../test/ports.ts';
+import type { EmbeddedPostgres } from '../orm/database.ts';
 import { loadChatBenchConfig } from './chat/config.ts';
 import { findPostmasterPid, sleep, startRedis, stopAll, type RedisHandle } from './chat/processes.ts';
 import { compare, printSteps } from './chat/report.ts';
+import { ensureFileLimit, sourceState, startDatabase } from './setup.ts';
 import { backgroundOf, buildConnections, finishSide, ladderStep, prepareSide, type CpuSources, type PreparedSide, type SideResult } from './chat/runSide.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { seedChatBench } from './chat/seed.ts';
@@ -34,48 +33,6 @@ import { startBaselineSide, startEdulureSide, type RunningSide } from './chat/si
 
 const cfg = loadChatBenchConfig();
 const log = (line: string) => process.stdout.write(`[bench:chat] ${line}\n`);
-
-/** Each server and load generator holds about half the sockets; make sure the descriptor limit allows it. */
-function ensureFileLimit() {
-  const needed = cfg.connections + 2048;
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const [, soft, hard] = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits) ?? [];
-  const softN = soft === 'unlimited' ? Infinity : Number(soft);
-  if (softN >= needed) return;
-  if (process.env.BENCH_ULIMIT_RAISED) throw new Error(`open-file limit ${soft} is below ${needed} even after raising it (hard limit ${hard})`);
-  const target = hard === 'unlimited' ? needed : Math.min(Number(hard), Math.max(needed, 65536));
-  log(`raising the open-file limit from ${soft} to ${target} (children inherit it)`);
-  const result = spawnSync('sh', ['-c', `ulimit -n ${target} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_ULIMIT_RAISED: '1' },
-  });
-  process.exit(result.status ?? 1);
-}
-
-/**
- * Embedded PostgreSQL (default settings, so commits wait for the WAL fsync) with pg_stat_statements loaded and WAL
- * timing on, so the run can say where the database time goes.
- */
-async function startDatabase(dataDir: string, holder: { current?: EmbeddedPostgres }): Promise<EmbeddedPostgres> {
-  const port = await freePort();
-  // The holder always has the running server, so a signal arriving mid-start can still stop it.
-  holder.current = await startEmbeddedPostgres({ dataDir, port, database: 'edulure_bench' });
-  const admin = new pg.Client({ connectionString: holder.current.url });
-  await admin.connect();
-  await admin.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
-  // WAL write/fsync timings in pg_stat_io: how much of a commit is the disk.
-  await admin.query(`alter system set track_wal_io_timing = on`);
-  // Planning counts too: a statement with a large predicate can spend more time planned than run.
-  await admin.query(`alter system set pg_stat_statements.track_planning = on`);
-  await admin.end();
-  await holder.current.stop();
-  holder.current = undefined;
-  holder.current = await startEmbeddedPostgres({ dataDir, port, database: 'edulure_bench' });
-  const orm = await openOrm(holder.current.url, { poolMax: 2 });
-  await migrateWithLock(orm, holder.current.url);
-  await orm.close(true);
-  return holder.current;
-}
 
 /**
  * The mentions stored over the run and the notifications they made, once the notification jobs have drained (the
@@ -142,12 +99,6 @@ function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
 }
 
 /** Which server code was measured: others may be editing the tree while the bench runs. */
-function sourceState() {
-  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim() ?? '';
-  const dirty = git('status', '--porcelain', '--', 'contracts', 'domain', 'orm', 'migrations', 'api', 'realtime', 'server');
-  return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedServerFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
-}
-
 function commandLine(): string {
   const vars = Object.entries(process.env)
     .filter(([k, v]) => k.startsWith('BENCH_') && k !== 'BENCH_ULIMIT_RAISED' && v)
@@ -156,7 +107,8 @@ function commandLine(): string {
 }
 
 async function main() {
-  ensureFileLimit();
+  // Each server and load generator holds about half the sockets.
+  ensureFileLimit(cfg.connections + 2048, log);
   const started = Date.now();
   const source = sourceState();
   const loadAverageAtStart = os.loadavg().map((v) => +v.toFixed(2));
@@ -210,7 +162,7 @@ async function main() {
       prepared.baseline = await prepareSide(cfg, side, buildConnections(cfg), { redis, redisIsOurs }, log, { profileDir, background: { pids: [] } });
     }
     if (cfg.sides.includes('edulure')) {
-      const starting = startDatabase(dataDir, db);
+      const starting = startDatabase(dataDir, db, { statistics: true });
       db.starting = starting;
       const database = await starting;
       const jwtKey = { kid: 'bench', secret: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}` };

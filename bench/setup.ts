@@ -1,0 +1,69 @@
+/** What the socket benches share: descriptor limit, embedded PostgreSQL, and which server code they measure. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
+import { freePort } from '../test/ports.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * Each node and load generator holds about half the sockets of a scenario; if the open-file limit is too low the
+ * bench re-executes itself under a raised one (children inherit it).
+ */
+export function ensureFileLimit(needed: number, log: (line: string) => void) {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const [, soft, hard] = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits) ?? [];
+  if (soft === 'unlimited' || Number(soft) >= needed) return;
+  if (process.env.BENCH_ULIMIT_RAISED) throw new Error(`open-file limit ${soft} is below ${needed} even after raising it (hard limit ${hard})`);
+  const target = hard === 'unlimited' ? Math.max(needed, 65536) : Math.min(Number(hard), Math.max(needed, 65536));
+  log(`raising the open-file limit from ${soft} to ${target}`);
+  const result = spawnSync('sh', ['-c', `ulimit -n ${target} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_ULIMIT_RAISED: '1' },
+  });
+  process.exit(result.status ?? 1);
+}
+
+/**
+ * Embedded PostgreSQL (default settings, so commits wait for the WAL fsync), migrated; `holder` always has the running
+ * server, so a signal arriving mid-start can still stop it. With `statistics`, pg_stat_statements is loaded and WAL
+ * timing is on, so a run can say where the database time goes.
+ */
+export async function startDatabase(
+  dataDir: string,
+  holder: { current?: EmbeddedPostgres },
+  options: { statistics?: boolean } = {},
+): Promise<EmbeddedPostgres> {
+  const port = await freePort();
+  holder.current = await startEmbeddedPostgres({ dataDir, port, database: 'edulure_bench' });
+  if (options.statistics) {
+    const admin = new pg.Client({ connectionString: holder.current.url });
+    await admin.connect();
+    await admin.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
+    // WAL write/fsync timings in pg_stat_io: how much of a commit is the disk.
+    await admin.query(`alter system set track_wal_io_timing = on`);
+    // Planning counts too: a statement with a large predicate can spend more time planned than run.
+    await admin.query(`alter system set pg_stat_statements.track_planning = on`);
+    await admin.end();
+    await holder.current.stop();
+    holder.current = undefined;
+    holder.current = await startEmbeddedPostgres({ dataDir, port, database: 'edulure_bench' });
+  }
+  const orm = await openOrm(holder.current.url, { poolMax: 2 });
+  try {
+    await migrateWithLock(orm, holder.current.url);
+  } finally {
+    await orm.close(true);
+  }
+  return holder.current;
+}
+
+/** Which server code was measured: the commit and any uncommitted server files. */
+export function sourceState() {
+  // Not trimmed at the start: a porcelain line begins with its two status columns, the first often a space.
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
+  const dirty = git('status', '--porcelain', '--', 'contracts', 'domain', 'orm', 'migrations', 'api', 'realtime', 'server');
+  return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedServerFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
+}
