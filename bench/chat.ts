@@ -14,10 +14,11 @@
  * sender's own copy is delivered by both servers but not counted: a message's expected deliveries are its room's
  * members minus the sender. A side stops climbing at its first step with p99 over the threshold or reach below 1.
  *
- * Prints a table and writes bench/results/chat-<date>.json (chat-<date>-quick.json with BENCH_QUICK=1).
+ * Prints a table and writes bench/results/chat-<date>[-suffixes][-N].json (-quick with BENCH_QUICK=1; BENCH_NODES=1
+ * puts every connection on one node, -1-node).
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -285,10 +286,13 @@ async function main() {
       cfg.quick ? '-quick' : '',
       cfg.sides.length === 1 ? `-${cfg.sides[0]}-only` : '',
       cfg.communitySize !== cfg.roomSize ? `-community${cfg.communitySize}` : '',
+      cfg.nodes !== 2 ? `-${cfg.nodes}-node` : '',
       profileDir ? '-profiled' : '',
     ].join('');
-    const file = path.join(dir, `chat-${date.slice(0, 10)}${suffix}.json`);
-    await writeFile(file, JSON.stringify(result, null, 2) + '\n');
+    // Never over an earlier run of the same day: the second is -2, and so on.
+    let file = path.join(dir, `chat-${date.slice(0, 10)}${suffix}.json`);
+    for (let n = 2; existsSync(file); n++) file = path.join(dir, `chat-${date.slice(0, 10)}${suffix}-${n}.json`);
+    await writeFile(file, JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
   } finally {
     await cleanup();

@@ -20,7 +20,7 @@ import { createRealtimePresence } from './presence.ts';
 import { closeClient, publisherClient, subscriberClient, withObservedFailures } from './redisClients.ts';
 import { createLocalSessionBus, createRedisSessionBus, type SessionBus } from './sessionBus.ts';
 import type { IoServer } from './types.ts';
-import type { AckKit } from './withAck.ts';
+import { createHandlerTable, type AckKit } from './withAck.ts';
 
 export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
 
@@ -135,17 +135,24 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     sweepIntervalMs: options.presence.timings.sweepIntervalMs,
   });
 
+  // Every client event's handler, once for the server; each socket gets the one dispatcher.
+  const handlers = createHandlerTable(kit);
+  registerSessionHandlers(handlers.on);
+  registerChatHandlers(handlers.on, chatKit);
+  registerPresenceHandlers(handlers.on, presence);
+  registerClassroomHandlers(handlers.on, classrooms);
+  registerFeedHandlers(handlers.on, deps);
+  registerModerationHandlers(handlers.on, deps);
+
   io.on('connection', (socket) => {
     metrics.openSockets.inc();
     void socket.join([rooms.user(socket.data.userId), rooms.session(socket.data.sessionId)]);
-    registerSessionHandlers(kit, socket);
-    registerChatHandlers(kit, socket, chatKit);
+    handlers.attach(socket);
     presence.attach(socket);
-    registerPresenceHandlers(kit, socket, presence);
-    registerClassroomHandlers(kit, socket, classrooms);
-    registerFeedHandlers(kit, socket, deps);
-    registerModerationHandlers(kit, socket, deps);
-    socket.on('disconnect', () => metrics.openSockets.dec());
+    socket.on('disconnect', () => {
+      metrics.openSockets.dec();
+      classrooms.dropped(socket);
+    });
   });
 
   return {

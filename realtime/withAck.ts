@@ -26,15 +26,15 @@ export type EventInput<E extends ClientEvent> = Parameters<ClientToServerEvents[
 /** What the event map says the ack of `E` carries on success. */
 export type EventAckData<E extends ClientEvent> = NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends Ack<infer T> ? T : never;
 
-/** The payload and ack as they come off the wire: untrusted until the schema has parsed the payload. */
-type WireListener = (payload: unknown, ack?: unknown) => Promise<void>;
+/** The socket, and the payload and ack as they come off the wire: untrusted until the schema has parsed the payload. */
+type WireListener = (socket: IoSocket, payload: unknown, ack?: unknown) => Promise<void>;
 
 /**
  * A client event's handler with its schema, not yet bound to an event name. `In` is what the schema accepts and
  * `Out` what the ack carries; `on` only takes it for an event whose map entry agrees on both.
  */
 export interface AckHandler<In, Out> {
-  listen(kit: AckKit, socket: IoSocket, event: ClientEvent): WireListener;
+  listen(kit: AckKit, event: ClientEvent): WireListener;
   /** Type-level only: the schema's input is exactly the event map's (accepts all of it, and nothing else)… */
   readonly accepts?: (input: In) => void;
   readonly input?: In;
@@ -53,7 +53,7 @@ export function withAck<S extends z.ZodType, R>(
   options: { ownLimit?: boolean } = {},
 ): AckHandler<z.input<S>, R> {
   return {
-    listen: (kit, socket, event) => async (payload, ack) => {
+    listen: (kit, event) => async (socket, payload, ack) => {
       const respond = typeof ack === 'function' ? (result: AckResult<R>) => ack(result) : undefined;
       let outcome = 'ok';
       try {
@@ -75,13 +75,30 @@ export function withAck<S extends z.ZodType, R>(
 }
 
 /**
- * `on(event, withAck(schema, handler))` for one socket, typed by ClientToServerEvents: the schema must accept the
- * event's input and the handler must answer its ack's data.
+ * `on(event, withAck(schema, handler))`, typed by ClientToServerEvents: the schema must accept the event's input and
+ * the handler must answer its ack's data. The handler finds its socket in the context.
  */
-export function ackListener(kit: AckKit, socket: IoSocket) {
-  return function on<E extends ClientEvent>(event: E, handler: AckHandler<EventInput<E>, EventAckData<E>>): void {
-    // Registered under the union of event names: the wire listener takes what any client event may carry.
-    const name: ClientEvent = event;
-    socket.on(name, handler.listen(kit, socket, event));
+export type On = <E extends ClientEvent>(event: E, handler: AckHandler<EventInput<E>, EventAckData<E>>) => void;
+
+/**
+ * Every client event's handler, registered once per server rather than once per socket: each socket gets the one
+ * shared catch-all listener, which Socket.IO calls with the socket as `this`. Forty listeners per socket (a closure and
+ * its context each) were half of what a connection held in memory.
+ */
+export function createHandlerTable(kit: AckKit): { on: On; attach(socket: IoSocket): void } {
+  const listeners = new Map<string, WireListener>();
+  function dispatch(this: IoSocket, event: string, ...args: unknown[]): void {
+    // Events no handler is registered for are ignored, as they were with per-event listeners.
+    const listener = listeners.get(event);
+    if (listener) void listener(this, args[0], args[1]);
+  }
+  return {
+    on(event, handler) {
+      if (listeners.has(event)) throw new Error(`two handlers for ${event}`);
+      listeners.set(event, handler.listen(kit, event));
+    },
+    attach(socket) {
+      socket.onAny(dispatch);
+    },
   };
 }

@@ -76,7 +76,8 @@ export function loadChatBenchConfig(): ChatBenchConfig {
     idleSeconds: numberFrom('BENCH_IDLE_SECONDS', quick ? 2 : 5),
     cpuProfile: ['1', 'true', 'yes'].includes(process.env.BENCH_CPU_PROFILE ?? ''),
     heapProfile: ['1', 'true', 'yes'].includes(process.env.BENCH_HEAP_PROFILE ?? ''),
-    nodes: 2,
+    // BENCH_NODES=1 puts every connection on one node (the 10,000-socket figure).
+    nodes: Math.max(1, Math.floor(numberFrom('BENCH_NODES', 2))),
     p99ThresholdMs: numberFrom('BENCH_P99_THRESHOLD_MS', 250),
     nominalRate: numberFrom('BENCH_NOMINAL_RATE', 100),
     connectConcurrency: Math.floor(numberFrom('BENCH_CONNECT_CONCURRENCY', 50)),

@@ -16,8 +16,7 @@ import { joinChannel, markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';
 import type { RateLimiter } from '../../domain/shared/stores.ts';
-import type { IoSocket } from '../types.ts';
-import { ackListener, withAck, type AckKit } from '../withAck.ts';
+import { withAck, type On } from '../withAck.ts';
 
 export interface ChatKit {
   deps: Deps;
@@ -38,13 +37,12 @@ export function createChatKit(deps: Deps, options: { messagesPer10Seconds: numbe
 }
 
 /** Channel rooms, messages, reactions, typing and read state. Thin: validate → domain operation → ack. */
-export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKit) {
+export function registerChatHandlers(on: On, chat: ChatKit) {
   const { deps } = chat;
-  const on = ackListener(kit, socket);
 
   on(
     'channel:join',
-    withAck(JoinChannelInput, async (input, { actor }) => {
+    withAck(JoinChannelInput, async (input, { socket, actor }) => {
       const result = await joinChannel(deps, actor, input);
       // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
       // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
@@ -63,7 +61,7 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
   );
   on(
     'channel:leave',
-    withAck(ChannelIdInput, async (input) => {
+    withAck(ChannelIdInput, async (input, { socket }) => {
       await socket.leave(rooms.channel(input.channelId));
       return { channelId: input.channelId };
     }),
@@ -82,7 +80,7 @@ export function registerChatHandlers(kit: AckKit, socket: IoSocket, chat: ChatKi
   on('read:mark', withAck(MarkReadInput, (input, { actor }) => markRead(deps, actor, input)));
   on(
     'typing:start',
-    withAck(ChannelIdInput, async (input, { actor }) => {
+    withAck(ChannelIdInput, async (input, { socket, actor }) => {
       const room = rooms.channel(input.channelId);
       // Joining the room was the authorization decision; removal makes the socket leave it.
       if (!socket.rooms.has(room)) throw new AppError('forbidden', 'Join the channel first.');

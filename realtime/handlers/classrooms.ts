@@ -24,15 +24,14 @@ import {
 import type { Actor } from '../../domain/shared/deps.ts';
 import type { ClassroomRooms } from '../classrooms.ts';
 import type { IoSocket } from '../types.ts';
-import { ackListener, withAck, type AckKit } from '../withAck.ts';
+import { withAck, type On } from '../withAck.ts';
 
 /**
  * Live classrooms: joining and leaving the room, hands, stage, waiting room and polls. Thin: validate → domain
  * operation → ack; the one transport concern here is which Socket.IO rooms the socket belongs to.
  */
-export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classrooms: ClassroomRooms) {
+export function registerClassroomHandlers(on: On, classrooms: ClassroomRooms) {
   const { deps, nodeId } = classrooms;
-  const on = ackListener(kit, socket);
   const roomsOf = (classroomId: string) => [rooms.classroom(classroomId), rooms.classroomStaff(classroomId)];
 
   /**
@@ -41,7 +40,7 @@ export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classro
    * not to belong (refused, waiting, or not staff after all) leaves again; one that belongs but was not in the room
    * when the snapshot was taken joins and takes a fresh one.
    */
-  async function join(actor: Actor, classroomId: string): Promise<JoinClassroomResult> {
+  async function join(socket: IoSocket, actor: Actor, classroomId: string): Promise<JoinClassroomResult> {
     const [room, staffRoom] = roomsOf(classroomId) as [string, string];
     const expected = await expectedRooms(deps, actor, classroomId);
     const alreadyIn = socket.rooms.has(room);
@@ -84,14 +83,14 @@ export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classro
 
   on(
     'classroom:join',
-    withAck(ClassroomIdInput, (input, { actor }) => {
+    withAck(ClassroomIdInput, (input, { socket, actor }) => {
       classrooms.assertOpen();
-      return classrooms.joining(socket, input.classroomId, () => join(actor, input.classroomId));
+      return classrooms.joining(socket, input.classroomId, () => join(socket, actor, input.classroomId));
     }),
   );
   on(
     'classroom:leave',
-    withAck(ClassroomIdInput, async ({ classroomId }) => {
+    withAck(ClassroomIdInput, async ({ classroomId }, { socket }) => {
       classrooms.forget(socket, classroomId);
       for (const room of roomsOf(classroomId)) await socket.leave(room);
       await leaveRoom(deps, classroomId, socket.id);
@@ -122,6 +121,4 @@ export function registerClassroomHandlers(kit: AckKit, socket: IoSocket, classro
   on('poll:change', withAck(AnswerPollInput, (input, { actor }) => answerPoll(deps, actor, input, 'change')));
   on('poll:close', withAck(PollIdInput, (input, { actor }) => closePoll(deps, actor, input)));
   on('poll:reveal', withAck(PollIdInput, (input, { actor }) => revealPoll(deps, actor, input)));
-
-  socket.on('disconnect', () => classrooms.dropped(socket));
 }

@@ -2,19 +2,17 @@ import { CommunityIdInput } from '../../contracts/feed.ts';
 import { rooms } from '../../contracts/realtime.ts';
 import { authorizeFeedSubscription } from '../../domain/access/feed.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
-import type { IoSocket } from '../types.ts';
-import { ackListener, withAck, type AckKit } from '../withAck.ts';
+import { withAck, type On } from '../withAck.ts';
 
 /**
  * `feed:subscribe {communityId}`: someone who may read the community's feed starts hearing its live events
  * (feed:post_created … feed:reaction_updated, published by the domain after commit). Losing access takes the socket
  * out again (revokeCommunityAccess), on every node.
  */
-export function registerFeedHandlers(kit: AckKit, socket: IoSocket, deps: Deps) {
-  const on = ackListener(kit, socket);
+export function registerFeedHandlers(on: On, deps: Deps) {
   on(
     'feed:subscribe',
-    withAck(CommunityIdInput, async ({ communityId }, { actor }) => {
+    withAck(CommunityIdInput, async ({ communityId }, { socket, actor }) => {
       await authorizeFeedSubscription(deps, actor, communityId);
       const room = rooms.feed(communityId);
       await socket.join(room);
@@ -31,7 +29,7 @@ export function registerFeedHandlers(kit: AckKit, socket: IoSocket, deps: Deps) 
   );
   on(
     'feed:unsubscribe',
-    withAck(CommunityIdInput, async ({ communityId }) => {
+    withAck(CommunityIdInput, async ({ communityId }, { socket }) => {
       await socket.leave(rooms.feed(communityId));
       return { communityId };
     }),
