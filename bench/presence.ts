@@ -17,8 +17,8 @@
  * Prints a table and writes bench/results/presence-<date>[-quick][-profiled][-N].json. BENCH_QUICK=1: 500 users.
  * BENCH_CPU_PROFILE=1: each node records a CPU profile of the idle windows, summarised after the table (diagnosis).
  */
-import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, rmSync } from 'node:fs';
+import { chmod, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EmbeddedPostgres } from '../orm/database.ts';
@@ -30,7 +30,7 @@ import { loadPresenceBenchConfig } from './presence/config.ts';
 import { evaluate, printTable } from './presence/report.ts';
 import { measureIdleWithoutClients, runScenario, type ScenarioResult } from './presence/runScenario.ts';
 import { buildScenario, orderOfRound, type Scenario, type ScenarioName } from './presence/scenarios.ts';
-import { ensureFileLimit, sourceState, startDatabase } from './setup.ts';
+import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase } from './setup.ts';
 
 const cfg = loadPresenceBenchConfig();
 const log = (line: string) => process.stdout.write(`[bench:presence] ${line}\n`);
@@ -62,24 +62,16 @@ async function main() {
   const db: { current?: EmbeddedPostgres; starting?: Promise<unknown> } = {};
   let redis: RedisHandle | undefined;
   let side: RunningSide | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
+  const cleanup = benchCleanup({
+    dataDir,
+    db,
+    log,
+    stopFirst: async () => {
       await side?.stop().catch(() => {});
       await stopAll();
       await redis?.stop().catch(() => {});
-      // A database still starting is waited for (bounded), then stopped, so no postgres outlives the bench.
-      if (db.starting) await Promise.race([db.starting.catch(() => {}), sleep(60_000)]);
-      await db.current?.stop().catch(() => {});
-      await rm(dataDir, { recursive: true, force: true }).catch(() => {});
-    })());
-  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+    },
+  });
 
   try {
     log(
@@ -155,7 +147,7 @@ async function main() {
       date,
       command: commandLine(),
       contention,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart },
+      machine: machineInfo(loadAverageAtStart),
       source,
       config: {
         ...cfg,

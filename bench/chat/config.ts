@@ -41,7 +41,8 @@ export interface ChatBenchConfig {
   mentionEvery: number;
 }
 
-function numberFrom(name: string, fallback: number): number {
+/** A positive number from the environment, or the fallback when unset. */
+export function numberFrom(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);

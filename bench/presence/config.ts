@@ -1,3 +1,4 @@
+import { numberFrom } from '../chat/config.ts';
 /** Presence bench settings from the environment; `BENCH_QUICK=1` runs 500 users for a smoke test. */
 export interface PresenceBenchConfig {
   quick: boolean;
@@ -29,14 +30,6 @@ export interface PresenceBenchConfig {
   nodes: number;
   /** BENCH_CPU_PROFILE=1: the nodes record CPU profiles of the idle windows (diagnosis: profiling costs CPU). */
   cpuProfile: boolean;
-}
-
-function numberFrom(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got ${JSON.stringify(raw)})`);
-  return value;
 }
 
 export function loadPresenceBenchConfig(): PresenceBenchConfig {

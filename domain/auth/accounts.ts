@@ -73,14 +73,14 @@ export async function getMe(deps: Deps, actor: Actor): Promise<UserDto> {
     .where('id', '=', actor.userId)
     .executeTakeFirst();
   if (!row) throw new AppError('unauthenticated', 'This account no longer exists.');
-  return {
+  return presentUser({
     id: row.id,
     email: row.email,
     displayName: row.display_name,
     role: row.role,
-    emailVerified: row.email_verified_at != null,
-    createdAt: new Date(row.created_at).toISOString(),
-  };
+    emailVerifiedAt: row.email_verified_at,
+    createdAt: new Date(row.created_at),
+  });
 }
 
 async function queueVerificationEmail(deps: Deps, em: EntityManager, user: IUser): Promise<void> {

@@ -1,7 +1,7 @@
 import type { SessionDto, UserDto } from '../../contracts/auth.ts';
 import type { IUser, ISession } from '../../orm/entities/index.ts';
 
-export function presentUser(user: IUser): UserDto {
+export function presentUser(user: Pick<IUser, 'id' | 'email' | 'displayName' | 'role' | 'emailVerifiedAt' | 'createdAt'>): UserDto {
   return {
     id: user.id,
     email: user.email,
