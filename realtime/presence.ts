@@ -218,8 +218,13 @@ export function createRealtimePresence(options: {
       if (visible.length === 0 || !socket.connected) return { data: [] };
       // Joined before the statuses are read: a change after the read reaches the socket live, so none is missed.
       await socket.join(visible.map(rooms.presenceOf));
+      // A revocation (someone left a community) that landed between the check and the join emptied those rooms before
+      // this socket was in them: check again now that it is, so nobody keeps following through a community gone.
+      const still = new Set(await visiblePeople(orm, self, visible));
+      const following = visible.filter((id) => still.has(id));
+      for (const id of visible) if (!still.has(id)) void socket.leave(rooms.presenceOf(id));
       try {
-        return { data: await presentAmong(store, visible) };
+        return { data: await presentAmong(store, following) };
       } catch (err) {
         warn('presence:watch')(err);
         throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
