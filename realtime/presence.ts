@@ -3,7 +3,7 @@ import type { PresenceList } from '../contracts/chat.ts';
 import { PRESENCE_WATCH_LIMIT } from '../contracts/values/chat.ts';
 import { rooms } from '../contracts/realtime.ts';
 import { createCoalescer } from '../domain/presence/coalescer.ts';
-import { communityIdsOf, presentAmong, visiblePeople } from '../domain/presence/communityPresence.ts';
+import { communityIdsOf, presenceUnavailable, presentAmong, visiblePeople } from '../domain/presence/communityPresence.ts';
 import type { ChosenStatus, PresenceConnection, PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
 import type { Logger, Orm } from '../domain/shared/deps.ts';
 import { AppError } from '../domain/shared/errors.ts';
@@ -82,11 +82,8 @@ export function createRealtimePresence(options: {
     }
   }
 
-  const watchedBy = (socket: IoSocket) => {
-    let n = 0;
-    for (const room of socket.rooms) if (room.startsWith(WATCH_PREFIX)) n++;
-    return n;
-  };
+  /** The rooms through which a socket follows people (`presence:watch`). */
+  const watchRooms = (socket: IoSocket) => [...socket.rooms].filter((room) => room.startsWith(WATCH_PREFIX));
 
   /** This node's part of a revocation: the user's own sockets here stop following anyone. */
   function revokeLocally(userId: string) {
@@ -94,8 +91,7 @@ export function createRealtimePresence(options: {
     for (const id of ids ?? []) {
       const socket = io.of('/').sockets.get(id);
       if (!socket) continue;
-      const watched = [...socket.rooms].filter((room) => room.startsWith(WATCH_PREFIX));
-      for (const room of watched) void socket.leave(room);
+      for (const room of watchRooms(socket)) void socket.leave(room);
       socket.emit('presence:rewatch', { userIds: null });
     }
   }
@@ -192,7 +188,7 @@ export function createRealtimePresence(options: {
         await store.focus({ userId: socket.data.userId, connectionId: socket.id }, focused);
       } catch (err) {
         warn('presence:focus')(err);
-        throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+        throw presenceUnavailable();
       }
     },
     async choose(userId, status) {
@@ -201,7 +197,7 @@ export function createRealtimePresence(options: {
         changed = await store.choose(userId, status);
       } catch (err) {
         warn('presence:set')(err);
-        throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+        throw presenceUnavailable();
       }
       markIf(userId)(changed);
     },
@@ -211,7 +207,7 @@ export function createRealtimePresence(options: {
       const wanted = [...new Set(add)].filter((id) => id !== self);
       if (wanted.length === 0) return { data: [] };
       const fresh = wanted.filter((id) => !socket.rooms.has(rooms.presenceOf(id))).length;
-      if (watchedBy(socket) + fresh > PRESENCE_WATCH_LIMIT) {
+      if (watchRooms(socket).length + fresh > PRESENCE_WATCH_LIMIT) {
         throw new AppError('invalid_input', `Follow at most ${PRESENCE_WATCH_LIMIT} people's presence at once: remove some first.`);
       }
       const visible = await visiblePeople(orm, self, wanted);
@@ -223,12 +219,7 @@ export function createRealtimePresence(options: {
       const still = new Set(await visiblePeople(orm, self, visible));
       const following = visible.filter((id) => still.has(id));
       for (const id of visible) if (!still.has(id)) void socket.leave(rooms.presenceOf(id));
-      try {
-        return { data: await presentAmong(store, following) };
-      } catch (err) {
-        warn('presence:watch')(err);
-        throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
-      }
+      return { data: await presentAmong(store, logger, following) };
     },
     revoke(userId) {
       // Those following the person ask again (the server checks again), then everyone stops following them.

@@ -1,7 +1,8 @@
+import type { PresenceStatus } from '../../contracts/chat.ts';
 import type { CommunityRole } from '../../contracts/communities.ts';
 import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
-import type { Actor, Deps } from '../shared/deps.ts';
+import type { Actor, Deps, Logger } from '../shared/deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ChosenStatus, PresenceReader } from './store.ts';
 
@@ -47,11 +48,9 @@ export async function getCommunityPresence(deps: Deps, actor: Actor, communityId
   const members = await q.selectFrom('community_members').select('user_id').where('community_id', '=', communityId).execute();
   return presentAmong(
     deps.presence,
+    deps.logger,
     members.map((m) => m.user_id),
-  ).catch((err: unknown) => {
-    deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
-    throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
-  });
+  );
 }
 
 /**
@@ -73,11 +72,23 @@ export async function visiblePeople(orm: Orm, userId: string, userIds: readonly 
   return [...visible, ...rows.map((r) => r.user_id)];
 }
 
-/** Of these people, those who are not offline, with their status. */
-export async function presentAmong(presence: PresenceReader, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
+/** What a caller is told when the presence store cannot answer. */
+export function presenceUnavailable(): AppError {
+  return new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+}
+
+/** Of these people, those who are not offline, with their status; `unavailable` when the store cannot answer. */
+export async function presentAmong(presence: PresenceReader, logger: Logger, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
   if (userIds.length === 0) return [];
+  let statuses: Map<string, PresenceStatus>;
+  try {
+    statuses = await presence.statusOf(userIds);
+  } catch (err) {
+    logger.warn({ err: String(err) }, 'presence: reading statuses failed');
+    throw presenceUnavailable();
+  }
   const entries: CommunityPresenceEntry[] = [];
-  for (const [userId, status] of await presence.statusOf(userIds)) if (status !== 'offline') entries.push({ userId, status });
+  for (const [userId, status] of statuses) if (status !== 'offline') entries.push({ userId, status });
   return entries;
 }
 
@@ -88,9 +99,5 @@ export async function presentAmong(presence: PresenceReader, userIds: readonly s
  */
 export async function getPeoplePresence(deps: Deps, actor: Actor, userIds: readonly string[]): Promise<CommunityPresenceEntry[]> {
   if (userIds.length === 0) return [];
-  const visible = await visiblePeople(deps.orm, actor.userId, userIds);
-  return presentAmong(deps.presence, visible).catch((err: unknown) => {
-    deps.logger.warn({ err: String(err) }, 'presence: reading statuses failed');
-    throw new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
-  });
+  return presentAmong(deps.presence, deps.logger, await visiblePeople(deps.orm, actor.userId, userIds));
 }

@@ -14,10 +14,6 @@ export interface WatchChange {
 /** Sends a `presence:watch` on the tab's socket and resolves with its ack (unit tests hand in a fake). */
 export type SendWatch = (change: WatchChange) => Promise<AckResult<PresenceList>>;
 
-/** `presence:watch` adds at most this many people per request. */
-export const WATCH_ADD_MAX = PRESENCE_WATCH_ADD_MAX;
-/** A socket follows at most this many people. */
-export const WATCH_LIMIT = PRESENCE_WATCH_LIMIT;
 /**
  * How long someone stays followed after their last dot left the screen: a navigation that shows them again right
  * away (another channel of the same community, the DM list and a DM) costs no request.
@@ -66,7 +62,7 @@ export class PresenceStore {
     this.#send = options.send;
     this.#self = options.self ?? null;
     this.#releaseDelayMs = options.releaseDelayMs ?? RELEASE_DELAY_MS;
-    this.#limit = options.limit ?? WATCH_LIMIT;
+    this.#limit = options.limit ?? PRESENCE_WATCH_LIMIT;
   }
 
   /** The person's status as last heard (a plain read: safe inside `$derived` and during SSR). */
@@ -214,8 +210,8 @@ export class PresenceStore {
     // Whoever still does not fit waits until someone else is released (each release asks again).
     add.splice(Math.max(0, room));
     if (add.length === 0 && remove.length === 0) return;
-    for (let i = 0; i === 0 || i < add.length; i += WATCH_ADD_MAX) {
-      void this.#request(add.slice(i, i + WATCH_ADD_MAX), i === 0 ? remove : []);
+    for (let i = 0; i === 0 || i < add.length; i += PRESENCE_WATCH_ADD_MAX) {
+      void this.#request(add.slice(i, i + PRESENCE_WATCH_ADD_MAX), i === 0 ? remove : []);
     }
   }
 
