@@ -17,8 +17,7 @@
  * Prints a table and writes bench/results/chat-<date>[-suffixes][-N].json (-quick with BENCH_QUICK=1; BENCH_NODES=1
  * puts every connection on one node, -1-node).
  */
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,7 +25,7 @@ import type { EmbeddedPostgres } from '../orm/database.ts';
 import { loadChatBenchConfig } from './chat/config.ts';
 import { findPostmasterPid, sleep, startRedis, stopAll, type RedisHandle } from './chat/processes.ts';
 import { compare, printSteps } from './chat/report.ts';
-import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase } from './setup.ts';
+import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
 import { backgroundOf, buildConnections, finishSide, ladderStep, prepareSide, type CpuSources, type PreparedSide, type SideResult } from './chat/runSide.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { seedChatBench } from './chat/seed.ts';
@@ -269,8 +268,6 @@ async function main() {
       ...(profileDir ? { cpuProfiles: profiles, note: 'profiled run (BENCH_CPU_PROFILE / BENCH_HEAP_PROFILE): profiling slows the servers; for diagnosis, not the record' } : {}),
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const dir = path.join(import.meta.dirname, 'results');
-    await mkdir(dir, { recursive: true });
     // Anything but the default full run gets a suffix, so a diagnostic run never overwrites the record of the day.
     const suffix = [
       cfg.quick ? '-quick' : '',
@@ -279,10 +276,7 @@ async function main() {
       cfg.nodes !== 2 ? `-${cfg.nodes}-node` : '',
       profileDir ? '-profiled' : '',
     ].join('');
-    // Never over an earlier run of the same day: the second is -2, and so on.
-    let file = path.join(dir, `chat-${date.slice(0, 10)}${suffix}.json`);
-    for (let n = 2; existsSync(file); n++) file = path.join(dir, `chat-${date.slice(0, 10)}${suffix}-${n}.json`);
-    await writeFile(file, JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
+    const file = await writeResultFile(`chat-${date.slice(0, 10)}${suffix}`, result);
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
   } finally {
     await cleanup();

@@ -17,8 +17,7 @@
  * Prints a table and writes bench/results/presence-<date>[-quick][-profiled][-N].json. BENCH_QUICK=1: 500 users.
  * BENCH_CPU_PROFILE=1: each node records a CPU profile of the idle windows, summarised after the table (diagnosis).
  */
-import { chmod, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EmbeddedPostgres } from '../orm/database.ts';
@@ -30,7 +29,7 @@ import { loadPresenceBenchConfig } from './presence/config.ts';
 import { evaluate, printTable } from './presence/report.ts';
 import { measureIdleWithoutClients, runScenario, type ScenarioResult } from './presence/runScenario.ts';
 import { buildScenario, orderOfRound, type Scenario, type ScenarioName } from './presence/scenarios.ts';
-import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase } from './setup.ts';
+import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
 
 const cfg = loadPresenceBenchConfig();
 const log = (line: string) => process.stdout.write(`[bench:presence] ${line}\n`);
@@ -42,15 +41,6 @@ function commandLine(): string {
   return [...vars, 'npm run bench:presence'].join(' ');
 }
 
-/** presence-<date>[-quick].json, or the first free -2, -3… so no run overwrites another. */
-function resultFile(date: string): string {
-  const dir = path.join(import.meta.dirname, 'results');
-  const base = `presence-${date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${cfg.cpuProfile ? '-profiled' : ''}`;
-  for (let n = 1; ; n++) {
-    const file = path.join(dir, `${base}${n === 1 ? '' : `-${n}`}.json`);
-    if (!existsSync(file)) return file;
-  }
-}
 
 async function main() {
   ensureFileLimit(cfg.users + 2048, log);
@@ -163,9 +153,7 @@ async function main() {
       ...(profiles ? { cpuProfiles: profiles, note: 'profiled run (BENCH_CPU_PROFILE): profiling costs CPU while idle; for diagnosis, not the record' } : {}),
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = resultFile(date);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(result, null, 2) + '\n');
+    const file = await writeResultFile(`presence-${date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${cfg.cpuProfile ? '-profiled' : ''}`, result);
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
   } finally {
     await cleanup();

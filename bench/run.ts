@@ -15,7 +15,7 @@
  * BENCH_SERVERS=process runs each server in a child process of its own instead of beside the load generator, so the
  * generator's CPU is not charged to the servers (with 2 cores, the servers then share a core with PostgreSQL).
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -25,7 +25,7 @@ import type { BenchServer } from './baselineServer.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startSide, startSideProcess, type SideSpec } from './rest/sides.ts';
 import { freePort } from '../test/ports.ts';
-import { sourceState } from './setup.ts';
+import { sourceState, writeResultFile } from './setup.ts';
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
@@ -67,20 +67,6 @@ function ratio(a: LoadResult, b: LoadResult) {
 }
 
 
-/** bench/results/http-<date>.json, or -2, -3… when a run of that day is already there; never overwrites. */
-async function writeResult(result: { date: string }): Promise<string> {
-  const dir = path.join(import.meta.dirname, 'results');
-  await mkdir(dir, { recursive: true });
-  for (let n = 1; ; n++) {
-    const file = path.join(dir, `http-${result.date.slice(0, 10)}${n === 1 ? '' : `-${n}`}.json`);
-    try {
-      await writeFile(file, JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
-      return file;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EEXIST') throw err;
-    }
-  }
-}
 
 const start = (spec: SideSpec) => (servers === 'process' ? startSideProcess(spec) : startSide(spec));
 
@@ -159,7 +145,7 @@ try {
   console.log('edulure / fair: ', result.ratios.edulureVsFair, result.target.met ? '(target met)' : `(target ${TARGET} not met)`);
   console.log('edulure / floor:', result.ratios.edulureVsFloor);
   console.log('fair / floor:   ', result.ratios.fairVsFloor);
-  const file = await writeResult(result);
+  const file = await writeResultFile(`http-${result.date.slice(0, 10)}`, result);
   console.log(`written ${path.relative(process.cwd(), file)}`);
 } finally {
   for (const server of started.reverse()) await server.close().catch((err: unknown) => console.error('closing a side failed:', err));

@@ -20,8 +20,7 @@
  * EXPLAIN (ANALYZE, BUFFERS) of its statement, captured from the node's own connection. Prints tables and writes
  * bench/results/search-<date>.json (search-<date>-2.json and on for later runs that day).
  */
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import os from 'node:os';
@@ -35,6 +34,7 @@ import { DEMO_ACCOUNTS, seedDemoData } from '../orm/seeders/demoData.ts';
 import { parseEnv } from '../server/env.ts';
 import { createNode } from '../server/node.ts';
 import { freePort } from '../test/ports.ts';
+import { writeResultFile } from './setup.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -447,14 +447,6 @@ async function documentCounts(q: Db): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }
 
-async function resultFile(date: string): Promise<string> {
-  const dir = path.join(import.meta.dirname, 'results');
-  await mkdir(dir, { recursive: true });
-  for (let n = 1; ; n++) {
-    const file = path.join(dir, `search-${date}${n === 1 ? '' : `-${n}`}.json`);
-    if (!existsSync(file)) return file;
-  }
-}
 
 const startedAt = Date.now();
 const loadAtStart = os.loadavg();
@@ -582,8 +574,7 @@ try {
     console.log(s.scenario);
     console.table(Object.fromEntries(Object.entries(s.byKind).map(([k, v]) => [k, { n: v.requests, p50: v.p50Ms, p95: v.p95Ms, p99: v.p99Ms, max: v.maxMs }])));
   }
-  const file = await resultFile(date.slice(0, 10));
-  await writeFile(file, JSON.stringify(result, null, 2) + '\n');
+  const file = await writeResultFile(`search-${date.slice(0, 10)}`, result);
   console.log(`written ${path.relative(process.cwd(), file)} (${result.totalSeconds} s)`);
 } finally {
   await pgServer.stop();

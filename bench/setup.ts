@@ -1,7 +1,7 @@
-/** What the socket benches share: descriptor limit, embedded PostgreSQL, and which server code they measure. */
+/** What the benches share: descriptor limit, embedded PostgreSQL, which server code they measure, and their result files. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -105,4 +105,22 @@ export function benchCleanup(options: {
 export function machineInfo(loadAverageAtStart: number[]) {
   const cpus = os.cpus();
   return { cpus: cpus.length, cpuModel: cpus[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart };
+}
+
+/**
+ * Writes a result as bench/results/<base>.json, or the first free <base>-2, -3…: a run never overwrites another (the
+ * committed records among them). Resolves with the file's path.
+ */
+export async function writeResultFile(base: string, result: unknown): Promise<string> {
+  const dir = path.join(ROOT, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  for (let n = 1; ; n++) {
+    const file = path.join(dir, `${base}${n === 1 ? '' : `-${n}`}.json`);
+    try {
+      await writeFile(file, JSON.stringify(result, null, 2) + '\n', { flag: 'wx' });
+      return file;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+  }
 }
