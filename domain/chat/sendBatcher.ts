@@ -8,7 +8,7 @@ import { checkContributions, type ContributionVerdict } from '../moderation/enfo
 import { openAutomodCase } from '../moderation/cases.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
-import { allocateSeqs, writeMessages } from './batchWrites.ts';
+import { writeMessages } from './batchWrites.ts';
 import { authorRef, createdEvent, loadMessages, messageHtmlField } from './presentMessages.ts';
 import '../notifications/events.ts';
 
@@ -31,12 +31,13 @@ export interface SendBatcher {
 }
 
 /**
- * Stores chat messages in micro-batches: everything sent within `maxDelayMs` (or `maxBatch` messages) goes into ONE
- * transaction — access checked for all senders in one query, the community's rules judged in one query, seqs
- * allocated for every channel of the batch in one statement, and the messages, their channel events, mentions and
- * thread counts written in one more — and every sender is acked only after that commit, once its message has been
- * announced. A message refused by policy or by its community's rules fails alone; if the batch as a whole fails (e.g.
- * a concurrent retry on another node), each message is retried on its own, so one bad apple never loses the others.
+ * Stores chat messages in micro-batches: everything sent within `maxDelayMs` (or `maxBatch` messages) is stored
+ * together — retries, access, reply parents and mentions read for all senders at once, the community's rules judged in
+ * one query, and ONE statement that takes the seqs of every channel of the batch and writes the messages with their
+ * channel events, mentions and thread counts — and every sender is acked only after that statement committed, once
+ * its message has been announced. A message refused by policy or by its community's rules fails alone; if the write
+ * fails as a whole (e.g. a concurrent retry on another node stored one of its clientIds first), nothing of it is
+ * stored and each message is retried on its own, so one bad apple never loses the others.
  */
 export function createSendBatcher(
   deps: Deps,
@@ -148,107 +149,106 @@ interface Planned {
   direct: boolean;
 }
 
-interface Numbered extends Planned {
-  seq: number;
-}
-
-/** One transaction for the whole batch; returns each message's outcome (stored message or its own refusal). */
+/**
+ * Stores a batch in three steps, each one round trip: what the batch must know, read at once (each read on its own
+ * connection); the community's rules; then ONE statement that takes the seqs and writes everything (all or nothing,
+ * its own transaction). The reads need no transaction with the write: each answers as of its moment, as it would at
+ * the start of one (read committed), and the write's own locks order concurrent batches. Returns each message's
+ * outcome (stored message or its own refusal).
+ */
 async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, Promise<MessageDto>>> {
   const outcomes = new Map<Pending, Promise<MessageDto>>();
-  const em = deps.orm.em.fork();
-  const q = db(em);
+  const q = db(deps.orm.em.fork());
 
-  // Retries of messages already stored answer with the original, outside the transaction.
-  const authorIds = uuids(items.map((i) => i.actor.userId));
-  const clientIds = items.map((i) => i.input.clientId);
-  const existing = await q
-    .selectFrom('messages as m')
-    .innerJoin(
-      sql<{ author_id: string; client_id: string }>`unnest(${authorIds}, ${clientIds}::text[])`.as<'k'>(sql`k(author_id, client_id)`),
-      (join) => join.onRef('k.author_id', '=', 'm.author_id').onRef('k.client_id', '=', 'm.client_id'),
-    )
-    .select(['m.id', 'm.channel_id', 'm.author_id', 'm.client_id'])
-    .execute();
-  const existingByKey = new Map(existing.map((row) => [`${row.author_id}:${row.client_id}`, row]));
-  const fresh: Pending[] = [];
+  const replyIds = [...new Set(items.map((i) => i.input.replyToId).filter((id): id is string => !!id))];
+  const [existing, accessByPair, parents, mentions] = await Promise.all([
+    storedAlready(q, items),
+    loadChannelAccessMany(q, items.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId }))),
+    replyIds.length
+      ? q
+          .selectFrom('messages')
+          .select(['id', 'channel_id', 'reply_to_id'])
+          .where((eb) => eb('id', '=', eb.fn.any(uuids(replyIds))))
+          .execute()
+          .then((rows) => new Map(rows.map((p) => [p.id, p])))
+      : new Map<string, { id: string; channel_id: string; reply_to_id: string | null }>(),
+    // Names are resolved against who can read the channel, not against the sender: safe to look up before the
+    // sender's own access is checked, and used only for messages that pass.
+    Promise.allSettled(items.map((i) => resolveMentions(q, { channelId: i.input.channelId }, i.actor.userId, i.input.body))),
+  ]);
+
+  // Retries of messages already stored answer with the original.
+  const fresh: { item: Pending; mentioned: PromiseSettledResult<string[]> }[] = [];
   const originals: { item: Pending; id: string }[] = [];
-  for (const item of items) {
-    const row = existingByKey.get(`${item.actor.userId}:${item.input.clientId}`);
-    if (!row) fresh.push(item);
+  items.forEach((item, i) => {
+    const row = existing.get(`${item.actor.userId}:${item.input.clientId}`);
+    if (!row) fresh.push({ item, mentioned: mentions[i]! });
     else if (row.channel_id !== item.input.channelId) outcomes.set(item, refused(conflictingClientId()));
     else originals.push({ item, id: row.id });
-  }
+  });
   if (originals.length) {
     const loaded = await loadMessages(q, originals.map((o) => o.id));
     for (const o of originals) outcomes.set(o.item, Promise.resolve(loaded.get(o.id)!));
   }
   if (!fresh.length) return outcomes;
 
-  const committed = await em.transactional(async (tx) => {
-    const q = db(tx);
-    const accessByPair = await loadChannelAccessMany(q, fresh.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId })));
-    const replyIds = [...new Set(fresh.map((i) => i.input.replyToId).filter((id): id is string => !!id))];
-    const parents = new Map(
-      (replyIds.length
-        ? await q
-            .selectFrom('messages')
-            .select(['id', 'channel_id', 'reply_to_id'])
-            .where((eb) => eb('id', '=', eb.fn.any(uuids(replyIds))))
-            .execute()
-        : []
-      ).map((p) => [p.id, p]),
-    );
-    const allowed: { item: Pending; access: ChannelAccess; replyToId: string | null }[] = [];
-    for (const item of fresh) {
-      try {
-        const access = checkChannelAccess(item.actor, accessByPair.get(accessKey(item.actor.userId, item.input.channelId)), 'post');
-        let replyToId: string | null = null;
-        if (item.input.replyToId) {
-          const parent = parents.get(item.input.replyToId);
-          if (!parent || parent.channel_id !== item.input.channelId) {
-            throw new AppError('not_found', 'The message you reply to is not in this channel.');
-          }
-          replyToId = parent.reply_to_id ?? parent.id;
+  const allowed: { item: Pending; access: ChannelAccess; replyToId: string | null; mentioned: PromiseSettledResult<string[]> }[] = [];
+  for (const { item, mentioned } of fresh) {
+    try {
+      const access = checkChannelAccess(item.actor, accessByPair.get(accessKey(item.actor.userId, item.input.channelId)), 'post');
+      let replyToId: string | null = null;
+      if (item.input.replyToId) {
+        const parent = parents.get(item.input.replyToId);
+        if (!parent || parent.channel_id !== item.input.channelId) {
+          throw new AppError('not_found', 'The message you reply to is not in this channel.');
         }
-        allowed.push({ item, access, replyToId });
-      } catch (err) {
-        outcomes.set(item, refused(err));
+        replyToId = parent.reply_to_id ?? parent.id;
       }
+      allowed.push({ item, access, replyToId, mentioned });
+    } catch (err) {
+      outcomes.set(item, refused(err));
     }
-    await judgeMessages(deps, q, allowed);
-    const planned: Planned[] = [];
-    for (const { item, access, replyToId } of allowed) {
-      try {
-        const flaggedWords = item.verdict ? (await item.verdict).flaggedWords : [];
-        const mentioned = await resolveMentions(q, access, item.actor.userId, item.input.body);
-        planned.push({
-          item,
-          id: crypto.randomUUID(),
-          channelId: item.input.channelId,
-          replyToId,
-          mentioned,
-          flaggedWords,
-          communityId: access.communityId,
-          notable: mentioned.length > 0 || replyToId !== null || access.kind === 'dm' || access.kind === 'group_dm',
-          direct: access.kind === 'dm' || access.kind === 'group_dm',
-        });
-      } catch (err) {
-        outcomes.set(item, refused(err));
-      }
+  }
+  await judgeMessages(deps, q, allowed);
+  const planned: Planned[] = [];
+  for (const { item, access, replyToId, mentioned } of allowed) {
+    try {
+      const flaggedWords = item.verdict ? (await item.verdict).flaggedWords : [];
+      if (mentioned.status === 'rejected') throw mentioned.reason;
+      planned.push({
+        item,
+        id: crypto.randomUUID(),
+        channelId: item.input.channelId,
+        replyToId,
+        mentioned: mentioned.value,
+        flaggedWords,
+        communityId: access.communityId,
+        notable: mentioned.value.length > 0 || replyToId !== null || access.kind === 'dm' || access.kind === 'group_dm',
+        direct: access.kind === 'dm' || access.kind === 'group_dm',
+      });
+    } catch (err) {
+      outcomes.set(item, refused(err));
     }
-    if (!planned.length) return [];
-    const numbered = await allocateSeqs(q, planned);
-    const stored = await writeMessages(
-      q,
-      numbered.map((p) => ({ ...p, authorId: p.item.actor.userId, clientId: p.item.input.clientId, body: p.item.input.body })),
-    );
-    // Everything a new message shows is known here: no read-back after commit.
-    return numbered.map((p) => {
-      const { author_name, author_avatar, created_at, thread_count } = stored.get(p.id)!;
-      const threadCounts = new Map(p.replyToId && thread_count !== null ? [[p.replyToId, thread_count]] : []);
-      return { p, message: newMessageDto(p, authorRef(p.item.actor.userId, author_name, author_avatar), created_at.toISOString()), threadCounts };
-    });
-  });
+  }
+  if (!planned.length) return outcomes;
+  const stored = await writeMessages(
+    q,
+    planned.map((p) => ({ ...p, authorId: p.item.actor.userId, clientId: p.item.input.clientId, body: p.item.input.body })),
+  );
+  // Everything a new message shows is known here: no read-back after the write.
+  const committed: { p: Planned & { seq: number }; message: MessageDto; threadCounts: Map<string, number> }[] = [];
+  for (const plan of planned) {
+    const row = stored.get(plan.id);
+    // Its channel was deleted after the access check: nothing was written for it.
+    if (!row) {
+      outcomes.set(plan.item, refused(new AppError('not_found', 'No such channel.')));
+      continue;
+    }
+    const p = { ...plan, seq: row.seq };
+    const threadCounts = new Map(p.replyToId && row.thread_count !== null ? [[p.replyToId, row.thread_count]] : []);
+    const message = newMessageDto(p, authorRef(p.item.actor.userId, row.author_name, row.author_avatar), row.created_at.toISOString());
+    committed.push({ p, message, threadCounts });
+  }
   if (!committed.length) return outcomes;
 
   // After commit: announce in seq order, then ack (a flagged message once its case is open).
@@ -271,6 +271,21 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
   const noticed = committed.filter((c) => c.p.notable).map((c) => c.p.id);
   if (noticed.length) await deps.events.emit('messages.noticed', { messageIds: noticed });
   return outcomes;
+}
+
+/** Messages already stored under the batch's (author, clientId) keys: retries answer with the original. */
+async function storedAlready(q: Db, items: readonly Pending[]): Promise<Map<string, { id: string; channel_id: string }>> {
+  const authorIds = uuids(items.map((i) => i.actor.userId));
+  const clientIds = items.map((i) => i.input.clientId);
+  const rows = await q
+    .selectFrom('messages as m')
+    .innerJoin(
+      sql<{ author_id: string; client_id: string }>`unnest(${authorIds}, ${clientIds}::text[])`.as<'k'>(sql`k(author_id, client_id)`),
+      (join) => join.onRef('k.author_id', '=', 'm.author_id').onRef('k.client_id', '=', 'm.client_id'),
+    )
+    .select(['m.id', 'm.channel_id', 'm.author_id', 'm.client_id'])
+    .execute();
+  return new Map(rows.map((row) => [`${row.author_id}:${row.client_id}`, row]));
 }
 
 /**
@@ -310,7 +325,7 @@ async function judgeMessages(deps: Deps, q: Db, allowed: readonly { item: Pendin
   });
 }
 
-function newMessageDto(p: Numbered, author: UserRef, createdAt: string): MessageDto {
+function newMessageDto(p: Planned & { seq: number }, author: UserRef, createdAt: string): MessageDto {
   return {
     id: p.id,
     channelId: p.channelId,

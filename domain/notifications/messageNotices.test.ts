@@ -5,7 +5,7 @@ import { seedWorld } from '../../test/communities.ts';
 import { emitOk, eventually, nextEvent } from '../../test/factories.ts';
 import { twoNodes } from '../../test/cluster.ts';
 import { dbOf } from '../../test/nodes.ts';
-import { allocateSeqs, writeMessages } from '../chat/batchWrites.ts';
+import { writeMessages } from '../chat/batchWrites.ts';
 import { sweepMessageNotices } from './messageNotices.ts';
 
 /*
@@ -56,7 +56,7 @@ describe.skipIf(!inject('redisUrl'))('message notices (two nodes, one Redis)', (
         { id: mentionId, channelId: world.channels.general, authorId: alice.user.id, clientId: `notice-crash-1-${Date.now()}`, body: `@${bob.user.displayName} ping`, replyToId: null, mentioned: [bob.user.id], notable: true },
         { id: replyId, channelId: world.channels.general, authorId: alice.user.id, clientId: `notice-crash-2-${Date.now()}`, body: 'an answer', replyToId: root.id, mentioned: [], notable: true },
       ];
-      await writeMessages(q, await allocateSeqs(q, planned));
+      await writeMessages(q, planned);
     });
     expect(await notesOf([mentionId, replyId])).toHaveLength(2);
 
@@ -88,7 +88,7 @@ describe.skipIf(!inject('redisUrl'))('message notices (two nodes, one Redis)', (
       const planned = [
         { id, channelId: world.channels.general, authorId: world.alice.user.id, clientId: `notice-young-${Date.now()}`, body: `@${world.bob.user.displayName} hi`, replyToId: null, mentioned: [world.bob.user.id], notable: true },
       ];
-      await writeMessages(q, await allocateSeqs(q, planned));
+      await writeMessages(q, planned);
     });
     await sweepMessageNotices(two.nodeB.node.deps);
     expect(await notesOf([id])).toEqual([{ message_id: id, attempts: 0 }]);
@@ -113,7 +113,7 @@ describe.skipIf(!inject('redisUrl'))('message notices (two nodes, one Redis)', (
         mentioned: [bob.user.id],
         notable: true,
       });
-      await writeMessages(q, await allocateSeqs(q, [mention(fromAlice, alice.user.id), mention(fromCarol, carol.user.id)]));
+      await writeMessages(q, [mention(fromAlice, alice.user.id), mention(fromCarol, carol.user.id)]);
     });
     await sweepMessageNotices(two.nodeB.node.deps, 0);
     expect(await notesOf([fromAlice, fromCarol])).toEqual([]);

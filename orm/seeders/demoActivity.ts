@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { sql } from 'kysely';
 import { hashPassword } from '../../domain/auth/passwords.ts';
 import { markAttendance } from '../../domain/classrooms/attendance.ts';
-import { allocateSeqs, writeMessages } from '../../domain/chat/batchWrites.ts';
+import { writeMessages } from '../../domain/chat/batchWrites.ts';
 import { resolveMentions } from '../../domain/chat/mentions.ts';
 import { recordEvent } from '../../domain/chat/messages.ts';
 import { recountComments, recountReactions } from '../../domain/feed/counts.ts';
@@ -111,7 +111,7 @@ type At = (hoursAgo: number, minutesLater?: number) => Date;
 
 /**
  * The channel's messages and reactions in time order, each taking the channel's next seq the way the send path and
- * reaction toggles do (allocateSeqs + writeMessages, recordEvent); then the creation times of the rows are set to the
+ * reaction toggles do (writeMessages, recordEvent); then the creation times of the rows are set to the
  * script's. Mentions resolve from the bodies as when sent. Nothing is noted for notifications: this is history.
  */
 async function writeChannelHistory(q: Db, channelId: string, script: readonly ScriptedMessage[], who: Who, at: At): Promise<void> {
@@ -133,12 +133,11 @@ async function writeChannelHistory(q: Db, channelId: string, script: readonly Sc
       const authorId = who(message.by);
       const mentioned = await resolveMentions(q, { channelId }, authorId, message.body);
       const replyToId = message.replyTo ? ids.get(message.replyTo)! : null;
-      const [numbered] = await allocateSeqs(q, [{ channelId }]);
-      await writeMessages(q, [
-        { id, channelId, seq: numbered!.seq, authorId, clientId: crypto.randomUUID(), body: message.body, replyToId, mentioned, notable: false },
+      const written = await writeMessages(q, [
+        { id, channelId, authorId, clientId: crypto.randomUUID(), body: message.body, replyToId, mentioned, notable: false },
       ]);
       messageTimes.push({ id, time: step.time });
-      eventTimes.push({ seq: numbered!.seq, time: step.time });
+      eventTimes.push({ seq: written.get(id)!.seq, time: step.time });
     } else {
       const [by, emoji] = step.reaction;
       await q.insertInto('message_reactions').values({ message_id: step.messageId, user_id: who(by), emoji, created_at: step.time }).execute();
