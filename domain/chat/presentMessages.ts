@@ -126,35 +126,8 @@ function presentMessageRow(row: MessageRow, reactions: ReactionDto[], mentions: 
   };
 }
 
-/**
- * Channel events after `afterSeq`, each carrying the message as it is now. Replaying them in order ends in exactly
- * the current channel state, and deleted or hidden content never reappears through an old event.
- */
-export async function loadChannelEvents(
-  q: Db,
-  channelId: string,
-  afterSeq: number,
-  limit: number,
-  view: HiddenView = false,
-): Promise<{ events: ChannelEvent[]; hasMore: boolean }> {
-  const rows = await q
-    .selectFrom('channel_events')
-    .select(['seq', 'type', 'message_id'])
-    .where('channel_id', '=', channelId)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit + 1)
-    .execute();
-  const hasMore = rows.length > limit;
-  const page = rows.slice(0, limit);
-  const messages = await loadMessages(q, page.map((r) => r.message_id), view);
-  const parentIds = [...messages.values()].map((m) => m.replyToId).filter((id): id is string => id !== null);
-  const parents = await loadThreadCounts(q, parentIds);
-  const events = page.map((row) => toEvent(row.seq, row.type, messages.get(row.message_id)!, parents));
-  return { events, hasMore };
-}
-
-async function loadThreadCounts(q: Db, ids: string[]): Promise<Map<string, number>> {
+/** The thread counts of these parent messages, by id (what a catch-up's `message:created` events carry). */
+export async function loadThreadCounts(q: Db, ids: string[]): Promise<Map<string, number>> {
   if (!ids.length) return new Map();
   const rows = await q
     .selectFrom('messages')

@@ -1,22 +1,21 @@
 import { sql } from 'kysely';
-import { JOIN_CATCH_UP_LIMIT, type JoinResult, type MessageDto, type ReadState } from '../../contracts/chat.ts';
+import type { JoinResult, MessageDto, ReadState } from '../../contracts/chat.ts';
 import { db, type Db } from '../../orm/db.ts';
 import { authorizeChannel, ChannelPolicy } from '../access/channel.ts';
 import { mentionCount, unreadCount } from '../access/message.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { loadChannelEvents, loadMessages } from './presentMessages.ts';
+import { readCatchUps } from './catchUp.ts';
+import { loadMessages } from './presentMessages.ts';
 
-/** Authorizes reading and returns the events after `afterSeq` (the caller joins the room afterwards). */
+/**
+ * Authorizes reading and returns the events after `afterSeq` (the caller joins the room afterwards): a batch of one
+ * through readCatchUps, the one implementation of the catch-up rules (sockets coalesce theirs, domain/chat/catchUp.ts).
+ */
 export async function joinChannel(deps: Deps, actor: Actor, input: { channelId: string; afterSeq?: number }): Promise<JoinResult> {
-  const em = deps.orm.em.fork();
-  const access = await authorizeChannel(em, actor, input.channelId, 'read');
-  if (input.afterSeq === undefined) return { channelId: input.channelId, lastSeq: access.lastSeq, events: [], hasMore: false };
-  const view = ChannelPolicy.moderate(actor, access);
-  const { events, hasMore } = await loadChannelEvents(db(em), input.channelId, input.afterSeq, JOIN_CATCH_UP_LIMIT, view);
-  // lastSeq as of the events returned: the client applies live events above it.
-  const lastSeq = hasMore ? events[events.length - 1]!.seq : Math.max(access.lastSeq, events.at(-1)?.seq ?? 0);
-  return { channelId: input.channelId, lastSeq, events, hasMore };
+  const outcome = (await readCatchUps(db(deps.orm.em.fork()), [{ actor, channelId: input.channelId, afterSeq: input.afterSeq }]))[0]!;
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
 }
 
 /**

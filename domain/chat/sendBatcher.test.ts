@@ -166,7 +166,7 @@ describe('send batcher', () => {
         ),
       { ownContextOnly: true },
     );
-    // Read at once: retries already stored, access, reply parents; then the community's rules; then the one write.
+    // Read at once: retries already stored, access, the community's rules, reply parents; then the one write.
     // No BEGIN or COMMIT: the write is a single statement.
     expect(single).toHaveLength(5);
     expect(single.some((text) => /^(begin|commit)/i.test(text))).toBe(false);

@@ -4,11 +4,12 @@ import type { UserRef } from '../../contracts/communities.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
 import { AppError, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
-import { checkContributions, type ContributionVerdict } from '../moderation/enforcement.ts';
+import { loadContributionRules, type ContributionVerdict } from '../moderation/enforcement.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
 import { accessKey, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
 import { resolveMentions } from './mentions.ts';
 import { writeMessages } from './batchWrites.ts';
+import { createGroup, type GroupOptions } from '../shared/groupCommit.ts';
 import { authorRef, createdEvent, loadMessages, messageHtmlField } from './presentMessages.ts';
 import '../notifications/events.ts';
 
@@ -39,46 +40,19 @@ export interface SendBatcher {
  * fails as a whole (e.g. a concurrent retry on another node stored one of its clientIds first), nothing of it is
  * stored and each message is retried on its own, so one bad apple never loses the others.
  */
-export function createSendBatcher(
-  deps: Deps,
-  options: { maxDelayMs?: number; maxBatch?: number; maxInFlight?: number } = {},
-): SendBatcher {
-  const maxDelayMs = options.maxDelayMs ?? 2;
-  const maxBatch = options.maxBatch ?? 200;
+export function createSendBatcher(deps: Deps, options: GroupOptions = {}): SendBatcher {
   // Like a group commit: while a batch is being stored, new messages gather into the next one instead of each taking
-  // its own transaction, so batches grow with load and the commit rate stays bounded.
-  const maxInFlight = options.maxInFlight ?? 1;
-  const queue: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  // its own write, so batches grow with load and the write rate stays bounded.
+  const group = createGroup<Pending>((batch) => storeBatch(deps, batch), options);
   let closed = false;
-  const inFlight = new Set<Promise<void>>();
-
-  const flushNow = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (!queue.length || inFlight.size >= maxInFlight) return;
-    const batch = queue.splice(0, maxBatch);
-    const run = storeBatch(deps, batch).finally(() => {
-      inFlight.delete(run);
-      // What arrived meanwhile goes out now, as one batch.
-      if (queue.length) flushNow();
-    });
-    inFlight.add(run);
-  };
-
   return {
     send(actor, input) {
       if (closed) return Promise.reject(new AppError('unavailable', 'This server is shutting down; send again.'));
-      return new Promise<MessageDto>((resolve, reject) => {
-        queue.push({ actor, input, resolve, reject });
-        if (queue.length >= maxBatch) flushNow();
-        else timer ??= setTimeout(flushNow, maxDelayMs);
-      });
+      return new Promise<MessageDto>((resolve, reject) => group.add({ actor, input, resolve, reject }));
     },
     async close() {
       closed = true;
-      flushNow();
-      while (inFlight.size) await Promise.all(inFlight);
+      await group.drain();
     },
   };
 }
@@ -111,11 +85,15 @@ async function storeBatch(deps: Deps, batch: Pending[]): Promise<void> {
   }
 }
 
-/** A refusal delivered later to its sender; marked handled now so it never counts as an unhandled rejection. */
-function refused(err: unknown): Promise<never> {
-  const promise = Promise.reject(err);
+/** An outcome awaited later; a refusal is marked handled now so it never counts as an unhandled rejection. */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
+}
+
+/** A refusal delivered later to its sender; marked handled now so it never counts as an unhandled rejection. */
+function refused(err: unknown): Promise<never> {
+  return settledLater(Promise.reject(err));
 }
 
 /**
@@ -150,20 +128,26 @@ interface Planned {
 }
 
 /**
- * Stores a batch in three steps, each one round trip: what the batch must know, read at once (each read on its own
- * connection); the community's rules; then ONE statement that takes the seqs and writes everything (all or nothing,
- * its own transaction). The reads need no transaction with the write: each answers as of its moment, as it would at
- * the start of one (read committed), and the write's own locks order concurrent batches. Returns each message's
- * outcome (stored message or its own refusal).
+ * Stores a batch in two round trips: what the batch must know, read at once (each read on its own connection:
+ * retries already stored, every sender's access, the community's rules, reply parents, mentioned names), then ONE
+ * statement that takes the seqs and writes everything (all or nothing, its own transaction). The reads need no
+ * transaction with the write: each answers as of its moment, as it would at the start of one (read committed), and
+ * the write's own locks order concurrent batches. Returns each message's outcome (stored message or its own refusal).
  */
 async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, Promise<MessageDto>>> {
   const outcomes = new Map<Pending, Promise<MessageDto>>();
   const q = db(deps.orm.em.fork());
 
   const replyIds = [...new Set(items.map((i) => i.input.replyToId).filter((id): id is string => !!id))];
-  const [existing, accessByPair, parents, mentions] = await Promise.all([
+  const [existing, accessByPair, judgeAt, parents, mentions] = await Promise.all([
     storedAlready(q, items),
     loadChannelAccessMany(q, items.map((i) => ({ userId: i.actor.userId, channelId: i.input.channelId }))),
+    // The community's rules, read now and applied below only to what the channel policy lets through.
+    loadContributionRules(
+      deps,
+      q,
+      items.map((i) => ({ actor: i.actor, contribution: { communityId: null, kind: 'message' as const, body: i.input.body, channelId: i.input.channelId } })),
+    ),
     replyIds.length
       ? q
           .selectFrom('messages')
@@ -178,11 +162,11 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
   ]);
 
   // Retries of messages already stored answer with the original.
-  const fresh: { item: Pending; mentioned: PromiseSettledResult<string[]> }[] = [];
+  const fresh: { item: Pending; index: number; mentioned: PromiseSettledResult<string[]> }[] = [];
   const originals: { item: Pending; id: string }[] = [];
   items.forEach((item, i) => {
     const row = existing.get(`${item.actor.userId}:${item.input.clientId}`);
-    if (!row) fresh.push({ item, mentioned: mentions[i]! });
+    if (!row) fresh.push({ item, index: i, mentioned: mentions[i]! });
     else if (row.channel_id !== item.input.channelId) outcomes.set(item, refused(conflictingClientId()));
     else originals.push({ item, id: row.id });
   });
@@ -193,7 +177,7 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
   if (!fresh.length) return outcomes;
 
   const allowed: { item: Pending; access: ChannelAccess; replyToId: string | null; mentioned: PromiseSettledResult<string[]> }[] = [];
-  for (const { item, mentioned } of fresh) {
+  for (const { item, index, mentioned } of fresh) {
     try {
       const access = checkChannelAccess(item.actor, accessByPair.get(accessKey(item.actor.userId, item.input.channelId)), 'post');
       let replyToId: string | null = null;
@@ -204,12 +188,13 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
         }
         replyToId = parent.reply_to_id ?? parent.id;
       }
+      // The community's verdict, taken once (a retry message by message keeps it); DMs belong to no community.
+      if (access.communityId && !item.verdict) item.verdict = settledLater(judgeAt(index));
       allowed.push({ item, access, replyToId, mentioned });
     } catch (err) {
       outcomes.set(item, refused(err));
     }
   }
-  await judgeMessages(deps, q, allowed);
   const planned: Planned[] = [];
   for (const { item, access, replyToId, mentioned } of allowed) {
     try {
@@ -235,7 +220,6 @@ async function storeLeaders(deps: Deps, items: Pending[]): Promise<Map<Pending, 
     q,
     planned.map((p) => ({ ...p, authorId: p.item.actor.userId, clientId: p.item.input.clientId, body: p.item.input.body })),
   );
-  // Everything a new message shows is known here: no read-back after the write.
   const committed: { p: Planned & { seq: number }; message: MessageDto; threadCounts: Map<string, number> }[] = [];
   for (const plan of planned) {
     const row = stored.get(plan.id);
@@ -302,27 +286,6 @@ async function membersOfDirect(deps: Deps, channelIds: string[]): Promise<Map<st
     .execute();
   for (const row of rows) members.set(row.channel_id, [...(members.get(row.channel_id) ?? []), row.user_id]);
   return members;
-}
-
-/**
- * The community's rules (timeouts, word filter, link limit, slow mode) for every message the channel policy let
- * through, in one query for the batch; DMs belong to no community. A refusal rejects that message alone (in the
- * planning loop). Each verdict is kept on its message, so a batch retried message by message does not judge again.
- */
-async function judgeMessages(deps: Deps, q: Db, allowed: readonly { item: Pending; access: ChannelAccess }[]): Promise<void> {
-  const toJudge = allowed.filter(({ item, access }) => access.communityId && !item.verdict);
-  const outcomes = await checkContributions(
-    deps,
-    q,
-    toJudge.map(({ item, access }) => ({
-      actor: item.actor,
-      contribution: { communityId: access.communityId!, kind: 'message' as const, body: item.input.body, channelId: item.input.channelId },
-    })),
-  );
-  toJudge.forEach(({ item }, i) => {
-    const outcome = outcomes[i]!;
-    item.verdict = outcome.status === 'fulfilled' ? Promise.resolve(outcome.value) : refused(outcome.reason);
-  });
 }
 
 function newMessageDto(p: Planned & { seq: number }, author: UserRef, createdAt: string): MessageDto {

@@ -54,22 +54,22 @@ export async function checkContribution(deps: Deps, source: Queries, actor: Acto
  * and join date, suspension, a running timeout, the community's automod settings and the channel's slow mode. Slots
  * are numbered from 1 in the order given (`with ordinality`).
  */
-function selectRules(q: Db, now: Date, keys: readonly { userId: string; communityId: string; channelId: string | null }[]) {
+function selectRules(q: Db, now: Date, keys: readonly { userId: string; communityId: string | null; channelId: string | null }[]) {
+  // A slot without a community takes its channel's (a chat message judged before its access is loaded).
+  const communityId = sql<string>`coalesce(p.community_id, c.community_id)`;
   return q
     .selectFrom(
-      sql<{ user_id: string; community_id: string; channel_id: string | null; slot: string }>`unnest(
+      sql<{ user_id: string; community_id: string | null; channel_id: string | null; slot: string }>`unnest(
         ${keys.map((k) => k.userId)}::uuid[], ${keys.map((k) => k.communityId)}::uuid[], ${keys.map((k) => k.channelId)}::uuid[]
       ) with ordinality`.as<'p'>(sql`p(user_id, community_id, channel_id, slot)`),
     )
     .innerJoin('users as u', 'u.id', 'p.user_id')
-    .leftJoin('community_members as cm', (join) => join.onRef('cm.community_id', '=', 'p.community_id').onRef('cm.user_id', '=', 'u.id'))
-    // At most one timeout per member and community (its key): the running one, if any.
-    .leftJoin('community_timeouts as t', (join) =>
-      join.onRef('t.community_id', '=', 'p.community_id').onRef('t.user_id', '=', 'u.id').on('t.until', '>', now),
-    )
-    // The settings row's key column is left out of the typed table (see settings.ts), so it is named by hand.
-    .leftJoin('community_moderation_settings as s', (join) => join.on(sql<boolean>`s.community_id = p.community_id`))
     .leftJoin('channels as c', 'c.id', 'p.channel_id')
+    .leftJoin('community_members as cm', (join) => join.on('cm.community_id', '=', communityId).onRef('cm.user_id', '=', 'u.id'))
+    // At most one timeout per member and community (its key): the running one, if any.
+    .leftJoin('community_timeouts as t', (join) => join.on('t.community_id', '=', communityId).onRef('t.user_id', '=', 'u.id').on('t.until', '>', now))
+    // The settings row's key column is left out of the typed table (see settings.ts), so it is named by hand.
+    .leftJoin('community_moderation_settings as s', (join) => join.on(sql<boolean>`s.community_id = ${communityId}`))
     .select([
       sql<number>`p.slot::int`.as('slot'),
       'cm.role',
@@ -95,13 +95,27 @@ export async function checkContributions(
   source: Queries,
   items: readonly { actor: Actor; contribution: Contribution }[],
 ): Promise<PromiseSettledResult<ContributionVerdict>[]> {
-  if (!items.length) return [];
+  const judgeAt = await loadContributionRules(deps, source, items);
+  return Promise.allSettled(items.map((_, i) => judgeAt(i)));
+}
+
+/**
+ * The rules of many contributions read in one query, to be judged afterwards: `judgeAt(i)` judges the i-th (and
+ * spends its slow-mode turn), so a caller can read the rules alongside its other reads and judge only what its own
+ * policy lets through. A chat message may leave its community to its channel (`communityId: null`).
+ */
+export async function loadContributionRules(
+  deps: Deps,
+  source: Queries,
+  items: readonly { actor: Actor; contribution: Omit<Contribution, 'communityId'> & { communityId: string | null } }[],
+): Promise<(index: number) => Promise<ContributionVerdict>> {
+  if (!items.length) return () => Promise.reject(new Error('no such contribution'));
   const now = deps.clock.now();
   // Each distinct (member, community, channel) once; rows come back numbered by `with ordinality`, so ids match
   // however the caller spelled them.
-  const keyOf = (userId: string, c: Contribution) => `${userId}:${c.communityId}:${c.channelId ?? ''}`;
+  const keyOf = (userId: string, c: { communityId: string | null; channelId?: string }) => `${userId}:${c.communityId ?? ''}:${c.channelId ?? ''}`;
   const slots = new Map<string, number>();
-  const keys: { userId: string; communityId: string; channelId: string | null }[] = [];
+  const keys: { userId: string; communityId: string | null; channelId: string | null }[] = [];
   for (const { actor, contribution } of items) {
     const key = keyOf(actor.userId, contribution);
     if (slots.has(key)) continue;
@@ -110,12 +124,13 @@ export async function checkContributions(
   }
   const rows = await selectRules(queriesOf(source), now, keys).execute();
   const rulesBySlot = new Map(rows.map((row) => [row.slot - 1, row]));
-  return Promise.allSettled(
-    items.map(({ actor, contribution }) => judge(deps, now, actor, contribution, rulesBySlot.get(slots.get(keyOf(actor.userId, contribution))!))),
-  );
+  return (i) => {
+    const { actor, contribution } = items[i]!;
+    return judge(deps, now, actor, contribution, rulesBySlot.get(slots.get(keyOf(actor.userId, contribution))!));
+  };
 }
 
-async function judge(deps: Deps, now: Date, actor: Actor, contribution: Contribution, rules: Rules | undefined): Promise<ContributionVerdict> {
+async function judge(deps: Deps, now: Date, actor: Actor, contribution: Pick<Contribution, 'kind' | 'body' | 'channelId'>, rules: Rules | undefined): Promise<ContributionVerdict> {
   if (!rules || rules.suspended_at) throw new AppError('forbidden', 'This account is suspended.');
   if (rules.until) {
     const until = rules.until;

@@ -11,8 +11,8 @@ import {
 import { rooms } from '../../contracts/realtime.ts';
 import { deleteMessage, editMessage, pinMessage, toggleReaction } from '../../domain/chat/messages.ts';
 import { createSendBatcher, type SendBatcher } from '../../domain/chat/sendBatcher.ts';
-import { authorizeChannel } from '../../domain/access/channel.ts';
-import { joinChannel, markRead } from '../../domain/chat/reading.ts';
+import { createCatchUpCoalescer, type CatchUpCoalescer } from '../../domain/chat/catchUp.ts';
+import { markRead } from '../../domain/chat/reading.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { AppError } from '../../domain/shared/errors.ts';
 import type { RateLimiter } from '../../domain/shared/stores.ts';
@@ -22,6 +22,8 @@ export interface ChatKit {
   deps: Deps;
   /** message:send goes through micro-batches: one transaction per few ms of messages, acks after commit. */
   batcher: SendBatcher;
+  /** channel:join is served in batches too: the joins of a moment share one access check and one read per channel. */
+  catchUp: CatchUpCoalescer;
   messageLimiter: RateLimiter;
   /** typing:start is throttled to one broadcast per user per 2 s. */
   typingLimiter: RateLimiter;
@@ -31,6 +33,7 @@ export function createChatKit(deps: Deps, options: { messagesPer10Seconds: numbe
   return {
     deps,
     batcher: createSendBatcher(deps),
+    catchUp: createCatchUpCoalescer(deps),
     messageLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-send', points: options.messagesPer10Seconds, durationSeconds: 10 }),
     typingLimiter: deps.rateLimiterFactory({ keyPrefix: 'chat-typing', points: 1, durationSeconds: 2 }),
   };
@@ -43,15 +46,16 @@ export function registerChatHandlers(on: On, chat: ChatKit) {
   on(
     'channel:join',
     withAck(JoinChannelInput, async (input, { socket, actor }) => {
-      const result = await joinChannel(deps, actor, input);
+      const result = await chat.catchUp.join(actor, input);
       // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
       // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
       const room = rooms.channel(input.channelId);
       await socket.join(room);
       // A removal that landed between the check and the join made everyone leave the room before we were in it:
-      // check again now that we are, so a removed member never stays.
+      // check again now that we are (a check read after this point, batched with the other joins), so a removed member
+      // never stays.
       try {
-        await authorizeChannel(deps.orm.em.fork(), actor, input.channelId, 'read');
+        await chat.catchUp.authorizeRead(actor, input.channelId);
       } catch (err) {
         await socket.leave(room);
         throw err;
