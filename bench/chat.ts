@@ -25,7 +25,7 @@ import type { EmbeddedPostgres } from '../orm/database.ts';
 import { loadChatBenchConfig } from './chat/config.ts';
 import { findPostmasterPid, sleep, startRedis, stopAll, type RedisHandle } from './chat/processes.ts';
 import { compare, printSteps } from './chat/report.ts';
-import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
+import { benchCleanup, commandLine, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
 import { backgroundOf, buildConnections, finishSide, ladderStep, prepareSide, type CpuSources, type PreparedSide, type SideResult } from './chat/runSide.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { seedChatBench } from './chat/seed.ts';
@@ -99,13 +99,6 @@ function pgStatsOf(client: pg.Client): NonNullable<CpuSources['pgStats']> {
 }
 
 /** Which server code was measured: others may be editing the tree while the bench runs. */
-function commandLine(): string {
-  const vars = Object.entries(process.env)
-    .filter(([k, v]) => k.startsWith('BENCH_') && k !== 'BENCH_ULIMIT_RAISED' && v)
-    .map(([k, v]) => `${k}=${v}`);
-  return [...vars, 'npm run bench:chat'].join(' ');
-}
-
 async function main() {
   // Each server and load generator holds about half the sockets.
   ensureFileLimit(cfg.connections + 2048, log);
@@ -249,7 +242,7 @@ async function main() {
     const result = {
       benchmark: 'chat-fanout',
       date,
-      command: commandLine(),
+      command: commandLine('bench:chat'),
       contention,
       machine: machineInfo(loadAverageAtStart),
       source,

@@ -124,3 +124,11 @@ export async function writeResultFile(base: string, result: unknown): Promise<st
     }
   }
 }
+
+/** How the bench was started: its BENCH_* settings and the npm script, for the result file. */
+export function commandLine(script: string): string {
+  const vars = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && k !== 'BENCH_ULIMIT_RAISED' && v)
+    .map(([k, v]) => `${k}=${v}`);
+  return [...vars, `npm run ${script}`].join(' ');
+}

@@ -1,0 +1,330 @@
+/**
+ * `npm run bench:chaos`: a node killed under load (issue 15, targets 5 and 4), as a drill — not part of `npm test`.
+ *
+ * Edulure as the chat bench runs it (bench/chat.ts): 2 processes of server/main.ts sharing an embedded PostgreSQL
+ * and a Redis, BENCH_CONNECTIONS clients (default 5,000, half on each node; rooms of 20 with 10 members per node)
+ * driven by load-generator processes of their own (bench/chaos/loadClient.ts). The clients behave as the web client
+ * does: apply channel events by seq, catch up with `channel:join {afterSeq}` on a gap or a reconnect, send each
+ * message with one clientId until it is acked; they know both nodes and reconnect to the other one.
+ *
+ * Sequence: warm-up, steady load at BENCH_RATE msg/s (default 400), SIGKILL of node 2 after BENCH_KILL_AFTER_SECONDS,
+ * BENCH_AFTER_KILL_SECONDS more of the load, then drain and verify:
+ *   - target 5: every acked message applied exactly once by every other member of its room (reach over acked 1, no
+ *     duplicates), every client at its channel's last seq (no gaps), every clientId stored once and every acked id
+ *     stored — the drill exits non-zero otherwise;
+ *   - target 4: for the clients that lost their node, time from the kill to rejoined and caught up (all within
+ *     BENCH_CATCH_UP_BUDGET_SECONDS, default 10), PostgreSQL and node 1 CPU during the storm, and the channel_events
+ *     reads PostgreSQL ran for their catch-up (pg_stat_statements, reset at the kill).
+ *
+ * Prints a summary and writes bench/results/chaos-<date>[-quick][-N].json.
+ */
+import { chmod, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { EmbeddedPostgres } from '../orm/database.ts';
+import { findPostmasterPid, forkNode, profileServer, request, sleep, startRedis, stopAll, type Managed, type RedisHandle } from './chat/processes.ts';
+import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
+import { nowMs } from './chat/protocol.ts';
+import { seedChatBench } from './chat/seed.ts';
+import { startEdulureSide, type RunningSide } from './chat/sides.ts';
+import { loadChaosConfig } from './chaos/config.ts';
+import { cpuReader, cpuWindow, pgStatements, summarizeStatements, type CpuReading } from './chaos/monitor.ts';
+import { buildConnections, buildPlan, NODES, ownerOf } from './chaos/plan.ts';
+import type { ChaosFinalSync, ChaosProgress, ChaosReady, ChaosReport, ToChaosClient } from './chaos/protocol.ts';
+import { printReport, targetsOf } from './chaos/report.ts';
+import { readStoredState, verify } from './chaos/verify.ts';
+import { benchCleanup, commandLine, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
+
+const cfg = loadChaosConfig();
+const log = (line: string) => process.stdout.write(`[bench:chaos] ${line}\n`);
+const sleepUntil = (at: number) => sleep(Math.max(0, at - nowMs()));
+/** Applied events must hold still this long before the drain counts as settled. */
+const QUIET_MS = 2000;
+
+/** The load generators, addressed together. */
+function generators(loaders: Managed[]) {
+  let progressId = 0;
+  const ask = <T>(msg: ToChaosClient | ((k: number) => ToChaosClient), type: string, timeoutMs: number) =>
+    Promise.all(loaders.map((lc, k) => request<T>(lc, typeof msg === 'function' ? msg(k) : msg, (r) => r?.type === type, timeoutMs)));
+  return {
+    ask,
+    async progress() {
+      const id = ++progressId;
+      const all = await Promise.all(
+        loaders.map((lc) => request<ChaosProgress>(lc, { type: 'progress', id }, (r) => r?.type === 'progress' && r.id === id, 30_000)),
+      );
+      const sum = (key: Exclude<keyof ChaosProgress, 'type' | 'id' | 'loopDelayMaxMs'>) => all.reduce((n, p) => n + p[key], 0);
+      return {
+        connected: sum('connected'),
+        sent: sum('sent'),
+        acked: sum('acked'),
+        failed: sum('failed'),
+        unsettled: sum('unsettled'),
+        lostConnection: sum('lostConnection'),
+        recovering: sum('recovering'),
+        held: sum('held'),
+        syncing: sum('syncing'),
+        applied: sum('applied'),
+        loopDelayMaxMs: Math.max(...all.map((p) => p.loopDelayMaxMs)),
+      };
+    },
+  };
+}
+
+async function main(): Promise<boolean> {
+  // Each server and load generator holds about half the sockets.
+  ensureFileLimit(cfg.connections + 2048, log);
+  const started = Date.now();
+  const source = sourceState();
+  const loadAverageAtStart = os.loadavg().map((v) => +v.toFixed(2));
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edulure-bench-chaos-'));
+  await chmod(dataDir, 0o755);
+  const db: { current?: EmbeddedPostgres; starting?: Promise<unknown> } = {};
+  let redis: RedisHandle | undefined;
+  let side: RunningSide | undefined;
+  let statsClient: pg.Client | undefined;
+  const loaders: Managed[] = [];
+  const cleanup = benchCleanup({
+    dataDir,
+    db,
+    log,
+    stopFirst: async () => {
+      await Promise.all(loaders.map((lc) => lc.stop().catch(() => {})));
+      await side?.stop().catch(() => {});
+      await stopAll();
+      await statsClient?.end().catch(() => {});
+      await redis?.stop().catch(() => {});
+    },
+  });
+
+  try {
+    log(
+      `${cfg.connections} clients, rooms of ${cfg.roomSize}, warm-up ${cfg.warmupRate} msg/s for ${cfg.warmupSeconds} s, then ${cfg.rate} msg/s; ` +
+        `node 2 killed after ${cfg.killAfterSeconds} s of it, ${cfg.afterKillSeconds} s more`,
+    );
+    redis = await startRedis();
+    const starting = startDatabase(dataDir, db, { statistics: true });
+    db.starting = starting;
+    const database = await starting;
+    const jwtKey = { kid: 'bench', secret: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}` };
+    const data = await seedChatBench(database.url, {
+      users: cfg.connections,
+      roomSize: cfg.roomSize,
+      communitySize: cfg.roomSize,
+      jwtKey,
+      tokenTtlSeconds: 3600,
+    });
+    log(`seeded ${data.userIds.length} users, ${data.channelIds.length} channels`);
+    side = await startEdulureSide({
+      databaseUrl: database.url,
+      redisUrl: redis.url,
+      nodes: NODES,
+      jwtKeys: `${jwtKey.kid}:${jwtKey.secret}`,
+      dataDir,
+      runTag: Date.now().toString(36),
+    });
+    log(`edulure up on ${side.urls.join(', ')}`);
+    statsClient = new pg.Client({ connectionString: database.url });
+    await statsClient.connect();
+    await statsClient.query('create extension if not exists pg_stat_statements');
+    const stats = pgStatements(statsClient);
+
+    for (let k = 0; k < cfg.loadProcesses; k++) {
+      loaders.push(forkNode(`chaos-load-${k}`, path.join(import.meta.dirname, 'chaos/loadClient.ts'), {}, { probe: false }));
+    }
+    const load = generators(loaders);
+    const conns = buildConnections(cfg, data);
+    const connectStarted = Date.now();
+    const ready = await load.ask<ChaosReady>(
+      (k) => ({
+        type: 'init',
+        urls: side!.urls,
+        conns: conns.filter((c) => ownerOf(cfg, c.index) === k),
+        roomSize: cfg.roomSize,
+        connectConcurrency: cfg.connectConcurrency,
+        ackTimeoutMs: cfg.ackTimeoutMs,
+        gapGraceMs: cfg.gapGraceMs,
+      }),
+      'ready',
+      600_000,
+    );
+    const joined = ready.reduce((n, r) => n + r.joined, 0);
+    const failures = ready.flatMap((r) => r.failures);
+    if (joined !== conns.length) throw new Error(`only ${joined}/${conns.length} clients joined: ${failures.slice(0, 5).join('; ')}`);
+    const connectSeconds = +((Date.now() - connectStarted) / 1000).toFixed(1);
+    log(`${joined} clients connected and joined in ${connectSeconds} s`);
+
+    const readCpu = cpuReader({ servers: side.servers, loaders, postmasterPid: findPostmasterPid(), redis, redisIsOurs: !process.env.REDIS_URL });
+    const plan = buildPlan(cfg, nowMs() + 1500);
+    const giveUpAt = plan.endAt + cfg.giveUpSeconds * 1000;
+    await load.ask(
+      (k) => ({ type: 'schedule', totalMessages: plan.sends.length, sends: plan.sends.filter((s) => ownerOf(cfg, s.conn) === k), giveUpAt }),
+      'scheduled',
+      60_000,
+    );
+    log(`${plan.sends.length} messages scheduled over ${((plan.endAt - plan.startAt) / 1000).toFixed(1)} s`);
+
+    await sleepUntil(plan.loadStartAt);
+    const atLoadStart = await readCpu();
+    await sleepUntil(plan.killAt);
+    const beforeKill = await load.progress();
+    log(`before the kill: ${beforeKill.sent} sent, ${beforeKill.acked} acked, ${beforeKill.unsettled} unsettled, ${beforeKill.connected} connected`);
+
+    // The storm: pg_stat_statements counts from here; node 2 dies; its clients reconnect to node 1 and catch up.
+    const survivor = side.servers[0]!;
+    const profileDir = cfg.cpuProfile ? await mkdtemp(path.join(os.tmpdir(), 'edulure-chaos-profile-')) : undefined;
+    if (profileDir) await profileServer(survivor, 'start');
+    await stats.reset();
+    const atKill = await readCpu();
+    const victim = side.servers[1]!;
+    const killAt = nowMs();
+    victim.child.kill('SIGKILL');
+    const killedNodeClients = conns.filter((c) => c.node === 1).length;
+    log(`node 2 (pid ${victim.child.pid}) killed; ${killedNodeClients} clients were on it`);
+    const stormDeadline = killAt + Math.max(30_000, 3 * cfg.catchUpBudgetSeconds * 1000);
+    let stormTimedOut = false;
+    let lastLog = killAt;
+    // Whether the load generators kept up while thousands of their clients reconnected at once (each progress report
+    // covers the time since the previous one, the first since just before the kill).
+    let generatorLoopDelayMaxMs = 0;
+    for (;;) {
+      await sleep(200);
+      const p = await load.progress();
+      generatorLoopDelayMaxMs = Math.max(generatorLoopDelayMaxMs, p.loopDelayMaxMs);
+      if (p.lostConnection >= killedNodeClients && p.recovering === 0) break;
+      if (nowMs() > stormDeadline) {
+        stormTimedOut = true;
+        log(`storm: ${p.recovering} clients still not caught up after ${((nowMs() - killAt) / 1000).toFixed(1)} s; going on`);
+        break;
+      }
+      if (nowMs() - lastLog > 2000) {
+        lastLog = nowMs();
+        log(`storm +${((lastLog - killAt) / 1000).toFixed(1)} s: ${p.lostConnection} lost their node, ${p.recovering} not caught up yet, ${p.connected} connected`);
+      }
+    }
+    const atStormEnd = await readCpu();
+    const stormEndAt = atStormEnd.at;
+    const stormStatements = await stats.snapshot();
+    if (profileDir) await profileServer(survivor, 'stop', path.join(profileDir, 'node-1-storm.cpuprofile'));
+    log(`storm over ${((stormEndAt - killAt) / 1000).toFixed(1)} s after the kill; load generators' event loops lagged up to ${generatorLoopDelayMaxMs} ms`);
+
+    await sleepUntil(plan.endAt);
+    const atLoadEnd = await readCpu();
+    const afterKillStatements = await stats.snapshot();
+
+    // Drain: every send acked or given up, nothing held or syncing, applied events holding still.
+    const drainDeadline = giveUpAt + cfg.drainSeconds * 1000;
+    let lastApplied = -1;
+    let quietSince = nowMs();
+    for (;;) {
+      await sleep(250);
+      const p = await load.progress();
+      if (p.applied !== lastApplied) {
+        lastApplied = p.applied;
+        quietSince = nowMs();
+      }
+      const settled = p.unsettled === 0 && p.held === 0 && p.syncing === 0 && p.connected === conns.length;
+      if (settled && nowMs() - quietSince >= QUIET_MS) break;
+      if (nowMs() > drainDeadline) {
+        log(`drain deadline: ${p.unsettled} sends unsettled, ${p.held} events held, ${p.syncing} syncing, ${p.connected} connected`);
+        break;
+      }
+    }
+    const drainSeconds = +((nowMs() - plan.endAt) / 1000).toFixed(1);
+    const reports = await load.ask<ChaosReport>({ type: 'collect' }, 'collected', 120_000);
+    const stored = await readStoredState(statsClient, data.channelIds);
+    const finals = await load.ask<ChaosFinalSync>({ type: 'finalSync' }, 'finalSynced', 300_000);
+    await load.ask({ type: 'close' }, '', 3000).catch(() => {});
+    await Promise.all(loaders.map((lc) => lc.stop()));
+    await side.stop();
+
+    const verdict = verify({
+      plan,
+      roomSize: cfg.roomSize,
+      channelIds: data.channelIds,
+      userIds: data.userIds,
+      reports,
+      finals,
+      stored,
+      marks: { loadStartAt: plan.loadStartAt, killAt, stormEndAt },
+      catchUpBudgetMs: cfg.catchUpBudgetSeconds * 1000,
+      killedNodeClients,
+    });
+    const window = (a: CpuReading, b: CpuReading) => cpuWindow(a, b, !process.env.REDIS_URL);
+    // A storm that outlasts the load leaves no after-storm window worth the name.
+    const cpu = {
+      beforeKill: window(atLoadStart, atKill),
+      storm: window(atKill, atStormEnd),
+      ...(atLoadEnd.at - atStormEnd.at >= 1000 ? { afterStorm: window(atStormEnd, atLoadEnd) } : {}),
+    };
+    const statements = { storm: summarizeStatements(stormStatements), afterKill: summarizeStatements(afterKillStatements) };
+    printReport(cfg, verdict, cpu, statements);
+    let profile: ProfileSummary | undefined;
+    if (profileDir) {
+      profile = (await summarizeProfiles(profileDir))[0];
+      if (profile) {
+        console.log(`CPU profile of node 1 during the storm, ${profile.file} (${profile.totalMs} ms of CPU, idle excluded):`);
+        const list = (title: string, rows: { name: string; percent: number }[]) =>
+          console.log(`  ${title}: ${rows.slice(0, 10).map((r) => `${r.percent}% ${r.name}`).join(' | ')}`);
+        list('self time by module', profile.byModule);
+        list('by innermost package/project caller', profile.byCaller);
+        list('project functions (inclusive, synchronous)', profile.projectFunctions);
+      }
+    }
+
+    const busy = Object.entries(cpu).filter(([, c]) => c.other > 25).map(([w]) => w);
+    const contention = busy.length ? `other processes used more than 25% of a core during: ${busy.join(', ')} — figures there are pessimistic` : null;
+    if (contention) log(`WARNING: ${contention}`);
+    const date = new Date().toISOString();
+    const result = {
+      benchmark: 'chaos-kill-under-load',
+      date,
+      command: commandLine('bench:chaos'),
+      contention,
+      machine: machineInfo(loadAverageAtStart),
+      source,
+      config: {
+        ...cfg,
+        nodes: NODES,
+        rooms: cfg.connections / cfg.roomSize,
+        definitions: {
+          reach: 'over acked messages: members other than the sender that applied the message, over (room members − 1) per acked message',
+          duplicate: 'a member applying one message at two distinct seqs, two acks naming different ids, or a second stored row per (author, clientId)',
+          gap: "a client whose last applied seq is below its channel's last_seq once the drain settled, or with events still held",
+          caughtUp: 'lastApplied reached the lastSeq of the first successful rejoin after the reconnect (or a higher live seq seen by then)',
+          latency: 'e2e: first receipt at each member − scheduled send time; applied: when the member could apply it in seq order; windows by scheduled time',
+          stormWindow: 'from the SIGKILL until every client that lost its node had caught up (as polled, every 200 ms)',
+        },
+      },
+      connectSeconds,
+      timeline: {
+        killAtMsAfterLoadStart: Math.round(killAt - plan.loadStartAt),
+        stormMs: Math.round(stormEndAt - killAt),
+        stormTimedOut,
+        generatorLoopDelayMaxMsInStorm: generatorLoopDelayMaxMs,
+        drainSecondsAfterLastSend: drainSeconds,
+      },
+      targets: targetsOf(verdict),
+      ...verdict,
+      cpuPercent: cpu,
+      postgres: statements,
+      ...(profile ? { node1StormProfile: profile, note: 'profiled run (BENCH_CPU_PROFILE): profiling slows node 1; for diagnosis, not the record' } : {}),
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    const file = await writeResultFile(`chaos-${date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${profileDir ? '-profiled' : ''}`, result);
+    log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
+    if (!verdict.passed) log(`FAILED: ${JSON.stringify(verdict.checks)}`);
+    return verdict.passed;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (passed) => process.exit(passed ? 0 : 1),
+  (err) => {
+    process.stderr.write(`[bench:chaos] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
