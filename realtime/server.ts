@@ -104,8 +104,8 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       return next(connectError({ code: 'unauthenticated', message: 'Send an access token as auth.token.' }));
     }
     try {
-      const { actor, user } = await authenticateSession(deps, token);
-      socket.data = { userId: actor.userId, sessionId: actor.sessionId, role: actor.role, displayName: user.displayName };
+      const { actor, displayName } = await authenticateSession(deps, token);
+      socket.data = { userId: actor.userId, sessionId: actor.sessionId, role: actor.role, displayName };
       next();
     } catch (err) {
       const body = toErrorBody(err);
