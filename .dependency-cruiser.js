@@ -125,8 +125,9 @@ export default {
       comment:
         'test/ holds factories and helpers for tests (and the load generators in bench/); product code never ' +
         'imports them. This is the one place where tests are treated differently: they are otherwise held to the ' +
-        'same direction as the code beside them.',
-      from: { pathNot: [layer('test', 'bench'), '^web/e2e/', TEST_FILE] },
+        'same direction as the code beside them. scripts/fuzz.ts (`npm run fuzz`) is the full run of the fuzz tests ' +
+        'and drives a node through the same helpers.',
+      from: { pathNot: [layer('test', 'bench'), '^web/e2e/', '^scripts/fuzz\\.ts$', TEST_FILE] },
       to: { path: layer('test') },
     },
     {

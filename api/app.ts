@@ -161,7 +161,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
     isApiPath(ctx) ? mw(ctx, next) : next();
 
   app.use(apiOnly(requestContext(options.logger, options.metrics, options) as never));
-  app.use(apiOnly(errorHandler as never));
+  app.use(apiOnly(errorHandler(options.metrics) as never));
   app.use(apiOnly(helmet() as never));
   app.use(
     apiOnly(

@@ -31,7 +31,7 @@ export const ErrorBody = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
   details: z.unknown().optional(),
-  /** Seconds until the caller may try again (rate_limited only). */
+  /** Seconds until the caller may try again (rate_limited; unavailable when a dependency is unreachable). */
   retryAfter: z.number().int().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -129,7 +129,10 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
   }
 }
 
-export async function openOrm(databaseUrl: string, options: { poolMax?: number; debug?: boolean } = {}): Promise<Orm> {
+export async function openOrm(
+  databaseUrl: string,
+  options: { poolMax?: number; debug?: boolean; connectTimeoutMs?: number } = {},
+): Promise<Orm> {
   return MikroORM.init<PostgreSqlDriver, EntityManager, typeof entities>(createOrmConfig({ databaseUrl, ...options }));
 }
 

@@ -41,12 +41,19 @@ export interface OrmConfigInput {
   /** Pool size per process; keep it small, several nodes may share one server. */
   poolMax?: number;
   debug?: boolean;
+  /**
+   * The longest a query waits for a connection — a free one from the pool, or a new one being opened — before it fails
+   * (and is answered `unavailable`). A statement already sent is not timed out here: its outcome is PostgreSQL's answer
+   * or the connection breaking. Unbounded when not given (scripts, migrations).
+   */
+  connectTimeoutMs?: number;
 }
 
 export function createOrmConfig({
   databaseUrl,
   poolMax = 10,
   debug = false,
+  connectTimeoutMs,
 }: OrmConfigInput): Options<EntityManager, typeof entities> {
   return defineConfig({
     clientUrl: databaseUrl,
@@ -59,6 +66,10 @@ export function createOrmConfig({
     pool: { min: 0, max: poolMax },
     driverOptions: {
       types: columnParsers(),
+      // pg-pool: bounds both the wait for a free connection and the opening of a new one.
+      ...(connectTimeoutMs ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
+      // A peer that vanished without closing (a network partition) is noticed by TCP instead of never.
+      keepAlive: true,
       // Hot statements are sent by name, so PostgreSQL parses and plans them once per connection (preparedStatements.ts).
       onPoolCreated(pool: pg.Pool) {
         const registry = createStatementRegistry();

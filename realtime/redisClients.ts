@@ -1,22 +1,57 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from '../domain/shared/deps.ts';
 
 /**
+ * The node's command connection. No command waits on Redis longer than `timeoutMs`: one without a reply by then is
+ * refused (`commandTimeout`), and once the connection has been ready, a command sent while it is down is refused at
+ * once instead of queueing until Redis is back (callers answer `unavailable` or fall back; nothing queued in an outage
+ * runs late). Before the first connection, commands queue — bounded by the same timeout — so a node starting alongside
+ * Redis does not fail its first commands. Commands cut off with a connection are never re-sent after reconnecting.
+ */
+export function createRedisClient(url: string, options: { timeoutMs: number; logger: Logger }): Redis {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    commandTimeout: options.timeoutMs,
+    autoResendUnfulfilledCommands: false,
+    connectionName: 'edulure',
+  });
+  client.on('error', (err) => options.logger.warn({ err: String(err) }, 'redis error'));
+  return failFastOnceReady(client);
+}
+
+/** From the first `ready` on, commands sent while disconnected are refused at once (see createRedisClient). */
+function failFastOnceReady(client: Redis): Redis {
+  if (client.status === 'ready') client.options.enableOfflineQueue = false;
+  else client.once('ready', () => (client.options.enableOfflineQueue = false));
+  return client;
+}
+
+/**
  * A dedicated connection for SUBSCRIBE. Its commands wait for Redis however long it is away (no per-request retry
- * limit): a SUBSCRIBE that failed while Redis was down would never be re-sent, leaving the node deaf to the cluster
- * after Redis comes back, whereas a queued one goes out on reconnect and ioredis resubscribes after later outages.
+ * limit, no command timeout, the offline queue kept): a SUBSCRIBE that failed while Redis was down would never be
+ * re-sent, leaving the node deaf to the cluster after Redis comes back, whereas a queued one goes out on reconnect and
+ * ioredis resubscribes after later outages. No request waits on this connection.
  */
 export function subscriberClient(base: Redis, logger: Logger, role: string): Redis {
-  const client = base.duplicate({ maxRetriesPerRequest: null });
+  const client = base.duplicate({
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    commandTimeout: undefined,
+    autoResendUnfulfilledCommands: true,
+  });
   client.on('error', (err) => logger.warn({ err: String(err), role }, 'redis error'));
   return client;
 }
 
-/** A connection for PUBLISH; it keeps the base client's retry limit, so an outage fails publishes instead of queueing them. */
+/**
+ * A connection for PUBLISH; it keeps the base client's limits, so an outage fails publishes (logged) instead of
+ * queueing them to go out late.
+ */
 export function publisherClient(base: Redis, logger: Logger, role: string): Redis {
-  const client = base.duplicate();
+  const client = base.duplicate({ enableOfflineQueue: true });
   client.on('error', (err) => logger.warn({ err: String(err), role }, 'redis error'));
-  return client;
+  return failFastOnceReady(client);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Ack, AckResult } from '../contracts/errors.ts';
 import type { ClientToServerEvents } from '../contracts/realtime.ts';
 import type { Actor, Logger } from '../domain/shared/deps.ts';
-import { isAppError, toErrorBody } from '../domain/shared/errors.ts';
+import { AppError, asAppError, refusedFor, toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { RateLimiter } from '../domain/shared/stores.ts';
 import { parseInput } from '../domain/shared/validate.ts';
@@ -25,6 +25,9 @@ export type ClientEvent = keyof ClientToServerEvents;
 export type EventInput<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[0];
 /** What the event map says the ack of `E` carries on success. */
 export type EventAckData<E extends ClientEvent> = NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends Ack<infer T> ? T : never;
+
+/** What the dispatcher passes as the payload when a client sent several arguments before its ack. */
+const NOT_ONE_PAYLOAD = Symbol('not one payload');
 
 /** The socket, and the payload and ack as they come off the wire: untrusted until the schema has parsed the payload. */
 type WireListener = (socket: IoSocket, payload: unknown, ack?: unknown) => Promise<void>;
@@ -59,13 +62,16 @@ export function withAck<S extends z.ZodType, R>(
       try {
         const { userId, sessionId, role } = socket.data;
         if (!options.ownLimit) await kit.eventLimiter.consume(`${userId}:${event}`);
+        if (payload === NOT_ONE_PAYLOAD) throw new AppError('invalid_input', 'Send one payload, then the ack.');
         const input = parseInput(schema, payload);
         const data = await handler(input, { socket, actor: { userId, sessionId, role } });
         respond?.({ ok: true, data });
       } catch (err) {
         const body = toErrorBody(err);
         outcome = body.code;
-        if (!isAppError(err)) kit.logger.error({ err: String(err), event, stack: (err as Error)?.stack }, 'socket handler failed');
+        const dependency = refusedFor(err);
+        if (dependency) kit.metrics.dependencyFailures.inc({ dependency });
+        if (!asAppError(err)) kit.logger.error({ err: String(err), event, stack: (err as Error)?.stack }, 'socket handler failed');
         respond?.({ ok: false, error: body });
       } finally {
         kit.metrics.socketEvents.inc({ event, outcome: respond ? outcome : `${outcome}_no_ack` });
@@ -90,7 +96,11 @@ export function createHandlerTable(kit: AckKit): { on: On; attach(socket: IoSock
   function dispatch(this: IoSocket, event: string, ...args: unknown[]): void {
     // Events no handler is registered for are ignored, as they were with per-event listeners.
     const listener = listeners.get(event);
-    if (listener) void listener(this, args[0], args[1]);
+    if (!listener) return;
+    // Socket.IO puts the ack last, after however many arguments the client sent: a client that sent no payload, or
+    // more than one, still gets its answer (invalid_input) instead of waiting for an ack that never comes.
+    const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
+    void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack);
   }
   return {
     on(event, handler) {

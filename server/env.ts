@@ -98,6 +98,9 @@ export const EnvSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   TRUST_PROXY: booleanish.default(false),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // How long a request may wait on Redis or PostgreSQL (a connection from the pool, a Redis reply) before it is answered
+  // `unavailable` with retryAfter; see docs/operations.md, "Dependency outages".
+  DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   // Presence: a SIGKILLed node's users show offline within about NODE_TTL + SWEEP_INTERVAL + COALESCE.
   PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(300).max(120_000).default(10_000),
   PRESENCE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),

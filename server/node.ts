@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { API_PREFIX, createApiApp, type ApiOptions } from '../api/app.ts';
 import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
@@ -63,6 +62,7 @@ import { savedSearchAlertJob, scheduleSavedSearchAlerts } from '../domain/search
 import { registerSearchIndexing } from '../domain/search/indexer.ts';
 import type { ExternalIndex, SearchBackend } from '../domain/search/backend.ts';
 import { openOrm, type Orm } from '../orm/database.ts';
+import { createRedisClient } from '../realtime/redisClients.ts';
 import { createRealtime } from '../realtime/server.ts';
 import type { Env } from './env.ts';
 
@@ -101,19 +101,18 @@ const JOB_CONCURRENCY = 4;
 export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const { env } = config;
   const logger = config.logger ?? pino({ level: env.LOG_LEVEL, base: { node: process.pid } });
-  const orm = await openOrm(config.databaseUrl);
+  const orm = await openOrm(config.databaseUrl, { connectTimeoutMs: env.DEPENDENCY_TIMEOUT_MS });
   const metrics = createMetrics({
     defaultMetrics: env.NODE_ENV !== 'test',
     countFailedJobs: () => countFailedJobs(orm.em.fork()),
   });
   const redisKeyPrefix = config.redisKeyPrefix ?? env.REDIS_KEY_PREFIX;
-  const redis = env.REDIS_URL
-    ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'edulure' })
-    : undefined;
-  redis?.on('error', (err) => logger.warn({ err: String(err) }, 'redis error'));
+  // No request waits on Redis longer than DEPENDENCY_TIMEOUT_MS (docs/operations.md, "Dependency outages").
+  const redis = env.REDIS_URL ? createRedisClient(env.REDIS_URL, { timeoutMs: env.DEPENDENCY_TIMEOUT_MS, logger }) : undefined;
+  const onRedisFallback = (feature: string) => metrics.dependencyFallbacks.inc({ dependency: 'redis', feature });
 
   const tokens = new TokenService(config.jwtKeys, env.ACCESS_TOKEN_TTL_SECONDS);
-  const rateLimiterFactory = createRateLimiterFactory(redis, redisKeyPrefix);
+  const rateLimiterFactory = createRateLimiterFactory(redis, redisKeyPrefix, { onFallback: onRedisFallback });
   const auth = {
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
@@ -137,7 +136,9 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
   const deps: Deps = {
     orm,
     tokens,
-    revocations: redis ? createRedisRevocationStore(redis, `${redisKeyPrefix}:revoked:`) : createMemoryRevocationStore(),
+    revocations: redis
+      ? createRedisRevocationStore(redis, `${redisKeyPrefix}:revoked:`, { orm, onFallback: onRedisFallback })
+      : createMemoryRevocationStore(),
     limiters: createAuthLimiters(rateLimiterFactory, auth),
     rateLimiterFactory,
     publisher: {

@@ -173,9 +173,13 @@ export async function reloadRecentRevocations(deps: Deps): Promise<number> {
   const em = deps.orm.em.fork();
   const since = new Date(Date.now() - deps.tokens.ttlSeconds * 1000);
   const recent = await em.find(Session, { revokedAt: { $gte: since } }, { fields: ['id', 'revokedAt'] });
-  for (const session of recent) {
-    const remaining = deps.tokens.ttlSeconds - (Date.now() - session.revokedAt!.getTime()) / 1000;
-    if (remaining > 0) await deps.revocations.revoke(session.id, remaining);
-  }
+  // All at once: while Redis is unreachable each write waits out DEPENDENCY_TIMEOUT_MS before falling back to this
+  // node's memory, so one after the other would take that long per session.
+  await Promise.all(
+    recent.map((session) => {
+      const remaining = deps.tokens.ttlSeconds - (Date.now() - session.revokedAt!.getTime()) / 1000;
+      return remaining > 0 ? deps.revocations.revoke(session.id, remaining) : undefined;
+    }),
+  );
   return recent.length;
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { JOIN_CATCH_UP_LIMIT, type ChannelEvent, type JoinResult } from '../../contracts/chat.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
 import { accessKey, ChannelPolicy, checkChannelAccess, loadChannelAccessMany, type ChannelAccess } from '../access/channel.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, dependencyFailure, dependencyUnavailable } from '../shared/errors.ts';
 import { createGroup, type GroupOptions } from '../shared/groupCommit.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { concealHidden, loadMessages, loadThreadCounts, toEvent } from './presentMessages.ts';
@@ -236,7 +236,10 @@ async function serveBatch(deps: Deps, batch: readonly Pending[]): Promise<void> 
     outcomes = await readCatchUps(db(deps.orm.em.fork()), batch.map((p) => p.request));
   } catch (err) {
     deps.logger.warn({ err: String(err), size: batch.length }, 'channel catch-up batch failed');
-    const failure = new AppError('unavailable', 'The channel could not be loaded just now; join it again.');
+    const dependency = dependencyFailure(err);
+    const failure = dependency
+      ? dependencyUnavailable(dependency)
+      : new AppError('unavailable', 'The channel could not be loaded just now; join it again.');
     for (const p of batch) p.reject(failure);
     return;
   }

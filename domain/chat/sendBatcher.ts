@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { MessageDto, SendMessageInput } from '../../contracts/chat.ts';
 import type { UserRef } from '../../contracts/communities.ts';
 import { db, uuids, type Db } from '../../orm/db.ts';
-import { AppError, isUniqueViolation } from '../shared/errors.ts';
+import { AppError, dependencyFailure, dependencyUnavailable, isUniqueViolation } from '../shared/errors.ts';
 import type { Actor, Deps } from '../shared/deps.ts';
 import { loadContributionRules, type ContributionVerdict } from '../moderation/enforcement.ts';
 import { openAutomodCase } from '../moderation/cases.ts';
@@ -39,6 +39,13 @@ export interface SendBatcher {
  * its message has been announced. A message refused by policy or by its community's rules fails alone; if the write
  * fails as a whole (e.g. a concurrent retry on another node stored one of its clientIds first), nothing of it is
  * stored and each message is retried on its own, so one bad apple never loses the others.
+ *
+ * During an outage nothing waits to run later: the waits before the write (a connection from the pool; the sender's
+ * budget, which falls back to this node's memory while Redis is away) are bounded by DEPENDENCY_TIMEOUT_MS, and the
+ * write itself, once sent, is never abandoned on a timer — a sender hears the outcome PostgreSQL gave, or
+ * `unavailable` when the connection could not be had or broke. A message answered `unavailable` was therefore never
+ * written, or (the connection broke as it committed) was written before the answer; a resend with the same clientId
+ * answers with the stored message in that case, so resending is always safe.
  */
 export function createSendBatcher(deps: Deps, options: GroupOptions = {}): SendBatcher {
   // Like a group commit: while a batch is being stored, new messages gather into the next one instead of each taking
@@ -73,8 +80,16 @@ async function storeBatch(deps: Deps, batch: Pending[]): Promise<void> {
     const stored = await storeLeaders(deps, leaders);
     for (const [item, outcome] of stored) results.set(item, outcome);
   } catch (err) {
-    deps.logger.warn({ err: String(err), size: leaders.length }, 'chat batch failed; storing its messages one by one');
-    for (const item of leaders) results.set(item, storeAlone(deps, item));
+    const dependency = dependencyFailure(err);
+    if (dependency) {
+      // PostgreSQL (or the connection to it) is away: one by one would only wait for it again, once per message.
+      // Each sender is answered `unavailable` now, and nothing of this batch is left to run later (see the rule above).
+      deps.logger.warn({ err: String(err), size: leaders.length, dependency }, 'chat batch refused: dependency unreachable');
+      for (const item of leaders) results.set(item, refused(dependencyUnavailable(dependency)));
+    } else {
+      deps.logger.warn({ err: String(err), size: leaders.length }, 'chat batch failed; storing its messages one by one');
+      for (const item of leaders) results.set(item, storeAlone(deps, item));
+    }
   }
   for (const item of leaders) results.get(item)!.then(item.resolve, item.reject);
   for (const { item, leader } of followers) {

@@ -7,8 +7,9 @@ import type { Logger } from '../../orm/database.ts';
  * reminder or a notification that late is a lost one.
  *
  * Liveness by PostgreSQL session: each node holds one connection on which it takes a session advisory lock per worker
- * of its own (keyed by the worker id). PostgreSQL releases those locks the moment that session ends, which is what
- * happens when the process dies. Every node sweeps now and then: a worker holding jobs locked for longer than
+ * of its own (keyed by the id its jobs are locked with: graphile-worker locks them with its worker pool's id, one
+ * pool per runner). PostgreSQL releases those locks the moment that session ends, which is what happens when the
+ * process dies. Every node sweeps now and then: a worker holding jobs locked for longer than
  * `graceMs` whose advisory lock can be taken is dead, so its jobs are unlocked (graphile's force_unlock_workers) and run
  * again by whichever node takes them. Jobs are idempotent (durable listeners, notifications keyed once), so the rare
  * wrong guess — a live node whose liveness connection dropped for a moment — costs a repeat, never a loss.
@@ -19,7 +20,7 @@ export const workerLivenessKey = (workerId: string) => `edulure-job-worker:${wor
 const lockKey = workerLivenessKey;
 
 export interface AbandonedJobSweeper {
-  /** This node's worker (call as each is created); its advisory lock is taken at once. */
+  /** This node's worker (by the id graphile-worker locks its jobs with); its advisory lock is taken at once. */
   own(workerId: string): void;
   /** One sweep now (tests; the timer calls it every `intervalMs`). Resolves with the workers released. */
   sweep(): Promise<string[]>;

@@ -45,7 +45,9 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
     graceMs: options.abandonedAfterMs,
     intervalMs: options.abandonedSweepMs,
   });
-  events.on('worker:create', ({ worker }) => abandoned.own(worker.workerId));
+  // graphile-worker locks each job with its worker pool's id (locked_by), one pool per runner: that is what this node
+  // proves alive.
+  events.on('pool:create', ({ workerPool }) => abandoned.own(workerPool.id));
   events.on('job:error', ({ job, error }) => {
     if (job.attempts < job.max_attempts) {
       logger.warn({ task: job.task_identifier, jobId: job.id, attempt: job.attempts, err: String(error) }, 'job failed; it will be retried');

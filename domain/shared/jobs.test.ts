@@ -29,6 +29,8 @@ const logger: Logger = {
 
 /** Post ids the durable listener of post.deleted was called with, in order. */
 const forgotten: string[] = [];
+/** What the listener of post.deleted waits for first, by post id: a job that runs as long as a test wants. */
+const runningUntil = new Map<string, Promise<void>>();
 /** The attempt numbers seen by a durable listener that always fails. */
 const failingAttempts: number[] = [];
 
@@ -37,6 +39,7 @@ beforeAll(async () => {
   orm = await openOrm(database.url, { poolMax: 3 });
   bus = createEventBus(logger);
   bus.onDurable('post.deleted', 'forgetPost', async ({ postId }) => {
+    await runningUntil.get(postId);
     forgotten.push(postId);
   });
   bus.onDurable(
@@ -138,14 +141,15 @@ describe('jobs of a node that died', () => {
   }
 
   it('are released and run soon, while a live worker keeps its own', async () => {
-    // This node's runner holds one advisory lock per worker (concurrency 4) in its liveness session.
+    // This node's runner holds one advisory lock, for its worker pool (the id its jobs are locked with), in its
+    // liveness session.
     await eventually(async () => {
       const { rows } = await sql<{ n: number }>`
         select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
         where l.locktype = 'advisory' and a.application_name = 'edulure-job-liveness' and a.datname = current_database()
       `.execute(db(orm.em.fork()));
-      return rows[0]!.n === 4;
-    }, 10_000, 'the runner\'s workers hold their liveness locks');
+      return rows[0]!.n === 1;
+    }, 10_000, 'the runner\'s worker pool holds its liveness lock');
     const sweeper = startAbandonedJobSweeper({ databaseUrl: database.url, logger, graceMs: 1_000, intervalMs: 60_000 });
     // A live node: its liveness session holds its worker's advisory lock.
     const alive = new pg.Client({ connectionString: database.url });
@@ -169,6 +173,29 @@ describe('jobs of a node that died', () => {
       expect(logged.some((l) => l.msg?.startsWith('released the jobs of job workers that died'))).toBe(true);
     } finally {
       await alive.end().catch(() => undefined);
+      await sweeper.stop();
+    }
+  });
+});
+
+describe('jobs of a live node', () => {
+  it('a job its runner is running stays its own, however long it runs', async () => {
+    const postId = crypto.randomUUID();
+    let finish!: () => void;
+    runningUntil.set(postId, new Promise<void>((resolve) => (finish = resolve)));
+    await orm.em.fork().transactional((tx) => bus.record(tx, 'post.deleted', { communityId: 'c1', postId, version: 2 }));
+    await eventually(async () => (await queuedJobs()).some((job) => job.locked), 5000, 'the job to start');
+    // Another node's sweeper, with a grace shorter than the job has been running.
+    const sweeper = startAbandonedJobSweeper({ databaseUrl: database.url, logger, graceMs: 300, intervalMs: 60_000 });
+    try {
+      await pause(600);
+      expect(await sweeper.sweep()).toEqual([]);
+      finish();
+      await eventually(() => forgotten.includes(postId), 5000, 'the job to finish');
+      await pause(300);
+      expect(forgotten.filter((id) => id === postId)).toHaveLength(1);
+    } finally {
+      finish();
       await sweeper.stop();
     }
   });
