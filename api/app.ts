@@ -62,6 +62,8 @@ export interface ApiOptions {
   /** Checks whose failure leaves the node serving with less (search falling back to PostgreSQL): `degraded`, still 200. */
   degradable?: Record<string, () => Promise<unknown>>;
   isDraining: () => boolean;
+  /** How long each readiness check may take before it counts as failing (DEPENDENCY_TIMEOUT_MS). */
+  readinessTimeoutMs?: number;
   /** Handles every path that is not the API (the SvelteKit app). */
   fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 }
@@ -121,7 +123,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
     await Promise.all(
       Object.entries(options.readiness).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), 2000);
+          await withTimeout(check(), options.readinessTimeoutMs ?? 2000);
           checks[name] = 'ok';
         } catch (err) {
           ok = false;
@@ -133,7 +135,7 @@ export function createApiApp(deps: Deps, options: ApiOptions): Koa<ApiState> {
     await Promise.all(
       Object.entries(options.degradable ?? {}).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), 2000);
+          await withTimeout(check(), options.readinessTimeoutMs ?? 2000);
           checks[name] = 'ok';
         } catch (err) {
           degraded = true;

@@ -18,152 +18,38 @@
  *
  * Prints a summary and writes bench/results/chaos-<date>[-quick][-N].json.
  */
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import type { EmbeddedPostgres } from '../orm/database.ts';
-import { findPostmasterPid, forkNode, profileServer, request, sleep, startRedis, stopAll, type Managed, type RedisHandle } from './chat/processes.ts';
+import { findPostmasterPid, profileServer, sleep } from './chat/processes.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { nowMs } from './chat/protocol.ts';
-import { seedChatBench } from './chat/seed.ts';
-import { startEdulureSide, type RunningSide } from './chat/sides.ts';
 import { loadChaosConfig } from './chaos/config.ts';
-import { cpuReader, cpuWindow, pgStatements, summarizeStatements, type CpuReading } from './chaos/monitor.ts';
-import { buildConnections, buildPlan, NODES, ownerOf } from './chaos/plan.ts';
-import type { ChaosFinalSync, ChaosProgress, ChaosReady, ChaosReport, ToChaosClient } from './chaos/protocol.ts';
+import { drainAndCollect, scheduleLoad, setUpDrill, sleepUntil, type Drill } from './chaos/drill.ts';
+import { cpuReader, cpuWindow, summarizeStatements, type CpuReading } from './chaos/monitor.ts';
+import { NODES } from './chaos/plan.ts';
 import { printReport, targetsOf } from './chaos/report.ts';
-import { readStoredState, verify } from './chaos/verify.ts';
-import { benchCleanup, commandLine, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
+import { verify } from './chaos/verify.ts';
+import { commandLine, machineInfo, sourceState, writeResultFile } from './setup.ts';
 
 const cfg = loadChaosConfig();
 const log = (line: string) => process.stdout.write(`[bench:chaos] ${line}\n`);
-const sleepUntil = (at: number) => sleep(Math.max(0, at - nowMs()));
-/** Applied events must hold still this long before the drain counts as settled. */
-const QUIET_MS = 2000;
-
-/** The load generators, addressed together. */
-function generators(loaders: Managed[]) {
-  let progressId = 0;
-  const ask = <T>(msg: ToChaosClient | ((k: number) => ToChaosClient), type: string, timeoutMs: number) =>
-    Promise.all(loaders.map((lc, k) => request<T>(lc, typeof msg === 'function' ? msg(k) : msg, (r) => r?.type === type, timeoutMs)));
-  return {
-    ask,
-    async progress() {
-      const id = ++progressId;
-      const all = await Promise.all(
-        loaders.map((lc) => request<ChaosProgress>(lc, { type: 'progress', id }, (r) => r?.type === 'progress' && r.id === id, 30_000)),
-      );
-      const sum = (key: Exclude<keyof ChaosProgress, 'type' | 'id' | 'loopDelayMaxMs'>) => all.reduce((n, p) => n + p[key], 0);
-      return {
-        connected: sum('connected'),
-        sent: sum('sent'),
-        acked: sum('acked'),
-        failed: sum('failed'),
-        unsettled: sum('unsettled'),
-        lostConnection: sum('lostConnection'),
-        recovering: sum('recovering'),
-        held: sum('held'),
-        syncing: sum('syncing'),
-        applied: sum('applied'),
-        loopDelayMaxMs: Math.max(...all.map((p) => p.loopDelayMaxMs)),
-      };
-    },
-  };
-}
 
 async function main(): Promise<boolean> {
-  // Each server and load generator holds about half the sockets.
-  ensureFileLimit(cfg.connections + 2048, log);
   const started = Date.now();
   const source = sourceState();
   const loadAverageAtStart = os.loadavg().map((v) => +v.toFixed(2));
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'edulure-bench-chaos-'));
-  await chmod(dataDir, 0o755);
-  const db: { current?: EmbeddedPostgres; starting?: Promise<unknown> } = {};
-  let redis: RedisHandle | undefined;
-  let side: RunningSide | undefined;
-  let statsClient: pg.Client | undefined;
-  const loaders: Managed[] = [];
-  const cleanup = benchCleanup({
-    dataDir,
-    db,
-    log,
-    stopFirst: async () => {
-      await Promise.all(loaders.map((lc) => lc.stop().catch(() => {})));
-      await side?.stop().catch(() => {});
-      await stopAll();
-      await statsClient?.end().catch(() => {});
-      await redis?.stop().catch(() => {});
-    },
-  });
-
+  let drill: Drill | undefined;
   try {
     log(
       `${cfg.connections} clients, rooms of ${cfg.roomSize}, warm-up ${cfg.warmupRate} msg/s for ${cfg.warmupSeconds} s, then ${cfg.rate} msg/s; ` +
         `node 2 killed after ${cfg.killAfterSeconds} s of it, ${cfg.afterKillSeconds} s more`,
     );
-    redis = await startRedis();
-    const starting = startDatabase(dataDir, db, { statistics: true });
-    db.starting = starting;
-    const database = await starting;
-    const jwtKey = { kid: 'bench', secret: `bench-${crypto.randomUUID()}-${crypto.randomUUID()}` };
-    const data = await seedChatBench(database.url, {
-      users: cfg.connections,
-      roomSize: cfg.roomSize,
-      communitySize: cfg.roomSize,
-      jwtKey,
-      tokenTtlSeconds: 3600,
-    });
-    log(`seeded ${data.userIds.length} users, ${data.channelIds.length} channels`);
-    side = await startEdulureSide({
-      databaseUrl: database.url,
-      redisUrl: redis.url,
-      nodes: NODES,
-      jwtKeys: `${jwtKey.kid}:${jwtKey.secret}`,
-      dataDir,
-      runTag: Date.now().toString(36),
-    });
-    log(`edulure up on ${side.urls.join(', ')}`);
-    statsClient = new pg.Client({ connectionString: database.url });
-    await statsClient.connect();
-    await statsClient.query('create extension if not exists pg_stat_statements');
-    const stats = pgStatements(statsClient);
-
-    for (let k = 0; k < cfg.loadProcesses; k++) {
-      loaders.push(forkNode(`chaos-load-${k}`, path.join(import.meta.dirname, 'chaos/loadClient.ts'), {}, { probe: false }));
-    }
-    const load = generators(loaders);
-    const conns = buildConnections(cfg, data);
-    const connectStarted = Date.now();
-    const ready = await load.ask<ChaosReady>(
-      (k) => ({
-        type: 'init',
-        urls: side!.urls,
-        conns: conns.filter((c) => ownerOf(cfg, c.index) === k),
-        roomSize: cfg.roomSize,
-        connectConcurrency: cfg.connectConcurrency,
-        ackTimeoutMs: cfg.ackTimeoutMs,
-        gapGraceMs: cfg.gapGraceMs,
-      }),
-      'ready',
-      600_000,
-    );
-    const joined = ready.reduce((n, r) => n + r.joined, 0);
-    const failures = ready.flatMap((r) => r.failures);
-    if (joined !== conns.length) throw new Error(`only ${joined}/${conns.length} clients joined: ${failures.slice(0, 5).join('; ')}`);
-    const connectSeconds = +((Date.now() - connectStarted) / 1000).toFixed(1);
-    log(`${joined} clients connected and joined in ${connectSeconds} s`);
+    drill = await setUpDrill(cfg, { name: 'chaos', log });
+    const { side, load, conns, stats, redis, loaders, connectSeconds } = drill;
 
     const readCpu = cpuReader({ servers: side.servers, loaders, postmasterPid: findPostmasterPid(), redis, redisIsOurs: !process.env.REDIS_URL });
-    const plan = buildPlan(cfg, nowMs() + 1500);
-    const giveUpAt = plan.endAt + cfg.giveUpSeconds * 1000;
-    await load.ask(
-      (k) => ({ type: 'schedule', totalMessages: plan.sends.length, sends: plan.sends.filter((s) => ownerOf(cfg, s.conn) === k), giveUpAt }),
-      'scheduled',
-      60_000,
-    );
-    log(`${plan.sends.length} messages scheduled over ${((plan.endAt - plan.startAt) / 1000).toFixed(1)} s`);
+    const { plan, giveUpAt } = await scheduleLoad(cfg, drill, log);
 
     await sleepUntil(plan.loadStartAt);
     const atLoadStart = await readCpu();
@@ -213,37 +99,13 @@ async function main(): Promise<boolean> {
     const atLoadEnd = await readCpu();
     const afterKillStatements = await stats.snapshot();
 
-    // Drain: every send acked or given up, nothing held or syncing, applied events holding still.
-    const drainDeadline = giveUpAt + cfg.drainSeconds * 1000;
-    let lastApplied = -1;
-    let quietSince = nowMs();
-    for (;;) {
-      await sleep(250);
-      const p = await load.progress();
-      if (p.applied !== lastApplied) {
-        lastApplied = p.applied;
-        quietSince = nowMs();
-      }
-      const settled = p.unsettled === 0 && p.held === 0 && p.syncing === 0 && p.connected === conns.length;
-      if (settled && nowMs() - quietSince >= QUIET_MS) break;
-      if (nowMs() > drainDeadline) {
-        log(`drain deadline: ${p.unsettled} sends unsettled, ${p.held} events held, ${p.syncing} syncing, ${p.connected} connected`);
-        break;
-      }
-    }
-    const drainSeconds = +((nowMs() - plan.endAt) / 1000).toFixed(1);
-    const reports = await load.ask<ChaosReport>({ type: 'collect' }, 'collected', 120_000);
-    const stored = await readStoredState(statsClient, data.channelIds);
-    const finals = await load.ask<ChaosFinalSync>({ type: 'finalSync' }, 'finalSynced', 300_000);
-    await load.ask({ type: 'close' }, '', 3000).catch(() => {});
-    await Promise.all(loaders.map((lc) => lc.stop()));
-    await side.stop();
+    const { reports, finals, stored, drainSeconds } = await drainAndCollect(cfg, drill, { endAt: plan.endAt, giveUpAt }, log);
 
     const verdict = verify({
       plan,
       roomSize: cfg.roomSize,
-      channelIds: data.channelIds,
-      userIds: data.userIds,
+      channelIds: drill.channelIds,
+      userIds: drill.userIds,
       reports,
       finals,
       stored,
@@ -317,7 +179,7 @@ async function main(): Promise<boolean> {
     if (!verdict.passed) log(`FAILED: ${JSON.stringify(verdict.checks)}`);
     return verdict.passed;
   } finally {
-    await cleanup();
+    await drill?.cleanup();
   }
 }
 

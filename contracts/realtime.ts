@@ -80,6 +80,8 @@ export interface SocketData {
 
 /** Handshake error codes arrive in `connect_error` as `err.data.code`. */
 export interface ConnectErrorData {
-  code: 'unauthenticated' | 'forbidden' | 'rate_limited';
+  /** `unavailable`: the server is restarting or cannot reach what it needs; connect again after `retryAfter` seconds. */
+  code: 'unauthenticated' | 'forbidden' | 'rate_limited' | 'unavailable';
   message: string;
+  retryAfter?: number;
 }

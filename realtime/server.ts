@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { rooms, type ConnectErrorData } from '../contracts/realtime.ts';
 import { authenticateSession } from '../domain/auth/sessions.ts';
 import type { Deps, Logger } from '../domain/shared/deps.ts';
-import { toErrorBody } from '../domain/shared/errors.ts';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
@@ -98,7 +98,12 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     revokePresence: (userId) => presence.revoke(userId),
   };
 
+  // Set when the node begins to shut down: new handshakes go to another node.
+  let draining = false;
   io.use(async (socket, next) => {
+    if (draining) {
+      return next(connectError({ code: 'unavailable', message: 'This server is restarting; connect again.', retryAfter: 1 }));
+    }
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
       return next(connectError({ code: 'unauthenticated', message: 'Send an access token as auth.token.' }));
@@ -109,6 +114,10 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       next();
     } catch (err) {
       const body = toErrorBody(err);
+      // An outage (the session could not be read) is not a verdict on the token: the client tries again later.
+      if (body.code === 'unavailable') {
+        return next(connectError({ code: 'unavailable', message: body.message, retryAfter: body.retryAfter ?? DEPENDENCY_RETRY_AFTER_SECONDS }));
+      }
       next(connectError({ code: body.code === 'unauthenticated' ? 'unauthenticated' : 'forbidden', message: body.message }));
     }
   });
@@ -159,10 +168,13 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     io,
     publisher,
     async close() {
+      draining = true;
       // Local sockets only: other nodes keep serving theirs. Closing the transports (rather than a server-side
       // disconnect) makes clients reconnect on their own, to a surviving node behind the load balancer.
       io.local.emit('server:shutdown', { reconnect: true });
-      // Messages already accepted are stored and acked before the sockets go.
+      // Events already being handled are answered (sends stored and acked) before the sockets go; later ones are
+      // refused `unavailable` and sent again by the client once it has reconnected elsewhere.
+      await handlers.drain();
       await chatKit.batcher.close();
       // While the adapter still runs: this node's classroom connections leave their rooms (attendance closed, rosters
       // patched for everyone on the other nodes) before the sockets go.

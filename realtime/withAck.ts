@@ -86,13 +86,33 @@ export function withAck<S extends z.ZodType, R>(
  */
 export type On = <E extends ClientEvent>(event: E, handler: AckHandler<EventInput<E>, EventAckData<E>>) => void;
 
+export interface HandlerTable {
+  on: On;
+  attach(socket: IoSocket): void;
+  /**
+   * Graceful shutdown: events from now on are answered `unavailable` (the client sends them again once reconnected to
+   * another node; a send keeps its clientId, so nothing is stored twice); resolves once every event already being
+   * handled has been answered.
+   */
+  drain(): Promise<void>;
+}
+
+const SHUTTING_DOWN = new AppError('unavailable', 'This server is restarting; reconnect and send again.', { retryAfter: 1 });
+
 /**
  * Every client event's handler, registered once per server rather than once per socket: each socket gets the one
  * shared catch-all listener, which Socket.IO calls with the socket as `this`. Forty listeners per socket (a closure and
  * its context each) were half of what a connection held in memory.
  */
-export function createHandlerTable(kit: AckKit): { on: On; attach(socket: IoSocket): void } {
+export function createHandlerTable(kit: AckKit): HandlerTable {
   const listeners = new Map<string, WireListener>();
+  let inFlight = 0;
+  let draining = false;
+  let idle: (() => void) | null = null;
+  const settled = () => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
   function dispatch(this: IoSocket, event: string, ...args: unknown[]): void {
     // Events no handler is registered for are ignored, as they were with per-event listeners.
     const listener = listeners.get(event);
@@ -100,9 +120,22 @@ export function createHandlerTable(kit: AckKit): { on: On; attach(socket: IoSock
     // Socket.IO puts the ack last, after however many arguments the client sent: a client that sent no payload, or
     // more than one, still gets its answer (invalid_input) instead of waiting for an ack that never comes.
     const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-    void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack);
+    if (draining) {
+      kit.metrics.socketEvents.inc({ event, outcome: 'unavailable' });
+      if (typeof ack === 'function') ack({ ok: false, error: SHUTTING_DOWN.toBody() } satisfies AckResult<never>);
+      return;
+    }
+    inFlight++;
+    void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack).finally(settled);
   }
   return {
+    drain() {
+      draining = true;
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        idle = resolve;
+      });
+    },
     on(event, handler) {
       if (listeners.has(event)) throw new Error(`two handlers for ${event}`);
       listeners.set(event, handler.listen(kit, event));

@@ -55,11 +55,27 @@ async function main() {
         process.exit(1);
       }
       stopping = true;
+      const signalledAt = Date.now();
       logger.info({ signal }, 'shutting down');
       try {
-        await node.close();
+        // The node finishes what it accepted within SHUTDOWN_GRACE_MS (a supervisor's kill usually follows soon after);
+        // what still runs then is abandoned, as a crash would: unacked sends are sent again by their clients.
+        let overran = false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          node.close(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(() => {
+              overran = true;
+              resolve();
+            }, env.SHUTDOWN_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (overran) logger.error({ graceMs: env.SHUTDOWN_GRACE_MS }, 'shutdown did not finish within SHUTDOWN_GRACE_MS; exiting anyway');
+        else logger.info({ ms: Date.now() - signalledAt }, 'shut down');
         await stopDatabase();
-        process.exit(0);
+        process.exit(overran ? 1 : 0);
       } catch (err) {
         logger.error({ err: String(err) }, 'shutdown failed');
         process.exit(1);

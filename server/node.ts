@@ -211,6 +211,7 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     },
     degradable: search.external ? { search: () => search.check() } : {},
     isDraining: () => draining,
+    readinessTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,
     fallback: config.fallback,
   });
   const httpServer = http.createServer(api.callback());
@@ -282,6 +283,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     },
     close() {
       closing ??= (async () => {
+        const startedAt = Date.now();
+        // Readiness turns 503 (the load balancer stops sending new work) and no new connection is accepted.
         draining = true;
         const httpClosed = new Promise<void>((resolve) => {
           if (!httpServer.listening) return resolve();
@@ -289,7 +292,8 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
         });
         httpServer.closeIdleConnections();
         await realtime.close();
-        const forced = setTimeout(() => httpServer.closeAllConnections(), env.SHUTDOWN_GRACE_MS);
+        // REST requests under way get most of the grace period; the rest is for the work below.
+        const forced = setTimeout(() => httpServer.closeAllConnections(), Math.max(0, startedAt + env.SHUTDOWN_GRACE_MS * 0.6 - Date.now()));
         await httpClosed;
         clearTimeout(forced);
         // Notifications of messages this node stored are made before it goes (a node killed instead leaves them to the sweep).

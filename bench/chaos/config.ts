@@ -30,21 +30,24 @@ export interface ChaosConfig {
   cpuProfile: boolean;
 }
 
-export function loadChaosConfig(): ChaosConfig {
+/** Defaults of a drill built on this one (the rolling restart), still overridden by the environment. */
+export type DrillDefaults = Partial<Pick<ChaosConfig, 'rate' | 'killAfterSeconds' | 'afterKillSeconds' | 'connections'>>;
+
+export function loadChaosConfig(defaults: DrillDefaults = {}): ChaosConfig {
   const quick = ['1', 'true', 'yes'].includes(process.env.BENCH_QUICK ?? '');
   const roomSize = Math.floor(numberFrom('BENCH_ROOM_SIZE', 20));
-  const connections = Math.floor(numberFrom('BENCH_CONNECTIONS', quick ? 400 : 5000));
+  const connections = Math.floor(numberFrom('BENCH_CONNECTIONS', quick ? 400 : (defaults.connections ?? 5000)));
   if (roomSize < 2 || roomSize % 2 !== 0) throw new Error('BENCH_ROOM_SIZE must be an even number ≥ 2 (half of each room on each node)');
   if (connections % roomSize !== 0) throw new Error('BENCH_CONNECTIONS must be a multiple of BENCH_ROOM_SIZE');
   return {
     quick,
     connections,
     roomSize,
-    rate: numberFrom('BENCH_RATE', quick ? 100 : 400),
+    rate: numberFrom('BENCH_RATE', defaults.rate ?? (quick ? 100 : 400)),
     warmupRate: numberFrom('BENCH_WARMUP_RATE', 50),
     warmupSeconds: numberFrom('BENCH_WARMUP_SECONDS', quick ? 2 : 4),
-    killAfterSeconds: numberFrom('BENCH_KILL_AFTER_SECONDS', quick ? 3 : 6),
-    afterKillSeconds: numberFrom('BENCH_AFTER_KILL_SECONDS', quick ? 8 : 20),
+    killAfterSeconds: numberFrom('BENCH_KILL_AFTER_SECONDS', defaults.killAfterSeconds ?? (quick ? 3 : 6)),
+    afterKillSeconds: numberFrom('BENCH_AFTER_KILL_SECONDS', defaults.afterKillSeconds ?? (quick ? 8 : 20)),
     catchUpBudgetSeconds: numberFrom('BENCH_CATCH_UP_BUDGET_SECONDS', 10),
     giveUpSeconds: numberFrom('BENCH_GIVE_UP_SECONDS', 30),
     drainSeconds: numberFrom('BENCH_DRAIN_SECONDS', 30),

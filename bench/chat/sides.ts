@@ -10,9 +10,12 @@ import type { Side } from './protocol.ts';
 export interface RunningSide {
   side: Side;
   urls: string[];
+  /** Edulure: `restart(n)` replaces entry n with a new process on the same port (after the old one exited). */
   servers: Managed[];
   /** Edulure: heapUsed as prom-client reports it on /metrics (no forced GC), per node. */
   metricsHeapUsed?(): Promise<(number | null)[]>;
+  /** Edulure: starts node n again with the same settings and port; resolves once it is ready. */
+  restart?(n: number): Promise<Managed>;
   stop(): Promise<void>;
 }
 
@@ -48,37 +51,42 @@ export async function startEdulureSide(options: {
   jwtKeys: string;
   dataDir: string;
   runTag: string;
+  /** Settings over the bench's own (e.g. SHUTDOWN_GRACE_MS). */
+  env?: Record<string, string>;
 }): Promise<RunningSide> {
   const servers: Managed[] = [];
   const urls: string[] = [];
+  const envOf: Record<string, string>[] = [];
+  const fork = (n: number) => forkNode(`edulure-${n}`, path.join(ROOT, 'server/main.ts'), envOf[n]!, { probe: true });
   try {
     for (let n = 0; n < options.nodes; n++) {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const server = forkNode(
-        `edulure-${n}`,
-        path.join(ROOT, 'server/main.ts'),
-        {
-          NODE_ENV: 'production',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          PUBLIC_URL: url,
-          ALLOWED_ORIGINS: url,
-          DATABASE_URL: options.databaseUrl,
-          REDIS_URL: options.redisUrl,
-          REDIS_KEY_PREFIX: `bench-chat-${options.runTag}`,
-          JWT_KEYS: options.jwtKeys,
-          ACCESS_TOKEN_TTL_SECONDS: '3600',
-          SEED_DEMO: 'never',
-          LOG_LEVEL: 'warn',
-          DATA_DIR: options.dataDir,
-          // The bench sends far more than a person would; the limiters still run (a Redis round trip each).
-          RATE_LIMIT_MESSAGES_PER_10S: '1000000000',
-          RATE_LIMIT_EVENTS_PER_10S: '1000000000',
-          SHUTDOWN_GRACE_MS: '2000',
-        },
-        { probe: true },
-      );
+      envOf[n] = {
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: url,
+        ALLOWED_ORIGINS: url,
+        DATABASE_URL: options.databaseUrl,
+        REDIS_URL: options.redisUrl,
+        REDIS_KEY_PREFIX: `bench-chat-${options.runTag}`,
+        JWT_KEYS: options.jwtKeys,
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
+        SEED_DEMO: 'never',
+        LOG_LEVEL: 'warn',
+        DATA_DIR: options.dataDir,
+        // The bench sends far more than a person would; the limiters still run (a Redis round trip each).
+        RATE_LIMIT_MESSAGES_PER_10S: '1000000000',
+        RATE_LIMIT_EVENTS_PER_10S: '1000000000',
+        // Every simulated client comes from 127.0.0.1 and sends faster than a person.
+        SOCKET_CONNECTIONS_PER_IP: '1000000000',
+        SOCKET_EVENT_BURST: '1000000000',
+        SOCKET_EVENTS_PER_SECOND: '1000000000',
+        SHUTDOWN_GRACE_MS: '2000',
+        ...options.env,
+      };
+      const server = fork(n);
       servers.push(server);
       urls.push(url);
       // One at a time: both run migrations under the advisory lock; sequential start keeps the log readable.
@@ -104,6 +112,12 @@ export async function startEdulureSide(options: {
           }
         }),
       );
+    },
+    async restart(n) {
+      const server = fork(n);
+      servers[n] = server;
+      await waitForOk(`${urls[n]}/health/ready`, server, 60_000);
+      return server;
     },
     stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
   };

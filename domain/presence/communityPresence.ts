@@ -3,7 +3,7 @@ import type { CommunityRole } from '../../contracts/communities.ts';
 import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
 import type { Actor, Deps, Logger } from '../shared/deps.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/errors.ts';
 import type { ChosenStatus, PresenceReader } from './store.ts';
 
 /** Someone who is not offline, with their status. */
@@ -74,7 +74,11 @@ export async function visiblePeople(orm: Orm, userId: string, userIds: readonly 
 
 /** What a caller is told when the presence store cannot answer. */
 export function presenceUnavailable(): AppError {
-  return new AppError('unavailable', 'Presence is unavailable right now. Try again in a moment.');
+  // Only the Redis-backed store can fail to answer (the in-memory one cannot).
+  return new AppError('unavailable', `Presence is unavailable right now. Try again in ${DEPENDENCY_RETRY_AFTER_SECONDS} s.`, {
+    details: { dependency: 'redis' },
+    retryAfter: DEPENDENCY_RETRY_AFTER_SECONDS,
+  });
 }
 
 /** Of these people, those who are not offline, with their status; `unavailable` when the store cannot answer. */

@@ -166,8 +166,18 @@ export class RealtimeConnection {
       return;
     }
     if (code === 'rate_limited') {
+      // Too many connections, or a cool-down after a flood: the server says how long; never sooner than our own wait.
+      const retryAfterS = (err as Error & { data?: Partial<ConnectErrorData> }).data?.retryAfter ?? 0;
       this.#setStatus('reconnecting');
-      this.#scheduleRetry(RATE_LIMIT_RETRY_MS);
+      this.#scheduleRetry(Math.max(RATE_LIMIT_RETRY_MS, retryAfterS * 1000));
+      return;
+    }
+    if (code === 'unavailable') {
+      // A node restarting or briefly cut off from its database: the next try (spread so that a node's clients do not
+      // all come back at once) usually reaches another node.
+      const retryAfterMs = 1000 * Math.max(1, (err as Error & { data?: Partial<ConnectErrorData> }).data?.retryAfter ?? 1);
+      this.#setStatus('reconnecting');
+      this.#scheduleRetry(retryAfterMs * (0.5 + Math.random()));
       return;
     }
     this.#setStatus('offline');

@@ -133,6 +133,50 @@ describe('RealtimeConnection', () => {
     connection.destroy();
   });
 
+  it('comes back after retryAfter when a restarting server turns the handshake away, not before', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, connection } = setup([{ kind: 'ok', token: freshToken(1) }]);
+      await socket.handshake();
+      socket.active = false;
+      socket.emit('connect_error', Object.assign(new Error('restarting'), { data: { code: 'unavailable', message: 'restarting', retryAfter: 2 } }));
+      expect(connection.status).toBe('reconnecting');
+      // Spread over half to one and a half times retryAfter.
+      vi.advanceTimersByTime(999);
+      expect(socket.connects).toBe(1);
+      vi.advanceTimersByTime(2001);
+      expect(socket.connects).toBe(2);
+      connection.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits out a refusal for too many connections (rate_limited) as long as the server says, never in a tight loop', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, connection } = setup([{ kind: 'ok', token: freshToken(1) }]);
+      await socket.handshake();
+      socket.active = false;
+      socket.emit('connect_error', Object.assign(new Error('too many'), { data: { code: 'rate_limited', message: 'too many', retryAfter: 30 } }));
+      expect(connection.status).toBe('reconnecting');
+      vi.advanceTimersByTime(29_999);
+      expect(socket.connects).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(socket.connects).toBe(2);
+      // Without retryAfter (or a shorter one), the client's own 15 s.
+      socket.active = false;
+      socket.emit('connect_error', Object.assign(new Error('too many'), { data: { code: 'rate_limited', message: 'too many', retryAfter: 1 } }));
+      vi.advanceTimersByTime(14_999);
+      expect(socket.connects).toBe(2);
+      vi.advanceTimersByTime(1);
+      expect(socket.connects).toBe(3);
+      connection.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('shows connected again when the browser network comes back without the socket having dropped', async () => {
     const { socket, connection } = setup([{ kind: 'ok', token: freshToken(1) }]);
     await socket.handshake();
