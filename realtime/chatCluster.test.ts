@@ -70,6 +70,38 @@ describe.skipIf(!inject('redisUrl'))('chat across two nodes (needs Redis)', () =
     }
   });
 
+  it('members joining while messages stream in end with every message, even the last ones, with no later event to reveal a gap', async () => {
+    const { users, channelId } = await room(31);
+    const sender = await open(nodes[0]!, users[0]!.accessToken);
+    await emitOk(sender, 'channel:join', { channelId, afterSeq: 0 });
+    const total = 150;
+    const stream = (async () => {
+      for (let i = 0; i < total; i += 5) {
+        await Promise.all(
+          Array.from({ length: 5 }, (_, k) => emitOk(sender, 'message:send', { channelId, clientId: `stream-${i + k}-${users[0]!.user.id}`, body: `#${i + k}` })),
+        );
+      }
+    })();
+    // Thirty members join on the other node one after another while the stream runs, each applying its catch-up and
+    // then live events strictly by seq, as the web client does.
+    const replicas = await Promise.all(
+      users.slice(1).map(async (u, i) => {
+        await new Promise((r) => setTimeout(r, i * 15));
+        const socket = await open(nodes[1]!, u.accessToken);
+        const replica = new ChannelReplica();
+        follow(socket, replica);
+        const join = await emitOk(socket, 'channel:join', { channelId, afterSeq: 0 });
+        for (const event of join.events) replica.apply(event);
+        return replica;
+      }),
+    );
+    await stream;
+    // Nothing is sent after the stream: a member that missed an event has nothing that would reveal it.
+    await eventually(() => replicas.every((r) => r.lastSeq === total), 5000, 'every member to have every message').catch(() => {});
+    expect(replicas.map((r) => r.lastSeq)).toEqual(replicas.map(() => total));
+    expect(replicas.map((r) => r.pending.size)).toEqual(replicas.map(() => 0));
+  });
+
   it('a retry after a dropped ack (on the other node) returns the stored original, never a duplicate', async () => {
     const { users, channelId } = await room(2);
     const watcher = await open(nodes[1]!, users[1]!.accessToken);

@@ -206,10 +206,11 @@ export interface CatchUpCoalescer {
   /** The read check and the catch-up of one join, served with the other joins of the moment. */
   join(actor: Actor, input: { channelId: string; afterSeq?: number }): Promise<JoinResult>;
   /**
-   * The read check alone (again, once the socket is in the room), batched like the joins. The check's statement runs
-   * after this call, never before: a request waits for the next batch when one is already being read.
+   * The read check alone (again, once the socket is in the room), batched like the joins; resolves with the channel's
+   * last seq as that check read it. The check's statement runs after this call, never before: a request waits for the
+   * next batch when one is already being read.
    */
-  authorizeRead(actor: Actor, channelId: string): Promise<void>;
+  authorizeRead(actor: Actor, channelId: string): Promise<number>;
 }
 
 /**
@@ -224,9 +225,7 @@ export function createCatchUpCoalescer(deps: Deps, options: GroupOptions = {}): 
   const enqueue = (request: CatchUpRequest) => new Promise<JoinResult>((resolve, reject) => group.add({ request, resolve, reject }));
   return {
     join: (actor, input) => enqueue({ actor, channelId: input.channelId, afterSeq: input.afterSeq }),
-    authorizeRead: async (actor, channelId) => {
-      await enqueue({ actor, channelId });
-    },
+    authorizeRead: async (actor, channelId) => (await enqueue({ actor, channelId })).lastSeq,
   };
 }
 

@@ -46,21 +46,26 @@ export function registerChatHandlers(on: On, chat: ChatKit) {
   on(
     'channel:join',
     withAck(JoinChannelInput, async (input, { socket, actor }) => {
+      // The check and the catch-up first: the socket enters the room only once the user may read the channel.
       const result = await chat.catchUp.join(actor, input);
-      // Joined after the catch-up was read: anything newer arrives live with a higher seq, and the client ignores
-      // any event at or below the last seq it applied, so the overlap is harmless and nothing falls in a gap.
       const room = rooms.channel(input.channelId);
       await socket.join(room);
       // A removal that landed between the check and the join made everyone leave the room before we were in it:
       // check again now that we are (a check read after this point, batched with the other joins), so a removed member
       // never stays.
+      let lastSeqInRoom: number;
       try {
-        await chat.catchUp.authorizeRead(actor, input.channelId);
+        lastSeqInRoom = await chat.catchUp.authorizeRead(actor, input.channelId);
       } catch (err) {
         await socket.leave(room);
         throw err;
       }
-      return result;
+      // From here every new event reaches the socket live. One stored after the catch-up was read but announced
+      // before the socket was in the room would reach it neither way, and nothing would reveal the gap until the
+      // channel's next event: read those too (the client ignores any event at or below the last seq it applied).
+      if (result.hasMore || lastSeqInRoom <= result.lastSeq) return result;
+      const rest = await chat.catchUp.join(actor, { channelId: input.channelId, afterSeq: result.lastSeq });
+      return { ...rest, events: [...result.events, ...rest.events] };
     }),
   );
   on(
