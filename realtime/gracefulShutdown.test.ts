@@ -5,6 +5,8 @@ import { ChannelReplica, follow, seedCommunity } from '../test/communities.ts';
 import { collect, connectSocket, emitOk, eventually, registerUser, type ClientSocket } from '../test/factories.ts';
 import { dbOf, startCluster, type RunningNode } from '../test/nodes.ts';
 
+const HANDOVER_MS = 1000;
+
 type Outcome = { kind: 'ok'; message: MessageDto; at: number } | { kind: 'refused'; code: string } | { kind: 'no_answer' };
 
 /** Sends one message and reports how it ended: acked, refused (with the code), or no answer before the socket went. */
@@ -29,7 +31,9 @@ describe.skipIf(!inject('redisUrl'))('a node shutting down gracefully (needs Red
   };
 
   beforeAll(async () => {
-    ({ nodes, close } = await startCluster(2, { env: { RATE_LIMIT_MESSAGES_PER_10S: '100000', RATE_LIMIT_EVENTS_PER_10S: '100000' } }));
+    ({ nodes, close } = await startCluster(3, {
+      env: { RATE_LIMIT_MESSAGES_PER_10S: '100000', RATE_LIMIT_EVENTS_PER_10S: '100000', SHUTDOWN_HANDOVER_MS: String(HANDOVER_MS) },
+    }));
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -37,7 +41,7 @@ describe.skipIf(!inject('redisUrl'))('a node shutting down gracefully (needs Red
   });
 
   it('acks the sends it had accepted, refuses later ones as unavailable without storing them, and resends on the other node store each message once', async () => {
-    const [nodeA, nodeB] = nodes as [RunningNode, RunningNode];
+    const [nodeA, nodeB] = nodes as [RunningNode, RunningNode, RunningNode];
     const users = await Promise.all([registerUser(nodeA.url), registerUser(nodeA.url), registerUser(nodeB.url)]);
     const { channels } = await seedCommunity(nodeA, { members: users.map((u) => ({ userId: u.user.id })), channels: [{ name: 'general' }] });
     const channelId = channels.general!;
@@ -101,5 +105,33 @@ describe.skipIf(!inject('redisUrl'))('a node shutting down gracefully (needs Red
       .where('channel_id', '=', channelId)
       .execute()) as [{ count: string }];
     expect(Number(count)).toBe(total);
+  });
+  it('hands its clients over a slice at a time, serving the ones not handed over yet as usual', async () => {
+    const [, nodeB, nodeC] = nodes as [RunningNode, RunningNode, RunningNode];
+    const users = await Promise.all(Array.from({ length: 11 }, () => registerUser(nodeB.url)));
+    const { channels } = await seedCommunity(nodeB, { members: users.map((u) => ({ userId: u.user.id })), channels: [{ name: 'general' }] });
+    const channelId = channels.general!;
+    const watcher = await open(nodeB, users[10]!.accessToken);
+    const replica = new ChannelReplica();
+    follow(watcher, replica);
+    await emitOk(watcher, 'channel:join', { channelId, afterSeq: 0 });
+    // Ten clients on node C, connected one after the other (they are handed over in that order).
+    const clients: ClientSocket[] = [];
+    for (const u of users.slice(0, 10)) clients.push(await open(nodeC, u.accessToken));
+    for (const c of clients) await emitOk(c, 'channel:join', { channelId, afterSeq: 0 });
+    const droppedAt = clients.map((c) => new Promise<number>((resolve) => c.once('disconnect', () => resolve(Date.now()))));
+
+    const closing = nodeC.node.close();
+    const firstGone = await Promise.race(droppedAt);
+    // The last client is still on node C, and still served: its message is stored and acked there.
+    const last = clients[9]!;
+    expect(last.connected).toBe(true);
+    const sent = await send(last, channelId, `handover-${users[9]!.user.id}`);
+    expect(sent.kind).toBe('ok');
+    await closing;
+    const times = await Promise.all(droppedAt);
+    // Spread over the handover (a slice every 100 ms), not all at once.
+    expect(Math.max(...times) - firstGone).toBeGreaterThanOrEqual(HANDOVER_MS / 2);
+    await eventually(() => replica.lastSeq === 1, 3000, 'the watcher on node B to get the message');
   });
 });

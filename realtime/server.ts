@@ -9,6 +9,7 @@ import { DEPENDENCY_RETRY_AFTER_SECONDS, toErrorBody } from '../domain/shared/er
 import type { Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
+import { createAbuseGuard, type AbuseLimits } from './abuse.ts';
 import { createClassroomRooms } from './classrooms.ts';
 import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
 import { registerClassroomHandlers } from './handlers/classrooms.ts';
@@ -23,6 +24,7 @@ import type { IoServer } from './types.ts';
 import { createHandlerTable, type AckKit } from './withAck.ts';
 
 export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
+const HANDOVER_STEP_MS = 100;
 
 export interface RealtimeOptions {
   httpServer: HttpServer;
@@ -31,8 +33,15 @@ export interface RealtimeOptions {
   allowedOrigins: string[];
   eventsPer10Seconds: number;
   messagesPer10Seconds: number;
+  /** Connections per user and address, packet floods, slow consumers (realtime/abuse.ts). */
+  abuse: AbuseLimits;
   /** When set, rooms and revocations span every node sharing this Redis. */
   redis?: { client: Redis; keyPrefix: string };
+  /**
+   * On shutdown, this node's clients are moved over this long (a slice every HANDOVER_STEP_MS) rather than all at once,
+   * so the nodes taking them over see a stream of reconnects and catch-ups instead of one storm. 0: all at once.
+   */
+  shutdownHandoverMs?: number;
   /** Presence state (Redis-backed when clustered) and its timings. */
   presence: { store: PresenceStore; timings: PresenceTimings };
 }
@@ -98,6 +107,10 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     revokePresence: (userId) => presence.revoke(userId),
   };
 
+  // Before any other work: an address over its connection limit costs no token check.
+  const abuse = createAbuseGuard(io, { limits: options.abuse, metrics, logger });
+  io.use(abuse.admitAddress);
+
   // Set when the node begins to shut down: new handshakes go to another node.
   let draining = false;
   io.use(async (socket, next) => {
@@ -122,6 +135,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     }
   });
 
+  io.use(abuse.admitUser);
   // After authentication: presence needs the user.
   const presence = createRealtimePresence({ io, orm: deps.orm, logger, ...options.presence });
   io.use(presence.prepare);
@@ -164,6 +178,23 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
     });
   });
 
+  /** Closes this node's sockets in slices spread over `windowMs`, each once its events under way are answered. */
+  async function handOver(windowMs: number) {
+    const sockets = [...io.of('/').sockets.values()];
+    const slices = Math.max(1, Math.floor(windowMs / HANDOVER_STEP_MS));
+    const perSlice = Math.ceil(sockets.length / slices);
+    for (let from = 0; from < sockets.length; from += perSlice) {
+      if (from > 0) await new Promise((resolve) => setTimeout(resolve, HANDOVER_STEP_MS));
+      await Promise.all(
+        sockets.slice(from, from + perSlice).map(async (socket) => {
+          await handlers.release(socket);
+          // A transport close, not a server-side disconnect: socket.io-client reconnects on its own.
+          socket.conn.close();
+        }),
+      );
+    }
+  }
+
   return {
     io,
     publisher,
@@ -172,8 +203,10 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       // Local sockets only: other nodes keep serving theirs. Closing the transports (rather than a server-side
       // disconnect) makes clients reconnect on their own, to a surviving node behind the load balancer.
       io.local.emit('server:shutdown', { reconnect: true });
-      // Events already being handled are answered (sends stored and acked) before the sockets go; later ones are
-      // refused `unavailable` and sent again by the client once it has reconnected elsewhere.
+      // Socket by socket, over the handover: its events already being handled are answered (sends stored and acked),
+      // later ones refused `unavailable` (the client sends them again once reconnected elsewhere), then its transport
+      // is closed; the sockets not handed over yet are served as usual meanwhile.
+      await handOver(options.shutdownHandoverMs ?? 0);
       await handlers.drain();
       await chatKit.batcher.close();
       // While the adapter still runs: this node's classroom connections leave their rooms (attendance closed, rosters

@@ -95,6 +95,15 @@ export interface HandlerTable {
    * handled has been answered.
    */
   drain(): Promise<void>;
+  /** The same for one socket about to be closed: its new events are refused, resolves once its events under way are answered. */
+  release(socket: IoSocket): Promise<void>;
+}
+
+/** A socket's events being handled now, and whether it is being handed over (its new events are refused). */
+interface Tally {
+  inFlight: number;
+  leaving: boolean;
+  idle: (() => void) | null;
 }
 
 const SHUTTING_DOWN = new AppError('unavailable', 'This server is restarting; reconnect and send again.', { retryAfter: 1 });
@@ -109,9 +118,15 @@ export function createHandlerTable(kit: AckKit): HandlerTable {
   let inFlight = 0;
   let draining = false;
   let idle: (() => void) | null = null;
-  const settled = () => {
+  // Per socket, for handing sockets over one by one (release) at shutdown: a record only while the socket has events
+  // under way, or once it is being handed over.
+  const tallies = new WeakMap<IoSocket, Tally>();
+  const settled = (socket: IoSocket, tally: Tally) => () => {
     inFlight--;
     if (inFlight === 0) idle?.();
+    if (--tally.inFlight > 0) return;
+    if (tally.leaving) tally.idle?.();
+    else tallies.delete(socket);
   };
   function dispatch(this: IoSocket, event: string, ...args: unknown[]): void {
     // Events no handler is registered for are ignored, as they were with per-event listeners.
@@ -120,15 +135,28 @@ export function createHandlerTable(kit: AckKit): HandlerTable {
     // Socket.IO puts the ack last, after however many arguments the client sent: a client that sent no payload, or
     // more than one, still gets its answer (invalid_input) instead of waiting for an ack that never comes.
     const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-    if (draining) {
+    let tally = tallies.get(this);
+    if (draining || tally?.leaving) {
       kit.metrics.socketEvents.inc({ event, outcome: 'unavailable' });
       if (typeof ack === 'function') ack({ ok: false, error: SHUTTING_DOWN.toBody() } satisfies AckResult<never>);
       return;
     }
+    if (!tally) tallies.set(this, (tally = { inFlight: 0, leaving: false, idle: null }));
     inFlight++;
-    void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack).finally(settled);
+    tally.inFlight++;
+    void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack).finally(settled(this, tally));
   }
   return {
+    release(socket) {
+      let tally = tallies.get(socket);
+      if (!tally) tallies.set(socket, (tally = { inFlight: 0, leaving: false, idle: null }));
+      tally.leaving = true;
+      if (tally.inFlight === 0) return Promise.resolve();
+      const t = tally;
+      return new Promise<void>((resolve) => {
+        t.idle = resolve;
+      });
+    },
     drain() {
       draining = true;
       if (inFlight === 0) return Promise.resolve();

@@ -90,6 +90,18 @@ export const EnvSchema = z.object({
   LOGIN_LOCKOUT_SECONDS: positiveInt(900),
   RATE_LIMIT_EVENTS_PER_10S: positiveInt(60),
   RATE_LIMIT_MESSAGES_PER_10S: positiveInt(20),
+  // Abuse limits (docs/operations.md, "Abuse limits"). Reports, invites and new DM conversations per user per hour.
+  RATE_LIMIT_REPORTS_PER_HOUR: positiveInt(20),
+  RATE_LIMIT_INVITES_PER_HOUR: positiveInt(30),
+  RATE_LIMIT_NEW_DMS_PER_HOUR: positiveInt(20),
+  // Open sockets per user and per client address (IPv6 by /64), counted on each node.
+  SOCKET_CONNECTIONS_PER_USER: positiveInt(20),
+  SOCKET_CONNECTIONS_PER_IP: positiveInt(100),
+  // Each socket's packets: a burst of SOCKET_EVENT_BURST, refilled at SOCKET_EVENTS_PER_SECOND; past it the socket is closed.
+  SOCKET_EVENT_BURST: positiveInt(200),
+  SOCKET_EVENTS_PER_SECOND: positiveInt(20),
+  // What one socket may leave unread (queued on this node) before it is closed as a slow consumer.
+  SOCKET_MAX_BUFFERED_BYTES: z.coerce.number().int().min(64 * 1024).default(1024 * 1024),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -98,6 +110,9 @@ export const EnvSchema = z.object({
   SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   TRUST_PROXY: booleanish.default(false),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // On SIGTERM the node's sockets are closed in slices over this long (at most half of SHUTDOWN_GRACE_MS), so the
+  // nodes taking its clients over are not hit by all of them at once. 0: all at once.
+  SHUTDOWN_HANDOVER_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   // How long a request may wait on Redis or PostgreSQL (a connection from the pool, a Redis reply) before it is answered
   // `unavailable` with retryAfter; see docs/operations.md, "Dependency outages".
   DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),

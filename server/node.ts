@@ -44,6 +44,7 @@ import { loadOrCreateDevVapidKeys, type PushSettings } from '../domain/notificat
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
+import { createActionLimits } from '../domain/shared/actionLimits.ts';
 import { createAuthLimiters, type Deps } from '../domain/shared/deps.ts';
 import { createEventBus, type EventBus } from '../domain/shared/events.ts';
 import { startJobRunner } from '../domain/shared/jobRunner.ts';
@@ -141,6 +142,11 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       : createMemoryRevocationStore(),
     limiters: createAuthLimiters(rateLimiterFactory, auth),
     rateLimiterFactory,
+    actionLimits: createActionLimits(
+      rateLimiterFactory,
+      { reportsPerHour: env.RATE_LIMIT_REPORTS_PER_HOUR, invitesPerHour: env.RATE_LIMIT_INVITES_PER_HOUR, newDmsPerHour: env.RATE_LIMIT_NEW_DMS_PER_HOUR },
+      (limit) => metrics.abuseRefusals.inc({ limit }),
+    ),
     publisher: {
       toRoom: (...args) => publisherSlot.current?.toRoom(...args),
       revokeSession: async (payload) => publisherSlot.current?.revokeSession(payload),
@@ -223,6 +229,15 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
     allowedOrigins: config.allowedOrigins,
     eventsPer10Seconds: env.RATE_LIMIT_EVENTS_PER_10S,
     messagesPer10Seconds: env.RATE_LIMIT_MESSAGES_PER_10S,
+    shutdownHandoverMs: Math.min(env.SHUTDOWN_HANDOVER_MS, env.SHUTDOWN_GRACE_MS / 2),
+    abuse: {
+      connectionsPerUser: env.SOCKET_CONNECTIONS_PER_USER,
+      connectionsPerAddress: env.SOCKET_CONNECTIONS_PER_IP,
+      eventBurst: env.SOCKET_EVENT_BURST,
+      eventsPerSecond: env.SOCKET_EVENTS_PER_SECOND,
+      maxBufferedBytes: env.SOCKET_MAX_BUFFERED_BYTES,
+      trustProxy: env.TRUST_PROXY,
+    },
     ...(redis ? { redis: { client: redis, keyPrefix: redisKeyPrefix } } : {}),
     presence: { store: presence, timings: presenceConfig },
   });

@@ -288,4 +288,11 @@ function safeTest(pattern: string, value: string): boolean {
  * validation and the operations behind it instead of stopping at `rate_limited`; a video provider configured, so live
  * class tokens are issued rather than refused as `unavailable`. Everything else is as in production.
  */
-export const FUZZ_NODE_ENV = { RATE_LIMIT_EVENTS_PER_10S: '1000000', RATE_LIMIT_MESSAGES_PER_10S: '1000000', ...TEST_AGORA };
+export const FUZZ_NODE_ENV = {
+  RATE_LIMIT_EVENTS_PER_10S: '1000000',
+  RATE_LIMIT_MESSAGES_PER_10S: '1000000',
+  // The run sends as fast as it can from one socket: the flood guard would close it long before validation is reached.
+  SOCKET_EVENT_BURST: '1000000',
+  SOCKET_EVENTS_PER_SECOND: '1000000',
+  ...TEST_AGORA,
+};

@@ -20,6 +20,9 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Env
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    // Closing a test node hands its sockets over at once unless a test sets a handover.
+    SHUTDOWN_HANDOVER_MS: '0',
+    SOCKET_CONNECTIONS_PER_IP: '100000',
     ...overrides,
   });
   if ('problems' in parsed) throw new Error(`bad test env: ${JSON.stringify(parsed.problems)}`);

@@ -19,7 +19,8 @@ let world: ModerationWorld;
 const sockets: ClientSocket[] = [];
 
 beforeAll(async () => {
-  node = await startNode();
+  // One world's member files every report of the file: more than a person's hourly budget (tested in actionLimits.test.ts).
+  node = await startNode({ env: { RATE_LIMIT_REPORTS_PER_HOUR: '1000' } });
   world = await moderationWorld(node);
 });
 afterAll(async () => {

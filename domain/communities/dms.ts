@@ -13,6 +13,7 @@ export const GROUP_DM_MAX_PEOPLE = 10;
 export const dmKeyOf = (a: string, b: string) => [a, b].sort().join(':');
 
 const CANNOT_MESSAGE = 'You cannot message this person.';
+const NEW_DMS_REFUSED = 'You have started many new conversations in the last hour; try again later.';
 
 /** Other members of each channel, as UserRefs (never e-mails). */
 async function membersOf(q: Db, channelIds: string[], exceptUserId: string): Promise<Map<string, UserRef[]>> {
@@ -45,6 +46,12 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
   }
   const people = [actor.userId, ...others];
   const em = deps.orm.em.fork();
+  // Only new conversations spend the budget (below): reopening a 1:1 DM is free. Checked before the transaction, so a
+  // spammer's next conversation costs one read.
+  const reopening =
+    others.length === 1 &&
+    (await db(em).selectFrom('channels').select('id').where('dm_key', '=', dmKeyOf(actor.userId, others[0]!)).executeTakeFirst()) !== undefined;
+  if (!reopening) await deps.actionLimits.newDms.assertAvailable(actor.userId, NEW_DMS_REFUSED);
   const result = await em.transactional(async (tx) => {
     const q = db(tx);
     const found = await q.selectFrom('users').select('id').where('id', 'in', others).execute();
@@ -96,6 +103,8 @@ export async function openDm(deps: Deps, actor: Actor, userIds: string[]): Promi
     return { channel: presentChannel(row, members.get(channelId)), created };
   });
   if (result.created) {
+    // Concurrent openings may all have passed the check: the conversations exist, so the budget just runs out.
+    await deps.actionLimits.newDms.consume(actor.userId, 1, NEW_DMS_REFUSED).catch(() => {});
     await deps.events.emit('channel.added', { channelId: result.channel.id, communityId: null, openTo: 'users', userIds: people });
   }
   return result;

@@ -18,6 +18,7 @@ export async function createInvite(deps: Deps, actor: Actor, communityId: string
   const q = db(deps.orm.em.fork());
   const access = await loadCommunityAccess(q, actor.userId, communityId);
   if (!CommunityPolicy.invite(access)) throw new AppError('forbidden', 'Only moderators, admins and owners can invite people.');
+  await deps.actionLimits.invites.consume(actor.userId, 1, 'You have created many invites in the last hour; reuse one or try again later.');
   // 18 random bytes: 24 URL-safe characters, unguessable.
   const code = randomBytes(18).toString('base64url');
   const invite = await q

@@ -81,6 +81,8 @@ async function resolveTarget(deps: Deps, q: Db, actor: Actor, input: CreateRepor
  * the console open hear of it after commit.
  */
 export async function createReport(deps: Deps, actor: Actor, input: CreateReportInput): Promise<ReportOutcome> {
+  // Spent before any lookup: a script filing reports costs one counter, not the moderators' queue.
+  await deps.actionLimits.reports.consume(actor.userId, 1, 'You have sent many reports in the last hour; the moderators have them. Try again later.');
   const em = deps.orm.em.fork();
   const outcome = await em.transactional(async (tx) => {
     const q = db(tx);

@@ -8,6 +8,7 @@ import type { PushSettings } from '../notifications/vapid.ts';
 import type { UrlSigner } from '../media/signing.ts';
 import type { PresenceReader } from '../presence/store.ts';
 import type { SearchService } from '../search/backend.ts';
+import type { ActionLimits } from './actionLimits.ts';
 import type { EventBus } from './events.ts';
 import type { Publisher } from './publisher.ts';
 import type { RateLimiter, RateLimiterFactory, RevocationStore } from './stores.ts';
@@ -67,6 +68,8 @@ export interface Deps {
   revocations: RevocationStore;
   limiters: AuthLimiters;
   rateLimiterFactory: RateLimiterFactory;
+  /** Budgets for reports, invites and new DMs, spent by the operations themselves. */
+  actionLimits: ActionLimits;
   /** Reaches connected clients. Operations emit domain events instead; a feature's client listener publishes them. */
   publisher: Publisher;
   /** Domain events: emitted after commit, recorded durably inside a transaction (see events.ts). */

@@ -64,7 +64,37 @@ export function createMetrics(options: MetricsOptions = {}) {
     labelNames: ['dependency', 'feature'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, openSockets, socketEvents, domainEvents, failedJobs, dependencyFailures, dependencyFallbacks };
+  const abuseRefusals = new Counter({
+    name: 'edulure_abuse_refusals_total',
+    help: 'Connections and requests refused by an abuse limit, by limit (docs/operations.md, "Abuse limits")',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  const abuseDisconnects = new Counter({
+    name: 'edulure_abuse_disconnects_total',
+    help: 'Sockets this node closed for abuse, by reason: event_flood or slow_consumer',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const socketBufferedBytes = new Gauge({
+    name: 'edulure_socket_buffered_bytes',
+    help: "Bytes queued on this node for its sockets that the clients have not taken yet, at the last check: all sockets' (total) and the largest one's (max)",
+    labelNames: ['stat'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpDuration,
+    openSockets,
+    socketEvents,
+    domainEvents,
+    failedJobs,
+    dependencyFailures,
+    dependencyFallbacks,
+    abuseRefusals,
+    abuseDisconnects,
+    socketBufferedBytes,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
