@@ -26,11 +26,11 @@ import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { nowMs } from './chat/protocol.ts';
 import { loadChaosConfig } from './chaos/config.ts';
 import { drainAndCollect, scheduleLoad, setUpDrill, sleepUntil, type Drill } from './chaos/drill.ts';
-import { cpuReader, cpuWindow, summarizeStatements, type CpuReading } from './chaos/monitor.ts';
+import { contentionOf, cpuReader, cpuWindow, summarizeStatements, type CpuReading } from './chaos/monitor.ts';
 import { NODES } from './chaos/plan.ts';
 import { printReport, targetsOf } from './chaos/report.ts';
 import { verify } from './chaos/verify.ts';
-import { commandLine, machineInfo, sourceState, writeResultFile } from './setup.ts';
+import { resultHeader, sourceState, writeResultFile } from './setup.ts';
 
 const cfg = loadChaosConfig();
 const log = (line: string) => process.stdout.write(`[bench:chaos] ${line}\n`);
@@ -135,17 +135,9 @@ async function main(): Promise<boolean> {
       }
     }
 
-    const busy = Object.entries(cpu).filter(([, c]) => c.other > 25).map(([w]) => w);
-    const contention = busy.length ? `other processes used more than 25% of a core during: ${busy.join(', ')} — figures there are pessimistic` : null;
-    if (contention) log(`WARNING: ${contention}`);
-    const date = new Date().toISOString();
+    const header = resultHeader({ benchmark: 'chaos-kill-under-load', script: 'bench:chaos', contention: contentionOf(cpu, log), loadAverageAtStart, source });
     const result = {
-      benchmark: 'chaos-kill-under-load',
-      date,
-      command: commandLine('bench:chaos'),
-      contention,
-      machine: machineInfo(loadAverageAtStart),
-      source,
+      ...header,
       config: {
         ...cfg,
         nodes: NODES,
@@ -174,7 +166,7 @@ async function main(): Promise<boolean> {
       ...(profile ? { node1StormProfile: profile, note: 'profiled run (BENCH_CPU_PROFILE): profiling slows node 1; for diagnosis, not the record' } : {}),
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = await writeResultFile(`chaos-${date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${profileDir ? '-profiled' : ''}`, result);
+    const file = await writeResultFile(`chaos-${header.date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${profileDir ? '-profiled' : ''}`, result);
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
     if (!verdict.passed) log(`FAILED: ${JSON.stringify(verdict.checks)}`);
     return verdict.passed;

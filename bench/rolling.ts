@@ -28,12 +28,12 @@ import { nowMs } from './chat/protocol.ts';
 import { distribution } from './chat/stats.ts';
 import { loadChaosConfig } from './chaos/config.ts';
 import { drainAndCollect, scheduleLoad, setUpDrill, sleepUntil, type Drill } from './chaos/drill.ts';
-import { cpuReader, cpuWindow, type CpuWindow } from './chaos/monitor.ts';
+import { contentionOf, cpuReader, cpuWindow, type CpuWindow } from './chaos/monitor.ts';
 import { NODES } from './chaos/plan.ts';
 import type { ChaosReport } from './chaos/protocol.ts';
 import { verify, type Verdict } from './chaos/verify.ts';
 import { numberFrom } from './chat/config.ts';
-import { commandLine, machineInfo, sourceState, writeResultFile } from './setup.ts';
+import { resultHeader, sourceState, writeResultFile } from './setup.ts';
 
 const quick = ['1', 'true', 'yes'].includes(process.env.BENCH_QUICK ?? '');
 const cfg = loadChaosConfig({ rate: 200, killAfterSeconds: quick ? 3 : 6, afterKillSeconds: quick ? 30 : 60 });
@@ -224,17 +224,9 @@ async function main(): Promise<boolean> {
     const exitsClean = restarts.every((r) => r.exitCode === 0 && r.exitMs <= graceMs);
     const noFailedSends = verdict.sends.failedAfterRetries === 0;
     const passed = verdict.passed && noFailedSends && exitsClean && restarts.every((r) => !r.settleTimedOut);
-    const busy = Object.entries(cpu).filter(([, c]) => c.other > 25).map(([w]) => w);
-    const contention = busy.length ? `other processes used more than 25% of a core during: ${busy.join(', ')} — figures there are pessimistic` : null;
-    if (contention) log(`WARNING: ${contention}`);
-    const date = new Date().toISOString();
+    const header = resultHeader({ benchmark: 'rolling-restart-under-load', script: 'bench:rolling', contention: contentionOf(cpu, log), loadAverageAtStart, source });
     const result = {
-      benchmark: 'rolling-restart-under-load',
-      date,
-      command: commandLine('bench:rolling'),
-      contention,
-      machine: machineInfo(loadAverageAtStart),
-      source,
+      ...header,
       config: {
         ...cfg,
         nodes: NODES,
@@ -269,7 +261,7 @@ async function main(): Promise<boolean> {
       cpuPercent: cpu,
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = await writeResultFile(`rolling-${date.slice(0, 10)}${cfg.quick ? '-quick' : ''}`, result);
+    const file = await writeResultFile(`rolling-${header.date.slice(0, 10)}${cfg.quick ? '-quick' : ''}`, result);
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
     log(`${passed ? 'MET' : 'NOT MET'} — ${JSON.stringify(result.checks)}`);
     return passed;

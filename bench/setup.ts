@@ -132,3 +132,15 @@ export function commandLine(script: string): string {
     .map(([k, v]) => `${k}=${v}`);
   return [...vars, `npm run ${script}`].join(' ');
 }
+
+/** The fields every bench result file starts with. */
+export function resultHeader(options: { benchmark: string; script: string; contention: string | null; loadAverageAtStart: number[]; source: ReturnType<typeof sourceState> }) {
+  return {
+    benchmark: options.benchmark,
+    date: new Date().toISOString(),
+    command: commandLine(options.script),
+    contention: options.contention,
+    machine: machineInfo(options.loadAverageAtStart),
+    source: options.source,
+  };
+}

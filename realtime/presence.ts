@@ -58,6 +58,8 @@ export function createRealtimePresence(options: {
   orm: Orm;
   logger: Logger;
   timings: PresenceTimings;
+  /** Other nodes share this one's rooms (the Redis adapter): what only they can do locally is sent to them. */
+  clustered: boolean;
 }): RealtimePresence {
   const { io, store, orm, logger, timings } = options;
   const nodeId = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -228,7 +230,7 @@ export function createRealtimePresence(options: {
       // The person's own sockets may follow people they no longer share a community with: on every node, they stop
       // following anyone and ask again.
       revokeLocally(userId);
-      io.serverSideEmit('presence:revoke', userId);
+      if (options.clustered) io.serverSideEmit('presence:revoke', userId);
     },
     async close() {
       if (closing) return;

@@ -137,7 +137,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
 
   io.use(abuse.admitUser);
   // After authentication: presence needs the user.
-  const presence = createRealtimePresence({ io, orm: deps.orm, logger, ...options.presence });
+  const presence = createRealtimePresence({ io, orm: deps.orm, logger, clustered: Boolean(options.redis), ...options.presence });
   io.use(presence.prepare);
 
   const kit: AckKit = {

@@ -144,3 +144,11 @@ export function summarizeStatements(stats: StatementStats[]) {
       .map((s) => ({ ...s, query: s.query.slice(0, 140) })),
   };
 }
+
+/** Windows in which processes outside the drill used more than a quarter of a core: figures there are pessimistic. */
+export function contentionOf(cpu: Record<string, CpuWindow>, log: (line: string) => void): string | null {
+  const busy = Object.entries(cpu).filter(([, c]) => c.other > 25).map(([w]) => w);
+  const contention = busy.length ? `other processes used more than 25% of a core during: ${busy.join(', ')} — figures there are pessimistic` : null;
+  if (contention) log(`WARNING: ${contention}`);
+  return contention;
+}
