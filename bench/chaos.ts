@@ -22,7 +22,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findPostmasterPid, profileServer, sleep } from './chat/processes.ts';
-import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
+import { printProfile, summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { nowMs } from './chat/protocol.ts';
 import { loadChaosConfig } from './chaos/config.ts';
 import { drainAndCollect, scheduleLoad, setUpDrill, sleepUntil, type Drill } from './chaos/drill.ts';
@@ -125,14 +125,7 @@ async function main(): Promise<boolean> {
     let profile: ProfileSummary | undefined;
     if (profileDir) {
       profile = (await summarizeProfiles(profileDir))[0];
-      if (profile) {
-        console.log(`CPU profile of node 1 during the storm, ${profile.file} (${profile.totalMs} ms of CPU, idle excluded):`);
-        const list = (title: string, rows: { name: string; percent: number }[]) =>
-          console.log(`  ${title}: ${rows.slice(0, 10).map((r) => `${r.percent}% ${r.name}`).join(' | ')}`);
-        list('self time by module', profile.byModule);
-        list('by innermost package/project caller', profile.byCaller);
-        list('project functions (inclusive, synchronous)', profile.projectFunctions);
-      }
+      if (profile) printProfile('node 1 during the storm', profile);
     }
 
     const header = resultHeader({ benchmark: 'chaos-kill-under-load', script: 'bench:chaos', contention: contentionOf(cpu, log), loadAverageAtStart, source });

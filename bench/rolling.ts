@@ -21,9 +21,11 @@
  *
  * Prints a summary and writes bench/results/rolling-<date>[-quick][-N].json.
  */
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findPostmasterPid, sleep, type Managed } from './chat/processes.ts';
+import { findPostmasterPid, profileServer, sleep, type Managed } from './chat/processes.ts';
+import { printProfile, summarizeProfiles } from './chat/profiles.ts';
 import { nowMs } from './chat/protocol.ts';
 import { distribution } from './chat/stats.ts';
 import { loadChaosConfig } from './chaos/config.ts';
@@ -188,10 +190,15 @@ async function main(): Promise<boolean> {
     await sleepUntil(plan.killAt);
     const atFirstSigterm = await readCpu();
     const restarts: Restart[] = [];
+    // BENCH_CPU_PROFILE=1: a CPU profile of node 2 while it takes node 1's clients over (diagnosis, not the record).
+    const profileDir = cfg.cpuProfile ? await mkdtemp(path.join(os.tmpdir(), 'edulure-rolling-profile-')) : undefined;
     for (let n = 0; n < NODES; n++) {
       if (n > 0) await sleep(pauseSeconds * 1000);
+      if (profileDir && n === 0) await profileServer(side.servers[1]!, 'start');
       restarts.push(await restart(drill, n));
+      if (profileDir && n === 0) await profileServer(side.servers[1]!, 'stop', path.join(profileDir, 'node-2-takeover.cpuprofile'));
     }
+    const profile = profileDir ? (await summarizeProfiles(profileDir))[0] : undefined;
     const last = restarts.at(-1)!;
     const restartsEndAt = last.sigtermAt + last.settledMs;
     if (restartsEndAt > plan.endAt) log(`the restarts outlasted the load by ${((restartsEndAt - plan.endAt) / 1000).toFixed(1)} s`);
@@ -220,6 +227,7 @@ async function main(): Promise<boolean> {
       ...(atLoadEnd.at - atRestartsEnd.at >= 1000 ? { afterRestarts: cpuWindow(atRestartsEnd, atLoadEnd, !process.env.REDIS_URL) } : {}),
     };
     printSummary(verdict, restarts, moved, cpu);
+    if (profile) printProfile('node 2 taking node 1\'s clients over', profile);
 
     const exitsClean = restarts.every((r) => r.exitCode === 0 && r.exitMs <= graceMs);
     const noFailedSends = verdict.sends.failedAfterRetries === 0;
@@ -259,9 +267,10 @@ async function main(): Promise<boolean> {
       latency: { before: verdict.latency.before, during: verdict.latency.during, after: verdict.latency.after },
       client: verdict.client,
       cpuPercent: cpu,
+      ...(profile ? { node2TakeoverProfile: profile, note: 'profiled run (BENCH_CPU_PROFILE): profiling slows node 2; for diagnosis, not the record' } : {}),
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = await writeResultFile(`rolling-${header.date.slice(0, 10)}${cfg.quick ? '-quick' : ''}`, result);
+    const file = await writeResultFile(`rolling-${header.date.slice(0, 10)}${cfg.quick ? '-quick' : ''}${profile ? '-profiled' : ''}`, result);
     log(`written ${path.relative(process.cwd(), file)} after ${result.seconds} s`);
     log(`${passed ? 'MET' : 'NOT MET'} — ${JSON.stringify(result.checks)}`);
     return passed;

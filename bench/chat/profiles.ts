@@ -112,3 +112,13 @@ export async function summarizeProfiles(dir: string, top = 15): Promise<ProfileS
   }
   return summaries;
 }
+
+/** Prints a profile's summary: self time by module, by innermost caller, and the project's functions. */
+export function printProfile(what: string, profile: ProfileSummary) {
+  console.log(`CPU profile of ${what}, ${profile.file} (${profile.totalMs} ms of CPU, idle excluded):`);
+  const list = (title: string, rows: Row[]) => console.log(`  ${title}: ${rows.slice(0, 10).map((r) => `${r.percent}% ${r.name}`).join(' | ')}`);
+  list('self time by module', profile.byModule);
+  list('by innermost package/project caller', profile.byCaller);
+  list('project functions (inclusive, synchronous)', profile.projectFunctions);
+  list('self time by function', profile.bySelfFunction);
+}
