@@ -3,7 +3,7 @@ import type { PresenceList } from '../contracts/chat.ts';
 import { PRESENCE_WATCH_LIMIT } from '../contracts/values/chat.ts';
 import { rooms } from '../contracts/realtime.ts';
 import { createCoalescer } from '../domain/presence/coalescer.ts';
-import { communityIdsOf, presenceUnavailable, presentAmong, visiblePeople } from '../domain/presence/communityPresence.ts';
+import { createCommunityIdsReader, presenceUnavailable, presentAmong, visiblePeople } from '../domain/presence/communityPresence.ts';
 import type { ChosenStatus, PresenceConnection, PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
 import type { Logger, Orm } from '../domain/shared/deps.ts';
 import { AppError } from '../domain/shared/errors.ts';
@@ -64,6 +64,8 @@ export function createRealtimePresence(options: {
   const { io, store, orm, logger, timings } = options;
   const nodeId = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const local = new Map<string, PresenceConnection>();
+  // The communities whose presence rooms a new socket joins, read for the handshakes of a moment together.
+  const communityIds = createCommunityIdsReader(orm);
   const preloaded = new WeakMap<IoSocket, string[]>();
   /** Each socket's connect call, so its focus reports reach the store after it. */
   const recorded = new WeakMap<IoSocket, Promise<void>>();
@@ -130,7 +132,7 @@ export function createRealtimePresence(options: {
 
   async function joinLater(socket: IoSocket) {
     try {
-      const ids = await communityIdsOf(orm, socket.data.userId);
+      const ids = await communityIds(socket.data.userId);
       if (socket.connected) await socket.join(ids.map(rooms.communityPresence));
     } catch (err) {
       warn('joining presence rooms')(err);
@@ -150,7 +152,7 @@ export function createRealtimePresence(options: {
   return {
     nodeId,
     prepare(socket, next) {
-      communityIdsOf(orm, socket.data.userId).then(
+      communityIds(socket.data.userId).then(
         (ids) => {
           preloaded.set(socket, ids);
           next();

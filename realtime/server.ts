@@ -3,7 +3,7 @@ import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { rooms, type ConnectErrorData } from '../contracts/realtime.ts';
-import { authenticateSession } from '../domain/auth/sessions.ts';
+import { createSessionAuthenticator } from '../domain/auth/sessions.ts';
 import type { Deps, Logger } from '../domain/shared/deps.ts';
 import { DEPENDENCY_RETRY_AFTER_SECONDS, toErrorBody } from '../domain/shared/errors.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
@@ -113,6 +113,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
 
   // Set when the node begins to shut down: new handshakes go to another node.
   let draining = false;
+  const sessions = createSessionAuthenticator(deps);
   io.use(async (socket, next) => {
     if (draining) {
       return next(connectError({ code: 'unavailable', message: 'This server is restarting; connect again.', retryAfter: 1 }));
@@ -122,7 +123,7 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       return next(connectError({ code: 'unauthenticated', message: 'Send an access token as auth.token.' }));
     }
     try {
-      const { actor, displayName } = await authenticateSession(deps, token);
+      const { actor, displayName } = await sessions.authenticate(token);
       socket.data = { userId: actor.userId, sessionId: actor.sessionId, role: actor.role, displayName };
       next();
     } catch (err) {

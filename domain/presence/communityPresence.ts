@@ -4,6 +4,7 @@ import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
 import type { Actor, Deps, Logger } from '../shared/deps.ts';
 import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/errors.ts';
+import { createGroup, type GroupOptions } from '../shared/groupCommit.ts';
 import type { ChosenStatus, PresenceReader } from './store.ts';
 
 /** Someone who is not offline, with their status. */
@@ -24,10 +25,38 @@ export const PresencePolicy = {
   },
 } as const;
 
-/** The communities whose member rooms a user's sockets join (one query). */
-export async function communityIdsOf(orm: Orm, userId: string): Promise<string[]> {
-  const rows = await db(orm.em.fork()).selectFrom('community_members').select('community_id').where('user_id', '=', userId).execute();
-  return rows.map((r) => r.community_id);
+/** The communities of each of these people, in one statement (a person in none is absent from the map). */
+async function communityIdsOfMany(orm: Orm, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await db(orm.em.fork())
+    .selectFrom('community_members')
+    .select(['user_id', 'community_id'])
+    .where((eb) => eb('user_id', '=', eb.fn.any(uuids([...new Set(userIds)]))))
+    .execute();
+  const byUser = new Map<string, string[]>();
+  for (const r of rows) {
+    const ids = byUser.get(r.user_id);
+    if (ids) ids.push(r.community_id);
+    else byUser.set(r.user_id, [r.community_id]);
+  }
+  return byUser;
+}
+
+/**
+ * The communities whose presence rooms a new socket joins, read for the handshakes of a moment together (like the
+ * session check before it): a node taking over thousands of reconnecting clients reads them in a handful of
+ * statements, not one per client.
+ */
+export function createCommunityIdsReader(orm: Orm, options: GroupOptions = {}): (userId: string) => Promise<string[]> {
+  type Pending = { userId: string; resolve(ids: string[]): void; reject(err: unknown): void };
+  const group = createGroup<Pending>(async (batch) => {
+    try {
+      const byUser = await communityIdsOfMany(orm, batch.map((p) => p.userId));
+      for (const p of batch) p.resolve(byUser.get(p.userId) ?? []);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }, { maxBatch: 500, ...options });
+  return (userId) => new Promise((resolve, reject) => group.add({ userId, resolve, reject }));
 }
 
 /**
