@@ -39,7 +39,9 @@ import { resultHeader, sourceState, writeResultFile } from './setup.ts';
 
 const quick = ['1', 'true', 'yes'].includes(process.env.BENCH_QUICK ?? '');
 const cfg = loadChaosConfig({ rate: 200, killAfterSeconds: quick ? 3 : 6, afterKillSeconds: quick ? 30 : 60 });
-const graceMs = Math.floor(numberFrom('BENCH_SHUTDOWN_GRACE_MS', 10_000));
+const graceMs = Math.floor(numberFrom('BENCH_SHUTDOWN_GRACE_MS', 25_000));
+/** The nodes' SHUTDOWN_HANDOVER_MS; by default the product's (10 s, at most half the grace). */
+const handoverMs = process.env.BENCH_SHUTDOWN_HANDOVER_MS ? Math.floor(numberFrom('BENCH_SHUTDOWN_HANDOVER_MS', 5000)) : undefined;
 const pauseSeconds = numberFrom('BENCH_PAUSE_SECONDS', cfg.quick ? 2 : 5);
 const log = (line: string) => process.stdout.write(`[bench:rolling] ${line}\n`);
 
@@ -108,12 +110,15 @@ function movedBy(reports: ChaosReport[], r: Restart) {
   const after = (values: number[]) => values.filter(Number.isFinite).map((v) => v - r.sigtermAt);
   const firstOf = (list: typeof recoveries, key: 'reconnectedAt' | 'caughtUpAt') => Math.min(...list.map((x) => x[key]).filter((v) => !Number.isNaN(v)));
   const caughtUp = after([...byConn.values()].map((l) => firstOf(l, 'caughtUpAt')));
+  // Each client's own time away: from losing its connection to having caught up on the other node.
+  const away = [...byConn.values()].map((l) => firstOf(l, 'caughtUpAt') - l[0]!.lostAt).filter(Number.isFinite);
   return {
     clients: byConn.size,
     fromRestartedNode: [...byConn.values()].filter((l) => l[0]!.fromNode === r.node).length,
     lostMs: ms(after([...byConn.values()].map((l) => l[0]!.lostAt))),
     reconnectedMs: ms(after([...byConn.values()].map((l) => firstOf(l, 'reconnectedAt')))),
     caughtUpMs: ms(caughtUp),
+    awayMs: ms(away),
     notCaughtUp: byConn.size - caughtUp.length,
     lastCaughtUpMs: caughtUp.length ? Math.round(Math.max(...caughtUp)) : null,
     connectAttempts: ms([...byConn.values()].map((l) => l.reduce((n, x) => n + x.connectAttempts, 0))),
@@ -147,7 +152,8 @@ function printSummary(verdict: Verdict, restarts: Restart[], moved: ReturnType<t
     line(
       `node ${r.node + 1}`,
       `exited ${r.exitMs} ms after SIGTERM (code ${r.exitCode}${r.exitSignal ? `, ${r.exitSignal}` : ''}), ready again at ${r.readyAgainMs} ms; ` +
-        `${m.clients} clients moved (${m.fromRestartedNode} from it), reconnected ${d(m.reconnectedMs)}, caught up ${d(m.caughtUpMs)} ms after SIGTERM`,
+        `${m.clients} clients moved (${m.fromRestartedNode} from it), reconnected ${d(m.reconnectedMs)}, caught up ${d(m.caughtUpMs)} ms after SIGTERM; ` +
+        `each client away ${d(m.awayMs)} ms`,
     );
   });
   console.table(
@@ -178,7 +184,7 @@ async function main(): Promise<boolean> {
       `${cfg.connections} clients, rooms of ${cfg.roomSize}, warm-up ${cfg.warmupRate} msg/s for ${cfg.warmupSeconds} s, then ${cfg.rate} msg/s; ` +
         `node 1 restarted after ${cfg.killAfterSeconds} s of it, then node 2; ${cfg.afterKillSeconds} s of load from the first SIGTERM`,
     );
-    drill = await setUpDrill(cfg, { name: 'rolling', log, serverEnv: { SHUTDOWN_GRACE_MS: String(graceMs) } });
+    drill = await setUpDrill(cfg, { name: 'rolling', log, serverEnv: { SHUTDOWN_GRACE_MS: String(graceMs), ...(handoverMs !== undefined ? { SHUTDOWN_HANDOVER_MS: String(handoverMs) } : {}) }});
     const { side, loaders, redis } = drill;
     const cpuSources = { servers: side.servers, loaders, postmasterPid: findPostmasterPid(), redis, redisIsOurs: !process.env.REDIS_URL };
     const { plan, giveUpAt } = await scheduleLoad(cfg, drill, log);
@@ -239,6 +245,7 @@ async function main(): Promise<boolean> {
         ...cfg,
         nodes: NODES,
         shutdownGraceMs: graceMs,
+        shutdownHandoverMs: Math.min(handoverMs ?? 10_000, graceMs / 2),
         pauseBetweenRestartsSeconds: pauseSeconds,
         definitions: {
           reach: 'over acked messages: members other than the sender that applied the message, over (room members − 1) per acked message',

@@ -109,10 +109,11 @@ export const EnvSchema = z.object({
   MAIL_FROM: z.string().trim().default('Edulure <no-reply@edulure.local>'),
   SEED_DEMO: z.enum(['auto', 'always', 'never']).default('auto'),
   TRUST_PROXY: booleanish.default(false),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(25_000),
   // On SIGTERM the node's sockets are closed in slices over this long (at most half of SHUTDOWN_GRACE_MS), so the
-  // nodes taking its clients over are not hit by all of them at once. 0: all at once.
-  SHUTDOWN_HANDOVER_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  // nodes taking its clients over are not hit by all of them at once: a node takes ≈ 250 a second over, so 10 s moves
+  // 2,500 clients with each away for under a second (docs/performance.md, "Rolling restart"). 0: all at once.
+  SHUTDOWN_HANDOVER_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   // How long a request may wait on Redis or PostgreSQL (a connection from the pool, a Redis reply) before it is answered
   // `unavailable` with retryAfter; see docs/operations.md, "Dependency outages".
   DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
