@@ -4,7 +4,7 @@ import type { SessionRevokedPayload } from '../../contracts/realtime.ts';
 import { RefreshToken, Session, User, type ISession, type IUser } from '../../orm/entities/index.ts';
 import { db, uuids } from '../../orm/db.ts';
 import { AppError } from '../shared/errors.ts';
-import { createGroup, type GroupOptions } from '../shared/groupCommit.ts';
+import { createBatchedLookup, type GroupOptions } from '../shared/groupCommit.ts';
 import type { Actor, ClientInfo, Deps } from '../shared/deps.ts';
 import { presentSession, presentUser } from './presenters.ts';
 import { mintOpaqueToken, parseOpaqueToken, secretMatches } from './tokens.ts';
@@ -156,12 +156,6 @@ interface SessionCheck {
   display_name: string;
 }
 
-interface PendingCheck {
-  sessionId: string;
-  resolve(row: SessionCheck | undefined): void;
-  reject(err: unknown): void;
-}
-
 export interface SessionAuthenticator {
   /** The actor of a socket's access token, if its session is live; `unauthenticated` otherwise. */
   authenticate(accessToken: string): Promise<{ actor: Actor; displayName: string }>;
@@ -174,23 +168,15 @@ export interface SessionAuthenticator {
  * the driver's error, which the handshake answers as an outage.
  */
 export function createSessionAuthenticator(deps: Deps, options: GroupOptions = {}): SessionAuthenticator {
-  const group = createGroup<PendingCheck>(async (batch) => {
-    let rows: Map<string, SessionCheck>;
-    try {
-      const found = await db(deps.orm.em.fork())
-        .selectFrom('sessions as s')
-        .innerJoin('users as u', 'u.id', 's.user_id')
-        .select(['s.id', 's.user_id', 's.revoked_at', 's.expires_at', 'u.display_name'])
-        .where((eb) => eb('s.id', '=', eb.fn.any(uuids([...new Set(batch.map((p) => p.sessionId))]))))
-        .execute();
-      rows = new Map(found.map((r) => [r.id, r]));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const p of batch) p.resolve(rows.get(p.sessionId));
+  const read = createBatchedLookup(async (sessionIds: string[]) => {
+    const found = await db(deps.orm.em.fork())
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['s.id', 's.user_id', 's.revoked_at', 's.expires_at', 'u.display_name'])
+      .where((eb) => eb('s.id', '=', eb.fn.any(uuids(sessionIds))))
+      .execute();
+    return new Map<string, SessionCheck>(found.map((r) => [r.id, r]));
   }, { maxBatch: 500, ...options });
-  const read = (sessionId: string) => new Promise<SessionCheck | undefined>((resolve, reject) => group.add({ sessionId, resolve, reject }));
   return {
     async authenticate(accessToken) {
       const claims = await deps.tokens.verifyAccessToken(accessToken);

@@ -4,7 +4,7 @@ import { db, uuids } from '../../orm/db.ts';
 import type { Orm } from '../../orm/database.ts';
 import type { Actor, Deps, Logger } from '../shared/deps.ts';
 import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../shared/errors.ts';
-import { createGroup, type GroupOptions } from '../shared/groupCommit.ts';
+import { createBatchedLookup, type GroupOptions } from '../shared/groupCommit.ts';
 import type { ChosenStatus, PresenceReader } from './store.ts';
 
 /** Someone who is not offline, with their status. */
@@ -25,12 +25,12 @@ export const PresencePolicy = {
   },
 } as const;
 
-/** The communities of each of these people, in one statement (a person in none is absent from the map). */
+/** The communities of each of these people (distinct), in one statement (a person in none is absent from the map). */
 async function communityIdsOfMany(orm: Orm, userIds: readonly string[]): Promise<Map<string, string[]>> {
   const rows = await db(orm.em.fork())
     .selectFrom('community_members')
     .select(['user_id', 'community_id'])
-    .where((eb) => eb('user_id', '=', eb.fn.any(uuids([...new Set(userIds)]))))
+    .where((eb) => eb('user_id', '=', eb.fn.any(uuids(userIds))))
     .execute();
   const byUser = new Map<string, string[]>();
   for (const r of rows) {
@@ -47,16 +47,8 @@ async function communityIdsOfMany(orm: Orm, userIds: readonly string[]): Promise
  * statements, not one per client.
  */
 export function createCommunityIdsReader(orm: Orm, options: GroupOptions = {}): (userId: string) => Promise<string[]> {
-  type Pending = { userId: string; resolve(ids: string[]): void; reject(err: unknown): void };
-  const group = createGroup<Pending>(async (batch) => {
-    try {
-      const byUser = await communityIdsOfMany(orm, batch.map((p) => p.userId));
-      for (const p of batch) p.resolve(byUser.get(p.userId) ?? []);
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
-  }, { maxBatch: 500, ...options });
-  return (userId) => new Promise((resolve, reject) => group.add({ userId, resolve, reject }));
+  const lookup = createBatchedLookup((userIds: string[]) => communityIdsOfMany(orm, userIds), { maxBatch: 500, ...options });
+  return async (userId) => (await lookup(userId)) ?? [];
 }
 
 /**

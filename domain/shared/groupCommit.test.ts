@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGroup } from './groupCommit.ts';
+import { createBatchedLookup, createGroup } from './groupCommit.ts';
 
 /** A group whose batches are recorded and finish only when the test says so. */
 function recordingGroup(options: Parameters<typeof createGroup>[1] = {}) {
@@ -55,5 +55,29 @@ describe('group commit', () => {
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(batches).toEqual([[1]]);
     finishNext();
+  });
+});
+
+describe('batched lookup', () => {
+  it('reads the keys of one turn together, each once, and answers every caller with its own value', async () => {
+    const reads: string[][] = [];
+    const lookup = createBatchedLookup(async (keys: string[]) => {
+      reads.push(keys);
+      return new Map(keys.filter((k) => k !== 'absent').map((k) => [k, k.toUpperCase()]));
+    });
+    expect(await Promise.all(['a', 'b', 'a', 'absent'].map(lookup))).toEqual(['A', 'B', 'A', undefined]);
+    expect(reads).toEqual([['a', 'b', 'absent']]);
+  });
+
+  it('rejects every caller of a batch whose read failed, and reads again for the next', async () => {
+    let fail = true;
+    const lookup = createBatchedLookup(async (keys: string[]) => {
+      if (fail) throw new Error('database away');
+      return new Map(keys.map((k) => [k, k]));
+    });
+    const first = await Promise.allSettled(['a', 'b'].map(lookup));
+    expect(first.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual(['database away', 'database away']);
+    fail = false;
+    expect(await lookup('c')).toBe('c');
   });
 });

@@ -59,3 +59,23 @@ export function createGroup<T>(serve: (batch: T[]) => Promise<void>, options: Gr
     },
   };
 }
+
+/**
+ * Reads by key in batches (a group, as above): the keys asked for in one turn of the event loop, and while a batch is
+ * being read, go to `readMany` together, each once. Every caller gets its key's value (undefined when `readMany`
+ * found none); when the read fails, every caller of that batch gets its error.
+ */
+export function createBatchedLookup<K, V>(readMany: (keys: K[]) => Promise<Map<K, V>>, options: GroupOptions = {}): (key: K) => Promise<V | undefined> {
+  type Pending = { key: K; resolve(value: V | undefined): void; reject(err: unknown): void };
+  const group = createGroup<Pending>(async (batch) => {
+    let found: Map<K, V>;
+    try {
+      found = await readMany([...new Set(batch.map((p) => p.key))]);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const p of batch) p.resolve(found.get(p.key));
+  }, options);
+  return (key) => new Promise((resolve, reject) => group.add({ key, resolve, reject }));
+}
