@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIPv6 } from 'node:net';
 import type { Socket as EngineSocket } from 'engine.io';
-import type { ConnectErrorData } from '../contracts/realtime.ts';
 import type { Logger } from '../domain/shared/deps.ts';
 import type { Metrics } from '../domain/shared/metrics.ts';
+import { connectError } from './connectError.ts';
 import type { IoServer, IoSocket } from './types.ts';
 
 /** The socket-side abuse limits (server/env.ts; docs/operations.md, "Abuse limits"). */
@@ -220,10 +220,4 @@ export function addressKey(address: string): string {
   const right = address.includes('::') && tail ? tail.split(':') : [];
   const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
-
-function connectError(data: ConnectErrorData): Error & { data: ConnectErrorData } {
-  const err = new Error(data.message) as Error & { data: ConnectErrorData };
-  err.data = data;
-  return err;
 }

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
-import { rooms, type ConnectErrorData } from '../contracts/realtime.ts';
+import { rooms } from '../contracts/realtime.ts';
 import { createSessionAuthenticator } from '../domain/auth/sessions.ts';
 import type { Deps, Logger } from '../domain/shared/deps.ts';
 import { DEPENDENCY_RETRY_AFTER_SECONDS, toErrorBody } from '../domain/shared/errors.ts';
@@ -11,6 +11,7 @@ import type { Publisher } from '../domain/shared/publisher.ts';
 import type { PresenceStore, PresenceTimings } from '../domain/presence/store.ts';
 import { createAbuseGuard, type AbuseLimits } from './abuse.ts';
 import { createClassroomRooms } from './classrooms.ts';
+import { connectError } from './connectError.ts';
 import { createChatKit, registerChatHandlers } from './handlers/chat.ts';
 import { registerClassroomHandlers } from './handlers/classrooms.ts';
 import { registerFeedHandlers } from './handlers/feed.ts';
@@ -220,10 +221,4 @@ export async function createRealtime(deps: Deps, options: RealtimeOptions): Prom
       await Promise.all(pubsub.map(closeClient));
     },
   };
-}
-
-function connectError(data: ConnectErrorData): Error & { data: ConnectErrorData } {
-  const err = new Error(data.message) as Error & { data: ConnectErrorData };
-  err.data = data;
-  return err;
 }

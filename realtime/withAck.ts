@@ -121,6 +121,11 @@ export function createHandlerTable(kit: AckKit): HandlerTable {
   // Per socket, for handing sockets over one by one (release) at shutdown: a record only while the socket has events
   // under way, or once it is being handed over.
   const tallies = new WeakMap<IoSocket, Tally>();
+  const tallyOf = (socket: IoSocket) => {
+    let tally = tallies.get(socket);
+    if (!tally) tallies.set(socket, (tally = { inFlight: 0, leaving: false, idle: null }));
+    return tally;
+  };
   const settled = (socket: IoSocket, tally: Tally) => () => {
     inFlight--;
     if (inFlight === 0) idle?.();
@@ -135,26 +140,23 @@ export function createHandlerTable(kit: AckKit): HandlerTable {
     // Socket.IO puts the ack last, after however many arguments the client sent: a client that sent no payload, or
     // more than one, still gets its answer (invalid_input) instead of waiting for an ack that never comes.
     const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-    let tally = tallies.get(this);
-    if (draining || tally?.leaving) {
+    const tally = draining ? undefined : tallyOf(this);
+    if (!tally || tally.leaving) {
       kit.metrics.socketEvents.inc({ event, outcome: 'unavailable' });
       if (typeof ack === 'function') ack({ ok: false, error: SHUTTING_DOWN.toBody() } satisfies AckResult<never>);
       return;
     }
-    if (!tally) tallies.set(this, (tally = { inFlight: 0, leaving: false, idle: null }));
     inFlight++;
     tally.inFlight++;
     void listener(this, args.length === 1 ? args[0] : args.length === 0 ? undefined : NOT_ONE_PAYLOAD, ack).finally(settled(this, tally));
   }
   return {
     release(socket) {
-      let tally = tallies.get(socket);
-      if (!tally) tallies.set(socket, (tally = { inFlight: 0, leaving: false, idle: null }));
+      const tally = tallyOf(socket);
       tally.leaving = true;
       if (tally.inFlight === 0) return Promise.resolve();
-      const t = tally;
       return new Promise<void>((resolve) => {
-        t.idle = resolve;
+        tally.idle = resolve;
       });
     },
     drain() {

@@ -157,7 +157,8 @@ export class RealtimeConnection {
       return;
     }
     // A refusal from the server's handshake middleware: Socket.IO will not retry by itself.
-    const code = (err as Error & { data?: Partial<ConnectErrorData> }).data?.code;
+    const data = (err as Error & { data?: Partial<ConnectErrorData> }).data;
+    const code = data?.code;
     if (code === 'unauthenticated' && !this.#authRetried) {
       this.#authRetried = true;
       this.#tokenRejected = true;
@@ -167,7 +168,7 @@ export class RealtimeConnection {
     }
     if (code === 'rate_limited') {
       // Too many connections, or a cool-down after a flood: the server says how long; never sooner than our own wait.
-      const retryAfterS = (err as Error & { data?: Partial<ConnectErrorData> }).data?.retryAfter ?? 0;
+      const retryAfterS = data?.retryAfter ?? 0;
       this.#setStatus('reconnecting');
       this.#scheduleRetry(Math.max(RATE_LIMIT_RETRY_MS, retryAfterS * 1000));
       return;
@@ -175,7 +176,7 @@ export class RealtimeConnection {
     if (code === 'unavailable') {
       // A node restarting or briefly cut off from its database: the next try (spread so that a node's clients do not
       // all come back at once) usually reaches another node.
-      const retryAfterMs = 1000 * Math.max(1, (err as Error & { data?: Partial<ConnectErrorData> }).data?.retryAfter ?? 1);
+      const retryAfterMs = 1000 * Math.max(1, data?.retryAfter ?? 1);
       this.#setStatus('reconnecting');
       this.#scheduleRetry(retryAfterMs * (0.5 + Math.random()));
       return;
