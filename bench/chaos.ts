@@ -30,7 +30,7 @@ import { contentionOf, cpuReader, cpuWindow, summarizeStatements, type CpuReadin
 import { NODES } from './chaos/plan.ts';
 import { printReport, targetsOf } from './chaos/report.ts';
 import { verify } from './chaos/verify.ts';
-import { resultHeader, sourceState, writeResultFile } from './setup.ts';
+import { exitWhenDone, resultHeader, sourceState, writeResultFile } from './setup.ts';
 
 const cfg = loadChaosConfig();
 const log = (line: string) => process.stdout.write(`[bench:chaos] ${line}\n`);
@@ -168,10 +168,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (passed) => process.exit(passed ? 0 : 1),
-  (err) => {
-    process.stderr.write(`[bench:chaos] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:chaos', main());

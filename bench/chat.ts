@@ -25,7 +25,7 @@ import type { EmbeddedPostgres } from '../orm/database.ts';
 import { loadChatBenchConfig } from './chat/config.ts';
 import { findPostmasterPid, sleep, startRedis, stopAll, type RedisHandle } from './chat/processes.ts';
 import { compare, printSteps } from './chat/report.ts';
-import { benchCleanup, commandLine, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
+import { benchCleanup, commandLine, ensureFileLimit, exitWhenDone, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
 import { backgroundOf, buildConnections, finishSide, ladderStep, prepareSide, type CpuSources, type PreparedSide, type SideResult } from './chat/runSide.ts';
 import { summarizeProfiles, type ProfileSummary } from './chat/profiles.ts';
 import { seedChatBench } from './chat/seed.ts';
@@ -276,10 +276,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`[bench:chat] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:chat', main());

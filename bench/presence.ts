@@ -29,7 +29,7 @@ import { loadPresenceBenchConfig } from './presence/config.ts';
 import { evaluate, printTable } from './presence/report.ts';
 import { measureIdleWithoutClients, runScenario, type ScenarioResult } from './presence/runScenario.ts';
 import { buildScenario, orderOfRound, type Scenario, type ScenarioName } from './presence/scenarios.ts';
-import { benchCleanup, ensureFileLimit, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
+import { benchCleanup, ensureFileLimit, exitWhenDone, machineInfo, sourceState, startDatabase, writeResultFile } from './setup.ts';
 
 const cfg = loadPresenceBenchConfig();
 const log = (line: string) => process.stdout.write(`[bench:presence] ${line}\n`);
@@ -160,10 +160,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`[bench:presence] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:presence', main());

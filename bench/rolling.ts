@@ -35,7 +35,7 @@ import { NODES } from './chaos/plan.ts';
 import type { ChaosReport } from './chaos/protocol.ts';
 import { verify, type Verdict } from './chaos/verify.ts';
 import { numberFrom } from './chat/config.ts';
-import { resultHeader, sourceState, writeResultFile } from './setup.ts';
+import { exitWhenDone, resultHeader, sourceState, writeResultFile } from './setup.ts';
 
 const quick = ['1', 'true', 'yes'].includes(process.env.BENCH_QUICK ?? '');
 const cfg = loadChaosConfig({ rate: 200, killAfterSeconds: quick ? 3 : 6, afterKillSeconds: quick ? 30 : 60 });
@@ -286,10 +286,4 @@ async function main(): Promise<boolean> {
   }
 }
 
-main().then(
-  (passed) => process.exit(passed ? 0 : 1),
-  (err) => {
-    process.stderr.write(`[bench:rolling] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('bench:rolling', main());

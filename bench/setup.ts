@@ -144,3 +144,17 @@ export function resultHeader(options: { benchmark: string; script: string; conte
     source: options.source,
   };
 }
+
+/**
+ * Ends a bench's process when its run settles: status 0 when it passed (or has no verdict), 1 when it did not or
+ * threw (the error printed under the script's name).
+ */
+export function exitWhenDone(script: string, run: Promise<boolean | void>): void {
+  run.then(
+    (passed) => process.exit(passed === false ? 1 : 0),
+    (err) => {
+      process.stderr.write(`[${script}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
