@@ -9,7 +9,7 @@ import { migrateWithLock, openOrm, startEmbeddedPostgres, type EmbeddedPostgres,
 import { db } from '../orm/db.ts';
 import { User } from '../orm/entities/index.ts';
 import { seedDemoData, type DemoAccount } from '../orm/seeders/demoData.ts';
-import { assetStorageFor } from './node.ts';
+import { assetStorageFor } from './providers.ts';
 import type { Env } from './env.ts';
 
 export interface Database {

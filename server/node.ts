@@ -1,10 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import { API_PREFIX, createApiApp, type ApiOptions } from '../api/app.ts';
+import { createApiApp, type ApiOptions } from '../api/app.ts';
 import { registerAuthClientEvents } from '../domain/auth/clientEvents.ts';
 import { registerChatClientEvents } from '../domain/chat/clientEvents.ts';
 import { registerReadStateClientEvents } from '../domain/chat/readStateClientEvents.ts';
@@ -15,19 +13,12 @@ import { registerEbookClientEvents } from '../domain/ebooks/clientEvents.ts';
 import { registerCommerceClientEvents } from '../domain/commerce/clientEvents.ts';
 import { expireOrderJob, reconcileJob, scheduleReconciliation } from '../domain/commerce/expiry.ts';
 import { processPaymentEvent } from '../domain/commerce/paymentEvents.ts';
-import type { PaymentProvider } from '../domain/commerce/provider.ts';
-import { createStripeProvider } from '../domain/commerce/stripeProvider.ts';
-import { createTestProvider } from '../domain/commerce/testProvider.ts';
 import { passwordResetJob } from '../domain/auth/passwordReset.ts';
 import { reloadRecentRevocations } from '../domain/auth/sessions.ts';
 import { TokenService, type JwtKey } from '../domain/auth/tokens.ts';
 import { registerFeedClientEvents } from '../domain/feed/clientEvents.ts';
 import { registerCommunityClientEvents } from '../domain/communities/clientEvents.ts';
 import { assetCleanupJob, scheduleAssetCleanup } from '../domain/media/cleanup.ts';
-import { createS3Storage } from '../domain/media/s3Storage.ts';
-import { createMediaService, type MediaService } from '../domain/media/service.ts';
-import { createLocalStorage, type AssetStorage } from '../domain/media/storage.ts';
-import { createUrlSigner, type UrlSigner } from '../domain/media/signing.ts';
 import { registerModerationClientEvents } from '../domain/moderation/clientEvents.ts';
 import { createSmtpTransport, emailDelivery, type MailTransport } from '../domain/notifications/delivery.ts';
 import { registerNotificationClientEvents } from '../domain/notifications/clientEvents.ts';
@@ -40,7 +31,6 @@ import { registerFeedNotifications } from '../domain/notifications/feedNotificat
 import { lessonReleaseJob, scheduleLessonReleases } from '../domain/notifications/lessonReleases.ts';
 import { reactionCountJob, registerReactionNotifications } from '../domain/notifications/reactionNotifications.ts';
 import { registerPushDelivery } from '../domain/notifications/push.ts';
-import { loadOrCreateDevVapidKeys, type PushSettings } from '../domain/notifications/vapid.ts';
 import { createMemoryPresenceStore } from '../domain/presence/memoryStore.ts';
 import { createRedisPresenceStore } from '../domain/presence/redisStore.ts';
 import { presenceTimings } from '../domain/presence/store.ts';
@@ -52,20 +42,15 @@ import { countFailedJobs, type JobHandlers } from '../domain/shared/jobs.ts';
 import { countDomainEvents, createMetrics, type Metrics } from '../domain/shared/metrics.ts';
 import type { Publisher } from '../domain/shared/publisher.ts';
 import { systemClock, type Clock } from '../domain/shared/time.ts';
-import {
-  createMemoryRevocationStore,
-  createRateLimiterFactory,
-  createRedisRevocationStore,
-} from '../domain/shared/stores.ts';
-import { createMeiliSearch } from '../domain/search/meili.ts';
+import { createMemoryRevocationStore, createRateLimiterFactory, createRedisRevocationStore } from '../domain/shared/stores.ts';
 import { createSearchService } from '../domain/search/service.ts';
 import { savedSearchAlertJob, scheduleSavedSearchAlerts } from '../domain/search/saved.ts';
 import { registerSearchIndexing } from '../domain/search/indexer.ts';
-import type { ExternalIndex, SearchBackend } from '../domain/search/backend.ts';
 import { openOrm, type Orm } from '../orm/database.ts';
 import { createRedisClient } from '../realtime/redisClients.ts';
 import { createRealtime } from '../realtime/server.ts';
 import type { Env } from './env.ts';
+import { externalSearch, mediaService, paymentProvider, pushSettings, unsubscribeSigner } from './providers.ts';
 
 export interface NodeConfig {
   env: Env;
@@ -321,94 +306,6 @@ export async function createNode(config: NodeConfig): Promise<EdulureNode> {
       return closing;
     },
   };
-}
-
-/** Signs e-mail unsubscribe tokens with secrets derived (labelled HMAC) from the JWT key ring every node shares. */
-function unsubscribeSigner(jwtKeys: JwtKey[]): UrlSigner {
-  return createUrlSigner(jwtKeys.map((k) => createHmac('sha256', k.secret).update('edulure email unsubscribe v1').digest()));
-}
-
-/**
- * Media storage from the environment: an S3-compatible bucket when S3_BUCKET is set, else local disk under
- * DATA_DIR/assets. URLs are signed with ASSET_URL_SECRET or, by default, a secret derived from the JWT key ring, which
- * every node of a cluster already shares.
- */
-function mediaService(env: Env, jwtKeys: JwtKey[]): MediaService {
-  const dataDir = path.resolve(env.DATA_DIR);
-  return createMediaService({
-    storage: assetStorageFor(env),
-    maxBytes: env.ASSET_MAX_BYTES,
-    imageMaxBytes: env.ASSET_IMAGE_MAX_BYTES,
-    sharedSecrets: env.ASSET_URL_SECRET ? [env.ASSET_URL_SECRET] : jwtKeys.map((k) => k.secret),
-    urlTtlSeconds: env.ASSET_URL_TTL_SECONDS,
-    urlPrefix: `${API_PREFIX}/assets`,
-    tempDir: path.join(dataDir, 'tmp', 'uploads'),
-  });
-}
-
-/** The asset storage the environment names: the S3-compatible bucket when S3_BUCKET is set, else DATA_DIR/assets. */
-export function assetStorageFor(env: Env): AssetStorage {
-  if (!env.S3_BUCKET) return createLocalStorage(path.join(path.resolve(env.DATA_DIR), 'assets'));
-  return createS3Storage({
-    bucket: env.S3_BUCKET,
-    region: env.S3_REGION,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-    ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-    ...(env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY } }
-      : {}),
-  });
-}
-
-/**
- * Web push from the environment: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY when set; otherwise, outside production, a pair
- * generated once and kept in DATA_DIR (every node on that DATA_DIR signs with it); in production without keys, off.
- */
-/**
- * Meilisearch when MEILI_URL is set: its settings are applied and waited for here; if it cannot be reached at start,
- * the node still starts (search answers from PostgreSQL and readiness says degraded until it answers).
- */
-async function externalSearch(
-  env: Env,
-  deps: { orm: Orm; clock: Clock; logger: Logger },
-): Promise<{ backend: SearchBackend; index: ExternalIndex } | null> {
-  if (!env.MEILI_URL) return null;
-  const meili = createMeiliSearch(deps, { url: env.MEILI_URL, apiKey: env.MEILI_API_KEY, indexName: env.MEILI_INDEX });
-  try {
-    await meili.index.prepare();
-    deps.logger.info({ index: env.MEILI_INDEX }, 'Meilisearch ready; PostgreSQL is the fallback');
-  } catch (err) {
-    deps.logger.warn({ err: String(err) }, 'Meilisearch is not ready; searching PostgreSQL until it answers');
-  }
-  return meili;
-}
-
-async function pushSettings(env: Env, logger: Logger): Promise<PushSettings | null> {
-  const subject = env.VAPID_SUBJECT ?? 'mailto:push@edulure.invalid';
-  const common = { ttlSeconds: 24 * 3600, timeoutMs: 10_000, allowPrivateEndpoints: env.NODE_ENV !== 'production' };
-  if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
-    return { vapid: { subject, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY }, ...common };
-  }
-  if (env.NODE_ENV === 'production') {
-    logger.warn('web push is off: set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT to turn it on');
-    return null;
-  }
-  const dataDir = path.resolve(env.DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
-  const { keys, created } = await loadOrCreateDevVapidKeys(dataDir);
-  if (created) logger.info({ dataDir }, 'generated a development VAPID key pair (set VAPID_* in production)');
-  return { vapid: { subject, ...keys }, ...common };
-}
-
-/**
- * The payment provider the environment names: Stripe when STRIPE_SECRET_KEY is set; otherwise test payments, except
- * in production, where nothing priced can be bought until Stripe is configured.
- */
-function paymentProvider(env: Env, clock: Clock): PaymentProvider | null {
-  if (env.STRIPE_SECRET_KEY) {
-    return createStripeProvider({ secretKey: env.STRIPE_SECRET_KEY, ...(env.STRIPE_API_URL ? { apiUrl: env.STRIPE_API_URL } : {}) });
-  }
-  return env.NODE_ENV === 'production' ? null : createTestProvider(clock);
 }
 
 /**
